@@ -1,0 +1,42 @@
+/**
+ * Time source of the election engine.
+ *
+ * `now()` is MONOTONIC (milliseconds from an arbitrary origin): every expiry and validity decision is
+ * made with it, never with the wall clock, so a wall-clock step (NTP, manual change) cannot extend or
+ * shorten leadership. `wallNow()` is only used to fill the Lease's informational timestamps.
+ */
+export interface Clock {
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Wall-clock time, written into `acquireTime` / `renewTime`. */
+  wallNow(): Date;
+  /** Runs `callback` after `delayMs`; the timer must not keep the process alive. */
+  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** Opaque timer handle returned by {@link Clock.setTimeout}. */
+export type TimerHandle = { readonly __timer: true } | object;
+
+/** The process clock: `performance.now()` plus unref'd Node timers. */
+export class SystemClock implements Clock {
+  now(): number {
+    return performance.now();
+  }
+
+  wallNow(): Date {
+    return new Date();
+  }
+
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    const timer = setTimeout(callback, Math.max(0, delayMs));
+    timer.unref();
+    return timer;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    clearTimeout(handle as ReturnType<typeof setTimeout>);
+  }
+}
+
+export const systemClock: Clock = new SystemClock();

@@ -1,0 +1,98 @@
+/** Base class of every error this library raises. */
+export class LeaderElectionError extends Error {
+  override name = 'LeaderElectionError';
+}
+
+/** An option failed validation at start-up. The message names the option and the rule. */
+export class InvalidOptionError extends LeaderElectionError {
+  override name = 'InvalidOptionError';
+
+  constructor(
+    readonly option: string,
+    readonly rule: string,
+    readonly value?: unknown,
+  ) {
+    super(
+      `Invalid leader election option "${option}": ${rule}` +
+        (value === undefined ? '' : ` (got ${formatValue(value)})`),
+    );
+  }
+}
+
+/** Base class of errors reported by a {@link LeaseLock}. */
+export class LockError extends LeaderElectionError {
+  override name = 'LockError';
+
+  constructor(message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/** 409: the write was based on a stale resourceVersion, or the object already exists. */
+export class LockConflictError extends LockError {
+  override name = 'LockConflictError';
+}
+
+/** 404: the Lease does not exist (or was deleted). */
+export class LockNotFoundError extends LockError {
+  override name = 'LockNotFoundError';
+}
+
+/** 410: a watch's resourceVersion is too old; re-read and watch again. */
+export class LockGoneError extends LockError {
+  override name = 'LockGoneError';
+}
+
+/**
+ * 401/403: the credentials may not perform `verb` on `resource`. The message says which RBAC rule
+ * is missing, so it can be fixed without reading server logs.
+ */
+export class LockForbiddenError extends LockError {
+  override name = 'LockForbiddenError';
+
+  constructor(
+    readonly verb: string,
+    readonly resource: string,
+    readonly namespace: string,
+    readonly user: string | undefined,
+    serverMessage: string,
+    cause?: unknown,
+  ) {
+    super(
+      `Forbidden: ${user ? `user "${user}"` : 'the client'} may not "${verb}" ${resource} in namespace "${namespace}". ` +
+        `Grant it with a Role rule { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update", "watch"] } ` +
+        `bound to this identity in "${namespace}". Server said: ${serverMessage}`,
+      cause,
+    );
+  }
+}
+
+/** The server refused the request as invalid (400/422), e.g. a malformed field. */
+export class LockRejectedError extends LockError {
+  override name = 'LockRejectedError';
+}
+
+/** The API server could not be reached, answered 5xx/429, or the request timed out. */
+export class LockUnavailableError extends LockError {
+  override name = 'LockUnavailableError';
+}
+
+/** Raised (as an AbortSignal reason or a rejection) when leadership ends or the elector stops. */
+export class LeadershipLostError extends LeaderElectionError {
+  override name = 'LeadershipLostError';
+}
+
+/** Rejection of `waitForLeadership()` when the elector is stopped before this instance leads. */
+export class ElectorStoppedError extends LeaderElectionError {
+  override name = 'ElectorStoppedError';
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

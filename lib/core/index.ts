@@ -1,0 +1,25 @@
+/**
+ * The election engine: no Nest, no Kubernetes client. Use it directly with any {@link LeaseLock}
+ * (for example `KubernetesLeaseLock` from `nestjs-kube-leader/kubernetes`).
+ */
+export { type Clock, type TimerHandle, SystemClock, systemClock } from './clock.js';
+export { FakeClock } from './fake-clock.js';
+export * from './errors.js';
+export { type LeaseRecord, type LeaseSpec, isFree, sameElectionState } from './lease-record.js';
+export type { LeaseLock, LockCallOptions, LockWatch, LockWatchEvent, LockWatchHandlers } from './lock.js';
+export { InMemoryLeaseLock, InMemoryLeaseStore, type LockCall } from './memory-lock.js';
+export {
+  type ElectionTimings,
+  DEFAULT_TIMINGS,
+  RETRY_JITTER_FACTOR,
+  leaseDurationSeconds,
+  validateTimings,
+} from './timing.js';
+export {
+  LeaderElector,
+  type ElectorLogger,
+  type ElectorPhase,
+  type LeaderChangeEvent,
+  type LeaderElectorOptions,
+  type LeaderWork,
+} from './leader-elector.js';

@@ -1,0 +1,45 @@
+/**
+ * The election-relevant part of a `coordination.k8s.io/v1` Lease, as read from the lock.
+ * Fields the server may hold in any shape are nullable: a record written by another client (or by
+ * hand) can lack them or carry values we could not parse.
+ */
+export interface LeaseRecord {
+  /** Current holder; `null` or `''` means the lease is free. */
+  readonly holderIdentity: string | null;
+  /** The holder's advertised lease duration, whole seconds. */
+  readonly leaseDurationSeconds: number | null;
+  readonly acquireTime: Date | null;
+  readonly renewTime: Date | null;
+  readonly leaseTransitions: number | null;
+  /** Opaque version for optimistic concurrency; every write is based on one. */
+  readonly resourceVersion: string;
+}
+
+/** What the elector writes. Every field is set on every write. */
+export interface LeaseSpec {
+  readonly holderIdentity: string;
+  readonly leaseDurationSeconds: number;
+  readonly acquireTime: Date;
+  readonly renewTime: Date;
+  readonly leaseTransitions: number;
+}
+
+/** True when the record names no holder. */
+export function isFree(record: LeaseRecord): boolean {
+  return !record.holderIdentity;
+}
+
+/**
+ * True when two records carry the same election state. Expiry is measured from the moment this
+ * process saw the election state change (as client-go does), so metadata-only writes (labels,
+ * annotations) do not count as a renewal.
+ */
+export function sameElectionState(a: LeaseRecord, b: LeaseRecord): boolean {
+  return (
+    (a.holderIdentity ?? '') === (b.holderIdentity ?? '') &&
+    a.leaseDurationSeconds === b.leaseDurationSeconds &&
+    a.leaseTransitions === b.leaseTransitions &&
+    a.acquireTime?.getTime() === b.acquireTime?.getTime() &&
+    a.renewTime?.getTime() === b.renewTime?.getTime()
+  );
+}

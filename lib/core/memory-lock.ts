@@ -1,0 +1,255 @@
+import {
+  LockConflictError,
+  LockGoneError,
+  LockNotFoundError,
+  LockUnavailableError,
+} from './errors.js';
+import type { LeaseRecord, LeaseSpec } from './lease-record.js';
+import type {
+  LeaseLock,
+  LockCallOptions,
+  LockWatch,
+  LockWatchEvent,
+  LockWatchHandlers,
+} from './lock.js';
+
+/** A recorded lock call, for asserting how many API requests an election makes. */
+export interface LockCall {
+  readonly identity: string;
+  readonly operation: 'get' | 'create' | 'update' | 'watch';
+}
+
+type Operation = LockCall['operation'];
+
+interface Watcher {
+  readonly handlers: LockWatchHandlers;
+  closed: boolean;
+}
+
+/**
+ * An in-memory Lease shared by several {@link InMemoryLeaseLock}s: one per candidate, as several
+ * processes share one Lease on the API server. It keeps the server's concurrency rules
+ * (resourceVersion on every write, 409 on a stale version or an existing object, 404 on update of a
+ * missing object) and delivers watch events synchronously-in-order on the microtask queue.
+ *
+ * Test hooks: {@link calls} records every request; {@link failNext} / {@link setUnavailable} inject
+ * errors; {@link hold} makes requests hang until released; {@link adminWrite} edits the record as an
+ * administrator would.
+ */
+export class InMemoryLeaseStore {
+  private record: LeaseRecord | null = null;
+  private version = 0;
+  private watchers = new Set<Watcher>();
+  private history: { version: number; event: LockWatchEvent }[] = [];
+  private failures: { operation: Operation | '*'; error: Error; identity?: string }[] = [];
+  private unavailable = false;
+  private held: (() => void)[] | null = null;
+
+  /** Every request, in order. */
+  readonly calls: LockCall[] = [];
+
+  /** The current record (a copy), or null. */
+  current(): LeaseRecord | null {
+    return this.record;
+  }
+
+  /** Number of calls, optionally filtered by identity and operation. */
+  count(filter: { identity?: string; operation?: Operation } = {}): number {
+    return this.calls.filter(
+      (call) =>
+        (filter.identity === undefined || call.identity === filter.identity) &&
+        (filter.operation === undefined || call.operation === filter.operation),
+    ).length;
+  }
+
+  /** Makes the next `operation` call (optionally only for `identity`) fail with `error`. */
+  failNext(operation: Operation | '*', error: Error, identity?: string): void {
+    this.failures.push({ operation, error, identity });
+  }
+
+  /** While true, every request fails as if the API server were unreachable; open watches end. */
+  setUnavailable(unavailable: boolean): void {
+    this.unavailable = unavailable;
+    if (unavailable) {
+      for (const watcher of [...this.watchers]) {
+        this.endWatch(watcher, new LockUnavailableError('connection refused (simulated)'));
+      }
+    }
+  }
+
+  /** Makes every request hang until {@link release} is called. */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Lets held requests continue. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const resume of held) resume();
+  }
+
+  /** Ends every open watch with `error` (or a normal close), as a server restart would. */
+  closeWatches(error?: Error): void {
+    for (const watcher of [...this.watchers]) this.endWatch(watcher, error);
+  }
+
+  /** Writes the record as an administrator would (no version check). `null` deletes it. */
+  adminWrite(fields: Partial<Omit<LeaseRecord, 'resourceVersion'>> | null): LeaseRecord | null {
+    if (fields === null) {
+      const deleted = this.record;
+      this.record = null;
+      if (deleted) this.publish({ type: 'DELETED', record: { ...deleted, resourceVersion: this.bump() } });
+      return null;
+    }
+    const base: Omit<LeaseRecord, 'resourceVersion'> = this.record ?? {
+      holderIdentity: null,
+      leaseDurationSeconds: null,
+      acquireTime: null,
+      renewTime: null,
+      leaseTransitions: null,
+    };
+    const existed = this.record !== null;
+    this.record = { ...base, ...fields, resourceVersion: this.bump() };
+    this.publish({ type: existed ? 'MODIFIED' : 'ADDED', record: this.record });
+    return this.record;
+  }
+
+  /** @internal */
+  async request<T>(identity: string, operation: Operation, options: LockCallOptions | undefined, run: () => T): Promise<T> {
+    this.calls.push({ identity, operation });
+    await Promise.resolve();
+    if (this.held) {
+      await new Promise<void>((resolve, reject) => {
+        this.held!.push(resolve);
+        options?.signal?.addEventListener('abort', () =>
+          reject(new LockUnavailableError(`request aborted: ${String(options.signal?.reason)}`)),
+        );
+      });
+    }
+    options?.signal?.throwIfAborted();
+    if (this.unavailable) throw new LockUnavailableError('connection refused (simulated)');
+    const index = this.failures.findIndex(
+      (failure) =>
+        (failure.operation === '*' || failure.operation === operation) &&
+        (failure.identity === undefined || failure.identity === identity),
+    );
+    if (index >= 0) {
+      const [failure] = this.failures.splice(index, 1);
+      throw failure.error;
+    }
+    return run();
+  }
+
+  /** @internal */
+  doCreate(spec: LeaseSpec): LeaseRecord {
+    if (this.record) throw new LockConflictError('leases "memory" already exists');
+    this.record = { ...spec, resourceVersion: this.bump() };
+    this.publish({ type: 'ADDED', record: this.record });
+    return this.record;
+  }
+
+  /** @internal */
+  doUpdate(spec: LeaseSpec, resourceVersion: string): LeaseRecord {
+    if (!this.record) throw new LockNotFoundError('leases "memory" not found');
+    if (this.record.resourceVersion !== resourceVersion) {
+      throw new LockConflictError('the object has been modified; please apply your changes to the latest version');
+    }
+    this.record = { ...spec, resourceVersion: this.bump() };
+    this.publish({ type: 'MODIFIED', record: this.record });
+    return this.record;
+  }
+
+  /** @internal */
+  doWatch(identity: string, handlers: LockWatchHandlers, resourceVersion?: string): LockWatch {
+    this.calls.push({ identity, operation: 'watch' });
+    const watcher: Watcher = { handlers, closed: false };
+    const start = resourceVersion === undefined ? undefined : Number(resourceVersion);
+    queueMicrotask(() => {
+      if (watcher.closed) return;
+      if (this.unavailable) {
+        this.endWatch(watcher, new LockUnavailableError('connection refused (simulated)'));
+        return;
+      }
+      if (start === undefined) {
+        if (this.record) handlers.onEvent({ type: 'ADDED', record: this.record });
+      } else {
+        const oldest = this.history[0]?.version ?? this.version + 1;
+        if (start < oldest - 1 && start < this.version) {
+          this.endWatch(watcher, new LockGoneError('too old resource version'));
+          return;
+        }
+        for (const entry of this.history) if (entry.version > start) handlers.onEvent(entry.event);
+      }
+      this.watchers.add(watcher);
+    });
+    return {
+      close: () => {
+        watcher.closed = true;
+        this.watchers.delete(watcher);
+      },
+    };
+  }
+
+  /** Forgets the event history, so watches from an old resourceVersion get 410 Gone. */
+  compact(): void {
+    this.history = [];
+  }
+
+  /** Number of open watches. */
+  get openWatches(): number {
+    return this.watchers.size;
+  }
+
+  private bump(): string {
+    this.version += 1;
+    return String(this.version);
+  }
+
+  private publish(event: LockWatchEvent): void {
+    this.history.push({ version: this.version, event });
+    for (const watcher of [...this.watchers]) {
+      queueMicrotask(() => {
+        if (!watcher.closed) watcher.handlers.onEvent(event);
+      });
+    }
+  }
+
+  private endWatch(watcher: Watcher, error?: Error): void {
+    if (watcher.closed) return;
+    watcher.closed = true;
+    this.watchers.delete(watcher);
+    queueMicrotask(() => watcher.handlers.onClose(error));
+  }
+}
+
+/** One candidate's handle on an {@link InMemoryLeaseStore}. Implements {@link LeaseLock}. */
+export class InMemoryLeaseLock implements LeaseLock {
+  readonly description: string;
+
+  constructor(
+    readonly store: InMemoryLeaseStore,
+    readonly identity: string,
+    name = 'memory',
+  ) {
+    this.description = `in-memory lease ${name}`;
+  }
+
+  get(options?: LockCallOptions): Promise<LeaseRecord | null> {
+    return this.store.request(this.identity, 'get', options, () => this.store.current());
+  }
+
+  create(spec: LeaseSpec, options?: LockCallOptions): Promise<LeaseRecord> {
+    return this.store.request(this.identity, 'create', options, () => this.store.doCreate(spec));
+  }
+
+  update(spec: LeaseSpec, resourceVersion: string, options?: LockCallOptions): Promise<LeaseRecord> {
+    return this.store.request(this.identity, 'update', options, () =>
+      this.store.doUpdate(spec, resourceVersion),
+    );
+  }
+
+  watch(handlers: LockWatchHandlers, options: { resourceVersion?: string } = {}): LockWatch {
+    return this.store.doWatch(this.identity, handlers, options.resourceVersion);
+  }
+}

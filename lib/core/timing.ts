@@ -1,0 +1,63 @@
+import { InvalidOptionError } from './errors.js';
+
+/** Timing of one election, in milliseconds. */
+export interface ElectionTimings {
+  /** How long followers wait after the last observed change before taking over. Default 15000. */
+  readonly leaseDuration: number;
+  /** How long a leader keeps leading without a successful renew. Default 10000. */
+  readonly renewDeadline: number;
+  /** Interval between renewals and between retries after an error. Default 2000. */
+  readonly retryPeriod: number;
+}
+
+export const DEFAULT_TIMINGS: ElectionTimings = Object.freeze({
+  leaseDuration: 15_000,
+  renewDeadline: 10_000,
+  retryPeriod: 2_000,
+});
+
+/** client-go's rule: renewDeadline must exceed retryPeriod by this factor (its JitterFactor). */
+export const RETRY_JITTER_FACTOR = 1.2;
+
+/**
+ * Checks `leaseDuration > renewDeadline > 1.2 * retryPeriod > 0` (client-go's rule) and that each
+ * value is a finite number of milliseconds. Throws an {@link InvalidOptionError} naming the option.
+ */
+export function validateTimings(timings: ElectionTimings): ElectionTimings {
+  for (const option of ['leaseDuration', 'renewDeadline', 'retryPeriod'] as const) {
+    const value = timings[option];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new InvalidOptionError(option, 'must be a positive, finite number of milliseconds', value);
+    }
+  }
+  if (timings.leaseDuration < 1000) {
+    throw new InvalidOptionError(
+      'leaseDuration',
+      'must be at least 1000 ms (the Lease stores whole seconds)',
+      timings.leaseDuration,
+    );
+  }
+  if (!(timings.leaseDuration > timings.renewDeadline)) {
+    throw new InvalidOptionError(
+      'leaseDuration',
+      `must be greater than renewDeadline (${timings.renewDeadline} ms)`,
+      timings.leaseDuration,
+    );
+  }
+  if (!(timings.renewDeadline > RETRY_JITTER_FACTOR * timings.retryPeriod)) {
+    throw new InvalidOptionError(
+      'renewDeadline',
+      `must be greater than ${RETRY_JITTER_FACTOR} * retryPeriod (${RETRY_JITTER_FACTOR * timings.retryPeriod} ms)`,
+      timings.renewDeadline,
+    );
+  }
+  return timings;
+}
+
+/**
+ * The lease duration written to the Lease. The API stores whole seconds; rounding UP keeps the
+ * guarantee (others wait at least as long as we promised), rounding down would not.
+ */
+export function leaseDurationSeconds(leaseDurationMs: number): number {
+  return Math.ceil(leaseDurationMs / 1000);
+}
