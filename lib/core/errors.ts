@@ -89,7 +89,8 @@ export class ElectorStoppedError extends LeaderElectionError {
 
 function formatValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null)
+    return String(value);
   try {
     return JSON.stringify(value);
   } catch {

@@ -6,7 +6,13 @@ export { type Clock, type TimerHandle, SystemClock, systemClock } from './clock.
 export { FakeClock } from './fake-clock.js';
 export * from './errors.js';
 export { type LeaseRecord, type LeaseSpec, isFree, sameElectionState } from './lease-record.js';
-export type { LeaseLock, LockCallOptions, LockWatch, LockWatchEvent, LockWatchHandlers } from './lock.js';
+export type {
+  LeaseLock,
+  LockCallOptions,
+  LockWatch,
+  LockWatchEvent,
+  LockWatchHandlers,
+} from './lock.js';
 export { InMemoryLeaseLock, InMemoryLeaseStore, type LockCall } from './memory-lock.js';
 export {
   type ElectionTimings,

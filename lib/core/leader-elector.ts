@@ -190,7 +190,11 @@ export class LeaderElector {
     });
     const maxRequestTimeout = timings.renewDeadline / 2;
     const requestTimeout = options.requestTimeout ?? maxRequestTimeout;
-    if (!Number.isFinite(requestTimeout) || requestTimeout <= 0 || requestTimeout > maxRequestTimeout) {
+    if (
+      !Number.isFinite(requestTimeout) ||
+      requestTimeout <= 0 ||
+      requestTimeout > maxRequestTimeout
+    ) {
       throw new InvalidOptionError(
         'requestTimeout',
         `must be > 0 and <= renewDeadline / 2 (${maxRequestTimeout} ms), so one hung request cannot use up the renew deadline`,
@@ -199,7 +203,11 @@ export class LeaderElector {
     }
     const grace = options.shutdownGracePeriod ?? 10_000;
     if (!Number.isFinite(grace) || grace < 0) {
-      throw new InvalidOptionError('shutdownGracePeriod', 'must be a finite number of milliseconds >= 0', grace);
+      throw new InvalidOptionError(
+        'shutdownGracePeriod',
+        'must be a finite number of milliseconds >= 0',
+        grace,
+      );
     }
     this.lock = options.lock;
     this.identity = options.lock.identity;
@@ -279,7 +287,9 @@ export class LeaderElector {
    */
   leadershipSignal(): AbortSignal {
     if (this.isLeader()) return this.leadership!.controller.signal;
-    return AbortSignal.abort(new LeadershipLostError(`${this.identity} does not lead ${this.name}`));
+    return AbortSignal.abort(
+      new LeadershipLostError(`${this.identity} does not lead ${this.name}`),
+    );
   }
 
   /**
@@ -412,7 +422,8 @@ export class LeaderElector {
     this.clearTimer('attempt');
     this.clearTimer('validity');
     this.clearTimer('watch');
-    for (const controller of this.inflightRequests) controller.abort(new ElectorStoppedError('stopped'));
+    for (const controller of this.inflightRequests)
+      controller.abort(new ElectorStoppedError('stopped'));
     this.phaseValue = 'stopped';
     this.emitIfChanged();
     this.listeners.clear();
@@ -494,7 +505,9 @@ export class LeaderElector {
 
   private canAttempt(): boolean {
     if (this.releasing) return false;
-    return this.phaseValue === 'running' || (this.phaseValue === 'stopping' && this.leadership !== null);
+    return (
+      this.phaseValue === 'running' || (this.phaseValue === 'stopping' && this.leadership !== null)
+    );
   }
 
   private scheduleAttempt(at: number): void {
@@ -522,7 +535,9 @@ export class LeaderElector {
         // Not transient: retry slowly, the operator has to fix RBAC or configuration.
         this.scheduleAttempt(this.clock.now() + Math.max(this.retryDelay(), this.leaseDuration));
       } else {
-        this.scheduleAttempt(this.clock.now() + (this.leadership ? this.retryPeriod : this.retryDelay()));
+        this.scheduleAttempt(
+          this.clock.now() + (this.leadership ? this.retryPeriod : this.retryDelay()),
+        );
       }
     } finally {
       if (!this.watchHandle && this.phaseValue === 'running' && this.watchTimer === undefined) {
@@ -746,7 +761,9 @@ export class LeaderElector {
     this.leadership = null;
     this.clearTimer('validity');
     this.logger?.warn(`${this.identity} stopped leading ${this.name}: ${reason}`);
-    leadership.controller.abort(new LeadershipLostError(`${this.identity} lost ${this.name}: ${reason}`));
+    leadership.controller.abort(
+      new LeadershipLostError(`${this.identity} lost ${this.name}: ${reason}`),
+    );
     this.emitIfChanged();
   }
 
@@ -843,6 +860,10 @@ export class LeaderElector {
       return;
     }
     if (this.phaseValue !== 'running') return;
+    if (holder === this.identity && this.attemptRunning) {
+      // Most likely the echo of the write our running attempt is making; its result decides.
+      return;
+    }
     if (isFree(record) || holder === this.identity) {
       this.kick();
     } else {

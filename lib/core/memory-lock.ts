@@ -44,6 +44,7 @@ export class InMemoryLeaseStore {
   private failures: { operation: Operation | '*'; error: Error; identity?: string }[] = [];
   private unavailable = false;
   private held: (() => void)[] | null = null;
+  private heldOperation: Operation | '*' = '*';
 
   /** Every request, in order. */
   readonly calls: LockCall[] = [];
@@ -77,9 +78,10 @@ export class InMemoryLeaseStore {
     }
   }
 
-  /** Makes every request hang until {@link release} is called. */
-  hold(): void {
+  /** Makes every request (or every `operation` request) hang until {@link release} is called. */
+  hold(operation: Operation | '*' = '*'): void {
     this.held ??= [];
+    this.heldOperation = operation;
   }
 
   /** Lets held requests continue. */
@@ -99,7 +101,8 @@ export class InMemoryLeaseStore {
     if (fields === null) {
       const deleted = this.record;
       this.record = null;
-      if (deleted) this.publish({ type: 'DELETED', record: { ...deleted, resourceVersion: this.bump() } });
+      if (deleted)
+        this.publish({ type: 'DELETED', record: { ...deleted, resourceVersion: this.bump() } });
       return null;
     }
     const base: Omit<LeaseRecord, 'resourceVersion'> = this.record ?? {
@@ -116,10 +119,15 @@ export class InMemoryLeaseStore {
   }
 
   /** @internal */
-  async request<T>(identity: string, operation: Operation, options: LockCallOptions | undefined, run: () => T): Promise<T> {
+  async request<T>(
+    identity: string,
+    operation: Operation,
+    options: LockCallOptions | undefined,
+    run: () => T,
+  ): Promise<T> {
     this.calls.push({ identity, operation });
     await Promise.resolve();
-    if (this.held) {
+    if (this.held && (this.heldOperation === '*' || this.heldOperation === operation)) {
       await new Promise<void>((resolve, reject) => {
         this.held!.push(resolve);
         options?.signal?.addEventListener('abort', () =>
@@ -153,7 +161,9 @@ export class InMemoryLeaseStore {
   doUpdate(spec: LeaseSpec, resourceVersion: string): LeaseRecord {
     if (!this.record) throw new LockNotFoundError('leases "memory" not found');
     if (this.record.resourceVersion !== resourceVersion) {
-      throw new LockConflictError('the object has been modified; please apply your changes to the latest version');
+      throw new LockConflictError(
+        'the object has been modified; please apply your changes to the latest version',
+      );
     }
     this.record = { ...spec, resourceVersion: this.bump() };
     this.publish({ type: 'MODIFIED', record: this.record });
@@ -243,7 +253,11 @@ export class InMemoryLeaseLock implements LeaseLock {
     return this.store.request(this.identity, 'create', options, () => this.store.doCreate(spec));
   }
 
-  update(spec: LeaseSpec, resourceVersion: string, options?: LockCallOptions): Promise<LeaseRecord> {
+  update(
+    spec: LeaseSpec,
+    resourceVersion: string,
+    options?: LockCallOptions,
+  ): Promise<LeaseRecord> {
     return this.store.request(this.identity, 'update', options, () =>
       this.store.doUpdate(spec, resourceVersion),
     );

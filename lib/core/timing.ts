@@ -27,7 +27,11 @@ export function validateTimings(timings: ElectionTimings): ElectionTimings {
   for (const option of ['leaseDuration', 'renewDeadline', 'retryPeriod'] as const) {
     const value = timings[option];
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new InvalidOptionError(option, 'must be a positive, finite number of milliseconds', value);
+      throw new InvalidOptionError(
+        option,
+        'must be a positive, finite number of milliseconds',
+        value,
+      );
     }
   }
   if (timings.leaseDuration < 1000) {

@@ -1,0 +1,575 @@
+import {
+  InMemoryLeaseLock,
+  InvalidOptionError,
+  LeaderElector,
+  LeadershipLostError,
+  LockConflictError,
+  LockForbiddenError,
+  LockGoneError,
+  LockUnavailableError,
+  ElectorStoppedError,
+} from '../../lib/core/index.js';
+import { ElectionFixture } from './support/election-fixture.js';
+
+const T = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
+
+describe('LeaderElector', () => {
+  let f: ElectionFixture;
+
+  beforeEach(() => {
+    f = new ElectionFixture();
+  });
+
+  afterEach(async () => {
+    await f.stopAll();
+  });
+
+  describe('timing validation', () => {
+    const lock = () => new InMemoryLeaseLock(new ElectionFixture().store, 'a');
+    it.each([
+      [
+        { leaseDuration: 10_000, renewDeadline: 10_000, retryPeriod: 2_000 },
+        'leaseDuration',
+        'greater than renewDeadline',
+      ],
+      [
+        { leaseDuration: 15_000, renewDeadline: 2_400, retryPeriod: 2_000 },
+        'renewDeadline',
+        '1.2 * retryPeriod',
+      ],
+      [{ leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 0 }, 'retryPeriod', 'positive'],
+      [
+        { leaseDuration: -1, renewDeadline: 10_000, retryPeriod: 2_000 },
+        'leaseDuration',
+        'positive',
+      ],
+      [
+        { leaseDuration: Number.NaN, renewDeadline: 10_000, retryPeriod: 2_000 },
+        'leaseDuration',
+        'finite',
+      ],
+      [
+        { leaseDuration: 900, renewDeadline: 500, retryPeriod: 100 },
+        'leaseDuration',
+        'at least 1000 ms',
+      ],
+    ])('rejects %j naming %s', (timings, option, rule) => {
+      let error: unknown;
+      try {
+        new LeaderElector({ lock: lock(), ...timings });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect((error as InvalidOptionError).option).toBe(option);
+      expect((error as Error).message).toContain(option);
+      expect((error as Error).message).toContain(rule);
+    });
+
+    it('rejects a request timeout above renewDeadline / 2', () => {
+      expect(() => new LeaderElector({ lock: lock(), ...T, requestTimeout: 5_001 })).toThrow(
+        /requestTimeout.*renewDeadline \/ 2 \(5000 ms\)/,
+      );
+    });
+
+    it('rejects an empty identity', () => {
+      expect(
+        () => new LeaderElector({ lock: new InMemoryLeaseLock(new ElectionFixture().store, ' ') }),
+      ).toThrow(/"identity": must be a non-empty string/);
+    });
+
+    it('writes the lease duration rounded up to whole seconds', async () => {
+      await f.started('a', { leaseDuration: 2_500, renewDeadline: 2_000, retryPeriod: 500 });
+      expect(f.store.current()?.leaseDurationSeconds).toBe(3);
+    });
+  });
+
+  describe('acquiring', () => {
+    it('creates a missing lease with one read and one create, and reports leadership', async () => {
+      const a = await f.started('a', T);
+      expect(a.elector.isLeader()).toBe(true);
+      expect(f.calls('a')).toEqual({ get: 1, create: 1, update: 0, watch: 1 });
+      const record = f.store.current()!;
+      expect(record.holderIdentity).toBe('a');
+      expect(record.leaseDurationSeconds).toBe(15);
+      expect(record.leaseTransitions).toBe(0);
+      expect(a.events).toEqual([
+        expect.objectContaining({
+          isLeader: true,
+          leader: 'a',
+          previousLeader: null,
+          fencingToken: 0,
+        }),
+      ]);
+    });
+
+    it('follows a valid holder with one read, then makes no requests while the leader renews', async () => {
+      const a = await f.started('a', T);
+      const b = await f.started('b', T);
+      expect(b.elector.isLeader()).toBe(false);
+      expect(b.elector.getLeader()).toBe('a');
+      await f.advanceChecking(60_000);
+      expect(f.calls('b')).toEqual({ get: 1, create: 0, update: 0, watch: 1 });
+      // The leader renews once per retryPeriod and never reads in steady state.
+      expect(f.calls('a')).toEqual({ get: 1, create: 1, update: 30, watch: 1 });
+      expect(a.elector.isLeader()).toBe(true);
+      expect(b.events).toEqual([expect.objectContaining({ isLeader: false, leader: 'a' })]);
+      expect(a.events).toHaveLength(1);
+    });
+
+    it('acquires a free lease (empty holder) at once and increments leaseTransitions', async () => {
+      f.store.adminWrite({ holderIdentity: '', leaseDurationSeconds: 1, leaseTransitions: 4 });
+      const a = await f.started('a', T);
+      expect(a.elector.isLeader()).toBe(true);
+      expect(f.calls('a')).toEqual({ get: 1, create: 0, update: 1, watch: 1 });
+      expect(a.elector.fencingToken()).toBe(5);
+      expect(f.store.current()?.leaseTransitions).toBe(5);
+    });
+
+    it('takes over exactly when the holder has not changed the record for its lease duration', async () => {
+      f.store.adminWrite({ holderIdentity: 'dead', leaseDurationSeconds: 15, leaseTransitions: 2 });
+      const b = await f.started('b', T);
+      expect(b.elector.isLeader()).toBe(false);
+      await f.clock.advance(14_999);
+      expect(b.elector.isLeader()).toBe(false);
+      await f.clock.advance(1);
+      expect(b.elector.isLeader()).toBe(true);
+      // The expiry attempt is based on the watched record: no extra read.
+      expect(f.calls('b')).toEqual({ get: 1, create: 0, update: 1, watch: 1 });
+      expect(b.elector.fencingToken()).toBe(3);
+    });
+
+    it('restarts the expiry countdown whenever the holder renews', async () => {
+      f.store.adminWrite({ holderIdentity: 'x', leaseDurationSeconds: 15, renewTime: new Date(1) });
+      const b = await f.started('b', T);
+      await f.clock.advance(10_000);
+      f.store.adminWrite({ renewTime: new Date(2) });
+      await f.clock.advance(14_999);
+      expect(b.elector.isLeader()).toBe(false);
+      await f.clock.advance(1);
+      expect(b.elector.isLeader()).toBe(true);
+    });
+
+    it("uses the holder's advertised duration, not its own", async () => {
+      f.store.adminWrite({ holderIdentity: 'x', leaseDurationSeconds: 40 });
+      const b = await f.started('b', T);
+      await f.clock.advance(39_999);
+      expect(b.elector.isLeader()).toBe(false);
+      await f.clock.advance(1);
+      expect(b.elector.isLeader()).toBe(true);
+    });
+
+    it.each([[0], [-5], [null]])(
+      'treats a nonsense leaseDurationSeconds (%p) as its own duration, not as expired',
+      async (seconds) => {
+        f.store.adminWrite({ holderIdentity: 'x', leaseDurationSeconds: seconds });
+        const b = await f.started('b', T);
+        await f.clock.advance(14_999);
+        expect(b.elector.isLeader()).toBe(false);
+        await f.clock.advance(1);
+        expect(b.elector.isLeader()).toBe(true);
+      },
+    );
+
+    it('ignores metadata-only changes when judging expiry (only election fields count)', async () => {
+      f.store.adminWrite({ holderIdentity: 'x', leaseDurationSeconds: 15 });
+      const b = await f.started('b', T);
+      await f.clock.advance(10_000);
+      f.store.adminWrite({}); // new resourceVersion, same election state
+      await f.clock.advance(5_000);
+      expect(b.elector.isLeader()).toBe(true);
+    });
+
+    it('re-reads on 409 and does not take a lease someone else just renewed', async () => {
+      f.store.adminWrite({ holderIdentity: 'x', leaseDurationSeconds: 15 });
+      const b = await f.started('b', T);
+      f.store.failNext('update', new LockConflictError('stale'), 'b');
+      await f.clock.advance(15_000);
+      // The conflict led to a read; the record is unchanged, so it is still expired: retried.
+      expect(f.calls('b').get).toBe(2);
+      expect(b.elector.isLeader()).toBe(true);
+    });
+  });
+
+  describe('handover and failover', () => {
+    it('hands over within one watch event when the leader releases', async () => {
+      const a = await f.started('a', T);
+      const b = await f.started('b', T);
+      await f.clock.advance(5_000);
+      const before = f.calls('b');
+      await a.elector.stop();
+      await f.clock.flush();
+      expect(b.elector.isLeader()).toBe(true);
+      expect(f.calls('b')).toEqual({ ...before, update: before.update + 1 });
+      expect(f.store.current()?.leaseTransitions).toBe(1);
+      expect(b.elector.fencingToken()).toBe(1);
+    });
+
+    it('releases with holder "", a 1 s duration and transitions kept, after reading the record', async () => {
+      const a = await f.started('a', T);
+      const before = f.calls('a');
+      const release = a.elector.stop();
+      await release;
+      expect(f.calls('a')).toEqual({ ...before, get: before.get + 1, update: before.update + 1 });
+      expect(f.store.current()).toEqual(
+        expect.objectContaining({
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          leaseTransitions: 0,
+        }),
+      );
+      expect(a.events.map((e) => [e.isLeader, e.leader])).toEqual([
+        [true, 'a'],
+        [false, 'a'],
+        [false, null],
+      ]);
+    });
+
+    it('does not release a lease that no longer names it', async () => {
+      const a = await f.started('a', T);
+      f.store.adminWrite({ holderIdentity: 'intruder' });
+      await f.clock.flush();
+      await a.elector.stop();
+      expect(f.store.current()?.holderIdentity).toBe('intruder');
+    });
+
+    it('retries the release on 409', async () => {
+      const a = await f.started('a', T);
+      f.store.failNext('update', new LockConflictError('stale'), 'a');
+      await a.elector.stop();
+      expect(f.store.current()?.holderIdentity).toBe('');
+    });
+
+    it('keeps the lease when releaseOnStop is false (followers wait for expiry)', async () => {
+      const a = await f.started('a', { ...T, releaseOnStop: false });
+      const b = await f.started('b', T);
+      await a.elector.stop();
+      await f.advanceChecking(14_950);
+      expect(b.elector.isLeader()).toBe(false);
+      await f.advanceChecking(2_100);
+      expect(b.elector.isLeader()).toBe(true);
+    });
+  });
+
+  describe('losing leadership', () => {
+    it('is not leader after a pause longer than renewDeadline, before any timer runs', async () => {
+      const a = await f.started('a', T);
+      const work = a.elector.beginLeaderWork();
+      work!.end();
+      f.clock.jump(9_999);
+      expect(a.elector.isLeader()).toBe(true);
+      f.clock.jump(1); // 10 s after the start of the last successful renew
+      expect(a.elector.isLeader()).toBe(false);
+      expect(a.elector.beginLeaderWork()).toBeNull();
+      expect(a.elector.fencingToken()).toBeNull();
+      expect(a.elector.leadershipSignal().aborted).toBe(true);
+    });
+
+    it('keeps leading through API errors until renewDeadline, then steps down and aborts its signal', async () => {
+      const a = await f.started('a', T);
+      const signal = a.elector.leadershipSignal();
+      f.store.setUnavailable(true);
+      // The last renew started at t=0; it leads until t=10000 exactly.
+      await f.clock.advance(9_999);
+      expect(a.elector.isLeader()).toBe(true);
+      expect(signal.aborted).toBe(false);
+      await f.clock.advance(1);
+      expect(a.elector.isLeader()).toBe(false);
+      expect(signal.aborted).toBe(true);
+      expect(signal.reason).toBeInstanceOf(LeadershipLostError);
+      expect(a.events.at(-1)).toEqual(expect.objectContaining({ isLeader: false }));
+      expect(a.logger.at('warn').some((m) => /stopped leading.*renewDeadline/.test(m))).toBe(true);
+      // Outage over: nobody else took it, so it leads again.
+      f.store.setUnavailable(false);
+      await f.clock.advance(5_000);
+      expect(a.elector.isLeader()).toBe(true);
+    });
+
+    it('logs a repeated error once, and says when requests succeed again', async () => {
+      const a = await f.started('a', T);
+      f.store.setUnavailable(true);
+      await f.clock.advance(30_000);
+      const warnings = a.logger.at('warn').filter((m) => m.includes('connection refused'));
+      expect(warnings.length).toBeLessThanOrEqual(3); // renewing, acquiring, watch: once each
+      f.store.setUnavailable(false);
+      await f.clock.advance(10_000);
+      expect(a.logger.at('log').some((m) => m.includes('succeed again'))).toBe(true);
+    });
+
+    it('steps down when its renew meets another holder (409, then read)', async () => {
+      const a = await f.started('a', T);
+      f.store.adminWrite({ holderIdentity: 'intruder', leaseDurationSeconds: 15 });
+      await f.clock.flush();
+      expect(a.elector.isLeader()).toBe(false);
+      expect(a.events.at(-1)).toEqual(
+        expect.objectContaining({ isLeader: false, leader: 'intruder', previousLeader: 'a' }),
+      );
+      // It waits for the intruder's lease to expire, then leads again.
+      await f.clock.advance(15_000);
+      expect(a.elector.isLeader()).toBe(true);
+    });
+
+    it('gives up a renew that hangs after requestTimeout and steps down at the deadline', async () => {
+      const a = await f.started('a', T);
+      f.store.hold();
+      await f.clock.advance(9_999);
+      expect(a.elector.isLeader()).toBe(true);
+      await f.clock.advance(1);
+      expect(a.elector.isLeader()).toBe(false);
+      f.store.release();
+      await f.clock.flush();
+    });
+
+    it('treats a renew that took longer than renewDeadline as no leadership', async () => {
+      f.store.adminWrite({ holderIdentity: '', leaseDurationSeconds: 1 });
+      const a = f.candidate('a', { ...T, requestTimeout: 5_000 });
+      f.store.hold();
+      a.elector.start();
+      await f.clock.advance(4_000);
+      f.store.release();
+      await f.clock.flush();
+      expect(a.elector.isLeader()).toBe(true); // 4 s < 10 s: still valid
+    });
+  });
+
+  describe('a deleted lease', () => {
+    it('is recreated by its leader (same fencing token) while followers wait; never two leaders', async () => {
+      const a = await f.started('a', T);
+      const b = await f.started('b', T);
+      f.store.adminWrite(null);
+      await f.advanceChecking(20_000);
+      expect(f.leaders()).toEqual(['a']);
+      expect(a.elector.fencingToken()).toBe(0);
+      expect(f.calls('b').create).toBe(0);
+      expect(f.store.current()?.holderIdentity).toBe('a');
+      void b;
+    });
+
+    it("is created by a follower only after the deleted holder's lease would have expired", async () => {
+      const a = await f.started('a', { ...T, releaseOnStop: false });
+      const b = await f.started('b', T);
+      await a.elector.stop(); // crashed leader: no release
+      f.store.adminWrite(null);
+      await f.advanceChecking(14_950);
+      expect(b.elector.isLeader()).toBe(false);
+      await f.advanceChecking(100);
+      expect(b.elector.isLeader()).toBe(true);
+      // Fencing tokens keep increasing across the deletion.
+      expect(b.elector.fencingToken()).toBe(1);
+    });
+
+    it('is created at once by a follower when the deleted lease was free', async () => {
+      const a = await f.started('a', T);
+      const b = await f.started('b', T);
+      await a.elector.stop();
+      await f.clock.flush();
+      expect(b.elector.isLeader()).toBe(true);
+      await b.elector.stop();
+      const c = await f.started('c', T);
+      f.store.adminWrite(null);
+      await f.clock.flush();
+      expect(c.elector.isLeader()).toBe(true);
+    });
+  });
+
+  describe('the watch', () => {
+    it('re-watches from the last resourceVersion after an error, without missing a release', async () => {
+      const a = await f.started('a', T);
+      const b = await f.started('b', T);
+      f.store.closeWatches(new LockUnavailableError('reset'));
+      await a.elector.stop();
+      // The release happened while b had no watch; b's re-watch replays it.
+      await f.clock.advance(5_000);
+      expect(b.elector.isLeader()).toBe(true);
+      expect(f.calls('b').watch).toBe(2);
+    });
+
+    it('re-reads after 410 Gone and watches from the fresh version', async () => {
+      await f.started('a', T);
+      const b = await f.started('b', T);
+      f.store.compact();
+      f.store.closeWatches(new LockGoneError('too old'));
+      await f.clock.advance(1_000);
+      expect(f.calls('b')).toEqual({ get: 2, create: 0, update: 0, watch: 2 });
+      expect(f.store.openWatches).toBe(2);
+      void b;
+    });
+
+    it('re-watches at once after a normal server-side close', async () => {
+      await f.started('a', T);
+      await f.clock.advance(3_000);
+      f.store.closeWatches();
+      await f.clock.flush();
+      expect(f.calls('a').watch).toBe(2);
+    });
+
+    it('still takes over an expired lease when the watch is silently dead (expiry timer reads)', async () => {
+      f.store.adminWrite({ holderIdentity: 'x', leaseDurationSeconds: 15 });
+      const b = await f.started('b', T);
+      f.store.closeWatches(new LockUnavailableError('reset'));
+      f.store.setUnavailable(true);
+      await f.clock.advance(5_000);
+      f.store.setUnavailable(false);
+      await f.clock.advance(10_100);
+      expect(b.elector.isLeader()).toBe(true);
+    });
+  });
+
+  describe('RBAC denial', () => {
+    it('reports the missing verb, never leads, and retries slowly', async () => {
+      f.store.adminWrite({ holderIdentity: '', leaseDurationSeconds: 1 });
+      const forbidden = () =>
+        new LockForbiddenError('update', 'leases', 'ns', 'lease-reader', 'leases "x" is forbidden');
+      for (let i = 0; i < 20; i++) f.store.failNext('update', forbidden(), 'a');
+      const a = await f.started('a', T);
+      await f.clock.advance(60_000);
+      expect(a.elector.isLeader()).toBe(false);
+      expect(a.logger.at('error')).toEqual([
+        expect.stringMatching(/may not "update" leases in namespace "ns"/),
+      ]);
+      expect(f.calls('a').update).toBeLessThanOrEqual(5); // one per lease duration at most
+      expect(a.elector.lastError).toBeInstanceOf(LockForbiddenError);
+    });
+  });
+
+  describe('stop()', () => {
+    it('waits for in-flight leader work (still renewing) before releasing', async () => {
+      const a = await f.started('a', T);
+      const b = await f.started('b', T);
+      const work = a.elector.beginLeaderWork()!;
+      const stopped = a.elector.stop();
+      await f.clock.flush();
+      expect(a.elector.isLeader()).toBe(false);
+      expect(a.elector.beginLeaderWork()).toBeNull();
+      expect(work.signal.aborted).toBe(true);
+      await f.advanceChecking(8_000);
+      // Renewed meanwhile, so b has not taken over even after the lease duration would pass.
+      expect(f.store.current()?.holderIdentity).toBe('a');
+      expect(b.elector.isLeader()).toBe(false);
+      work.end();
+      await stopped;
+      await f.clock.flush();
+      expect(b.elector.isLeader()).toBe(true);
+    });
+
+    it('does not release when leader work outlives the grace period', async () => {
+      const a = await f.started('a', { ...T, shutdownGracePeriod: 3_000 });
+      a.elector.beginLeaderWork();
+      const stopped = a.elector.stop();
+      await f.clock.advance(3_000);
+      await stopped;
+      expect(f.store.current()?.holderIdentity).toBe('a');
+      expect(a.logger.at('warn').some((m) => m.includes('not releasing'))).toBe(true);
+    });
+
+    it('leaves no timer and no watch behind', async () => {
+      const a = await f.started('a', T);
+      const b = await f.started('b', T);
+      await f.clock.advance(7_000);
+      await b.elector.stop();
+      await a.elector.stop();
+      await f.clock.flush();
+      expect(f.clock.pendingTimers).toBe(0);
+      expect(f.store.openWatches).toBe(0);
+    });
+
+    it('releases a lease acquired by a write that was in flight when stop() began', async () => {
+      const a = f.candidate('a', T);
+      f.store.hold('create');
+      a.elector.start();
+      await f.clock.flush();
+      const stopped = a.elector.stop();
+      f.store.release();
+      await stopped;
+      expect(a.elector.isLeader()).toBe(false);
+      expect(f.store.current()?.holderIdentity).toBe('');
+    });
+  });
+
+  describe('waiting and signals', () => {
+    it('waitForLeadership resolves when leadership arrives', async () => {
+      const a = await f.started('a', { ...T, releaseOnStop: false });
+      const b = await f.started('b', T);
+      let resolved = false;
+      const waiting = b.elector.waitForLeadership().then(() => (resolved = true));
+      await f.clock.advance(1_000);
+      expect(resolved).toBe(false);
+      await a.elector.stop();
+      await f.clock.advance(15_000);
+      await waiting;
+      expect(resolved).toBe(true);
+    });
+
+    it('waitForLeadership rejects when the elector stops, or with the abort reason', async () => {
+      await f.started('a', T);
+      const b = await f.started('b', T);
+      const controller = new AbortController();
+      const aborted = b.elector.waitForLeadership({ signal: controller.signal });
+      controller.abort(new Error('gave up'));
+      await expect(aborted).rejects.toThrow('gave up');
+      const stopped = b.elector.waitForLeadership();
+      await b.elector.stop();
+      await expect(stopped).rejects.toBeInstanceOf(ElectorStoppedError);
+    });
+
+    it('isolates listener errors', async () => {
+      const a = f.candidate('a', T);
+      a.elector.onChange(() => {
+        throw new Error('listener bug');
+      });
+      a.elector.start();
+      await f.clock.flush();
+      expect(a.elector.isLeader()).toBe(true);
+      expect(a.logger.at('error')).toEqual([expect.stringContaining('listener bug')]);
+    });
+  });
+
+  describe('property: never two leaders', () => {
+    it.each([1, 2, 3, 4, 5, 6, 7, 8, 42, 1234])(
+      'holds across random stops, restarts, outages, watch resets and admin writes (seed %i)',
+      async (initialSeed) => {
+        let seed = initialSeed;
+        const random = () => {
+          seed = (seed * 1103515245 + 12345) % 2 ** 31;
+          return seed / 2 ** 31;
+        };
+        const ids = ['a', 'b', 'c', 'd', 'e'];
+        let generation = 0;
+        const live = new Map(ids.map((id) => [id, f.candidate(`${id}0`, { ...T, random })]));
+        for (const candidate of live.values()) candidate.elector.start();
+        for (let round = 0; round < 60; round++) {
+          const roll = random();
+          const id = ids[Math.floor(random() * ids.length)];
+          if (roll < 0.2) {
+            await live.get(id)!.elector.stop();
+            generation += 1;
+            const next = f.candidate(`${id}${generation}`, {
+              ...T,
+              random,
+              releaseOnStop: random() < 0.5,
+            });
+            next.elector.start();
+            live.set(id, next);
+          } else if (roll < 0.3) {
+            f.store.setUnavailable(true);
+            await f.advanceChecking(Math.floor(random() * 20_000), 100);
+            f.store.setUnavailable(false);
+          } else if (roll < 0.4) {
+            f.store.closeWatches(random() < 0.5 ? new LockGoneError('gone') : undefined);
+            if (random() < 0.5) f.store.compact();
+          } else if (roll < 0.45) {
+            f.store.adminWrite(null);
+          } else if (roll < 0.5) {
+            f.store.hold();
+            await f.advanceChecking(Math.floor(random() * 12_000), 100);
+            f.store.release();
+          }
+          await f.advanceChecking(Math.floor(random() * 20_000), 100);
+        }
+        // Liveness: after a quiet period someone leads.
+        await f.advanceChecking(40_000, 100);
+        expect(f.leaders()).toHaveLength(1);
+      },
+    );
+  });
+});
