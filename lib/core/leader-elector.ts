@@ -8,6 +8,7 @@ import {
   LockForbiddenError,
   LockGoneError,
   LockNotFoundError,
+  LockRejectedError,
   LockUnavailableError,
 } from './errors.js';
 import { isFree, sameElectionState, type LeaseRecord, type LeaseSpec } from './lease-record.js';
@@ -531,7 +532,11 @@ export class LeaderElector {
       this.clearError();
     } catch (error) {
       this.reportError(this.leadership ? 'renewing' : 'acquiring', error);
-      if (error instanceof LockForbiddenError || !(error instanceof LockError)) {
+      if (
+        error instanceof LockForbiddenError ||
+        error instanceof LockRejectedError ||
+        !(error instanceof LockError)
+      ) {
         // Not transient: retry slowly, the operator has to fix RBAC or configuration.
         this.scheduleAttempt(this.clock.now() + Math.max(this.retryDelay(), this.leaseDuration));
       } else {

@@ -1,0 +1,149 @@
+import { Inject, Logger, UseInterceptors } from '@nestjs/common';
+import { finalize, isObservable } from 'rxjs';
+import {
+  DEFAULT_ELECTION,
+  LEADER_ONLY_METADATA,
+  NEST_CONTROLLER_WATERMARK,
+  NEST_GATEWAY_METADATA,
+  NEST_MESSAGE_PATTERN_METADATA,
+  REGISTRY_PROPERTY,
+} from '../leader-election.constants.js';
+import {
+  LEADER_ONLY_NOT_A_METHOD,
+  LEADER_ONLY_WITHOUT_REGISTRY,
+  SKIPPED_NOT_LEADER,
+} from '../leader-election.messages.js';
+import { LeaderElectionRegistry } from '../leader-election.registry.js';
+import { LeaderOnlyInterceptor } from '../leader-only.interceptor.js';
+import { NotLeaderException } from '../not-leader.exception.js';
+
+const logger = new Logger('LeaderOnly');
+const REGISTRY_INJECTED = Symbol('nestjs-kube-leader:registry-injected');
+
+type AnyFunction = (...args: unknown[]) => unknown;
+
+/**
+ * Runs the method only on the leader of `election` (default: the unnamed election).
+ *
+ * - On provider methods (including `@Cron`, `@Interval`, `@Timeout`, in either decorator order,
+ *   sync or async) a follower skips the call (debug log) and gets `undefined`. While the method
+ *   runs on the leader it counts as in-flight leader work: shutdown waits for it before releasing
+ *   the lease.
+ * - On controller, gateway and message handlers a follower answers 503 with the leader named
+ *   (`LeaderOnlyInterceptor`).
+ * - On a class it applies to every method of the class; a method's own `@LeaderOnly()` wins.
+ *
+ * @example
+ * ```ts
+ * @Cron('*\/10 * * * * *')
+ * @LeaderOnly()
+ * async reconcile() { ... }
+ * ```
+ */
+export function LeaderOnly(election: string = DEFAULT_ELECTION): MethodDecorator & ClassDecorator {
+  if (typeof election !== 'string' || election.length === 0) {
+    throw new TypeError(`@LeaderOnly(name): name must be a non-empty string, got ${String(election)}`);
+  }
+  return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    if (key === undefined) {
+      decorateClass(target as new (...args: unknown[]) => unknown, election);
+      return;
+    }
+    const className = (target as { constructor: { name: string } }).constructor.name;
+    if (!descriptor || typeof descriptor.value !== 'function') {
+      throw new TypeError(LEADER_ONLY_NOT_A_METHOD(className, String(key)));
+    }
+    wrapMethod(target, key, descriptor, election);
+    UseInterceptors(LeaderOnlyInterceptor)(target, key, descriptor);
+    return descriptor;
+  }) as MethodDecorator & ClassDecorator;
+}
+
+function decorateClass(type: new (...args: unknown[]) => unknown, election: string): void {
+  Reflect.defineMetadata(LEADER_ONLY_METADATA, election, type);
+  UseInterceptors(LeaderOnlyInterceptor)(type);
+  const prototype = type.prototype as Record<string, unknown>;
+  for (const key of Object.getOwnPropertyNames(prototype)) {
+    if (key === 'constructor') continue;
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, key);
+    if (!descriptor || typeof descriptor.value !== 'function') continue;
+    if (Reflect.hasOwnMetadata(LEADER_ONLY_METADATA, descriptor.value)) continue;
+    wrapMethod(prototype, key, descriptor, election);
+    Object.defineProperty(prototype, key, descriptor);
+  }
+}
+
+function wrapMethod(
+  prototype: object,
+  key: string | symbol,
+  descriptor: PropertyDescriptor,
+  election: string,
+): void {
+  const original = descriptor.value as AnyFunction;
+  const className = (prototype as { constructor: { name: string } }).constructor.name;
+  const methodName = String(key);
+  const isAsync = original.constructor?.name === 'AsyncFunction';
+
+  const gated = function (this: Record<string, unknown>, ...args: unknown[]): unknown {
+    const registry = this?.[REGISTRY_PROPERTY] as LeaderElectionRegistry | undefined;
+    if (!registry) throw new Error(LEADER_ONLY_WITHOUT_REGISTRY(className, methodName));
+    const elector = registry.get(election).elector;
+    const work = elector.beginLeaderWork();
+    if (!work) {
+      const leader = elector.getLeader();
+      if (isHandler(this, gated)) throw new NotLeaderException(election, leader);
+      logger.debug(SKIPPED_NOT_LEADER(className, methodName, election, leader));
+      return isAsync ? Promise.resolve(undefined) : undefined;
+    }
+    let result: unknown;
+    try {
+      result = original.apply(this, args);
+    } catch (error) {
+      work.end();
+      throw error;
+    }
+    if (isPromiseLike(result)) {
+      return Promise.resolve(result).finally(() => work.end());
+    }
+    if (isObservable(result)) {
+      // Ends when the subscriber (Nest's router) completes, errors or unsubscribes.
+      return result.pipe(finalize(() => work.end()));
+    }
+    work.end();
+    return result;
+  };
+
+  // Other decorators (@Cron, @Interval, @Timeout, @OnEvent, route metadata...) keep working in
+  // either order: copy what was already defined on the original onto the wrapper.
+  for (const metadataKey of Reflect.getOwnMetadataKeys(original)) {
+    Reflect.defineMetadata(metadataKey, Reflect.getOwnMetadata(metadataKey, original), gated);
+  }
+  Object.defineProperty(gated, 'name', { value: original.name, configurable: true });
+  Reflect.defineMetadata(LEADER_ONLY_METADATA, election, gated);
+  descriptor.value = gated;
+
+  // Each instance reaches its own app's registry through property injection, so several Nest apps
+  // in one process stay apart.
+  const type = (prototype as { constructor: object }).constructor;
+  if (!Reflect.hasOwnMetadata(REGISTRY_INJECTED, type)) {
+    Reflect.defineMetadata(REGISTRY_INJECTED, true, type);
+    Inject(LeaderElectionRegistry)(prototype, REGISTRY_PROPERTY);
+  }
+}
+
+function isHandler(instance: object, method: object): boolean {
+  const type = instance.constructor;
+  return (
+    Reflect.hasMetadata(NEST_CONTROLLER_WATERMARK, type) ||
+    Reflect.hasMetadata(NEST_GATEWAY_METADATA, type) ||
+    Reflect.hasMetadata(NEST_MESSAGE_PATTERN_METADATA, method)
+  );
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}

@@ -1,0 +1,28 @@
+import { ReplaySubject, type Observable } from 'rxjs';
+import type { LeaderChangeEvent, LeaderElector } from './core/index.js';
+
+/**
+ * One election inside an app: the engine plus an rxjs view of its changes. The subject replays the
+ * current state to late subscribers and completes when the elector stops.
+ */
+export class Election {
+  private readonly subject = new ReplaySubject<LeaderChangeEvent>(1);
+
+  constructor(
+    readonly name: string,
+    readonly leaseName: string,
+    readonly namespace: string | undefined,
+    readonly elector: LeaderElector,
+  ) {
+    elector.onChange((event) => this.subject.next(event));
+  }
+
+  changes(): Observable<LeaderChangeEvent> {
+    return this.subject.asObservable();
+  }
+
+  async stop(): Promise<void> {
+    await this.elector.stop();
+    this.subject.complete();
+  }
+}

@@ -1,0 +1,35 @@
+export { LeaderElectionModule, LeaderElectionCoreModule } from './leader-election.module.js';
+export { LeaderService } from './leader.service.js';
+export { LeaderOnly } from './decorators/leader-only.decorator.js';
+export { OnLeaderChange } from './decorators/on-leader-change.decorator.js';
+export { LeaderOnlyInterceptor } from './leader-only.interceptor.js';
+export { NotLeaderException } from './not-leader.exception.js';
+export { LeaderElectionRegistry } from './leader-election.registry.js';
+export { Election } from './election.js';
+export type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
+export { DEFAULT_ELECTION, LEADER_HEADER } from './leader-election.constants.js';
+export {
+  LeaderElector,
+  InMemoryLeaseLock,
+  InMemoryLeaseStore,
+  FakeClock,
+  DEFAULT_TIMINGS,
+  InvalidOptionError,
+  LeaderElectionError,
+  LeadershipLostError,
+  ElectorStoppedError,
+  LockError,
+  LockForbiddenError,
+  LockConflictError,
+  LockNotFoundError,
+  LockUnavailableError,
+  LockRejectedError,
+  LockGoneError,
+  type LeaderChangeEvent,
+  type LeaderElectorOptions,
+  type LeaseLock,
+  type LeaseRecord,
+  type LeaseSpec,
+  type Clock,
+} from './core/index.js';
+export { KubernetesLeaseLock, type KubernetesLeaseLockOptions } from './kubernetes/index.js';

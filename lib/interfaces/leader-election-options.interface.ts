@@ -1,0 +1,54 @@
+import type { LoggerService } from '@nestjs/common';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { LeaseLock } from '../core/index.js';
+
+/**
+ * Options of `LeaderElectionModule.forRoot()`. Durations are in milliseconds.
+ *
+ * | option | default |
+ * | --- | --- |
+ * | `leaseName` | required: the Lease's name (DNS-1123 subdomain) |
+ * | `name` | `'default'`: the name decorators and `LeaderService` use for this election |
+ * | `namespace` | the pod's service-account namespace, else the kubeconfig context's, else `default` |
+ * | `identity` | `POD_NAME` or `HOSTNAME` plus `_` and 8 random hex digits |
+ * | `kubeConfig` | `new KubeConfig().loadFromDefault()` (in-cluster or `~/.kube/config`) |
+ * | `leaseDuration` | 15000 (written in whole seconds, rounded up) |
+ * | `renewDeadline` | 10000 |
+ * | `retryPeriod` | 2000 |
+ * | `requestTimeout` | renewDeadline / 2 (also the maximum) |
+ * | `releaseOnShutdown` | true |
+ * | `shutdownGracePeriod` | 10000: how long shutdown waits for running `@LeaderOnly` work |
+ * | `waitForLeadership` | false: when true, bootstrap waits until this instance leads |
+ * | `logger` | Nest `Logger` with context `LeaderElection`; `false` silences it |
+ */
+export interface LeaderElectionModuleOptions {
+  /** Name of the Lease. Required. */
+  readonly leaseName: string;
+  /** Name of this election inside the app (decorators, LeaderService). Default `'default'`. */
+  readonly name?: string;
+  /** Namespace of the Lease. */
+  readonly namespace?: string;
+  /** This instance's identity, written as the Lease holder. Must be unique per replica. */
+  readonly identity?: string;
+  /** Cluster access. */
+  readonly kubeConfig?: KubeConfig;
+  readonly leaseDuration?: number;
+  readonly renewDeadline?: number;
+  readonly retryPeriod?: number;
+  readonly requestTimeout?: number;
+  /** Release the Lease on `app.close()` so another replica takes over at once. Default true. */
+  readonly releaseOnShutdown?: boolean;
+  /** Upper bound on waiting for in-flight `@LeaderOnly` work at shutdown. Default 10000. */
+  readonly shutdownGracePeriod?: number;
+  /** Block application bootstrap until this instance leads. Default false. */
+  readonly waitForLeadership?: boolean;
+  /** Logger; `false` disables logging. */
+  readonly logger?: LoggerService | false;
+  /** Labels put on the Lease when this instance creates it. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Advanced: a custom lock instead of the Kubernetes Lease (e.g. an in-memory lock in tests).
+   * When set, `kubeConfig`, `namespace` and `identity` are ignored (the lock has its identity).
+   */
+  readonly lock?: LeaseLock;
+}

@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** Where Kubernetes mounts the pod's service-account namespace. */
+export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/**
+ * `POD_NAME` (set it from the downward API), else `HOSTNAME`, else the OS host name, plus a random
+ * suffix: a restarted process never mistakes its predecessor's lease for its own.
+ */
+export function defaultIdentity(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.POD_NAME || env.HOSTNAME || hostname() || 'nestjs';
+  return `${base}_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * The namespace to use when none is configured: the pod's service-account namespace, else the
+ * kubeconfig's current context namespace, else `default`.
+ */
+export function resolveNamespace(
+  kubeConfig: KubeConfig,
+  namespaceFile: string = SERVICE_ACCOUNT_NAMESPACE_FILE,
+): string {
+  try {
+    const fromFile = readFileSync(namespaceFile, 'utf8').trim();
+    if (fromFile) return fromFile;
+  } catch {
+    // Not in a pod.
+  }
+  const contextName = kubeConfig.getCurrentContext();
+  const context = kubeConfig.getContexts().find((candidate) => candidate.name === contextName);
+  return context?.namespace || 'default';
+}

@@ -1,0 +1,114 @@
+import {
+  LockConflictError,
+  LockError,
+  LockForbiddenError,
+  LockGoneError,
+  LockNotFoundError,
+  LockRejectedError,
+  LockUnavailableError,
+} from '../core/index.js';
+
+/** What a failed request was doing, for error messages. */
+export interface RequestContext {
+  readonly verb: 'get' | 'create' | 'update' | 'watch';
+  readonly namespace: string;
+  readonly name: string;
+}
+
+interface StatusBody {
+  message?: string;
+  reason?: string;
+  code?: number;
+}
+
+/**
+ * Maps whatever @kubernetes/client-node (1.x or 2.x) threw to a {@link LockError}:
+ * `ApiException` (numeric `code`, `body` = raw Status JSON text), a watch error (`statusCode`),
+ * transport failures (1.x FetchError with a string `code`, 2.x `TypeError('fetch failed')` with
+ * `cause.code`) and aborts (per-request timeout).
+ */
+export function toLockError(error: unknown, context: RequestContext): LockError {
+  if (error instanceof LockError) return error;
+  const what = `${context.verb} lease ${context.namespace}/${context.name}`;
+  const status = httpStatusOf(error);
+  if (status !== undefined) {
+    const body = statusBodyOf(error);
+    const serverMessage = body?.message ?? messageOf(error);
+    switch (status) {
+      case 401:
+      case 403:
+        return new LockForbiddenError(
+          context.verb,
+          'leases.coordination.k8s.io',
+          context.namespace,
+          userFromMessage(serverMessage),
+          status === 401 ? `401 Unauthorized: ${serverMessage}` : serverMessage,
+          error,
+        );
+      case 404:
+        if (/namespaces? "[^"]+" not found/.test(serverMessage)) {
+          return new LockRejectedError(
+            `${what}: namespace "${context.namespace}" does not exist (${serverMessage})`,
+            error,
+          );
+        }
+        return new LockNotFoundError(`${what}: not found`, error);
+      case 409:
+        return new LockConflictError(`${what}: conflict (${serverMessage})`, error);
+      case 410:
+        return new LockGoneError(`${what}: resource version too old (${serverMessage})`, error);
+      case 400:
+      case 422:
+        return new LockRejectedError(`${what}: rejected with ${status} (${serverMessage})`, error);
+      default:
+        if (status === 429 || status >= 500) {
+          return new LockUnavailableError(`${what}: server answered ${status} (${serverMessage})`, error);
+        }
+        return new LockRejectedError(`${what}: server answered ${status} (${serverMessage})`, error);
+    }
+  }
+  return new LockUnavailableError(`${what}: ${transportMessage(error)}`, error);
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  if (!error || typeof error !== 'object') return undefined;
+  const candidate = error as { code?: unknown; statusCode?: unknown };
+  if (typeof candidate.code === 'number') return candidate.code;
+  if (typeof candidate.statusCode === 'number') return candidate.statusCode;
+  return undefined;
+}
+
+function statusBodyOf(error: unknown): StatusBody | undefined {
+  const body = (error as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      const parsed: unknown = JSON.parse(body);
+      return parsed && typeof parsed === 'object' ? (parsed as StatusBody) : undefined;
+    } catch {
+      return body ? { message: body } : undefined;
+    }
+  }
+  if (body && typeof body === 'object') return body as StatusBody;
+  return undefined;
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message.split('\n')[0];
+  return String(error);
+}
+
+function transportMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === 'AbortError' || error.name === 'TimeoutError') {
+    return `request aborted (${error.message})`;
+  }
+  const code =
+    (error as { code?: unknown }).code ??
+    ((error as { cause?: { code?: unknown } }).cause?.code as unknown);
+  return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+}
+
+/** Extracts the user from an RBAC denial: `User "alice" cannot update resource ...`. */
+function userFromMessage(message: string): string | undefined {
+  return /User "([^"]+)"/.exec(message)?.[1];
+}

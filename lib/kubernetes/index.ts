@@ -1,0 +1,11 @@
+/** The Kubernetes Lease lock: the only part of the library that imports @kubernetes/client-node. */
+export {
+  KubernetesLeaseLock,
+  type KubernetesLeaseLockOptions,
+  assertDnsSubdomain,
+  assertNamespace,
+  decodeLease,
+} from './kubernetes-lease-lock.js';
+export { formatMicroTime, parseMicroTime } from './micro-time.js';
+export { toLockError } from './errors.js';
+export { defaultIdentity, resolveNamespace } from './defaults.js';

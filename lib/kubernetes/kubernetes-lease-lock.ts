@@ -1,0 +1,280 @@
+import { CoordinationV1Api, Watch, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import {
+  InvalidOptionError,
+  LockGoneError,
+  type LeaseLock,
+  type LeaseRecord,
+  type LeaseSpec,
+  type LockCallOptions,
+  type LockWatch,
+  type LockWatchHandlers,
+} from '../core/index.js';
+import { toLockError, type RequestContext } from './errors.js';
+import { formatMicroTime, parseMicroTime } from './micro-time.js';
+
+/** Options of a {@link KubernetesLeaseLock}. */
+export interface KubernetesLeaseLockOptions {
+  /** Cluster access; e.g. `kc.loadFromDefault()`. */
+  readonly kubeConfig: KubeConfig;
+  /** Namespace of the Lease. */
+  readonly namespace: string;
+  /** Name of the Lease (a DNS-1123 subdomain). */
+  readonly name: string;
+  /** This candidate's identity. */
+  readonly identity: string;
+  /** Labels put on the Lease when this candidate creates it. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Throws an {@link InvalidOptionError} unless `value` is a valid DNS-1123 subdomain. */
+export function assertDnsSubdomain(option: string, value: unknown): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 253 || !DNS1123_SUBDOMAIN.test(value)) {
+    throw new InvalidOptionError(
+      option,
+      'must be a DNS-1123 subdomain: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters',
+      value,
+    );
+  }
+}
+
+/** Throws unless `value` is a valid namespace name (DNS-1123 label). */
+export function assertNamespace(option: string, value: unknown): void {
+  if (typeof value !== 'string' || value.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value)) {
+    throw new InvalidOptionError(
+      option,
+      'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters',
+      value,
+    );
+  }
+}
+
+/**
+ * A {@link LeaseLock} over one `coordination.k8s.io/v1` Lease through @kubernetes/client-node
+ * (1.x and 2.x): `get`, `create` and `update` (replace with the resourceVersion it is based on), and
+ * a watch on the single Lease (fieldSelector on its name, bookmarks on).
+ *
+ * RBAC needed, in the Lease's namespace: `leases` verbs get, create, update, watch.
+ *
+ * Writes keep every other field of the Lease as last seen (labels, annotations, owner references,
+ * other spec fields), as client-go does. Times are written as MicroTime with six fractional digits.
+ */
+export class KubernetesLeaseLock implements LeaseLock {
+  readonly identity: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly description: string;
+
+  private readonly api: CoordinationV1Api;
+  private readonly watcher: Watch;
+  private readonly labels: Readonly<Record<string, string>> | undefined;
+  /** The last full object seen, so that a replace keeps fields we do not manage. */
+  private lastSeen: V1Lease | undefined;
+
+  constructor(options: KubernetesLeaseLockOptions) {
+    if (!options?.kubeConfig) throw new InvalidOptionError('kubeConfig', 'is required');
+    assertDnsSubdomain('leaseName', options.name);
+    assertNamespace('namespace', options.namespace);
+    if (typeof options.identity !== 'string' || options.identity.trim() === '') {
+      throw new InvalidOptionError('identity', 'must be a non-empty string', options.identity);
+    }
+    if (!options.kubeConfig.getCurrentCluster()) {
+      throw new InvalidOptionError(
+        'kubeConfig',
+        'has no current cluster (check the kubeconfig file, its current-context, or in-cluster service account)',
+      );
+    }
+    this.identity = options.identity;
+    this.namespace = options.namespace;
+    this.name = options.name;
+    this.labels = options.labels;
+    this.description = `lease ${options.namespace}/${options.name}`;
+    this.api = options.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.watcher = new Watch(options.kubeConfig);
+  }
+
+  async get(options?: LockCallOptions): Promise<LeaseRecord | null> {
+    try {
+      const lease = await this.api.readNamespacedLease(
+        { name: this.name, namespace: this.namespace },
+        withSignal(options?.signal),
+      );
+      return this.remember(lease);
+    } catch (error) {
+      const mapped = toLockError(error, this.context('get'));
+      if (mapped.name === 'LockNotFoundError') return null;
+      throw mapped;
+    }
+  }
+
+  async create(spec: LeaseSpec, options?: LockCallOptions): Promise<LeaseRecord> {
+    const body: V1Lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        ...(this.labels ? { labels: { ...this.labels } } : {}),
+      },
+      spec: encodeSpec(spec),
+    };
+    try {
+      const lease = await this.api.createNamespacedLease(
+        { namespace: this.namespace, body },
+        withSignal(options?.signal),
+      );
+      return this.remember(lease);
+    } catch (error) {
+      throw toLockError(error, this.context('create'));
+    }
+  }
+
+  async update(spec: LeaseSpec, resourceVersion: string, options?: LockCallOptions): Promise<LeaseRecord> {
+    const base = this.lastSeen?.metadata?.resourceVersion === resourceVersion ? this.lastSeen : undefined;
+    const body: V1Lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { ...(base?.metadata ?? {}), name: this.name, namespace: this.namespace, resourceVersion },
+      spec: { ...(base?.spec ?? {}), ...encodeSpec(spec) },
+    };
+    try {
+      const lease = await this.api.replaceNamespacedLease(
+        { name: this.name, namespace: this.namespace, body },
+        withSignal(options?.signal),
+      );
+      return this.remember(lease);
+    } catch (error) {
+      throw toLockError(error, this.context('update'));
+    }
+  }
+
+  watch(handlers: LockWatchHandlers, options: { resourceVersion?: string } = {}): LockWatch {
+    let closedByUs = false;
+    let ended = false;
+    let controller: AbortController | undefined;
+    const end = (error?: unknown) => {
+      if (ended || closedByUs) return;
+      ended = true;
+      controller?.abort();
+      handlers.onClose(error);
+    };
+    const path = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.namespace)}/leases`;
+    const query: Record<string, string | number | boolean> = {
+      fieldSelector: `metadata.name=${this.name}`,
+      allowWatchBookmarks: true,
+      // Like client-go's reflector: a server-side timeout between 5 and 10 minutes spreads
+      // re-watches of many replicas over time.
+      timeoutSeconds: Math.floor(300 + Math.random() * 300),
+    };
+    if (options.resourceVersion) query.resourceVersion = options.resourceVersion;
+
+    const onEvent = (type: string, object: unknown) => {
+      if (ended || closedByUs) return;
+      try {
+        if (type === 'BOOKMARK') {
+          const version = (object as V1Lease)?.metadata?.resourceVersion;
+          if (version) handlers.onEvent({ type: 'BOOKMARK', resourceVersion: version });
+        } else if (type === 'ERROR') {
+          const status = object as { code?: number; message?: string };
+          end(
+            status?.code === 410
+              ? new LockGoneError(`watch ${this.description}: ${status.message ?? 'resource version too old'}`)
+              : toLockError({ code: status?.code ?? 500, body: JSON.stringify(status) }, this.context('watch')),
+          );
+        } else if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
+          const lease = object as V1Lease;
+          if (lease?.metadata?.name !== this.name) return;
+          const record = type === 'DELETED' ? decodeLease(lease) : this.remember(lease);
+          handlers.onEvent({ type, record });
+        }
+      } catch (error) {
+        end(error);
+      }
+    };
+
+    const onDone = (error: unknown) => {
+      if (!error) return end();
+      const name = (error as { name?: string }).name;
+      // client-node 2.x ends an idle watch with a client-side timeout: a normal close for us.
+      if (!closedByUs && (name === 'AbortError' || name === 'TimeoutError')) return end();
+      end(toLockError(error, this.context('watch')));
+    };
+
+    this.watcher
+      .watch(path, query, onEvent, onDone)
+      .then((started) => {
+        controller = started;
+        if (closedByUs || ended) started.abort();
+      })
+      .catch((error: unknown) => end(toLockError(error, this.context('watch'))));
+
+    return {
+      close: () => {
+        closedByUs = true;
+        controller?.abort();
+      },
+    };
+  }
+
+  private remember(lease: V1Lease): LeaseRecord {
+    this.lastSeen = lease;
+    return decodeLease(lease);
+  }
+
+  private context(verb: RequestContext['verb']): RequestContext {
+    return { verb, namespace: this.namespace, name: this.name };
+  }
+}
+
+/** Encodes the election fields; MicroTime as a string with six fractional digits. */
+function encodeSpec(spec: LeaseSpec): NonNullable<V1Lease['spec']> {
+  return {
+    holderIdentity: spec.holderIdentity,
+    leaseDurationSeconds: spec.leaseDurationSeconds,
+    // The generated type is V1MicroTime (a Date); the serializer passes strings through unchanged,
+    // in 1.x and 2.x alike, so the exact wire format is ours.
+    acquireTime: formatMicroTime(spec.acquireTime) as unknown as Date,
+    renewTime: formatMicroTime(spec.renewTime) as unknown as Date,
+    leaseTransitions: spec.leaseTransitions,
+  };
+}
+
+/** Reads a Lease tolerantly: fields of the wrong type become null instead of failing. */
+export function decodeLease(lease: V1Lease): LeaseRecord {
+  const spec = (lease.spec ?? {}) as Record<string, unknown>;
+  const integer = (value: unknown) =>
+    typeof value === 'number' && Number.isInteger(value) ? value : null;
+  return {
+    holderIdentity: typeof spec.holderIdentity === 'string' ? spec.holderIdentity : null,
+    leaseDurationSeconds: integer(spec.leaseDurationSeconds),
+    acquireTime: parseMicroTime(spec.acquireTime),
+    renewTime: parseMicroTime(spec.renewTime),
+    leaseTransitions: integer(spec.leaseTransitions),
+    resourceVersion: lease.metadata?.resourceVersion ?? '',
+  };
+}
+
+type RequestOptions = Parameters<CoordinationV1Api['readNamespacedLease']>[1];
+
+/**
+ * Per-request options that attach an AbortSignal (the elector's request timeout). The promise API
+ * wraps each middleware as a promise middleware at run time (1.x and 2.x), although its declared
+ * option type names the observable flavour; hence the cast.
+ */
+function withSignal(signal: AbortSignal | undefined): RequestOptions {
+  if (!signal) return undefined;
+  const options = {
+    middleware: [
+      {
+        pre: async <T extends { setSignal(signal: AbortSignal): void }>(context: T) => {
+          context.setSignal(signal);
+          return context;
+        },
+        post: async <T>(context: T) => context,
+      },
+    ],
+    middlewareMergeStrategy: 'append' as const,
+  };
+  return options as unknown as RequestOptions;
+}

@@ -1,0 +1,20 @@
+/** Name of the election registered by `forRoot()` without a `name`. */
+export const DEFAULT_ELECTION = 'default';
+
+/** Metadata: the election a `@LeaderOnly()` method or class is gated on. */
+export const LEADER_ONLY_METADATA = 'nestjs-kube-leader:leader-only';
+
+/** Metadata: elections whose changes an `@OnLeaderChange()` method receives. */
+export const ON_LEADER_CHANGE_METADATA = 'nestjs-kube-leader:on-leader-change';
+
+/** Property through which `@LeaderOnly()` methods reach their app's election registry. */
+export const REGISTRY_PROPERTY = '__nestjsKubeLeaderRegistry';
+
+/** Response header naming the current leader on a 503 from a follower. */
+export const LEADER_HEADER = 'X-Leader';
+
+// Metadata keys set by Nest itself (string values of @nestjs/common / websockets / microservices
+// constants, which are stable across Nest 11 and 12), used to tell handlers from providers.
+export const NEST_CONTROLLER_WATERMARK = '__controller__';
+export const NEST_GATEWAY_METADATA = 'websockets:is_gateway';
+export const NEST_MESSAGE_PATTERN_METADATA = 'microservices:pattern';

@@ -1,0 +1,30 @@
+export const UNKNOWN_ELECTION = (name: string, known: readonly string[]) =>
+  `No leader election named "${name}" is registered (registered: ${known.length ? known.map((n) => `"${n}"`).join(', ') : 'none'}). ` +
+  `Register it with LeaderElectionModule.forRoot({ name: '${name}', leaseName: '...' }).`;
+
+export const DUPLICATE_ELECTION = (name: string) =>
+  `A leader election named "${name}" is already registered in this application. ` +
+  `Give each LeaderElectionModule.forRoot() its own "name" (the default is "default").`;
+
+export const LEADER_ONLY_NOT_A_METHOD = (target: string, key: string) =>
+  `@LeaderOnly() can only decorate methods or classes, but ${target}.${key} is not a method.`;
+
+export const ON_LEADER_CHANGE_NOT_A_METHOD = (target: string, key: string) =>
+  `@OnLeaderChange() can only decorate methods, but ${target}.${key} is not a method.`;
+
+export const LEADER_ONLY_WITHOUT_REGISTRY = (target: string, key: string) =>
+  `@LeaderOnly() on ${target}.${key} was called on an instance that Nest did not create in an application importing ` +
+  `LeaderElectionModule.forRoot(). Register ${target} as a provider (or controller) of that application.`;
+
+export const LEADER_ONLY_REQUEST_SCOPED = (target: string, key: string) =>
+  `@LeaderOnly() on ${target}.${key}: ${target} is request- or transient-scoped. The gate works per call, ` +
+  `but scheduled jobs (@Cron/@Interval/@Timeout) are not supported on such providers; make it a singleton.`;
+
+export const SKIPPED_NOT_LEADER = (target: string, key: string, election: string, leader: string | null) =>
+  `Skipped ${target}.${key}: this instance does not lead "${election}" (leader: ${leader ?? 'none'})`;
+
+export const NOT_LEADER_RESPONSE = (election: string) =>
+  `This instance does not lead "${election}"; send the request to the leader.`;
+
+export const ON_LEADER_CHANGE_FAILED = (target: string, key: string) =>
+  `@OnLeaderChange() handler ${target}.${key} failed`;

@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import type { Observable } from 'rxjs';
+import type { LeaderChangeEvent } from './core/index.js';
+import { LeaderElectionRegistry } from './leader-election.registry.js';
+
+/**
+ * Status and control of the app's elections. Every method takes the election name; without one
+ * it addresses the election registered by `forRoot()` without a `name`.
+ */
+@Injectable()
+export class LeaderService {
+  constructor(private readonly registry: LeaderElectionRegistry) {}
+
+  /** This instance's identity in the default election. */
+  get identity(): string {
+    return this.getIdentity();
+  }
+
+  /** This instance's identity in `name`. */
+  getIdentity(name?: string): string {
+    return this.registry.get(name).elector.identity;
+  }
+
+  /** Whether this instance leads now (computed from the monotonic clock at call time). */
+  isLeader(name?: string): boolean {
+    return this.registry.get(name).elector.isLeader();
+  }
+
+  /** The current holder as last observed, or null. */
+  getLeader(name?: string): string | null {
+    return this.registry.get(name).elector.getLeader();
+  }
+
+  /** The fencing token of the current term while leading, else null. */
+  fencingToken(name?: string): number | null {
+    return this.registry.get(name).elector.fencingToken();
+  }
+
+  /**
+   * Resolves when this instance leads. Rejects with the signal's reason on abort, or with
+   * `ElectorStoppedError` when the app shuts down first.
+   */
+  waitForLeadership(options?: { signal?: AbortSignal }): Promise<void>;
+  waitForLeadership(name: string | undefined, options?: { signal?: AbortSignal }): Promise<void>;
+  waitForLeadership(
+    nameOrOptions?: string | { signal?: AbortSignal },
+    options?: { signal?: AbortSignal },
+  ): Promise<void> {
+    if (typeof nameOrOptions === 'object' && nameOrOptions !== null) {
+      return this.registry.get().elector.waitForLeadership(nameOrOptions);
+    }
+    return this.registry.get(nameOrOptions).elector.waitForLeadership(options);
+  }
+
+  /**
+   * An AbortSignal that aborts when the current leadership ends (already aborted when not
+   * leading). Pass it to long-running leader loops.
+   */
+  leadershipSignal(name?: string): AbortSignal {
+    return this.registry.get(name).elector.leadershipSignal();
+  }
+
+  /** Change events, starting with the current state; completes when the app shuts down. */
+  changes(name?: string): Observable<LeaderChangeEvent> {
+    return this.registry.get(name).changes();
+  }
+}

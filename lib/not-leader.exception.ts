@@ -1,0 +1,21 @@
+import { ServiceUnavailableException } from '@nestjs/common';
+import { NOT_LEADER_RESPONSE } from './leader-election.messages.js';
+
+/**
+ * 503 answer of a follower to a `@LeaderOnly()` handler. The body names the election and the
+ * current leader; `LeaderOnlyInterceptor` also sets the `X-Leader` header.
+ */
+export class NotLeaderException extends ServiceUnavailableException {
+  constructor(
+    readonly election: string,
+    readonly leader: string | null,
+  ) {
+    super({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: NOT_LEADER_RESPONSE(election),
+      election,
+      leader,
+    });
+  }
+}
