@@ -6,7 +6,10 @@ export { LeaderOnlyInterceptor } from './leader-only.interceptor.js';
 export { NotLeaderException } from './not-leader.exception.js';
 export { LeaderElectionRegistry } from './leader-election.registry.js';
 export { Election } from './election.js';
-export type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
+export type {
+  LeaderElectionModuleOptions,
+  LeaderElectionOptionsFactory,
+} from './interfaces/leader-election-options.interface.js';
 export { DEFAULT_ELECTION, LEADER_HEADER } from './leader-election.constants.js';
 export {
   LeaderElector,

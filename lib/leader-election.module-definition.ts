@@ -8,4 +8,5 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<LeaderElectionModuleOptions>()
   .setClassMethodName('forRoot')
+  .setFactoryMethodName('createLeaderElectionOptions')
   .build();

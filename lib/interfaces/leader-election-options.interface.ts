@@ -52,3 +52,8 @@ export interface LeaderElectionModuleOptions {
    */
   readonly lock?: LeaseLock;
 }
+
+/** Implemented by a class passed to `forRootAsync({ useClass })` or `useExisting`. */
+export interface LeaderElectionOptionsFactory {
+  createLeaderElectionOptions(): LeaderElectionModuleOptions | Promise<LeaderElectionModuleOptions>;
+}
