@@ -258,20 +258,24 @@ export function decodeLease(lease: V1Lease): LeaseRecord {
 type RequestOptions = Parameters<CoordinationV1Api['readNamespacedLease']>[1];
 
 /**
- * Per-request options that attach an AbortSignal (the elector's request timeout). The promise API
- * wraps each middleware as a promise middleware at run time (1.x and 2.x), although its declared
- * option type names the observable flavour; hence the cast.
+ * Per-request options that attach an AbortSignal (the elector's request timeout). The object API
+ * of client-node (1.x and 2.x) runs each middleware through its own minimal observable stub, which
+ * only calls `toPromise()` on what `pre`/`post` return; we answer in that shape.
  */
 function withSignal(signal: AbortSignal | undefined): RequestOptions {
   if (!signal) return undefined;
+  const resolved = <T>(value: T) => ({
+    toPromise: () => Promise.resolve(value),
+    pipe: <R>(next: (v: T) => R) => resolved(next(value)),
+  });
   const options = {
     middleware: [
       {
-        pre: async <T extends { setSignal(signal: AbortSignal): void }>(context: T) => {
+        pre: <T extends { setSignal(signal: AbortSignal): void }>(context: T) => {
           context.setSignal(signal);
-          return context;
+          return resolved(context);
         },
-        post: async <T>(context: T) => context,
+        post: <T>(context: T) => resolved(context),
       },
     ],
     middlewareMergeStrategy: 'append' as const,

@@ -50,5 +50,9 @@ minor="$(echo "$KUBERNETES_VERSION" | cut -d. -f2)"
 build_one kube-apiserver kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver \
   "-s -w -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
 build_one etcd etcd go.etcd.io/etcd/server/v3 "-s -w"
+# The client-go reference candidate (our own small program): keyed by the hash of its sources.
+candidate_hash="$(cat "$HERE/../interop/client-go-candidate/"{main.go,go.mod,go.sum} | sha256sum | cut -c1-12)"
+build_one "client-go-candidate-$candidate_hash" ../interop/client-go-candidate . "-s -w"
+ln -sf "client-go-candidate-$candidate_hash" "$BIN_DIR/client-go-candidate.tmp" && mv -fT "$BIN_DIR/client-go-candidate.tmp" "$BIN_DIR/client-go-candidate"
 
 echo "$BIN_DIR"

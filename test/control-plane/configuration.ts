@@ -83,13 +83,13 @@ export function etcdArgs(layout: StateDirLayout, ports: Ports): string[] {
   const client = `http://127.0.0.1:${ports.etcdClient}`;
   const peer = `http://127.0.0.1:${ports.etcdPeer}`;
   return [
-    '--name=default',
+    '--name=nkl-etcd',
     `--data-dir=${layout.etcdDataDir}`,
     `--listen-client-urls=${client}`,
     `--advertise-client-urls=${client}`,
     `--listen-peer-urls=${peer}`,
     `--initial-advertise-peer-urls=${peer}`,
-    `--initial-cluster=default=${peer}`,
+    `--initial-cluster=nkl-etcd=${peer}`,
     '--unsafe-no-fsync=true',
     '--log-level=warn',
   ];
@@ -123,8 +123,14 @@ export function apiserverArgs(layout: StateDirLayout, ports: Ports): string[] {
 export function advertiseFlags(): { flags: string[]; address: string | null; note: string } {
   const override = process.env.NKL_ADVERTISE_ADDRESS;
   if (override) {
+    // Loopback is valid for serving but not for the "kubernetes" Endpoints, which the reconciler would
+    // then fail to write every 10 s ("may not be in the loopback range").
+    const loopback = /^127\./.test(override) || override === '::1';
     return {
-      flags: [`--advertise-address=${override}`],
+      flags: [
+        `--advertise-address=${override}`,
+        ...(loopback ? ['--endpoint-reconciler-type=none'] : []),
+      ],
       address: override,
       note: `advertise address ${override} (NKL_ADVERTISE_ADDRESS)`,
     };

@@ -32,6 +32,7 @@ import {
   spawnDetached,
   stopProcess,
   tailFile,
+  waitForReaping,
   type StartedProcess,
   type StopOutcome,
 } from './processes.js';
@@ -105,7 +106,7 @@ export class ControlPlaneError extends Error {
     readonly step: string,
     cause: unknown,
     readonly logFile?: string,
-    retry = 'npm run control-plane -- down && npm run control-plane -- up',
+    retry = retryHint(DEFAULT_STATE_DIR),
   ) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     const tail = logFile
@@ -113,6 +114,12 @@ export class ControlPlaneError extends Error {
       : '';
     super(`control plane: step "${step}" failed: ${reason}${tail}\nRetry: ${retry}`, { cause });
   }
+}
+
+/** How to start over in `stateDir` (the CLI commands, with --state-dir unless it is the default). */
+export function retryHint(stateDir: string): string {
+  const flag = path.resolve(stateDir) === DEFAULT_STATE_DIR ? '' : ` --state-dir ${stateDir}`;
+  return `npm run control-plane -- down${flag} && npm run control-plane -- up${flag}`;
 }
 
 const BUILD_SCRIPT = path.join(HERE, 'build.sh');
@@ -187,6 +194,8 @@ export async function startControlPlane(
   const binaries = options.binaries ?? (await ensureBinaries());
 
   const layout = layoutOf(stateDir);
+  const step = <T>(name: string, logFile: string | undefined, action: () => Promise<T>) =>
+    runStep(name, logFile, action, retryHint(stateDir));
   const started: Array<{ process: StartedProcess; binary: string }> = [];
   const startedAt = new Date();
   const t0 = performance.now();
@@ -200,7 +209,9 @@ export async function startControlPlane(
       leaseUser: randomToken(),
       leaseReader: randomToken(),
     } satisfies Record<ControlPlaneUser, string>;
-    await writeSecrets(layout, tokens);
+    // The RSA key takes a few hundred ms: generate it while etcd starts.
+    const secrets = writeSecrets(layout, tokens);
+    secrets.catch(() => undefined); // awaited below; avoids an unhandled rejection if etcd fails first
     const advertise = advertiseFlags();
 
     const state: ControlPlaneState = {
@@ -229,28 +240,29 @@ export async function startControlPlane(
     log(`state dir ${stateDir}; ${advertise.note}`);
 
     log(`starting etcd on 127.0.0.1:${ports.etcdClient}`);
-    const etcd = await runStep('start etcd', layout.etcdLog, () =>
+    const etcd = await step('start etcd', layout.etcdLog, () =>
       spawnDetached(binaries.etcd, state.args.etcd, layout.etcdLog),
     );
     started.push({ process: etcd, binary: binaries.etcd });
     state.pids.etcd = etcd.pid;
     writeState(state); // from here on `down` can find the processes, even if this process dies
-    await runStep('wait for etcd /health', layout.etcdLog, () => waitForEtcd(state, etcd, 60_000));
+    await step('wait for etcd /health', layout.etcdLog, () => waitForEtcd(state, etcd, 60_000));
+    await step('write tokens, service-account key and audit policy', undefined, () => secrets);
     const tEtcd = performance.now();
 
     log(`starting kube-apiserver on ${server}`);
-    const apiserver = await runStep('start kube-apiserver', layout.apiserverLog, () =>
+    const apiserver = await step('start kube-apiserver', layout.apiserverLog, () =>
       spawnDetached(binaries.kubeApiserver, state.args.kubeApiserver, layout.apiserverLog),
     );
     started.push({ process: apiserver, binary: binaries.kubeApiserver });
     state.pids.kubeApiserver = apiserver.pid;
     writeState(state);
-    await runStep('wait for kube-apiserver /readyz', layout.apiserverLog, () =>
+    await step('wait for kube-apiserver /readyz', layout.apiserverLog, () =>
       waitForReadyz(state, apiserver, 120_000),
     );
     const tApiserver = performance.now();
 
-    state.tls = await runStep('check the serving certificate', layout.apiserverLog, () =>
+    state.tls = await step('check the serving certificate', layout.apiserverLog, () =>
       checkServingCertificate(state, layout.certDir),
     );
     for (const user of CONTROL_PLANE_USERS) writeKubeconfig(state, user);
@@ -258,14 +270,14 @@ export async function startControlPlane(
 
     log('bootstrapping namespace and RBAC');
     const admin = kubeConfigFor(state, 'admin');
-    await runStep('wait for namespace "default" (as admin)', layout.apiserverLog, () =>
+    await step('wait for namespace "default" (as admin)', layout.apiserverLog, () =>
       waitForDefaultNamespace(admin, 60_000),
     );
-    await runStep(`create namespace ${TEST_NAMESPACE} and roles`, layout.apiserverLog, async () => {
+    await step(`create namespace ${TEST_NAMESPACE} and roles`, layout.apiserverLog, async () => {
       await createNamespace(admin, TEST_NAMESPACE);
       await grantLeaseAccess(admin, TEST_NAMESPACE);
     });
-    await runStep(
+    await step(
       'wait until RBAC is effective for lease-user and lease-reader',
       layout.apiserverLog,
       async () => {
@@ -347,6 +359,9 @@ async function stopRecordedProcesses(state: ControlPlaneState): Promise<StoppedP
     if (!pid) continue;
     stopped.push({ name, pid, outcome: await stopProcess(pid, binary) });
   }
+  // Not needed for correctness (the ports are free once the processes exit), but after a full stop
+  // `ps` should not list them as <defunct> either.
+  await Promise.all(stopped.map(({ pid }) => waitForReaping(pid)));
   return stopped;
 }
 
@@ -402,12 +417,12 @@ class LocalControlPlane implements ControlPlane {
         'call stopApiServer() first',
       );
     }
-    const child = await runStep('restart kube-apiserver', logFile, () =>
+    const child = await this.step('restart kube-apiserver', logFile, () =>
       spawnDetached(binary, this.state.args.kubeApiserver, logFile),
     );
     this.state.pids.kubeApiserver = child.pid;
     writeState(this.state);
-    await runStep('wait for restarted kube-apiserver /readyz', logFile, () =>
+    await this.step('wait for restarted kube-apiserver /readyz', logFile, () =>
       waitForReadyz(this.state, child, options.timeoutMs ?? 120_000),
     );
   }
@@ -427,28 +442,37 @@ class LocalControlPlane implements ControlPlane {
         'call stopEtcd() first',
       );
     }
-    const child = await runStep('restart etcd', logFile, () =>
+    const child = await this.step('restart etcd', logFile, () =>
       spawnDetached(binary, this.state.args.etcd, logFile),
     );
     this.state.pids.etcd = child.pid;
     writeState(this.state);
-    await runStep('wait for restarted etcd /health', logFile, () =>
+    await this.step('wait for restarted etcd /health', logFile, () =>
       waitForEtcd(this.state, child, options.timeoutMs ?? 60_000),
     );
   }
 
+  private step<T>(name: string, logFile: string, action: () => Promise<T>): Promise<T> {
+    return runStep(name, logFile, action, retryHint(this.state.stateDir));
+  }
+
   async waitUntilReady(timeoutMs = 120_000): Promise<void> {
-    await runStep('wait for kube-apiserver /readyz', this.state.logs.kubeApiserver, () =>
+    await this.step('wait for kube-apiserver /readyz', this.state.logs.kubeApiserver, () =>
       waitForReadyz(this.state, undefined, timeoutMs),
     );
   }
 }
 
-async function runStep<T>(step: string, logFile: string, action: () => Promise<T>): Promise<T> {
+async function runStep<T>(
+  step: string,
+  logFile: string | undefined,
+  action: () => Promise<T>,
+  retry: string,
+): Promise<T> {
   try {
     return await action();
   } catch (error) {
     if (error instanceof ControlPlaneError) throw error;
-    throw new ControlPlaneError(step, error, logFile);
+    throw new ControlPlaneError(step, error, logFile, retry);
   }
 }

@@ -47,7 +47,7 @@ export function isProcessOf(pid: number, binary: string): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.split('\0').includes(binary) || cmdline.includes(binary);
+    return cmdline.includes(binary);
   } catch {
     return false;
   }
@@ -93,6 +93,24 @@ async function waitUntilGone(pid: number, binary: string, timeoutMs: number): Pr
     await sleep(50);
   }
   return !isProcessOf(pid, binary);
+}
+
+/**
+ * A child whose starter has exited belongs to PID 1, which may reap it a moment later; until then it
+ * shows as `<defunct>` in ps. Waits briefly for that, so "stopped" also means "gone from ps".
+ */
+export async function waitForReaping(pid: number, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && isZombie(pid)) await sleep(50);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
 }
 
 /** A loopback port that was free a moment ago (listen on 127.0.0.1:0, then close). */

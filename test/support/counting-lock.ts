@@ -1,0 +1,59 @@
+import type {
+  LeaseLock,
+  LeaseRecord,
+  LeaseSpec,
+  LockCallOptions,
+  LockWatch,
+  LockWatchHandlers,
+} from '../../lib/core/index.js';
+
+/**
+ * Wraps a real lock and counts the requests it sends (each call is one HTTP request to the API
+ * server), so tests can assert how many requests an election made.
+ */
+export class CountingLock implements LeaseLock {
+  readonly counts = { get: 0, create: 0, update: 0, watch: 0 };
+
+  constructor(private readonly inner: LeaseLock) {}
+
+  get identity(): string {
+    return this.inner.identity;
+  }
+
+  get description(): string {
+    return this.inner.description;
+  }
+
+  get(options?: LockCallOptions): Promise<LeaseRecord | null> {
+    this.counts.get += 1;
+    return this.inner.get(options);
+  }
+
+  create(spec: LeaseSpec, options?: LockCallOptions): Promise<LeaseRecord> {
+    this.counts.create += 1;
+    return this.inner.create(spec, options);
+  }
+
+  update(spec: LeaseSpec, resourceVersion: string, options?: LockCallOptions): Promise<LeaseRecord> {
+    this.counts.update += 1;
+    return this.inner.update(spec, resourceVersion, options);
+  }
+
+  watch(handlers: LockWatchHandlers, options?: { resourceVersion?: string }): LockWatch {
+    this.counts.watch += 1;
+    return this.inner.watch(handlers, options);
+  }
+
+  snapshot() {
+    return { ...this.counts };
+  }
+}
+
+/** Polls `condition` every 20 ms (a condition wait, not a sleep); rejects after `timeoutMs`. */
+export async function eventually(condition: () => boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
