@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { LeaderElectionModule } from 'nestjs-kube-leader';
+import { LeaderEventsListener } from './leader-events.listener.js';
+import { LeaderStatusController } from './leader-status.controller.js';
+import { ReconcileJob } from './reconcile.job.js';
+
+const optionalNumber = (name: string): number | undefined =>
+  process.env[name] === undefined ? undefined : Number(process.env[name]);
+
+@Module({
+  imports: [
+    ScheduleModule.forRoot(),
+    // In a cluster nothing else is needed: identity from POD_NAME, namespace from the service
+    // account, credentials in-cluster. The environment variables only serve the local demo.
+    LeaderElectionModule.forRoot({
+      leaseName: process.env.LEASE_NAME ?? 'sample-app',
+      ...(process.env.NAMESPACE ? { namespace: process.env.NAMESPACE } : {}),
+      leaseDuration: optionalNumber('LEASE_DURATION_MS'),
+      renewDeadline: optionalNumber('RENEW_DEADLINE_MS'),
+      retryPeriod: optionalNumber('RETRY_PERIOD_MS'),
+    }),
+  ],
+  controllers: [LeaderStatusController],
+  providers: [ReconcileJob, LeaderEventsListener],
+})
+export class AppModule {}

@@ -1,0 +1,306 @@
+// Real Nest applications (several per test, each with its own Kubernetes client) on the real
+// kube-apiserver: scheduling, HTTP gating, change handlers, shutdown.
+import 'reflect-metadata';
+import {
+  Controller,
+  Get,
+  Inject,
+  Injectable,
+  Module,
+  Post,
+  type DynamicModule,
+  type INestApplication,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Cron, Interval, ScheduleModule } from '@nestjs/schedule';
+import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import {
+  LeaderElectionModule,
+  LeaderOnly,
+  LeaderService,
+  OnLeaderChange,
+  type LeaderChangeEvent,
+} from '../../lib/index.js';
+import { kubeConfigFor } from '../control-plane/control-plane.js';
+import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
+import { eventually } from '../support/counting-lock.js';
+
+const FAST = { leaseDuration: 3_000, renewDeadline: 2_000, retryPeriod: 500 };
+
+/** One record per leader-only execution, shared by all apps of a test (one process, one clock). */
+interface Execution {
+  app: string;
+  job: string;
+  start: number;
+  end: number;
+}
+const EXECUTIONS = 'EXECUTIONS';
+const APP_NAME = 'APP_NAME';
+
+@Injectable()
+class Jobs {
+  constructor(
+    @Inject(EXECUTIONS) private readonly executions: Execution[],
+    @Inject(APP_NAME) private readonly app: string,
+  ) {}
+
+  @Interval(100)
+  @LeaderOnly()
+  async intervalBelow() {
+    await this.record('interval-below');
+  }
+
+  @LeaderOnly()
+  @Interval(100)
+  async intervalAbove() {
+    await this.record('interval-above');
+  }
+
+  @Cron('* * * * * *')
+  @LeaderOnly()
+  cron() {
+    const now = performance.now();
+    this.executions.push({ app: this.app, job: 'cron', start: now, end: now });
+  }
+
+  private async record(job: string) {
+    const start = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 20)); // some real async work
+    this.executions.push({ app: this.app, job, start, end: performance.now() });
+  }
+}
+
+@Injectable()
+class ChangeLog {
+  readonly events: LeaderChangeEvent[] = [];
+  @OnLeaderChange()
+  onChange(event: LeaderChangeEvent) {
+    this.events.push(event);
+  }
+}
+
+@Controller('jobs')
+class JobsController {
+  constructor(private readonly leader: LeaderService) {}
+  @Post()
+  @LeaderOnly()
+  run() {
+    return { ranOn: this.leader.identity };
+  }
+  @Get('leader')
+  who() {
+    return { leader: this.leader.getLeader() };
+  }
+}
+
+describe('Nest apps on a real kube-apiserver', () => {
+  let cluster: Cluster;
+  let namespace: string;
+  const apps: INestApplication[] = [];
+
+  beforeAll(async () => {
+    cluster = loadCluster();
+    namespace = await cluster.uniqueNamespace('nest');
+  });
+
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close().catch(() => undefined)));
+  });
+
+  function electionModule(lease: string, identity: string, extra: Record<string, unknown> = {}): DynamicModule {
+    return LeaderElectionModule.forRoot({
+      leaseName: lease,
+      namespace,
+      identity,
+      kubeConfig: kubeConfigFor(cluster.state, 'leaseUser'),
+      logger: false,
+      ...FAST,
+      ...extra,
+    });
+  }
+
+  async function createApp(name: string, imports: unknown[], executions: Execution[] = []) {
+    @Module({
+      imports: [ScheduleModule.forRoot(), ...(imports as [])],
+      providers: [Jobs, ChangeLog, { provide: EXECUTIONS, useValue: executions }, { provide: APP_NAME, useValue: name }],
+      controllers: [JobsController],
+    })
+    class AppModule {}
+    const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+    await app.init();
+    apps.push(app);
+    return { app, leader: app.get(LeaderService), changes: app.get(ChangeLog) };
+  }
+
+  it('runs leader-only jobs on exactly one of 3 apps, in both decorator orders, and moves them when the leader closes', async () => {
+    const lease = uniqueName('cron');
+    const executions: Execution[] = [];
+    const instances = await Promise.all(
+      ['app-1', 'app-2', 'app-3'].map((name) => createApp(name, [electionModule(lease, name)], executions)),
+    );
+    await eventually(() => instances.some((i) => i.leader.isLeader()), 20_000, 'a leader');
+    const first = instances.find((i) => i.leader.isLeader())!;
+    const firstName = first.leader.identity;
+    await eventually(
+      () => ['interval-below', 'interval-above', 'cron'].every((job) => executions.some((e) => e.job === job)),
+      20_000,
+      'every job to run',
+    );
+    expect(new Set(executions.map((e) => e.app))).toEqual(new Set([firstName]));
+
+    const closedAt = performance.now();
+    await first.app.close();
+    apps.splice(apps.indexOf(first.app), 1);
+    const rest = instances.filter((i) => i !== first);
+    await eventually(() => rest.some((i) => i.leader.isLeader()), 20_000, 'a new leader');
+    const second = rest.find((i) => i.leader.isLeader())!;
+    await eventually(
+      () => executions.filter((e) => e.app === second.leader.identity).length >= 6,
+      20_000,
+      'jobs on the new leader',
+    );
+
+    // Per instance counts, and zero overlap between instances.
+    const byApp = (app: string) => executions.filter((e) => e.app === app);
+    expect(byApp(firstName).every((e) => e.end <= closedAt + 1)).toBe(true);
+    expect(byApp(second.leader.identity).every((e) => e.start >= closedAt)).toBe(true);
+    const third = rest.find((i) => i !== second)!;
+    expect(byApp(third.leader.identity)).toEqual([]);
+    const lastOfFirst = Math.max(...byApp(firstName).map((e) => e.end));
+    const firstOfSecond = Math.min(...byApp(second.leader.identity).map((e) => e.start));
+    expect(lastOfFirst).toBeLessThanOrEqual(firstOfSecond);
+  });
+
+  it('answers 503 with the leader named on followers and 200 on the leader, over real HTTP', async () => {
+    const lease = uniqueName('http');
+    const a = await createApp('http-a', [electionModule(lease, 'http-a')]);
+    await a.leader.waitForLeadership();
+    const b = await createApp('http-b', [electionModule(lease, 'http-b')]);
+    await eventually(() => b.leader.getLeader() === 'http-a', 10_000, 'b following');
+    await a.app.listen(0, '127.0.0.1');
+    await b.app.listen(0, '127.0.0.1');
+
+    const onLeader = await fetch(`${await a.app.getUrl()}/jobs`, { method: 'POST' });
+    expect(onLeader.status).toBe(201);
+    expect(await onLeader.json()).toEqual({ ranOn: 'http-a' });
+
+    const onFollower = await fetch(`${await b.app.getUrl()}/jobs`, { method: 'POST' });
+    expect(onFollower.status).toBe(503);
+    expect(onFollower.headers.get('x-leader')).toBe('http-a');
+    expect(await onFollower.json()).toEqual(
+      expect.objectContaining({ statusCode: 503, leader: 'http-a', election: 'default' }),
+    );
+  });
+
+  it('delivers every transition, in order, to @OnLeaderChange on every instance', async () => {
+    const lease = uniqueName('changes');
+    const a = await createApp('ch-a', [electionModule(lease, 'ch-a')]);
+    await a.leader.waitForLeadership();
+    const b = await createApp('ch-b', [electionModule(lease, 'ch-b')]);
+    await eventually(() => b.changes.events.length === 1, 10_000, 'b first event');
+    await a.app.close();
+    apps.splice(apps.indexOf(a.app), 1);
+    await b.leader.waitForLeadership();
+
+    expect(a.changes.events.map((e) => [e.isLeader, e.leader])).toEqual([
+      [true, 'ch-a'],
+      [false, 'ch-a'], // stepping down: no new leader work, lease not yet released
+      [false, null], // released
+    ]);
+    const seenByB = b.changes.events.map((e) => [e.isLeader, e.leader]);
+    expect(seenByB[0]).toEqual([false, 'ch-a']);
+    expect(seenByB.at(-1)).toEqual([true, 'ch-b']);
+    // Every event's previousLeader is the leader of the event before it.
+    for (const events of [a.changes.events, b.changes.events]) {
+      events.forEach((event, i) => expect(event.previousLeader).toBe(i === 0 ? null : events[i - 1].leader));
+    }
+  });
+
+  it('aborts leadershipSignal when an administrator takes the lease away', async () => {
+    const lease = uniqueName('signal');
+    const a = await createApp('sig-a', [electionModule(lease, 'sig-a')]);
+    await a.leader.waitForLeadership();
+    const signal = a.leader.leadershipSignal();
+    const admin = cluster.kubeConfigs.admin.makeApiClient(CoordinationV1Api);
+    const current = await admin.readNamespacedLease({ name: lease, namespace });
+    await admin.replaceNamespacedLease({
+      name: lease,
+      namespace,
+      body: { ...current, spec: { ...current.spec, holderIdentity: 'administrator' } },
+    });
+    await eventually(() => signal.aborted, 10_000, 'signal aborted');
+    expect(a.leader.isLeader()).toBe(false);
+    expect(a.leader.getLeader()).toBe('administrator');
+  });
+
+  it('releases the lease on app.close() and leaves no timers behind', async () => {
+    const lease = uniqueName('close');
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const a = await createApp('close-a', [electionModule(lease, 'close-a')]);
+    await a.leader.waitForLeadership();
+    await a.app.close();
+    apps.splice(apps.indexOf(a.app), 1);
+    const admin = cluster.kubeConfigs.admin.makeApiClient(CoordinationV1Api);
+    const released = await admin.readNamespacedLease({ name: lease, namespace });
+    expect(released.spec?.holderIdentity).toBe('');
+    expect(released.spec?.leaseDurationSeconds).toBe(1);
+    await eventually(
+      () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length <= timersBefore,
+      5_000,
+      'timers back to the count before the app',
+    );
+  });
+
+  it('keeps two elections in one app independent', async () => {
+    const leaseA = uniqueName('two-a');
+    const leaseB = uniqueName('two-b');
+    const admin = cluster.kubeConfigs.admin.makeApiClient(CoordinationV1Api);
+    await admin.createNamespacedLease({
+      namespace,
+      body: { metadata: { name: leaseB }, spec: { holderIdentity: 'elsewhere', leaseDurationSeconds: 3600 } },
+    });
+    const a = await createApp('two', [
+      electionModule(leaseA, 'two'),
+      LeaderElectionModule.forRootAsync({
+        useFactory: () => ({
+          name: 'reports',
+          leaseName: leaseB,
+          namespace,
+          identity: 'two-reports',
+          kubeConfig: kubeConfigFor(cluster.state, 'leaseUser'),
+          logger: false as const,
+          ...FAST,
+        }),
+      }),
+    ]);
+    await a.leader.waitForLeadership();
+    await eventually(() => a.leader.getLeader('reports') === 'elsewhere', 10_000, 'reports observed');
+    expect(a.leader.isLeader()).toBe(true);
+    expect(a.leader.isLeader('reports')).toBe(false);
+  });
+
+  it('boots and stays up when the API server is unreachable, without leading', async () => {
+    const unreachable = new KubeConfig();
+    unreachable.loadFromOptions({
+      clusters: [{ name: 'gone', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'c', cluster: 'gone', user: 'u' }],
+      currentContext: 'c',
+    });
+    const warnings: string[] = [];
+    const logger = { log: () => undefined, error: (m: string) => warnings.push(m), warn: (m: string) => warnings.push(m) };
+    const a = await createApp('offline', [
+      LeaderElectionModule.forRoot({
+        leaseName: 'offline',
+        namespace: 'default',
+        identity: 'offline',
+        kubeConfig: unreachable,
+        logger,
+        ...FAST,
+      }),
+    ]);
+    await eventually(() => warnings.length > 0, 10_000, 'a warning');
+    expect(warnings[0]).toMatch(/ECONNREFUSED|connect/);
+    expect(a.leader.isLeader()).toBe(false);
+  });
+});
