@@ -21,6 +21,7 @@ const common = {
 
 export default {
   testTimeout: 120000,
+  reporters: ['default', '<rootDir>/test/summary-reporter.cjs'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.spec.ts'] },
     {
