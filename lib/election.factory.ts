@@ -1,6 +1,11 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { KubeConfig } from '@kubernetes/client-node';
-import { InvalidOptionError, LeaderElector, type ElectorLogger, type LeaseLock } from './core/index.js';
+import {
+  InvalidOptionError,
+  LeaderElector,
+  type ElectorLogger,
+  type LeaseLock,
+} from './core/index.js';
 import {
   KubernetesLeaseLock,
   assertDnsSubdomain,
@@ -32,11 +37,18 @@ const KNOWN_OPTIONS = new Set<string>([
 /** Validates module options and builds the election; every problem is an InvalidOptionError. */
 export function createElection(options: LeaderElectionModuleOptions): Election {
   if (!options || typeof options !== 'object') {
-    throw new InvalidOptionError('options', 'LeaderElectionModule.forRoot() needs an options object', options);
+    throw new InvalidOptionError(
+      'options',
+      'LeaderElectionModule.forRoot() needs an options object',
+      options,
+    );
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) {
-      throw new InvalidOptionError(key, `is not an option of LeaderElectionModule (known: ${[...KNOWN_OPTIONS].join(', ')})`);
+      throw new InvalidOptionError(
+        key,
+        `is not an option of LeaderElectionModule (known: ${[...KNOWN_OPTIONS].join(', ')})`,
+      );
     }
   }
   assertDnsSubdomain('leaseName', options.leaseName);
@@ -49,7 +61,10 @@ export function createElection(options: LeaderElectionModuleOptions): Election {
       throw new InvalidOptionError(flag, 'must be a boolean', options[flag]);
     }
   }
-  if (options.identity !== undefined && (typeof options.identity !== 'string' || !options.identity.trim())) {
+  if (
+    options.identity !== undefined &&
+    (typeof options.identity !== 'string' || !options.identity.trim())
+  ) {
     throw new InvalidOptionError('identity', 'must be a non-empty string', options.identity);
   }
 
@@ -60,7 +75,10 @@ export function createElection(options: LeaderElectionModuleOptions): Election {
   } else {
     const kubeConfig = options.kubeConfig ?? loadDefaultKubeConfig();
     if (!(kubeConfig instanceof Object) || typeof kubeConfig.getCurrentCluster !== 'function') {
-      throw new InvalidOptionError('kubeConfig', 'must be a KubeConfig from @kubernetes/client-node');
+      throw new InvalidOptionError(
+        'kubeConfig',
+        'must be a KubeConfig from @kubernetes/client-node',
+      );
     }
     namespace = options.namespace ?? resolveNamespace(kubeConfig);
     lock = new KubernetesLeaseLock({
@@ -99,9 +117,13 @@ function loadDefaultKubeConfig(): KubeConfig {
   return kubeConfig;
 }
 
-function toElectorLogger(logger: LoggerService | false | undefined, name: string): ElectorLogger | undefined {
+function toElectorLogger(
+  logger: LoggerService | false | undefined,
+  name: string,
+): ElectorLogger | undefined {
   if (logger === false) return undefined;
-  const target: LoggerService = logger ?? new Logger(name === DEFAULT_ELECTION ? 'LeaderElection' : `LeaderElection:${name}`);
+  const target: LoggerService =
+    logger ?? new Logger(name === DEFAULT_ELECTION ? 'LeaderElection' : `LeaderElection:${name}`);
   return {
     log: (message) => target.log(message),
     warn: (message) => target.warn(message),

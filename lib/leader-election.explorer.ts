@@ -39,7 +39,10 @@ export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdo
           this.registry.get(gatedOn); // throws a clear error when the election does not exist
           if (!isStatic) this.logger.warn(LEADER_ONLY_REQUEST_SCOPED(className, key));
         }
-        const elections: string[] | undefined = Reflect.getMetadata(ON_LEADER_CHANGE_METADATA, method);
+        const elections: string[] | undefined = Reflect.getMetadata(
+          ON_LEADER_CHANGE_METADATA,
+          method,
+        );
         if (!elections) continue;
         if (!isStatic) {
           this.logger.warn(
@@ -61,7 +64,12 @@ export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdo
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
   }
 
-  private invoke(instance: Record<string, unknown>, key: string, className: string, event: LeaderChangeEvent) {
+  private invoke(
+    instance: Record<string, unknown>,
+    key: string,
+    className: string,
+    event: LeaderChangeEvent,
+  ) {
     const fail = (error: unknown) =>
       this.logger.error(
         `${ON_LEADER_CHANGE_FAILED(className, key)}: ${error instanceof Error ? error.message : String(error)}`,

@@ -20,7 +20,12 @@ export const LEADER_ONLY_REQUEST_SCOPED = (target: string, key: string) =>
   `@LeaderOnly() on ${target}.${key}: ${target} is request- or transient-scoped. The gate works per call, ` +
   `but scheduled jobs (@Cron/@Interval/@Timeout) are not supported on such providers; make it a singleton.`;
 
-export const SKIPPED_NOT_LEADER = (target: string, key: string, election: string, leader: string | null) =>
+export const SKIPPED_NOT_LEADER = (
+  target: string,
+  key: string,
+  election: string,
+  leader: string | null,
+) =>
   `Skipped ${target}.${key}: this instance does not lead "${election}" (leader: ${leader ?? 'none'})`;
 
 export const NOT_LEADER_RESPONSE = (election: string) =>

@@ -5,7 +5,11 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { catchError, throwError, type Observable } from 'rxjs';
-import { DEFAULT_ELECTION, LEADER_HEADER, LEADER_ONLY_METADATA } from './leader-election.constants.js';
+import {
+  DEFAULT_ELECTION,
+  LEADER_HEADER,
+  LEADER_ONLY_METADATA,
+} from './leader-election.constants.js';
 import { LeaderElectionRegistry } from './leader-election.registry.js';
 import { NotLeaderException } from './not-leader.exception.js';
 

@@ -22,9 +22,11 @@ const timings = args.has('--default-timings')
   ? { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 }
   : { leaseDuration: 4_000, renewDeadline: 3_000, retryPeriod: 1_000 };
 
-const color = (code: number, text: string) => (process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text);
+const color = (code: number, text: string) =>
+  process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text;
 const t0 = Date.now();
-const say = (text: string) => console.log(`${color(90, `[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s]`)} ${text}`);
+const say = (text: string) =>
+  console.log(`${color(90, `[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s]`)} ${text}`);
 
 interface Replica {
   name: string;
@@ -68,12 +70,16 @@ async function main() {
       kubeconfig = process.env.KUBECONFIG ?? path.join(process.env.HOME ?? '', '.kube', 'config');
       say(`using the current kubeconfig ${kubeconfig} (its context's namespace)`);
     } else {
-      say('starting a local kube-apiserver + etcd (the first run builds them from Go modules: minutes) ...');
+      say(
+        'starting a local kube-apiserver + etcd (the first run builds them from Go modules: minutes) ...',
+      );
       await stopControlPlane(stateDir).catch(() => []);
       controlPlane = await startControlPlane({ stateDir, log: (line) => say(color(90, line)) });
       kubeconfig = controlPlane.kubeconfigs.leaseUser;
       namespace = controlPlane.namespace;
-      say(`control plane ready at ${controlPlane.server}; replicas use the least-privilege user "lease-user"`);
+      say(
+        `control plane ready at ${controlPlane.server}; replicas use the least-privilege user "lease-user"`,
+      );
     }
 
     const lease = `demo-${Date.now().toString(36)}`;
@@ -110,16 +116,26 @@ async function main() {
     say(color(31, `SIGKILL ${first.name} (a crash: the lease is not released)`));
     const killedAt = Date.now();
     first.child.kill('SIGKILL');
-    const second = await waitForLeader(replicas.filter((r) => r !== first), 60_000);
+    const second = await waitForLeader(
+      replicas.filter((r) => r !== first),
+      60_000,
+    );
     const failover = Date.now() - killedAt;
-    say(`${color(1, second.name)} took over ${color(33, `${failover} ms`)} after the crash (lease duration ${timings.leaseDuration} ms)`);
+    say(
+      `${color(1, second.name)} took over ${color(33, `${failover} ms`)} after the crash (lease duration ${timings.leaseDuration} ms)`,
+    );
     await waitUntil(() => second.reconciles >= 2, 20_000);
 
     // Graceful handover.
-    say(color(33, `SIGTERM ${second.name} (graceful: finishes leader work, then releases the lease)`));
+    say(
+      color(33, `SIGTERM ${second.name} (graceful: finishes leader work, then releases the lease)`),
+    );
     const termAt = Date.now();
     second.child.kill('SIGTERM');
-    const third = await waitForLeader(replicas.filter((r) => r !== first && r !== second), 60_000);
+    const third = await waitForLeader(
+      replicas.filter((r) => r !== first && r !== second),
+      60_000,
+    );
     const handover = Date.now() - termAt;
     say(`${color(1, third.name)} took over ${color(32, `${handover} ms`)} after SIGTERM`);
     await waitUntil(() => third.reconciles >= 1, 20_000);
@@ -128,8 +144,12 @@ async function main() {
     const total = replicas.map((r) => `${r.name} ${r.reconciles}`).join(', ');
     console.log('');
     console.log(color(1, 'Summary'));
-    console.log(`  crash failover (SIGKILL -> new leader):   ${failover} ms  (bounded by the lease duration, ${timings.leaseDuration} ms)`);
-    console.log(`  graceful handover (SIGTERM -> new leader): ${handover} ms  (one watch event after the release)`);
+    console.log(
+      `  crash failover (SIGKILL -> new leader):   ${failover} ms  (bounded by the lease duration, ${timings.leaseDuration} ms)`,
+    );
+    console.log(
+      `  graceful handover (SIGTERM -> new leader): ${handover} ms  (one watch event after the release)`,
+    );
     console.log(`  reconcile runs per replica: ${total} (only ever on the leader)`);
     console.log('');
   } finally {
@@ -137,25 +157,34 @@ async function main() {
   }
 }
 
-async function startReplica(name: string, lease: string, kubeconfig: string, namespace?: string): Promise<Replica> {
+async function startReplica(
+  name: string,
+  lease: string,
+  kubeconfig: string,
+  namespace?: string,
+): Promise<Replica> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'sample/src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      KUBECONFIG: kubeconfig,
-      ...(namespace ? { NAMESPACE: namespace } : {}),
-      LEASE_NAME: lease,
-      POD_NAME: name,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LEASE_DURATION_MS: String(timings.leaseDuration),
-      RENEW_DEADLINE_MS: String(timings.renewDeadline),
-      RETRY_PERIOD_MS: String(timings.retryPeriod),
-      NO_COLOR: '1',
+  const child = spawn(
+    process.execPath,
+    ['--import', '@swc-node/register/esm-register', 'sample/src/main.ts'],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        KUBECONFIG: kubeconfig,
+        ...(namespace ? { NAMESPACE: namespace } : {}),
+        LEASE_NAME: lease,
+        POD_NAME: name,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LEASE_DURATION_MS: String(timings.leaseDuration),
+        RENEW_DEADLINE_MS: String(timings.renewDeadline),
+        RETRY_PERIOD_MS: String(timings.retryPeriod),
+        NO_COLOR: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   const replica: Replica = { name, port, child, exited: false, reconciles: 0 };
   const log = fs.createWriteStream(path.join(ROOT, '.control-plane', `demo-${name}.log`));
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -174,7 +203,9 @@ async function startReplica(name: string, lease: string, kubeconfig: string, nam
 async function status(replica: Replica): Promise<Status | undefined> {
   if (replica.exited) return undefined;
   try {
-    const response = await fetch(`http://127.0.0.1:${replica.port}/leader`, { signal: AbortSignal.timeout(500) });
+    const response = await fetch(`http://127.0.0.1:${replica.port}/leader`, {
+      signal: AbortSignal.timeout(500),
+    });
     return (await response.json()) as Status;
   } catch {
     return undefined;
@@ -190,12 +221,15 @@ async function waitForLeader(candidates: Replica[], timeoutMs: number): Promise<
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  throw new Error(`no leader among ${candidates.map((r) => r.name).join(', ')} within ${timeoutMs} ms`);
+  throw new Error(
+    `no leader among ${candidates.map((r) => r.name).join(', ')} within ${timeoutMs} ms`,
+  );
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (!condition() && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 function waitForExit(replica: Replica, timeoutMs: number): Promise<void> {

@@ -42,7 +42,9 @@ type AnyFunction = (...args: unknown[]) => unknown;
  */
 export function LeaderOnly(election: string = DEFAULT_ELECTION): MethodDecorator & ClassDecorator {
   if (typeof election !== 'string' || election.length === 0) {
-    throw new TypeError(`@LeaderOnly(name): name must be a non-empty string, got ${String(election)}`);
+    throw new TypeError(
+      `@LeaderOnly(name): name must be a non-empty string, got ${String(election)}`,
+    );
   }
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (key === undefined) {

@@ -16,13 +16,16 @@ import { ON_LEADER_CHANGE_NOT_A_METHOD } from '../leader-election.messages.js';
  */
 export function OnLeaderChange(election: string = DEFAULT_ELECTION): MethodDecorator {
   if (typeof election !== 'string' || election.length === 0) {
-    throw new TypeError(`@OnLeaderChange(name): name must be a non-empty string, got ${String(election)}`);
+    throw new TypeError(
+      `@OnLeaderChange(name): name must be a non-empty string, got ${String(election)}`,
+    );
   }
   return (target, key, descriptor) => {
     if (!descriptor || typeof descriptor.value !== 'function') {
       throw new TypeError(ON_LEADER_CHANGE_NOT_A_METHOD(target.constructor.name, String(key)));
     }
-    const existing: string[] = Reflect.getOwnMetadata(ON_LEADER_CHANGE_METADATA, descriptor.value) ?? [];
+    const existing: string[] =
+      Reflect.getOwnMetadata(ON_LEADER_CHANGE_METADATA, descriptor.value) ?? [];
     Reflect.defineMetadata(ON_LEADER_CHANGE_METADATA, [...existing, election], descriptor.value);
     return descriptor;
   };

@@ -4,7 +4,8 @@ import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 /** Where Kubernetes mounts the pod's service-account namespace. */
-export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+export const SERVICE_ACCOUNT_NAMESPACE_FILE =
+  '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 /**
  * `POD_NAME` (set it from the downward API), else `HOSTNAME`, else the OS host name, plus a random

@@ -62,9 +62,15 @@ export function toLockError(error: unknown, context: RequestContext): LockError 
         return new LockRejectedError(`${what}: rejected with ${status} (${serverMessage})`, error);
       default:
         if (status === 429 || status >= 500) {
-          return new LockUnavailableError(`${what}: server answered ${status} (${serverMessage})`, error);
+          return new LockUnavailableError(
+            `${what}: server answered ${status} (${serverMessage})`,
+            error,
+          );
         }
-        return new LockRejectedError(`${what}: server answered ${status} (${serverMessage})`, error);
+        return new LockRejectedError(
+          `${what}: server answered ${status} (${serverMessage})`,
+          error,
+        );
     }
   }
   return new LockUnavailableError(`${what}: ${transportMessage(error)}`, error);

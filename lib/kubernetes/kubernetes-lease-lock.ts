@@ -30,7 +30,12 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 
 /** Throws an {@link InvalidOptionError} unless `value` is a valid DNS-1123 subdomain. */
 export function assertDnsSubdomain(option: string, value: unknown): void {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 253 || !DNS1123_SUBDOMAIN.test(value)) {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > 253 ||
+    !DNS1123_SUBDOMAIN.test(value)
+  ) {
     throw new InvalidOptionError(
       option,
       'must be a DNS-1123 subdomain: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters',
@@ -41,7 +46,11 @@ export function assertDnsSubdomain(option: string, value: unknown): void {
 
 /** Throws unless `value` is a valid namespace name (DNS-1123 label). */
 export function assertNamespace(option: string, value: unknown): void {
-  if (typeof value !== 'string' || value.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value)) {
+  if (
+    typeof value !== 'string' ||
+    value.length > 63 ||
+    !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value)
+  ) {
     throw new InvalidOptionError(
       option,
       'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters',
@@ -130,12 +139,22 @@ export class KubernetesLeaseLock implements LeaseLock {
     }
   }
 
-  async update(spec: LeaseSpec, resourceVersion: string, options?: LockCallOptions): Promise<LeaseRecord> {
-    const base = this.lastSeen?.metadata?.resourceVersion === resourceVersion ? this.lastSeen : undefined;
+  async update(
+    spec: LeaseSpec,
+    resourceVersion: string,
+    options?: LockCallOptions,
+  ): Promise<LeaseRecord> {
+    const base =
+      this.lastSeen?.metadata?.resourceVersion === resourceVersion ? this.lastSeen : undefined;
     const body: V1Lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { ...(base?.metadata ?? {}), name: this.name, namespace: this.namespace, resourceVersion },
+      metadata: {
+        ...(base?.metadata ?? {}),
+        name: this.name,
+        namespace: this.namespace,
+        resourceVersion,
+      },
       spec: { ...(base?.spec ?? {}), ...encodeSpec(spec) },
     };
     try {
@@ -179,8 +198,13 @@ export class KubernetesLeaseLock implements LeaseLock {
           const status = object as { code?: number; message?: string };
           end(
             status?.code === 410
-              ? new LockGoneError(`watch ${this.description}: ${status.message ?? 'resource version too old'}`)
-              : toLockError({ code: status?.code ?? 500, body: JSON.stringify(status) }, this.context('watch')),
+              ? new LockGoneError(
+                  `watch ${this.description}: ${status.message ?? 'resource version too old'}`,
+                )
+              : toLockError(
+                  { code: status?.code ?? 500, body: JSON.stringify(status) },
+                  this.context('watch'),
+                ),
           );
         } else if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
           const lease = object as V1Lease;

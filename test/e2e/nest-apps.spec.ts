@@ -107,7 +107,11 @@ describe('Nest apps on a real kube-apiserver', () => {
     await Promise.all(apps.splice(0).map((app) => app.close().catch(() => undefined)));
   });
 
-  function electionModule(lease: string, identity: string, extra: Record<string, unknown> = {}): DynamicModule {
+  function electionModule(
+    lease: string,
+    identity: string,
+    extra: Record<string, unknown> = {},
+  ): DynamicModule {
     return LeaderElectionModule.forRoot({
       leaseName: lease,
       namespace,
@@ -122,7 +126,12 @@ describe('Nest apps on a real kube-apiserver', () => {
   async function createApp(name: string, imports: unknown[], executions: Execution[] = []) {
     @Module({
       imports: [ScheduleModule.forRoot(), ...(imports as [])],
-      providers: [Jobs, ChangeLog, { provide: EXECUTIONS, useValue: executions }, { provide: APP_NAME, useValue: name }],
+      providers: [
+        Jobs,
+        ChangeLog,
+        { provide: EXECUTIONS, useValue: executions },
+        { provide: APP_NAME, useValue: name },
+      ],
       controllers: [JobsController],
     })
     class AppModule {}
@@ -136,13 +145,18 @@ describe('Nest apps on a real kube-apiserver', () => {
     const lease = uniqueName('cron');
     const executions: Execution[] = [];
     const instances = await Promise.all(
-      ['app-1', 'app-2', 'app-3'].map((name) => createApp(name, [electionModule(lease, name)], executions)),
+      ['app-1', 'app-2', 'app-3'].map((name) =>
+        createApp(name, [electionModule(lease, name)], executions),
+      ),
     );
     await eventually(() => instances.some((i) => i.leader.isLeader()), 20_000, 'a leader');
     const first = instances.find((i) => i.leader.isLeader())!;
     const firstName = first.leader.identity;
     await eventually(
-      () => ['interval-below', 'interval-above', 'cron'].every((job) => executions.some((e) => e.job === job)),
+      () =>
+        ['interval-below', 'interval-above', 'cron'].every((job) =>
+          executions.some((e) => e.job === job),
+        ),
       20_000,
       'every job to run',
     );
@@ -212,7 +226,9 @@ describe('Nest apps on a real kube-apiserver', () => {
     expect(seenByB.at(-1)).toEqual([true, 'ch-b']);
     // Every event's previousLeader is the leader of the event before it.
     for (const events of [a.changes.events, b.changes.events]) {
-      events.forEach((event, i) => expect(event.previousLeader).toBe(i === 0 ? null : events[i - 1].leader));
+      events.forEach((event, i) =>
+        expect(event.previousLeader).toBe(i === 0 ? null : events[i - 1].leader),
+      );
     }
   });
 
@@ -257,7 +273,10 @@ describe('Nest apps on a real kube-apiserver', () => {
     const admin = cluster.kubeConfigs.admin.makeApiClient(CoordinationV1Api);
     await admin.createNamespacedLease({
       namespace,
-      body: { metadata: { name: leaseB }, spec: { holderIdentity: 'elsewhere', leaseDurationSeconds: 3600 } },
+      body: {
+        metadata: { name: leaseB },
+        spec: { holderIdentity: 'elsewhere', leaseDurationSeconds: 3600 },
+      },
     });
     const a = await createApp('two', [
       electionModule(leaseA, 'two'),
@@ -274,7 +293,11 @@ describe('Nest apps on a real kube-apiserver', () => {
       }),
     ]);
     await a.leader.waitForLeadership();
-    await eventually(() => a.leader.getLeader('reports') === 'elsewhere', 10_000, 'reports observed');
+    await eventually(
+      () => a.leader.getLeader('reports') === 'elsewhere',
+      10_000,
+      'reports observed',
+    );
     expect(a.leader.isLeader()).toBe(true);
     expect(a.leader.isLeader('reports')).toBe(false);
   });
@@ -288,7 +311,11 @@ describe('Nest apps on a real kube-apiserver', () => {
       currentContext: 'c',
     });
     const warnings: string[] = [];
-    const logger = { log: () => undefined, error: (m: string) => warnings.push(m), warn: (m: string) => warnings.push(m) };
+    const logger = {
+      log: () => undefined,
+      error: (m: string) => warnings.push(m),
+      warn: (m: string) => warnings.push(m),
+    };
     const a = await createApp('offline', [
       LeaderElectionModule.forRoot({
         leaseName: 'offline',

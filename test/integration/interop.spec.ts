@@ -2,7 +2,11 @@
 // and a Go candidate share one Lease; leadership moves correctly on release and on crash, and the
 // leadership intervals reported by all processes never overlap.
 import path from 'node:path';
-import { startCandidate, type CandidateOptions, type CandidateProcess } from '../support/candidates.js';
+import {
+  startCandidate,
+  type CandidateOptions,
+  type CandidateProcess,
+} from '../support/candidates.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
 import { eventually } from '../support/counting-lock.js';
 
@@ -33,7 +37,11 @@ function intervals(processes: CandidateProcess[], signalledAt: Map<string, numbe
       }
     }
     if (start !== undefined) {
-      result.push({ identity: p.identity, start, end: signalledAt.get(p.identity) ?? Number.POSITIVE_INFINITY });
+      result.push({
+        identity: p.identity,
+        start,
+        end: signalledAt.get(p.identity) ?? Number.POSITIVE_INFINITY,
+      });
     }
   }
   return result.sort((a, b) => a.start - b.start);
@@ -46,7 +54,9 @@ function overlaps(list: Interval[]): string[] {
       const a = list[i];
       const b = list[j];
       if (a.identity !== b.identity && a.start < b.end && b.start < a.end) {
-        found.push(`${a.identity} [${a.start}, ${a.end}) overlaps ${b.identity} [${b.start}, ${b.end})`);
+        found.push(
+          `${a.identity} [${a.start}, ${a.end}) overlaps ${b.identity} [${b.start}, ${b.end})`,
+        );
       }
     }
   }
@@ -68,7 +78,11 @@ describe('interoperability with client-go leaderelection on one Lease', () => {
     await Promise.all(processes.map((p) => p.stop()));
   });
 
-  function start(impl: CandidateOptions['impl'], identity: string, lease: string): CandidateProcess {
+  function start(
+    impl: CandidateOptions['impl'],
+    identity: string,
+    lease: string,
+  ): CandidateProcess {
     const process = startCandidate({
       impl,
       identity,
@@ -100,7 +114,11 @@ describe('interoperability with client-go leaderelection on one Lease', () => {
 
     // 1. client-go releases (ReleaseOnCancel): one of ours takes over.
     signal(go1, 'SIGTERM');
-    await eventually(() => leaderNow().length === 1, 30_000, 'one of ours leading after the Go release');
+    await eventually(
+      () => leaderNow().length === 1,
+      30_000,
+      'one of ours leading after the Go release',
+    );
     const first = leaderNow()[0];
     expect(first.options.impl).toBe('ours');
 

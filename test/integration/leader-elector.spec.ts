@@ -53,7 +53,12 @@ describe('LeaderElector on a real kube-apiserver', () => {
   ) {
     const { user = 'leaseUser', ns = namespace, ...rest } = options;
     const lock = new CountingLock(
-      new KubernetesLeaseLock({ kubeConfig: kubeConfigFor(cluster.state, user), namespace: ns, name: lease, identity }),
+      new KubernetesLeaseLock({
+        kubeConfig: kubeConfigFor(cluster.state, user),
+        namespace: ns,
+        name: lease,
+        identity,
+      }),
     );
     const errors: string[] = [];
     const elector = new LeaderElector({
@@ -144,7 +149,9 @@ describe('LeaderElector on a real kube-apiserver', () => {
     const admin = cluster.kubeConfigs.admin.makeApiClient(CoordinationV1Api);
     await admin.deleteNamespacedLease({ name: lease, namespace });
     await eventually(
-      () => all.filter((c) => c.elector.isLeader()).length === 1 && all.every((c) => c.elector.getLeader() !== null),
+      () =>
+        all.filter((c) => c.elector.isLeader()).length === 1 &&
+        all.every((c) => c.elector.getLeader() !== null),
       20_000,
       'a leader after the deletion',
     );
@@ -171,7 +178,9 @@ describe('LeaderElector on a real kube-apiserver', () => {
     const error = reader.elector.lastError as LockForbiddenError;
     expect(error).toBeInstanceOf(LockForbiddenError);
     expect(error.verb).toBe('update');
-    expect(error.message).toMatch(/user "lease-reader" may not "update" leases\.coordination\.k8s\.io in namespace/);
+    expect(error.message).toMatch(
+      /user "lease-reader" may not "update" leases\.coordination\.k8s\.io in namespace/,
+    );
     expect(reader.errors.join('\n')).toContain('may not "update"');
     expect(reader.elector.isLeader()).toBe(false);
     const record = await admin.readNamespacedLease({ name: lease, namespace });
@@ -183,13 +192,17 @@ describe('LeaderElector on a real kube-apiserver', () => {
     missing.elector.start();
     await eventually(() => missing.elector.lastError !== undefined, 10_000, 'an error');
     expect(missing.elector.lastError).toBeInstanceOf(LockRejectedError);
-    expect((missing.elector.lastError as Error).message).toMatch(/namespace "missing-[^"]+" does not exist/);
+    expect((missing.elector.lastError as Error).message).toMatch(
+      /namespace "missing-[^"]+" does not exist/,
+    );
 
     const forbidden = candidate('y', uniqueName('ns'), { ns: 'default' });
     forbidden.elector.start();
     await eventually(() => forbidden.elector.lastError !== undefined, 10_000, 'an error');
     expect(forbidden.elector.lastError).toBeInstanceOf(LockForbiddenError);
-    expect((forbidden.elector.lastError as Error).message).toMatch(/may not "get" .* in namespace "default"/);
+    expect((forbidden.elector.lastError as Error).message).toMatch(
+      /may not "get" .* in namespace "default"/,
+    );
     expect(forbidden.elector.isLeader()).toBe(false);
   });
 });

@@ -35,7 +35,10 @@ export interface CandidateOptions {
 export class CandidateProcess {
   readonly events: CandidateEvent[] = [];
   readonly stderr: string[] = [];
-  private waiters: { predicate: (e: CandidateEvent) => boolean; resolve: (e: CandidateEvent) => void }[] = [];
+  private waiters: {
+    predicate: (e: CandidateEvent) => boolean;
+    resolve: (e: CandidateEvent) => void;
+  }[] = [];
   readonly exited: Promise<number | null>;
 
   constructor(
@@ -76,7 +79,11 @@ export class CandidateProcess {
   }
 
   /** Resolves with the first event (past or future) matching `predicate`. */
-  waitFor(predicate: (e: CandidateEvent) => boolean, timeoutMs = 60_000, since = 0): Promise<CandidateEvent> {
+  waitFor(
+    predicate: (e: CandidateEvent) => boolean,
+    timeoutMs = 60_000,
+    since = 0,
+  ): Promise<CandidateEvent> {
     const past = this.events.slice(since).find(predicate);
     if (past) return Promise.resolve(past);
     return new Promise((resolve, reject) => {
@@ -116,7 +123,11 @@ export function startCandidate(options: CandidateOptions): CandidateProcess {
   if (options.impl === 'ours') {
     child = spawn(
       process.execPath,
-      ['--import', '@swc-node/register/esm-register', path.join(REPO_ROOT, 'test/fixtures/elector-process.ts')],
+      [
+        '--import',
+        '@swc-node/register/esm-register',
+        path.join(REPO_ROOT, 'test/fixtures/elector-process.ts'),
+      ],
       {
         cwd: REPO_ROOT,
         env: {
@@ -132,7 +143,8 @@ export function startCandidate(options: CandidateOptions): CandidateProcess {
       },
     );
   } else {
-    if (!options.clientGoBinary) throw new Error('clientGoBinary is required for the client-go candidate');
+    if (!options.clientGoBinary)
+      throw new Error('clientGoBinary is required for the client-go candidate');
     child = spawn(options.clientGoBinary, [
       `--kubeconfig=${options.kubeconfig}`,
       `--namespace=${options.namespace}`,

@@ -34,7 +34,11 @@ export class CountingLock implements LeaseLock {
     return this.inner.create(spec, options);
   }
 
-  update(spec: LeaseSpec, resourceVersion: string, options?: LockCallOptions): Promise<LeaseRecord> {
+  update(
+    spec: LeaseSpec,
+    resourceVersion: string,
+    options?: LockCallOptions,
+  ): Promise<LeaseRecord> {
     this.counts.update += 1;
     return this.inner.update(spec, resourceVersion, options);
   }
@@ -50,7 +54,11 @@ export class CountingLock implements LeaseLock {
 }
 
 /** Polls `condition` every 20 ms (a condition wait, not a sleep); rejects after `timeoutMs`. */
-export async function eventually(condition: () => boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+export async function eventually(
+  condition: () => boolean,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);

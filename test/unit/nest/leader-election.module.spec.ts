@@ -111,7 +111,12 @@ async function createApp(
       }),
       ...((extra.imports ?? []) as []),
     ],
-    providers: [Jobs, Watcher, { provide: RUNS, useValue: runs }, ...((extra.providers ?? []) as [])],
+    providers: [
+      Jobs,
+      Watcher,
+      { provide: RUNS, useValue: runs },
+      ...((extra.providers ?? []) as []),
+    ],
     controllers: [WorkController, ...((extra.controllers ?? []) as [])],
   })
   class AppModule {}
@@ -145,7 +150,9 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     await a.leader.waitForLeadership();
     const b = await createApp(store, 'b');
     apps.push(b.app);
-    await waitUntil(() => a.runs.filter((r) => r === 'below').length >= 3 && a.runs.includes('above'));
+    await waitUntil(
+      () => a.runs.filter((r) => r === 'below').length >= 3 && a.runs.includes('above'),
+    );
     expect(b.runs).toEqual([]);
     expect(b.leader.isLeader()).toBe(false);
     expect(b.leader.getLeader()).toBe('a');
@@ -204,7 +211,9 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     ]);
     spy.mockRestore();
     // The throwing handler was called for each of the three events, and each failure was logged.
-    expect(errors.filter((line) => line.includes('Watcher.broken failed: handler bug'))).toHaveLength(3);
+    expect(
+      errors.filter((line) => line.includes('Watcher.broken failed: handler bug')),
+    ).toHaveLength(3);
   });
 
   it('aborts the leadership signal when leadership is lost', async () => {
@@ -244,7 +253,9 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     const a = await createApp(store, 'a', { providers: [Slow] });
     await a.leader.waitForLeadership();
     const running = a.app.get(Slow).work();
-    const closing = a.app.close().then(() => order.push(`closed, holder "${store.current()?.holderIdentity}"`));
+    const closing = a.app
+      .close()
+      .then(() => order.push(`closed, holder "${store.current()?.holderIdentity}"`));
     await waitUntil(() => order.length === 1);
     expect(store.current()?.holderIdentity).toBe('a');
     finish();
@@ -334,7 +345,11 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     } finally {
       spy.mockRestore();
     }
-    expect(warnings.some((w) => w.includes('PerRequest.run') && w.includes('request- or transient-scoped'))).toBe(true);
+    expect(
+      warnings.some(
+        (w) => w.includes('PerRequest.run') && w.includes('request- or transient-scoped'),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -360,11 +375,20 @@ describe('LeaderElectionModule options', () => {
   it.each([
     [{ leaseName: 'Bad_Name' }, /"leaseName": must be a DNS-1123 subdomain.*"Bad_Name"/],
     [{ leaseName: '' }, /"leaseName": must be a DNS-1123 subdomain/],
-    [{ leaseName: 'ok', leaseDuration: 5_000, renewDeadline: 6_000 }, /"leaseDuration": must be greater than renewDeadline/],
-    [{ leaseName: 'ok', retryPeriod: 9_000 }, /"renewDeadline": must be greater than 1.2 \* retryPeriod/],
+    [
+      { leaseName: 'ok', leaseDuration: 5_000, renewDeadline: 6_000 },
+      /"leaseDuration": must be greater than renewDeadline/,
+    ],
+    [
+      { leaseName: 'ok', retryPeriod: 9_000 },
+      /"renewDeadline": must be greater than 1.2 \* retryPeriod/,
+    ],
     [{ leaseName: 'ok', leaseDurationSec: 15 }, /"leaseDurationSec": is not an option/],
     [{ leaseName: 'ok', releaseOnShutdown: 'yes' }, /"releaseOnShutdown": must be a boolean/],
-    [{ leaseName: 'ok', namespace: 'Not A Namespace', kubeConfig: undefined }, /"namespace": must be a DNS-1123 label/],
+    [
+      { leaseName: 'ok', namespace: 'Not A Namespace', kubeConfig: undefined },
+      /"namespace": must be a DNS-1123 label/,
+    ],
   ])('fails at bootstrap for %j', async (options, message) => {
     const needsLock = !('namespace' in options);
     const error = await bootstrapFails({ ...(needsLock ? { lock: lock() } : {}), ...options });
@@ -388,48 +412,57 @@ describe('LeaderElectionModule options', () => {
         value = 1;
       }
       LeaderOnly()(Target.prototype, 'value', undefined as never);
-    }).toThrow(/@LeaderOnly\(\) can only decorate methods or classes, but Target.value is not a method/);
+    }).toThrow(
+      /@LeaderOnly\(\) can only decorate methods or classes, but Target.value is not a method/,
+    );
   });
 
-  it.each(['useFactory', 'useClass', 'useExisting'] as const)('supports forRootAsync with %s', async (variant) => {
-    const store = new InMemoryLeaseStore();
-    const CONFIG = 'CONFIG';
-    @Injectable()
-    class OptionsFactory {
-      createLeaderElectionOptions() {
-        return { leaseName: 'async-lease', lock: new InMemoryLeaseLock(store, `async-${variant}`), logger: false as const };
+  it.each(['useFactory', 'useClass', 'useExisting'] as const)(
+    'supports forRootAsync with %s',
+    async (variant) => {
+      const store = new InMemoryLeaseStore();
+      const CONFIG = 'CONFIG';
+      @Injectable()
+      class OptionsFactory {
+        createLeaderElectionOptions() {
+          return {
+            leaseName: 'async-lease',
+            lock: new InMemoryLeaseLock(store, `async-${variant}`),
+            logger: false as const,
+          };
+        }
       }
-    }
-    @Module({
-      providers: [{ provide: CONFIG, useValue: { lease: 'async-lease' } }, OptionsFactory],
-      exports: [CONFIG, OptionsFactory],
-    })
-    class ConfigModule {}
-    const asyncOptions =
-      variant === 'useFactory'
-        ? {
-            imports: [ConfigModule],
-            inject: [CONFIG],
-            useFactory: (config: { lease: string }) => ({
-              leaseName: config.lease,
-              lock: new InMemoryLeaseLock(store, `async-${variant}`),
-              logger: false as const,
-            }),
-          }
-        : variant === 'useClass'
-          ? { useClass: OptionsFactory }
-          : { imports: [ConfigModule], useExisting: OptionsFactory };
-    @Module({ imports: [LeaderElectionModule.forRootAsync(asyncOptions as never)] })
-    class AppModule {}
-    const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
-    await app.init();
-    const leader = app.get(LeaderService);
-    await leader.waitForLeadership();
-    expect(leader.identity).toBe(`async-${variant}`);
-    expect(store.current()?.holderIdentity).toBe(`async-${variant}`);
-    await app.close();
-    expect(store.current()?.holderIdentity).toBe('');
-  });
+      @Module({
+        providers: [{ provide: CONFIG, useValue: { lease: 'async-lease' } }, OptionsFactory],
+        exports: [CONFIG, OptionsFactory],
+      })
+      class ConfigModule {}
+      const asyncOptions =
+        variant === 'useFactory'
+          ? {
+              imports: [ConfigModule],
+              inject: [CONFIG],
+              useFactory: (config: { lease: string }) => ({
+                leaseName: config.lease,
+                lock: new InMemoryLeaseLock(store, `async-${variant}`),
+                logger: false as const,
+              }),
+            }
+          : variant === 'useClass'
+            ? { useClass: OptionsFactory }
+            : { imports: [ConfigModule], useExisting: OptionsFactory };
+      @Module({ imports: [LeaderElectionModule.forRootAsync(asyncOptions as never)] })
+      class AppModule {}
+      const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+      await app.init();
+      const leader = app.get(LeaderService);
+      await leader.waitForLeadership();
+      expect(leader.identity).toBe(`async-${variant}`);
+      expect(store.current()?.holderIdentity).toBe(`async-${variant}`);
+      await app.close();
+      expect(store.current()?.holderIdentity).toBe('');
+    },
+  );
 
   it('blocks bootstrap until leading with waitForLeadership', async () => {
     const store = new InMemoryLeaseStore();
@@ -458,4 +491,3 @@ async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
-
