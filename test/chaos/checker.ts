@@ -1,0 +1,128 @@
+// Pure analysis of a chaos run's event log: overlap of leader-only work, gaps, cron runs lost or
+// doubled. Unit-tested in test/unit/chaos-checker.spec.ts.
+
+/** One JSON line of a replica (see replica.ts), or a harness record. */
+export interface ReplicaEvent {
+  t: number;
+  id: string;
+  type: string;
+  run?: number;
+  step?: number;
+  slot?: number;
+  isLeader?: boolean;
+  leader?: string | null;
+  token?: number | null;
+  last?: number;
+  message?: string;
+  level?: string;
+}
+
+/** A fault as the harness injected it. */
+export interface FaultWindow {
+  name: string;
+  start: number;
+  /** When the harness saw a stable leader again. */
+  recovered: number;
+}
+
+export interface WorkInterval {
+  id: string;
+  run: number;
+  start: number;
+  end: number;
+}
+
+/** Admitted leader-only work per run: from admission to its last committed step. */
+export function workIntervals(events: ReplicaEvent[]): WorkInterval[] {
+  const open = new Map<string, WorkInterval>();
+  const done: WorkInterval[] = [];
+  for (const e of events) {
+    const key = `${e.id}#${e.run}`;
+    if (e.type === 'work-start') {
+      open.set(key, { id: e.id, run: e.run!, start: e.t, end: e.t });
+    } else if (e.type === 'work-step') {
+      const interval = open.get(key);
+      if (interval) interval.end = e.t;
+    } else if (e.type === 'work-end' || e.type === 'work-abort') {
+      const interval = open.get(key);
+      if (interval && e.type === 'work-end') {
+        open.delete(key);
+        done.push(interval);
+      }
+    }
+  }
+  // Runs cut short by a kill: what they committed counts.
+  done.push(...open.values());
+  return done.sort((a, b) => a.start - b.start);
+}
+
+/**
+ * Total milliseconds during which work of two or more different replicas was running, and the
+ * pairs involved. Zero is the promise.
+ */
+export function overlap(intervals: WorkInterval[]): { totalMs: number; cases: string[] } {
+  const points: { t: number; id: string; delta: 1 | -1 }[] = [];
+  for (const i of intervals) {
+    if (i.end <= i.start) continue;
+    points.push({ t: i.start, id: i.id, delta: 1 }, { t: i.end, id: i.id, delta: -1 });
+  }
+  // Ends before starts at the same instant: touching intervals do not overlap.
+  points.sort((a, b) => a.t - b.t || a.delta - b.delta);
+  const active = new Map<string, number>();
+  let total = 0;
+  let last = 0;
+  const cases: string[] = [];
+  for (const p of points) {
+    const replicas = [...active.entries()].filter(([, n]) => n > 0).map(([id]) => id);
+    if (replicas.length >= 2) {
+      total += p.t - last;
+      const label = replicas.sort().join(' + ');
+      if (!cases.includes(label)) cases.push(label);
+    }
+    active.set(p.id, (active.get(p.id) ?? 0) + p.delta);
+    last = p.t;
+  }
+  return { totalMs: total, cases };
+}
+
+/** The longest time without committed leader-only work inside [from, to]. */
+export function longestGap(events: ReplicaEvent[], from: number, to: number): number {
+  const steps = events
+    .filter((e) => e.type === 'work-step' && e.t >= from && e.t <= to)
+    .map((e) => e.t)
+    .sort((a, b) => a - b);
+  let gap = 0;
+  let previous = from;
+  for (const t of steps) {
+    gap = Math.max(gap, t - previous);
+    previous = t;
+  }
+  return Math.max(gap, to - previous);
+}
+
+export interface CronReport {
+  /** Seconds executed by more than one replica (or twice). */
+  doubled: number[];
+  /** Seconds between the first and last run with no execution. */
+  lost: number[];
+  /** Lost seconds that fall inside a fault window (expected: nobody leads for a while). */
+  lostDuringFaults: number;
+  /** Lost seconds outside every fault window (should be 0). */
+  lostOutsideFaults: number;
+}
+
+export function cronReport(events: ReplicaEvent[], faults: FaultWindow[]): CronReport {
+  const counts = new Map<number, number>();
+  for (const e of events) if (e.type === 'tick') counts.set(e.slot!, (counts.get(e.slot!) ?? 0) + 1);
+  const slots = [...counts.keys()].sort((a, b) => a - b);
+  const doubled = slots.filter((slot) => counts.get(slot)! > 1);
+  const lost: number[] = [];
+  if (slots.length) {
+    for (let s = slots[0]; s <= slots[slots.length - 1]; s++) if (!counts.has(s)) lost.push(s);
+  }
+  // A second is excused when it lies in a fault window (slots are wall-clock seconds).
+  const inFault = (slot: number) =>
+    faults.some((f) => slot * 1000 >= f.start - 1000 && slot * 1000 <= f.recovered + 1000);
+  const lostDuringFaults = lost.filter(inFault).length;
+  return { doubled, lost, lostDuringFaults, lostOutsideFaults: lost.length - lostDuringFaults };
+}
