@@ -31,5 +31,7 @@ export default {
       globalSetup: '<rootDir>/test/control-plane/jest-global-setup.ts',
       globalTeardown: '<rootDir>/test/control-plane/jest-global-teardown.ts',
     },
+    // Starts and restarts a control plane of its own (it stops the API server and etcd).
+    { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.spec.ts'] },
   ],
 };

@@ -113,7 +113,8 @@ export interface CronReport {
 
 export function cronReport(events: ReplicaEvent[], faults: FaultWindow[]): CronReport {
   const counts = new Map<number, number>();
-  for (const e of events) if (e.type === 'tick') counts.set(e.slot!, (counts.get(e.slot!) ?? 0) + 1);
+  for (const e of events)
+    if (e.type === 'tick') counts.set(e.slot!, (counts.get(e.slot!) ?? 0) + 1);
   const slots = [...counts.keys()].sort((a, b) => a - b);
   const doubled = slots.filter((slot) => counts.get(slot)! > 1);
   const lost: number[] = [];

@@ -72,10 +72,13 @@ export class TcpProxy {
       chain = chain.then(
         () =>
           new Promise<void>((resolve) =>
-            setTimeout(() => {
-              if (!to.destroyed) to.write(chunk);
-              resolve();
-            }, Math.max(0, due - Date.now())),
+            setTimeout(
+              () => {
+                if (!to.destroyed) to.write(chunk);
+                resolve();
+              },
+              Math.max(0, due - Date.now()),
+            ),
           ),
       );
     });

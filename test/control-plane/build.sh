@@ -24,8 +24,6 @@ fail() {
   exit 1
 }
 
-command -v go >/dev/null 2>&1 || fail "find the Go toolchain (install Go >= 1.26 and put 'go' on PATH)"
-
 mkdir -p "$BIN_DIR"
 
 build_one() {
@@ -35,6 +33,7 @@ build_one() {
     step "$name: cached at $target"
     return
   fi
+  command -v go >/dev/null 2>&1 || fail "find the Go toolchain to build $name (install Go >= 1.26 and put 'go' on PATH)"
   step "$name: downloading Go modules (go mod download) ..."
   (cd "$HERE/$module_dir" && go mod download) || fail "$name: go mod download"
   step "$name: compiling $package (several minutes on 2 cores) ..."

@@ -1,0 +1,37 @@
+// The short fault-injection run inside `npm test`: every fault kind once (a fixed order), on a
+// control plane of its own, plus the bad-config start-ups. `npm run test:chaos` runs 200+ faults.
+import fs from 'node:fs';
+import path from 'node:path';
+import { startControlPlane } from '../control-plane/control-plane.js';
+import { REPO_ROOT } from '../support/candidates.js';
+import { badConfigCases, runBadConfigCase } from './bad-config.js';
+import { ALL_FAULTS, runChaos } from './harness.js';
+
+describe('fault injection (short run)', () => {
+  it('never lets two replicas run leader-only work at once, and always recovers', async () => {
+    const report = await runChaos({ seed: 1, faults: ALL_FAULTS.length, sequence: ALL_FAULTS });
+    expect(report.faults.map((f) => f.name)).toEqual(ALL_FAULTS);
+    expect(report.overlapCases).toEqual([]);
+    expect(report.overlapMs).toBe(0);
+    expect(report.missedChanges).toBe(0);
+    expect(report.cron.lostOutsideFaults).toBe(0);
+    expect(report.totalWorkRuns).toBeGreaterThan(100);
+  }, 600_000);
+
+  it('reports bad configuration at start-up clearly, without hanging or crash-looping silently', async () => {
+    const stateDir = fs.mkdtempSync(path.join(REPO_ROOT, '.control-plane', 'bad-config-'));
+    const controlPlane = await startControlPlane({ stateDir, log: () => undefined });
+    try {
+      for (const c of badConfigCases(
+        controlPlane.kubeconfigs.leaseUser,
+        controlPlane.namespace,
+        stateDir,
+      )) {
+        await expect(runBadConfigCase(c)).resolves.toEqual(expect.any(String));
+      }
+    } finally {
+      await controlPlane.stop();
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});

@@ -1,0 +1,63 @@
+import {
+  cronReport,
+  longestGap,
+  overlap,
+  workIntervals,
+  type ReplicaEvent,
+} from '../chaos/checker.js';
+
+const e = (
+  t: number,
+  id: string,
+  type: string,
+  extra: Partial<ReplicaEvent> = {},
+): ReplicaEvent => ({ t, id, type, ...extra });
+
+describe('chaos checker', () => {
+  it('measures work from admission to the last committed step', () => {
+    const intervals = workIntervals([
+      e(0, 'a', 'work-start', { run: 1 }),
+      e(10, 'a', 'work-step', { run: 1 }),
+      e(20, 'a', 'work-step', { run: 1 }),
+      e(25, 'a', 'work-abort', { run: 1 }),
+      e(25, 'a', 'work-end', { run: 1 }),
+    ]);
+    expect(intervals).toEqual([{ id: 'a', run: 1, start: 0, end: 20 }]);
+  });
+
+  it('counts the time two replicas work at once, and not touching intervals', () => {
+    expect(
+      overlap([
+        { id: 'a', run: 1, start: 0, end: 100 },
+        { id: 'b', run: 1, start: 60, end: 150 },
+        { id: 'c', run: 1, start: 150, end: 200 },
+      ]),
+    ).toEqual({ totalMs: 40, cases: ['a + b'] });
+    expect(
+      overlap([
+        { id: 'a', run: 1, start: 0, end: 10 },
+        { id: 'a', run: 2, start: 5, end: 20 },
+      ]).totalMs,
+    ).toBe(0);
+  });
+
+  it('finds the longest stretch without committed work', () => {
+    const events = [e(100, 'a', 'work-step'), e(150, 'a', 'work-step'), e(900, 'b', 'work-step')];
+    expect(longestGap(events, 0, 1000)).toBe(750);
+  });
+
+  it('reports doubled and lost cron seconds, excusing those inside a fault', () => {
+    const events = [
+      e(0, 'a', 'tick', { slot: 10 }),
+      e(0, 'a', 'tick', { slot: 11 }),
+      e(0, 'b', 'tick', { slot: 11 }),
+      e(0, 'b', 'tick', { slot: 14 }),
+      e(0, 'b', 'tick', { slot: 17 }),
+    ];
+    const report = cronReport(events, [{ name: 'x', start: 12_000, recovered: 12_500 }]);
+    expect(report.doubled).toEqual([11]);
+    expect(report.lost).toEqual([12, 13, 15, 16]);
+    expect(report.lostDuringFaults).toBe(2);
+    expect(report.lostOutsideFaults).toBe(2);
+  });
+});
