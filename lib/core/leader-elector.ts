@@ -2,6 +2,7 @@ import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import {
   ElectorStoppedError,
   InvalidOptionError,
+  LeaderElectionError,
   LeadershipLostError,
   LockConflictError,
   LockError,
@@ -358,7 +359,7 @@ export class LeaderElector {
   /** Starts campaigning. Returns immediately; errors are logged and retried, never thrown. */
   start(): void {
     if (this.phaseValue !== 'idle') {
-      throw new InvalidOptionError('start', `the elector for ${this.name} was already started`);
+      throw new LeaderElectionError(`the elector for ${this.name} was already started (an elector starts once)`);
     }
     this.phaseValue = 'running';
     this.logger?.debug?.(`${this.identity} campaigning for ${this.name}`);
