@@ -58,6 +58,13 @@ export interface LeaderElectorOptions {
   readonly renewDeadline?: number;
   /** Default 2000. renewDeadline must be > 1.2 * retryPeriod. */
   readonly retryPeriod?: number;
+  /**
+   * How often the leader renews after a successful renew. Default: `retryPeriod` (client-go's
+   * cadence). A longer interval (up to renewDeadline - retryPeriod) cuts the leader's API requests
+   * at the cost of fewer retries before renewDeadline when the API server misbehaves; safety does
+   * not depend on it. After a failed renew the leader retries every `retryPeriod`.
+   */
+  readonly renewInterval?: number;
   /** Timeout of each lock request. Default and maximum: renewDeadline / 2. */
   readonly requestTimeout?: number;
   /** Release the lease on {@link LeaderElector.stop}. Default true. */
@@ -117,7 +124,7 @@ type Decision =
  * - A follower watches the Lease and tries to acquire it the moment it is released, and exactly
  *   when it expires: `leaseDurationSeconds` after this process last SAW the record change (local
  *   monotonic clock; the writer's timestamps are never compared with our clock).
- * - A leader renews every `retryPeriod`. It leads only while `now < start of its last successful
+ * - A leader renews every `renewInterval` (default `retryPeriod`). It leads only while `now < start of its last successful
  *   renew + renewDeadline`: {@link isLeader} computes this at call time, so a process that was
  *   paused for longer than that sees `false` before any timer runs.
  * - Loss never throws into the host: the leadership signal aborts, a change event is emitted and the
@@ -141,6 +148,7 @@ export class LeaderElector {
   readonly leaseDuration: number;
   readonly renewDeadline: number;
   readonly retryPeriod: number;
+  readonly renewInterval: number;
   readonly requestTimeout: number;
   readonly shutdownGracePeriod: number;
   readonly releaseOnStop: boolean;
@@ -217,6 +225,19 @@ export class LeaderElector {
     this.leaseDuration = timings.leaseDuration;
     this.renewDeadline = timings.renewDeadline;
     this.retryPeriod = timings.retryPeriod;
+    const renewInterval = options.renewInterval ?? timings.retryPeriod;
+    if (
+      !Number.isFinite(renewInterval) ||
+      renewInterval < timings.retryPeriod ||
+      renewInterval > timings.renewDeadline - timings.retryPeriod
+    ) {
+      throw new InvalidOptionError(
+        'renewInterval',
+        `must be between retryPeriod (${timings.retryPeriod} ms) and renewDeadline - retryPeriod (${timings.renewDeadline - timings.retryPeriod} ms), so that a failed renew is retried before renewDeadline`,
+        options.renewInterval,
+      );
+    }
+    this.renewInterval = renewInterval;
     this.requestTimeout = requestTimeout;
     this.shutdownGracePeriod = grace;
     this.releaseOnStop = options.releaseOnStop ?? true;
@@ -359,7 +380,9 @@ export class LeaderElector {
   /** Starts campaigning. Returns immediately; errors are logged and retried, never thrown. */
   start(): void {
     if (this.phaseValue !== 'idle') {
-      throw new LeaderElectionError(`the elector for ${this.name} was already started (an elector starts once)`);
+      throw new LeaderElectionError(
+        `the elector for ${this.name} was already started (an elector starts once)`,
+      );
     }
     this.phaseValue = 'running';
     this.logger?.debug?.(`${this.identity} campaigning for ${this.name}`);
@@ -743,7 +766,7 @@ export class LeaderElector {
       this.leadershipWaiters.clear();
     }
     this.scheduleValidityCheck();
-    this.scheduleAttempt(requestStart + this.retryPeriod);
+    this.scheduleAttempt(requestStart + this.renewInterval);
   }
 
   private scheduleValidityCheck(): void {

@@ -15,6 +15,7 @@ import type { LeaseLock } from '../core/index.js';
  * | `leaseDuration` | 15000 (written in whole seconds, rounded up) |
  * | `renewDeadline` | 10000 |
  * | `retryPeriod` | 2000 |
+ * | `renewInterval` | retryPeriod: how often the leader renews |
  * | `requestTimeout` | renewDeadline / 2 (also the maximum) |
  * | `releaseOnShutdown` | true |
  * | `shutdownGracePeriod` | 10000: how long shutdown waits for running `@LeaderOnly` work |
@@ -35,6 +36,8 @@ export interface LeaderElectionModuleOptions {
   readonly leaseDuration?: number;
   readonly renewDeadline?: number;
   readonly retryPeriod?: number;
+  /** Leader renew interval; default retryPeriod. See the README's tuning section. */
+  readonly renewInterval?: number;
   readonly requestTimeout?: number;
   /** Release the Lease on `app.close()` so another replica takes over at once. Default true. */
   readonly releaseOnShutdown?: boolean;

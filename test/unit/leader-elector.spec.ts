@@ -72,6 +72,27 @@ describe('LeaderElector', () => {
       );
     });
 
+    it.each([1_000, 9_000])(
+      'rejects a renewInterval of %i ms outside [retryPeriod, renewDeadline - retryPeriod]',
+      (renewInterval) => {
+        expect(() => new LeaderElector({ lock: lock(), ...T, renewInterval })).toThrow(
+          /"renewInterval": must be between retryPeriod \(2000 ms\) and renewDeadline - retryPeriod \(8000 ms\)/,
+        );
+      },
+    );
+
+    it('renews every renewInterval when set, and retries every retryPeriod after a failure', async () => {
+      const a = await f.started('a', { ...T, renewInterval: 5_000 });
+      await f.clock.advance(60_000);
+      expect(f.calls('a').update).toBe(12);
+      f.store.failNext('update', new LockUnavailableError('blip'), 'a');
+      const before = f.calls('a').update;
+      await f.clock.advance(5_000); // the failed renew
+      await f.clock.advance(2_000); // retried one retryPeriod later
+      expect(f.calls('a').update).toBe(before + 2);
+      expect(a.elector.isLeader()).toBe(true);
+    });
+
     it('rejects an empty identity', () => {
       expect(
         () => new LeaderElector({ lock: new InMemoryLeaseLock(new ElectionFixture().store, ' ') }),
