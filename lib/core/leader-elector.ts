@@ -105,6 +105,11 @@ interface Observation {
 
 interface Leadership {
   readonly since: number;
+  /**
+   * Monotonic time from which we lead. Normally the acquisition itself; later when the acquisition
+   * re-created a deleted Lease (see onWritten).
+   */
+  readonly validFrom: number;
   /** Monotonic deadline: we lead only while now < validUntil. */
   validUntil: number;
   readonly fencingToken: number;
@@ -166,6 +171,7 @@ export class LeaderElector {
   private lastResourceVersion: string | undefined;
 
   private attemptTimer: TimerHandle | undefined;
+  private activationTimer: TimerHandle | undefined;
   private validityTimer: TimerHandle | undefined;
   private watchTimer: TimerHandle | undefined;
   private attemptRunning: Promise<void> | null = null;
@@ -259,11 +265,9 @@ export class LeaderElector {
    * `renewDeadline` ago (monotonic clock), and the elector is not stopping. Computed at call time.
    */
   isLeader(): boolean {
-    return (
-      this.phaseValue === 'running' &&
-      this.leadership !== null &&
-      this.clock.now() < this.leadership.validUntil
-    );
+    if (this.phaseValue !== 'running' || this.leadership === null) return false;
+    const now = this.clock.now();
+    return now >= this.leadership.validFrom && now < this.leadership.validUntil;
   }
 
   /** The holder of the lease as last observed (null when free, deleted, or not yet read). */
@@ -447,9 +451,15 @@ export class LeaderElector {
     this.clearTimer('attempt');
     this.clearTimer('validity');
     this.clearTimer('watch');
+    this.clearTimer('activation');
     for (const controller of this.inflightRequests)
       controller.abort(new ElectorStoppedError('stopped'));
     this.phaseValue = 'stopped';
+    try {
+      this.lock.close?.();
+    } catch (error) {
+      this.logger?.warn(`Closing ${this.lock.description} failed: ${describe(error)}`);
+    }
     this.emitIfChanged();
     this.listeners.clear();
   }
@@ -594,7 +604,12 @@ export class LeaderElector {
             : await this.request((signal) =>
                 this.lock.update(decision.spec, decision.basedOn.resourceVersion, { signal }),
               );
-        this.onWritten(written, requestStart);
+        const recreated =
+          decision.action === 'update' &&
+          !!decision.basedOn.uid &&
+          !!written.uid &&
+          written.uid !== decision.basedOn.uid;
+        this.onWritten(written, requestStart, recreated);
         return;
       } catch (error) {
         if (error instanceof LockConflictError || error instanceof LockNotFoundError) {
@@ -732,7 +747,7 @@ export class LeaderElector {
     return seconds * 1000;
   }
 
-  private onWritten(written: LeaseRecord, requestStart: number): void {
+  private onWritten(written: LeaseRecord, requestStart: number, recreated = false): void {
     this.observe(written);
     const validUntil = requestStart + this.renewDeadline;
     const now = this.clock.now();
@@ -745,28 +760,53 @@ export class LeaderElector {
         this.scheduleAttempt(now);
         return;
       }
+      // An update that re-created a deleted Lease (the API server creates Leases on update) was based
+      // on a record we saw before the deletion. A renewal we did not see may have preceded the
+      // deletion, so its holder may believe it leads until at most renewDeadline from now: we hold
+      // the Lease but lead only after that. The old holder's next renew meets our Lease and stops.
+      const validFrom = recreated ? requestStart + this.renewDeadline : requestStart;
       this.leadership = {
         since: now,
+        validFrom,
         validUntil,
         fencingToken: written.leaseTransitions ?? 0,
         controller: new AbortController(),
         record: written,
       };
-      if (this.phaseValue === 'running') {
-        this.logger?.log(
-          `${this.identity} became leader of ${this.name} (fencing token ${this.leadership.fencingToken})`,
+      if (this.phaseValue === 'running' && validFrom > now) {
+        this.logger?.warn(
+          `${this.identity} acquired ${this.name} by re-creating a deleted Lease; it leads only after renewDeadline (${this.renewDeadline} ms), when any previous holder has stopped`,
         );
-        this.emitIfChanged();
+        const leadership = this.leadership;
+        this.activationTimer = this.clock.setTimeout(() => {
+          this.activationTimer = undefined;
+          if (this.leadership !== leadership) return;
+          this.announceLeadership();
+        }, validFrom - now);
+      } else if (this.phaseValue === 'running') {
+        this.announceLeadership();
       }
       // While stopping, a write that landed after stop() began still holds the lease for us:
       // recording it lets stop() release it instead of leaving it to expire.
     }
-    if (this.isLeader()) {
-      for (const waiter of this.leadershipWaiters) waiter.resolve();
-      this.leadershipWaiters.clear();
-    }
+    if (this.isLeader()) this.resolveWaiters();
     this.scheduleValidityCheck();
     this.scheduleAttempt(requestStart + this.renewInterval);
+  }
+
+  private announceLeadership(): void {
+    const leadership = this.leadership;
+    if (!leadership) return;
+    this.logger?.log(
+      `${this.identity} became leader of ${this.name} (fencing token ${leadership.fencingToken})`,
+    );
+    this.emitIfChanged();
+    if (this.isLeader()) this.resolveWaiters();
+  }
+
+  private resolveWaiters(): void {
+    for (const waiter of this.leadershipWaiters) waiter.resolve();
+    this.leadershipWaiters.clear();
   }
 
   private scheduleValidityCheck(): void {
@@ -789,6 +829,7 @@ export class LeaderElector {
     if (!leadership) return;
     this.leadership = null;
     this.clearTimer('validity');
+    this.clearTimer('activation');
     this.logger?.warn(`${this.identity} stopped leading ${this.name}: ${reason}`);
     leadership.controller.abort(
       new LeadershipLostError(`${this.identity} lost ${this.name}: ${reason}`),
@@ -966,7 +1007,10 @@ export class LeaderElector {
   }
 
   private emitIfChanged(): void {
-    const isLeader = this.phaseValue === 'running' && this.leadership !== null;
+    const isLeader =
+      this.phaseValue === 'running' &&
+      this.leadership !== null &&
+      this.clock.now() >= this.leadership.validFrom;
     const leader = isLeader ? this.identity : this.observation?.record?.holderIdentity || null;
     if (this.phaseValue === 'idle') return;
     if (this.observation === undefined && !isLeader && this.lastEvent === undefined) return;
@@ -1014,7 +1058,7 @@ export class LeaderElector {
     this.lastErrorValue = undefined;
   }
 
-  private clearTimer(which: 'attempt' | 'validity' | 'watch'): void {
+  private clearTimer(which: 'attempt' | 'validity' | 'watch' | 'activation'): void {
     const key = `${which}Timer` as const;
     const handle = this[key];
     if (handle !== undefined) {

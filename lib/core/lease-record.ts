@@ -13,6 +13,11 @@ export interface LeaseRecord {
   readonly leaseTransitions: number | null;
   /** Opaque version for optimistic concurrency; every write is based on one. */
   readonly resourceVersion: string;
+  /**
+   * Identity of the stored object (Kubernetes `metadata.uid`), if the lock knows it. A different uid
+   * after an update means the object had been deleted and the update re-created it.
+   */
+  readonly uid?: string | null;
 }
 
 /** What the elector writes. Every field is set on every write. */

@@ -1,9 +1,4 @@
-import {
-  LockConflictError,
-  LockGoneError,
-  LockNotFoundError,
-  LockUnavailableError,
-} from './errors.js';
+import { LockConflictError, LockGoneError, LockUnavailableError } from './errors.js';
 import type { LeaseRecord, LeaseSpec } from './lease-record.js';
 import type {
   LeaseLock,
@@ -22,6 +17,7 @@ export interface LockCall {
 type Operation = LockCall['operation'];
 
 interface Watcher {
+  readonly identity: string;
   readonly handlers: LockWatchHandlers;
   closed: boolean;
 }
@@ -39,10 +35,12 @@ interface Watcher {
 export class InMemoryLeaseStore {
   private record: LeaseRecord | null = null;
   private version = 0;
+  private uids = 0;
   private watchers = new Set<Watcher>();
   private history: { version: number; event: LockWatchEvent }[] = [];
   private failures: { operation: Operation | '*'; error: Error; identity?: string }[] = [];
   private unavailable = false;
+  private readonly muted = new Set<string>();
   private held: (() => void)[] | null = null;
   private heldOperation: Operation | '*' = '*';
 
@@ -76,6 +74,15 @@ export class InMemoryLeaseStore {
         this.endWatch(watcher, new LockUnavailableError('connection refused (simulated)'));
       }
     }
+  }
+
+  /**
+   * Silently stops delivering watch events to `identity`'s watches (they stay open): a watch that
+   * is dead without anyone noticing. `false` resumes delivery (missed events stay missed).
+   */
+  muteWatches(identity: string, muted = true): void {
+    if (muted) this.muted.add(identity);
+    else this.muted.delete(identity);
   }
 
   /** Makes every request (or every `operation` request) hang until {@link release} is called. */
@@ -113,7 +120,12 @@ export class InMemoryLeaseStore {
       leaseTransitions: null,
     };
     const existed = this.record !== null;
-    this.record = { ...base, ...fields, resourceVersion: this.bump() };
+    this.record = {
+      ...base,
+      ...fields,
+      resourceVersion: this.bump(),
+      uid: this.record?.uid ?? this.newUid(),
+    };
     this.publish({ type: existed ? 'MODIFIED' : 'ADDED', record: this.record });
     return this.record;
   }
@@ -152,20 +164,22 @@ export class InMemoryLeaseStore {
   /** @internal */
   doCreate(spec: LeaseSpec): LeaseRecord {
     if (this.record) throw new LockConflictError('leases "memory" already exists');
-    this.record = { ...spec, resourceVersion: this.bump() };
+    this.record = { ...spec, resourceVersion: this.bump(), uid: this.newUid() };
     this.publish({ type: 'ADDED', record: this.record });
     return this.record;
   }
 
   /** @internal */
   doUpdate(spec: LeaseSpec, resourceVersion: string): LeaseRecord {
-    if (!this.record) throw new LockNotFoundError('leases "memory" not found');
+    // Like the API server (Leases allow create-on-update): an update of a missing object creates it,
+    // whatever resourceVersion it names.
+    if (!this.record) return this.doCreate(spec);
     if (this.record.resourceVersion !== resourceVersion) {
       throw new LockConflictError(
         'the object has been modified; please apply your changes to the latest version',
       );
     }
-    this.record = { ...spec, resourceVersion: this.bump() };
+    this.record = { ...spec, resourceVersion: this.bump(), uid: this.record.uid };
     this.publish({ type: 'MODIFIED', record: this.record });
     return this.record;
   }
@@ -173,7 +187,7 @@ export class InMemoryLeaseStore {
   /** @internal */
   doWatch(identity: string, handlers: LockWatchHandlers, resourceVersion?: string): LockWatch {
     this.calls.push({ identity, operation: 'watch' });
-    const watcher: Watcher = { handlers, closed: false };
+    const watcher: Watcher = { identity, handlers, closed: false };
     const start = resourceVersion === undefined ? undefined : Number(resourceVersion);
     queueMicrotask(() => {
       if (watcher.closed) return;
@@ -211,6 +225,11 @@ export class InMemoryLeaseStore {
     return this.watchers.size;
   }
 
+  private newUid(): string {
+    this.uids += 1;
+    return `uid-${this.uids}`;
+  }
+
   private bump(): string {
     this.version += 1;
     return String(this.version);
@@ -219,6 +238,7 @@ export class InMemoryLeaseStore {
   private publish(event: LockWatchEvent): void {
     this.history.push({ version: this.version, event });
     for (const watcher of [...this.watchers]) {
+      if (this.muted.has(watcher.identity)) continue;
       queueMicrotask(() => {
         if (!watcher.closed) watcher.handlers.onEvent(event);
       });

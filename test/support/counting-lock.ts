@@ -48,6 +48,10 @@ export class CountingLock implements LeaseLock {
     return this.inner.watch(handlers, options);
   }
 
+  close(): void {
+    this.inner.close?.();
+  }
+
   snapshot() {
     return { ...this.counts };
   }

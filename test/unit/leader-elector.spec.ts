@@ -379,6 +379,28 @@ describe('LeaderElector', () => {
       expect(b.elector.fencingToken()).toBe(1);
     });
 
+    it('is re-created by a follower with a dead watch without two leaders (leads only after renewDeadline)', async () => {
+      const a = await f.started('a', T);
+      const b = await f.started('b', T);
+      // Both watches die silently: b no longer sees a's renewals, a will not see the deletion.
+      f.store.muteWatches('a');
+      f.store.muteWatches('b');
+      await f.advanceChecking(14_500);
+      f.store.adminWrite(null); // deleted between two of a's renewals
+      // b's expiry attempt (t=15 s) updates the record it last saw: the server re-creates the Lease.
+      await f.advanceChecking(1_000);
+      expect(f.store.current()?.holderIdentity).toBe('b');
+      expect(b.elector.isLeader()).toBe(false);
+      expect(b.logger.at('warn').some((m) => m.includes('re-creating a deleted Lease'))).toBe(true);
+      // a's next renew meets b's Lease: a steps down; b leads once renewDeadline has passed.
+      await f.advanceChecking(9_400); // t = 24.9 s
+      expect(a.elector.isLeader()).toBe(false);
+      expect(b.elector.isLeader()).toBe(false);
+      await f.advanceChecking(200); // t = 25.1 s: 10 s after b's re-creating update
+      expect(b.elector.isLeader()).toBe(true);
+      expect(b.events.at(-1)).toEqual(expect.objectContaining({ isLeader: true, leader: 'b' }));
+    });
+
     it('is created at once by a follower when the deleted lease was free', async () => {
       const a = await f.started('a', T);
       const b = await f.started('b', T);
