@@ -23,6 +23,7 @@ export {
 } from './timing.js';
 export {
   LeaderElector,
+  MAX_HONORED_LEASE_DURATION_SECONDS,
   type ElectorLogger,
   type ElectorPhase,
   type LeaderChangeEvent,

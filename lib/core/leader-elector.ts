@@ -16,6 +16,12 @@ import { isFree, sameElectionState, type LeaseRecord, type LeaseSpec } from './l
 import type { LeaseLock, LockWatch, LockWatchEvent } from './lock.js';
 import { DEFAULT_TIMINGS, leaseDurationSeconds, validateTimings } from './timing.js';
 
+/**
+ * The longest `leaseDurationSeconds` of another holder that is taken at face value (one hour).
+ * Longer values are treated as invalid, like zero or negative ones: see the README.
+ */
+export const MAX_HONORED_LEASE_DURATION_SECONDS = 3600;
+
 /** Emitted once per real change of (who leads, whether we lead), in order, on every instance. */
 export interface LeaderChangeEvent {
   /** Name of the election (the Lease name unless configured otherwise). */
@@ -737,11 +743,19 @@ export class LeaderElector {
   /**
    * The duration advertised by the holder. A missing, zero, negative or non-numeric value is
    * treated as our own lease duration: expiring such a record at once (as a literal reading would)
-   * could start a second leader while the holder still works.
+   * could start a second leader while the holder still works. So is a value above one hour
+   * ({@link MAX_HONORED_LEASE_DURATION_SECONDS}): no leader election runs with such a lease, and
+   * honoring, say, 2147483647 s written by mistake would block the election for decades once its
+   * holder is gone.
    */
   private holderDurationMs(record: LeaseRecord): number {
     const seconds = record.leaseDurationSeconds;
-    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
+    if (
+      typeof seconds !== 'number' ||
+      !Number.isFinite(seconds) ||
+      seconds <= 0 ||
+      seconds > MAX_HONORED_LEASE_DURATION_SECONDS
+    ) {
       return leaseDurationSeconds(this.leaseDuration) * 1000;
     }
     return seconds * 1000;

@@ -97,6 +97,8 @@ export interface ChaosReport {
   missedChanges: number;
   totalWorkRuns: number;
   outDir: string;
+  /** Set when the run stopped early: no stable leader after a fault (a liveness failure). */
+  error?: string;
 }
 
 class Replica {
@@ -260,6 +262,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)];
   const results: FaultResult[] = [];
   let missedChanges = 0;
+  let failure: string | undefined;
 
   try {
     for (let i = 0; i < replicaCount; i++) await startReplica();
@@ -344,12 +347,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             holderIdentity: 'intruder',
           }));
           break;
-        case 'duration-nonsense':
-          note = await adminEdit(leases, lease, namespace, (spec) => ({
-            ...spec,
-            leaseDurationSeconds: pick([1, 2_147_483_647]),
-          }));
+        case 'duration-nonsense': {
+          const seconds = pick([1, 2_147_483_647]);
+          note =
+            (await adminEdit(leases, lease, namespace, (spec) => ({
+              ...spec,
+              leaseDurationSeconds: seconds,
+            }))) ?? `leaseDurationSeconds ${seconds}`;
           break;
+        }
         case 'times-malformed':
           note = await adminEdit(leases, lease, namespace, (spec) => ({
             ...spec,
@@ -368,7 +374,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           break;
         }
       }
-      const next = await waitForStableLeader(90_000);
+      let next: Replica;
+      try {
+        next = await waitForStableLeader(90_000);
+      } catch (error) {
+        failure = `after fault ${n + 1} (${kind}): ${error instanceof Error ? error.message : String(error)}`;
+        log(`  ${failure}`);
+        break;
+      }
       // Every live replica must have heard of the current leader (no lost change events).
       for (const r of live()) if (r.view?.leader !== next.id) missedChanges += 1;
       const recovered = now();
@@ -408,6 +421,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     missedChanges,
     totalWorkRuns: intervals.length,
     outDir,
+    ...(failure ? { error: failure } : {}),
   };
   fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 2));
   return report;

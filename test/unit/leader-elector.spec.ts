@@ -171,6 +171,15 @@ describe('LeaderElector', () => {
       expect(b.elector.isLeader()).toBe(true);
     });
 
+    it('honors an advertised duration of up to one hour', async () => {
+      f.store.adminWrite({ holderIdentity: 'x', leaseDurationSeconds: 3600 });
+      const b = await f.started('b', T);
+      await f.clock.advance(3_599_999);
+      expect(b.elector.isLeader()).toBe(false);
+      await f.clock.advance(1);
+      expect(b.elector.isLeader()).toBe(true);
+    });
+
     it("uses the holder's advertised duration, not its own", async () => {
       f.store.adminWrite({ holderIdentity: 'x', leaseDurationSeconds: 40 });
       const b = await f.started('b', T);
@@ -180,8 +189,8 @@ describe('LeaderElector', () => {
       expect(b.elector.isLeader()).toBe(true);
     });
 
-    it.each([[0], [-5], [null]])(
-      'treats a nonsense leaseDurationSeconds (%p) as its own duration, not as expired',
+    it.each([[0], [-5], [null], [3601], [2_147_483_647]])(
+      'treats a nonsense leaseDurationSeconds (%p) as its own duration, neither expired nor eternal',
       async (seconds) => {
         f.store.adminWrite({ holderIdentity: 'x', leaseDurationSeconds: seconds });
         const b = await f.started('b', T);
