@@ -10,6 +10,7 @@ import { ALL_FAULTS, runChaos } from './harness.js';
 describe('fault injection (short run)', () => {
   it('never lets two replicas run leader-only work at once, and always recovers', async () => {
     const report = await runChaos({ seed: 1, faults: ALL_FAULTS.length, sequence: ALL_FAULTS });
+    expect(report.error).toBeUndefined();
     expect(report.faults.map((f) => f.name)).toEqual(ALL_FAULTS);
     expect(report.overlapCases).toEqual([]);
     expect(report.overlapMs).toBe(0);

@@ -54,9 +54,10 @@ async function main() {
   const overlapMs = reports.reduce((sum, r) => sum + r.overlapMs, 0);
   const missed = reports.reduce((sum, r) => sum + r.missedChanges, 0);
   const lostOutside = reports.reduce((sum, r) => sum + r.cron.lostOutsideFaults, 0);
-  if (overlapMs > 0 || missed > 0 || lostOutside > 0) {
+  const stuck = reports.filter((r) => r.error).map((r) => `seed ${r.seed} ${r.error}`);
+  if (overlapMs > 0 || missed > 0 || lostOutside > 0 || stuck.length) {
     process.stderr.write(
-      `FAILED: overlap ${overlapMs} ms, missed change events ${missed}, cron runs lost outside faults ${lostOutside}\n`,
+      `FAILED: overlap ${overlapMs} ms, missed change events ${missed}, cron runs lost outside faults ${lostOutside}, no recovery: ${stuck.join('; ') || 'none'}\n`,
     );
     process.exitCode = 1;
   }
@@ -111,6 +112,12 @@ export function renderReport(
       `lost during faults ${reports.reduce((s, r) => s + r.cron.lostDuringFaults, 0)}, ` +
       `lost outside faults ${reports.reduce((s, r) => s + r.cron.lostOutsideFaults, 0)}.`,
     `Missed @OnLeaderChange events (a live replica not naming the leader after recovery): ${reports.reduce((s, r) => s + r.missedChanges, 0)}.`,
+    `Runs without recovery: ${
+      reports
+        .filter((r) => r.error)
+        .map((r) => `seed ${r.seed}: ${r.error}`)
+        .join('; ') || 'none'
+    }.`,
     '',
     '| bad config at start-up | outcome |',
     '| --- | --- |',
