@@ -127,3 +127,11 @@ export function cronReport(events: ReplicaEvent[], faults: FaultWindow[]): CronR
   const lostDuringFaults = lost.filter(inFault).length;
   return { doubled, lost, lostDuringFaults, lostOutsideFaults: lost.length - lostDuringFaults };
 }
+
+/** Overlap (as {@link overlap}) counted only inside [from, to]. */
+export function overlapWithin(intervals: WorkInterval[], from: number, to: number): number {
+  const clipped = intervals
+    .map((i) => ({ ...i, start: Math.max(i.start, from), end: Math.min(i.end, to) }))
+    .filter((i) => i.end > i.start);
+  return overlap(clipped).totalMs;
+}

@@ -22,6 +22,7 @@ import {
   cronReport,
   longestGap,
   overlap,
+  overlapWithin,
   workIntervals,
   type CronReport,
   type FaultWindow,
@@ -84,6 +85,8 @@ export interface ChaosOptions {
 export interface FaultResult extends FaultWindow {
   /** Longest time without committed leader-only work during the fault and its recovery. */
   maxGapMs: number;
+  /** Overlap of leader-only work inside the fault window (filled in after the run). */
+  overlapMs: number;
   note?: string;
 }
 
@@ -390,6 +393,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         start,
         recovered,
         maxGapMs: Math.round(longestGap(all, start, recovered)),
+        overlapMs: 0,
         ...(note ? { note } : {}),
       };
       results.push(result);
@@ -412,6 +416,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   const intervals = workIntervals(all);
   const { totalMs, cases } = overlap(intervals);
+  for (const fault of results)
+    fault.overlapMs = overlapWithin(intervals, fault.start, fault.recovered);
   const report: ChaosReport = {
     seed: options.seed,
     faults: results,
