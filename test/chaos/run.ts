@@ -69,16 +69,17 @@ export function renderReport(
 ): string {
   const byKind = new Map<
     string,
-    { runs: number; maxGap: number; gaps: number[]; notes: Set<string> }
+    { runs: number; maxGap: number; gaps: number[]; overlapMs: number; notes: Set<string> }
   >();
   for (const kind of ALL_FAULTS)
-    byKind.set(kind, { runs: 0, maxGap: 0, gaps: [], notes: new Set() });
+    byKind.set(kind, { runs: 0, maxGap: 0, gaps: [], overlapMs: 0, notes: new Set() });
   for (const report of reports) {
     for (const fault of report.faults) {
       const row = byKind.get(fault.name)!;
       row.runs += 1;
       row.maxGap = Math.max(row.maxGap, fault.maxGapMs);
       row.gaps.push(fault.maxGapMs);
+      row.overlapMs += fault.overlapMs;
       if (fault.note) row.notes.add(fault.note);
     }
   }
@@ -101,7 +102,7 @@ export function renderReport(
   for (const [kind, row] of byKind) {
     if (!row.runs) continue;
     lines.push(
-      `| ${kind} | ${row.runs} | ${median(row.gaps)} | ${row.maxGap} | 0 | ${[...row.notes].join('; ')} |`,
+      `| ${kind} | ${row.runs} | ${median(row.gaps)} | ${row.maxGap} | ${row.overlapMs} | ${[...row.notes].join('; ')} |`,
     );
   }
   lines.push(

@@ -41,6 +41,15 @@ describe('chaos checker', () => {
     ).toBe(0);
   });
 
+  it('counts overlap inside a window only', () => {
+    const intervals = [
+      { id: 'a', run: 1, start: 0, end: 100 },
+      { id: 'b', run: 1, start: 50, end: 150 },
+    ];
+    expect(overlapWithin(intervals, 0, 75)).toBe(25);
+    expect(overlapWithin(intervals, 100, 200)).toBe(0);
+  });
+
   it('finds the longest stretch without committed work', () => {
     const events = [e(100, 'a', 'work-step'), e(150, 'a', 'work-step'), e(900, 'b', 'work-step')];
     expect(longestGap(events, 0, 1000)).toBe(750);
