@@ -2,6 +2,7 @@ import {
   cronReport,
   longestGap,
   overlap,
+  overlapWithin,
   workIntervals,
   type ReplicaEvent,
 } from '../chaos/checker.js';
