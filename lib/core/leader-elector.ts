@@ -120,8 +120,14 @@ interface Leadership {
   validUntil: number;
   readonly fencingToken: number;
   readonly controller: AbortController;
-  /** Our last successful write. */
+  /** Our last successful write, and when its request started. */
   record: LeaseRecord;
+  lastWriteStart: number;
+  /**
+   * Set when someone else edited our record (e.g. shortened leaseDurationSeconds): we lead at most
+   * until `capUntil`, until a renew that started after we saw the edit succeeds.
+   */
+  cap?: { readonly until: number; readonly seenAt: number };
 }
 
 type Decision =
@@ -749,6 +755,7 @@ export class LeaderElector {
    * holder is gone.
    */
   private holderDurationMs(record: LeaseRecord): number {
+    const own = leaseDurationSeconds(this.leaseDuration) * 1000;
     const seconds = record.leaseDurationSeconds;
     if (
       typeof seconds !== 'number' ||
@@ -756,9 +763,12 @@ export class LeaderElector {
       seconds <= 0 ||
       seconds > MAX_HONORED_LEASE_DURATION_SECONDS
     ) {
-      return leaseDurationSeconds(this.leaseDuration) * 1000;
+      return own;
     }
-    return seconds * 1000;
+    // Never earlier than our own lease duration either: a shorter value (written by an
+    // administrator, or by a peer with other timings) may be shorter than its holder's renew
+    // deadline. Waiting longer than advertised is always safe.
+    return Math.max(seconds * 1000, own);
   }
 
   private onWritten(written: LeaseRecord, requestStart: number, recreated = false): void {
@@ -766,8 +776,16 @@ export class LeaderElector {
     const validUntil = requestStart + this.renewDeadline;
     const now = this.clock.now();
     if (this.leadership) {
-      this.leadership.record = written;
-      this.leadership.validUntil = Math.max(this.leadership.validUntil, validUntil);
+      const leadership = this.leadership;
+      leadership.record = written;
+      leadership.lastWriteStart = Math.max(leadership.lastWriteStart, requestStart);
+      let extended = Math.max(leadership.validUntil, validUntil);
+      if (leadership.cap) {
+        // Only a write that started after we saw the edit supersedes it.
+        if (requestStart > leadership.cap.seenAt) leadership.cap = undefined;
+        else extended = Math.min(extended, leadership.cap.until);
+      }
+      leadership.validUntil = extended;
     } else {
       if (validUntil <= now) {
         // The write took longer than the renew deadline: we must not act on it. Renew at once.
@@ -782,6 +800,7 @@ export class LeaderElector {
       this.leadership = {
         since: now,
         validFrom,
+        lastWriteStart: requestStart,
         validUntil,
         fencingToken: written.leaseTransitions ?? 0,
         controller: new AbortController(),
@@ -931,8 +950,17 @@ export class LeaderElector {
     const record = event.record;
     const holder = record.holderIdentity ?? '';
     if (this.leadership && holder === this.identity) {
-      // An echo of our own write; our write result is authoritative.
       this.lastResourceVersion = record.resourceVersion;
+      // Usually an echo of one of our writes (only renewTime differs). Anything else means someone
+      // edited our record, e.g. shortened leaseDurationSeconds: a peer that reads the value literally
+      // may take over that long after the edit, so we lead no longer than that after our last write
+      // (the edit came after it), and renew at once to restore our fields.
+      const ours = this.leadership.record;
+      const edited =
+        record.leaseDurationSeconds !== ours.leaseDurationSeconds ||
+        record.leaseTransitions !== ours.leaseTransitions ||
+        record.acquireTime?.getTime() !== ours.acquireTime?.getTime();
+      if (edited) this.onOwnRecordEdited(record);
       return;
     }
     this.observe(record);
@@ -954,6 +982,24 @@ export class LeaderElector {
       this.scheduleAttempt(this.expiryOf(record));
       this.emitIfChanged();
     }
+  }
+
+  private onOwnRecordEdited(record: LeaseRecord): void {
+    const leadership = this.leadership;
+    if (!leadership) return;
+    const literal = record.leaseDurationSeconds;
+    const advertisedMs =
+      typeof literal === 'number' && Number.isFinite(literal) ? Math.max(0, literal) * 1000 : 0;
+    const until = Math.min(leadership.cap?.until ?? Infinity, leadership.lastWriteStart + advertisedMs);
+    leadership.cap = { until, seenAt: this.clock.now() };
+    if (until < leadership.validUntil) {
+      leadership.validUntil = until;
+      this.logger?.warn(
+        `${this.name} was edited by someone else (leaseDurationSeconds ${String(literal)}); ${this.identity} leads at most until that expires, and renews now`,
+      );
+      this.scheduleValidityCheck();
+    }
+    this.kick();
   }
 
   private onWatchClosed(error: unknown, events: number, openForMs: number): void {

@@ -171,6 +171,15 @@ describe('LeaderElector', () => {
       expect(b.elector.isLeader()).toBe(true);
     });
 
+    it('never takes over earlier than its own lease duration, even when the record advertises less', async () => {
+      f.store.adminWrite({ holderIdentity: 'x', leaseDurationSeconds: 1 });
+      const b = await f.started('b', T);
+      await f.clock.advance(14_999);
+      expect(b.elector.isLeader()).toBe(false);
+      await f.clock.advance(1);
+      expect(b.elector.isLeader()).toBe(true);
+    });
+
     it('honors an advertised duration of up to one hour', async () => {
       f.store.adminWrite({ holderIdentity: 'x', leaseDurationSeconds: 3600 });
       const b = await f.started('b', T);
@@ -337,6 +346,31 @@ describe('LeaderElector', () => {
       // It waits for the intruder's lease to expire, then leads again.
       await f.clock.advance(15_000);
       expect(a.elector.isLeader()).toBe(true);
+    });
+
+    it('when someone shortens its lease, leads no longer than that after its last write, and renews at once', async () => {
+      const a = await f.started('a', T); // last write started at t=0
+      await f.clock.advance(300);
+      f.store.hold('update'); // its renewals hang from now on
+      const updates = f.calls('a').update;
+      f.store.adminWrite({ leaseDurationSeconds: 1 }); // a client-go follower would take over at ~1.3 s
+      await f.clock.flush();
+      expect(f.calls('a').update).toBe(updates + 1); // renewing at once to restore its fields
+      expect(a.logger.at('warn').some((m) => m.includes('edited by someone else'))).toBe(true);
+      await f.clock.advance(699); // t = 999 ms
+      expect(a.elector.isLeader()).toBe(true);
+      await f.clock.advance(1); // t = 1000 ms: last write start + 1 s
+      expect(a.elector.isLeader()).toBe(false);
+      f.store.release();
+      await f.clock.flush();
+    });
+
+    it('restores its lease after a shortening edit and leads on normally', async () => {
+      const a = await f.started('a', T);
+      f.store.adminWrite({ leaseDurationSeconds: 1 });
+      await f.clock.advance(5_000);
+      expect(a.elector.isLeader()).toBe(true);
+      expect(f.store.current()?.leaseDurationSeconds).toBe(15);
     });
 
     it('gives up a renew that hangs after requestTimeout and steps down at the deadline', async () => {
