@@ -226,11 +226,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
 
   const live = () => replicas.filter((r) => !r.dead);
+  /** The holder, once the Lease is back to what our replicas write (an admin edit repaired). */
   const leaseHolder = async () => {
     try {
-      return (
-        (await leases.readNamespacedLease({ name: lease, namespace })).spec?.holderIdentity ?? null
-      );
+      const spec = (await leases.readNamespacedLease({ name: lease, namespace })).spec;
+      if (spec?.leaseDurationSeconds !== CHAOS_TIMINGS.leaseDuration / 1000) return null;
+      return spec?.holderIdentity ?? null;
     } catch {
       return null;
     }
