@@ -26,7 +26,7 @@ export function badConfigCases(
     unreachable,
     fs
       .readFileSync(kubeconfig, 'utf8')
-      .replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:1'),
+      .replace(/server: "?https:\/\/127\.0\.0\.1:\d+"?/, 'server: "https://127.0.0.1:1"'),
   );
   const base = {
     KUBECONFIG: kubeconfig,
@@ -82,6 +82,7 @@ export async function runBadConfigCase(c: BadConfigCase, timeoutMs = 30_000): Pr
     try {
       const event = JSON.parse(line) as ReplicaEvent;
       if (event.type === 'change' && event.isLeader) leading = true;
+      if (event.message) lines.push(event.message); // unescaped, for matching
     } catch {
       // plain text
     }

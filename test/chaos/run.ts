@@ -22,11 +22,21 @@ const perSeed = option('per-seed', 70);
 
 async function main() {
   const reports: ChaosReport[] = [];
-  let injected = 0;
-  for (let seed = firstSeed; injected < targetFaults; seed++) {
-    const faults = Math.min(perSeed, targetFaults - injected);
-    reports.push(await runChaos({ seed, faults }));
-    injected += faults;
+  const reuse = args.indexOf('--reports');
+  if (reuse >= 0) {
+    // Re-render from earlier runs' report.json files (comma-separated run directories).
+    for (const dir of args[reuse + 1].split(',')) {
+      reports.push(
+        JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as ChaosReport,
+      );
+    }
+  } else {
+    let injected = 0;
+    for (let seed = firstSeed; injected < targetFaults; seed++) {
+      const faults = Math.min(perSeed, targetFaults - injected);
+      reports.push(await runChaos({ seed, faults }));
+      injected += faults;
+    }
   }
 
   // Bad configuration at start-up, on a control plane of its own.
@@ -39,7 +49,12 @@ async function main() {
       controlPlane.namespace,
       stateDir,
     )) {
-      badConfig.push({ name: c.name, result: await runBadConfigCase(c) });
+      try {
+        badConfig.push({ name: c.name, result: await runBadConfigCase(c) });
+      } catch (error) {
+        const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+        badConfig.push({ name: c.name, result: `FAILED: ${message}` });
+      }
     }
   } finally {
     await controlPlane.stop();
@@ -55,9 +70,10 @@ async function main() {
   const missed = reports.reduce((sum, r) => sum + r.missedChanges, 0);
   const lostOutside = reports.reduce((sum, r) => sum + r.cron.lostOutsideFaults, 0);
   const stuck = reports.filter((r) => r.error).map((r) => `seed ${r.seed} ${r.error}`);
-  if (overlapMs > 0 || missed > 0 || lostOutside > 0 || stuck.length) {
+  const badConfigFailures = badConfig.filter((b) => b.result.startsWith('FAILED')).length;
+  if (overlapMs > 0 || missed > 0 || lostOutside > 0 || stuck.length || badConfigFailures) {
     process.stderr.write(
-      `FAILED: overlap ${overlapMs} ms, missed change events ${missed}, cron runs lost outside faults ${lostOutside}, no recovery: ${stuck.join('; ') || 'none'}\n`,
+      `FAILED: overlap ${overlapMs} ms, missed change events ${missed}, cron runs lost outside faults ${lostOutside}, no recovery: ${stuck.join('; ') || 'none'}, bad-config failures ${badConfigFailures}\n`,
     );
     process.exitCode = 1;
   }
