@@ -133,13 +133,25 @@ function wrapMethod(
   }
 }
 
+/** Per class and method: is it a request handler (controller, gateway or message pattern)? */
+const handlerCache = new WeakMap<object, WeakMap<object, boolean>>();
+
 function isHandler(instance: object, method: object): boolean {
   const type = instance.constructor;
-  return (
-    Reflect.hasMetadata(NEST_CONTROLLER_WATERMARK, type) ||
-    Reflect.hasMetadata(NEST_GATEWAY_METADATA, type) ||
-    Reflect.hasMetadata(NEST_MESSAGE_PATTERN_METADATA, method)
-  );
+  let perMethod = handlerCache.get(type);
+  if (!perMethod) {
+    perMethod = new WeakMap();
+    handlerCache.set(type, perMethod);
+  }
+  let handler = perMethod.get(method);
+  if (handler === undefined) {
+    handler =
+      Reflect.hasMetadata(NEST_CONTROLLER_WATERMARK, type) ||
+      Reflect.hasMetadata(NEST_GATEWAY_METADATA, type) ||
+      Reflect.hasMetadata(NEST_MESSAGE_PATTERN_METADATA, method);
+    perMethod.set(method, handler);
+  }
+  return handler;
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
