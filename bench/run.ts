@@ -1,0 +1,336 @@
+// `npm run bench`: nestjs-kube-leader side by side with client-go's leaderelection on one local
+// kube-apiserver. Starts its own control plane in a temporary state dir under .control-plane/, runs
+// every scenario, writes bench/results/<date>.json, bench/results/timeline-<impl>.svg and
+// bench/REPORT.md, and stops everything it started.
+//
+//   npm run bench                 # full run, about 20 minutes on 2 cores
+//   npm run bench -- --quick      # smoke run (about 2 minutes), output in bench/results/quick/
+//   options: --no-wait (do not wait for a quiet machine), --keep (keep the state dir)
+//   npm run bench -- --render bench/results/<date>.json   # re-render report and charts only
+//
+// Exits non-zero when a run fails to produce a leader (or any scenario fails). Targets are reported,
+// never asserted.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as prettier from 'prettier';
+import {
+  REPO_ROOT,
+  startControlPlane,
+  stopControlPlane,
+  type ControlPlane,
+} from '../test/control-plane/control-plane.js';
+import type { CandidateProcess } from '../test/support/candidates.js';
+import { AuditTail } from './lib/audit.js';
+import { compileForBench } from './lib/compile.js';
+import { PROFILES, type BenchContext, type Failure, type Impl } from './lib/context.js';
+import { renderReport, type BenchResults } from './lib/report.js';
+import { sleep } from './lib/stats.js';
+import { renderTimelines } from './lib/svg.js';
+import { gateCost } from './scenarios/gate.js';
+import { steadyStateLoad, type GroupSpec } from './scenarios/load.js';
+import { manyCandidates, manyElections } from './scenarios/scale.js';
+import { takeoverSeries, type TakeoverResult } from './scenarios/takeover.js';
+import { timeline } from './scenarios/timeline.js';
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const IMPLS: Impl[] = ['ours', 'client-go'];
+
+/** Everything the full and the quick run differ in. */
+const PLAN = quick
+  ? {
+      fastRuns: 2,
+      defaultRuns: 0,
+      load: {
+        groups: [
+          { label: 'ours-3', impl: 'ours', replicas: 3 },
+          { label: 'go-3', impl: 'client-go', replicas: 3 },
+        ] as GroupSpec[],
+        windowMs: 10_000,
+        warmupMs: 2_000,
+      },
+      elections: { count: 10, windowMs: 8_000, warmupMs: 2_000 },
+      candidates: { processes: 2, perProcess: 5, windowMs: 8_000, warmupMs: 2_000, handovers: 1 },
+      timelineProfile: PROFILES.fast,
+    }
+  : {
+      fastRuns: 20,
+      defaultRuns: 10,
+      load: {
+        groups: [
+          { label: 'ours-3', impl: 'ours', replicas: 3 },
+          { label: 'ours-3-renew5s', impl: 'ours', replicas: 3, renewInterval: 5_000 },
+          { label: 'go-3', impl: 'client-go', replicas: 3 },
+          { label: 'ours-10', impl: 'ours', replicas: 10 },
+          { label: 'ours-10-renew5s', impl: 'ours', replicas: 10, renewInterval: 5_000 },
+          { label: 'go-10', impl: 'client-go', replicas: 10 },
+        ] as GroupSpec[],
+        windowMs: 60_000,
+        warmupMs: 10_000,
+      },
+      elections: { count: 100, windowMs: 45_000, warmupMs: 5_000 },
+      candidates: { processes: 5, perProcess: 10, windowMs: 45_000, warmupMs: 5_000, handovers: 3 },
+      timelineProfile: PROFILES.default,
+    };
+
+/** Where a run's outputs go: the full run's report is bench/REPORT.md, a quick run's stays aside. */
+function outputPaths(mode: BenchResults['mode']) {
+  const outDir = path.join(REPO_ROOT, 'bench', 'results', ...(mode === 'quick' ? ['quick'] : []));
+  const reportPath =
+    mode === 'quick' ? path.join(outDir, 'REPORT.md') : path.join(REPO_ROOT, 'bench', 'REPORT.md');
+  return { outDir, reportPath };
+}
+
+/** Writes the raw data (unless re-rendering), the timeline SVGs and the report. */
+async function writeOutputs(
+  results: BenchResults,
+  writeJson: boolean,
+  jsonPath?: string,
+): Promise<void> {
+  const { outDir, reportPath } = outputPaths(results.mode);
+  fs.mkdirSync(outDir, { recursive: true });
+  const json = jsonPath ?? path.join(outDir, `${results.startedAt.slice(0, 10)}.json`);
+  if (writeJson) fs.writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+  const svgs: Record<string, string> = {};
+  if (results.timeline.length > 0) {
+    for (const [impl, svg] of renderTimelines(results.timeline)) {
+      const file = path.join(outDir, `timeline-${impl}.svg`);
+      fs.writeFileSync(file, `${svg}\n`);
+      svgs[impl] = path.relative(path.dirname(reportPath), file);
+    }
+  }
+  const markdown = renderReport(results, {
+    json: path.relative(path.dirname(reportPath), json),
+    svgs,
+  });
+  // Formatted like the rest of the repository, so that `npm run lint` (prettier --check) passes.
+  const config = (await prettier.resolveConfig(reportPath)) ?? {};
+  fs.writeFileSync(
+    reportPath,
+    await prettier.format(markdown, { ...config, filepath: reportPath }),
+  );
+  log(`wrote ${path.relative(REPO_ROOT, json)}, ${path.relative(REPO_ROOT, reportPath)}`);
+}
+const t0 = Date.now();
+const log = (line: string) =>
+  process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
+
+/** Waits (full run) until the 1-minute load average is at most 2.5, polling every minute for 30 min. */
+async function waitForQuietMachine(): Promise<{ waitedS: number; before: number[] }> {
+  const started = Date.now();
+  if (quick || args.has('--no-wait')) return { waitedS: 0, before: os.loadavg() };
+  while (os.loadavg()[0] > 2.5 && Date.now() - started < 30 * 60_000) {
+    log(
+      `load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} > 2.5: waiting a minute`,
+    );
+    await sleep(60_000);
+  }
+  return { waitedS: Math.round((Date.now() - started) / 1000), before: os.loadavg() };
+}
+
+function commandOutput(command: string, commandArgs: string[]): string {
+  try {
+    return execFileSync(command, commandArgs, { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function machine(load: { waitedS: number; before: number[] }) {
+  const versions = fs.readFileSync(path.join(REPO_ROOT, 'test/control-plane/versions.env'), 'utf8');
+  const goMod = fs.readFileSync(
+    path.join(REPO_ROOT, 'test/interop/client-go-candidate/go.mod'),
+    'utf8',
+  );
+  const clientNode = JSON.parse(
+    fs.readFileSync(
+      path.join(REPO_ROOT, 'node_modules/@kubernetes/client-node/package.json'),
+      'utf8',
+    ),
+  ) as { version: string };
+  return {
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    go: commandOutput('go', ['version']),
+    kubeApiserver: /KUBERNETES_VERSION=(\S+)/.exec(versions)?.[1] ?? 'unknown',
+    etcd: /ETCD_VERSION=(\S+)/.exec(versions)?.[1] ?? 'unknown',
+    clientGo: /k8s\.io\/client-go (\S+)/.exec(goMod)?.[1] ?? 'unknown',
+    clientNode: clientNode.version,
+    commit: `${commandOutput('git', ['rev-parse', '--short', 'HEAD'])}${
+      commandOutput('git', ['status', '--porcelain', 'lib']) ? ' (lib/ modified)' : ''
+    }`,
+    loadAverage: { waitedS: load.waitedS, atStart: load.before, atEnd: [] as number[] },
+  };
+}
+
+async function main(): Promise<number> {
+  const renderIndex = process.argv.indexOf('--render');
+  if (renderIndex > 0) {
+    // Re-renders the report and the charts from saved raw data, without running anything.
+    const file = path.resolve(process.argv[renderIndex + 1] ?? '');
+    await writeOutputs(JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResults, false, file);
+    return 0;
+  }
+  const load = await waitForQuietMachine();
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const stateDir = path.join(REPO_ROOT, '.control-plane', `bench-${stamp}-${process.pid}`);
+  const failures: Failure[] = [];
+  const children = new Set<CandidateProcess>();
+  let controlPlane: ControlPlane | undefined;
+
+  const cleanup = async () => {
+    for (const child of children) child.kill('SIGKILL');
+    if (controlPlane) await stopControlPlane(stateDir).catch(() => undefined);
+  };
+  process.once('SIGINT', () => {
+    log('interrupted: stopping what the bench started');
+    void cleanup().then(() => process.exit(130));
+  });
+
+  const results: BenchResults = {
+    version: 1,
+    mode: quick ? 'quick' : 'full',
+    startedAt: new Date().toISOString(),
+    finishedAt: '',
+    durationS: 0,
+    machine: machine(load),
+    takeover: [],
+    load: null,
+    gate: null,
+    scale: { elections: [], candidates: [] },
+    timeline: [],
+    failures,
+  };
+
+  try {
+    log(`state dir ${stateDir}`);
+    controlPlane = await startControlPlane({ stateDir, log: (line) => log(line) });
+    const buildDir = path.join(stateDir, 'build');
+    const files = await compileForBench(REPO_ROOT, buildDir);
+    log(`compiled ${files} files to ${buildDir}`);
+    const ctx: BenchContext = {
+      controlPlane,
+      namespace: controlPlane.namespace,
+      kubeconfig: controlPlane.kubeconfigs.leaseUser,
+      clientGoBinary: path.join(
+        path.dirname(controlPlane.state.binaries.etcd),
+        'client-go-candidate',
+      ),
+      buildDir,
+      audit: new AuditTail(controlPlane.auditLogPath, controlPlane.namespace),
+      quick,
+      failures,
+      children,
+      log,
+    };
+
+    // CPU-sensitive first, while nothing else of ours runs.
+    log('gate cost');
+    results.gate = await gateCost(ctx).catch(() => null);
+
+    for (const kind of ['graceful', 'crash'] as const) {
+      for (const impl of IMPLS) {
+        results.takeover.push(await takeoverSeries(ctx, impl, PROFILES.fast, kind, PLAN.fastRuns));
+      }
+    }
+    if (PLAN.defaultRuns > 0) {
+      for (const impl of IMPLS) {
+        results.takeover.push(
+          await takeoverSeries(ctx, impl, PROFILES.default, 'graceful', PLAN.defaultRuns),
+        );
+      }
+      // A crash run at default timings is mostly waiting for the 15 s lease to expire: the two
+      // implementations run side by side, on their own Leases.
+      const crashes = await Promise.all(
+        IMPLS.map((impl) => takeoverSeries(ctx, impl, PROFILES.default, 'crash', PLAN.defaultRuns)),
+      );
+      for (const [i, series] of crashes.entries()) {
+        const other: TakeoverResult = crashes[1 - i];
+        series.concurrentWith = `${other.impl} crash series on lease ${other.lease}`;
+        results.takeover.push(series);
+      }
+    }
+
+    log('steady-state API load');
+    results.load = await steadyStateLoad(
+      ctx,
+      PROFILES.default,
+      PLAN.load.groups,
+      PLAN.load.windowMs,
+      PLAN.load.warmupMs,
+    ).catch(() => null);
+
+    for (const impl of IMPLS) {
+      const e = PLAN.elections;
+      const scale = await manyElections(
+        ctx,
+        impl,
+        PROFILES.default,
+        e.count,
+        e.windowMs,
+        e.warmupMs,
+      ).catch(() => null);
+      if (scale) results.scale.elections.push(scale);
+    }
+    for (const impl of IMPLS) {
+      const c = PLAN.candidates;
+      const scale = await manyCandidates(
+        ctx,
+        impl,
+        PROFILES.default,
+        c.processes,
+        c.perProcess,
+        c.windowMs,
+        c.warmupMs,
+        c.handovers,
+      ).catch(() => null);
+      if (scale) results.scale.candidates.push(scale);
+    }
+
+    for (const impl of IMPLS) {
+      const result = await timeline(ctx, impl, PLAN.timelineProfile).catch(() => null);
+      if (result) results.timeline.push(result);
+    }
+  } catch (error) {
+    failures.push({
+      scenario: 'bench',
+      reason: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+    log(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    await cleanup();
+  }
+
+  results.finishedAt = new Date().toISOString();
+  results.durationS = Math.round((Date.now() - t0) / 1000);
+  results.machine.loadAverage.atEnd = os.loadavg();
+
+  await writeOutputs(results, true);
+
+  if (failures.length > 0) {
+    log(`${failures.length} failure(s):`);
+    for (const f of failures)
+      log(`  ${f.scenario}${f.run ? ` run ${f.run}` : ''}: ${f.reason.split('\n')[0]}`);
+    log(`state dir kept for inspection: ${stateDir}`);
+    return 1;
+  }
+  if (!args.has('--keep')) fs.rmSync(stateDir, { recursive: true, force: true });
+  log(`done in ${results.durationS} s`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

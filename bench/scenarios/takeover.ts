@@ -1,0 +1,210 @@
+// Graceful handover (leader SIGTERM -> another candidate's started_leading) and crash failover
+// (leader SIGKILL -> another candidate's started_leading), in a rolling group of 3 candidates of one
+// implementation on one Lease: after each run the old leader is replaced by a fresh process, the
+// group settles, and the next leader is signalled.
+import os from 'node:os';
+import type { CandidateProcess } from '../../test/support/candidates.js';
+import { uniqueName } from '../../test/support/cluster.js';
+import {
+  eventsOf,
+  firstEvent,
+  hostOf,
+  leadersOf,
+  marks,
+  spawnCandidate,
+  stopAll,
+  type BenchContext,
+  type Impl,
+  type Profile,
+} from '../lib/context.js';
+import { sleep, summarize, type Summary } from '../lib/stats.js';
+
+export type TakeoverKind = 'graceful' | 'crash';
+
+export interface TakeoverRun {
+  run: number;
+  victim: string;
+  successor: string;
+  /** Wall-clock ms when the runner sent the signal. */
+  signalAt: number;
+  /** The successor's started_leading (its own wall clock, same machine). */
+  leaderAt: number;
+  takeoverMs: number;
+  /** Crash only: when the victim's last successful renew completed on the API server (audit log). */
+  lastRenewAt?: number;
+  fromLastRenewMs?: number;
+  /** Crash only: the successor's first successful update after the signal (audit log). */
+  acquiredAt?: number;
+}
+
+export interface TakeoverResult {
+  impl: Impl;
+  profile: Profile;
+  kind: TakeoverKind;
+  replicas: number;
+  lease: string;
+  runs: TakeoverRun[];
+  failedRuns: number;
+  takeoverMs: Summary | null;
+  fromLastRenewMs: Summary | null;
+  /** Crash: takeover minus the lease duration, from the last renew. */
+  beyondLeaseDurationMs: Summary | null;
+  /** Concurrent with another series (default-profile crash series run side by side). */
+  concurrentWith?: string;
+  loadAverage: { before: number; after: number };
+}
+
+/**
+ * Waits until exactly one candidate of `group` leads and every other has reported it as the leader;
+ * returns the leader's identity.
+ */
+export async function waitForSettledLeader(
+  group: readonly CandidateProcess[],
+  timeoutMs: number,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const leaders = leadersOf(group);
+    if (leaders.length === 1) {
+      const leader = leaders[0];
+      const following = group.every((candidate) => {
+        const last = eventsOf(candidate)
+          .filter((e) => e.event === 'new_leader')
+          .at(-1);
+        return last?.leader === leader;
+      });
+      if (following) return leader;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `no settled leader within ${timeoutMs} ms (leaders: ${JSON.stringify(leaders)}; last events: ${JSON.stringify(group.map((c) => eventsOf(c).at(-1)))})`,
+      );
+    }
+    await sleep(50);
+  }
+}
+
+export async function takeoverSeries(
+  ctx: BenchContext,
+  impl: Impl,
+  profile: Profile,
+  kind: TakeoverKind,
+  runs: number,
+  replicas = 3,
+): Promise<TakeoverResult> {
+  const scenario = `${kind} ${impl} ${profile.name}`;
+  const short = impl === 'ours' ? 'ours' : 'go';
+  const lease = uniqueName(`${kind === 'graceful' ? 'ho' : 'fo'}-${short}-${profile.name}`);
+  const loadBefore = os.loadavg()[0];
+  // Long enough for the fresh process's start-up CPU to pass and for client-go followers to have
+  // polled since; the signal then falls at a random phase of their polling.
+  const settleMs = profile.name === 'fast' ? 1_500 : 5_000;
+  const group: CandidateProcess[] = [];
+  let seq = 0;
+  const add = () => {
+    const candidate = spawnCandidate(ctx, {
+      impl,
+      identity: `${short}-${kind === 'graceful' ? 'g' : 'c'}${profile.name[0]}-${seq++}`,
+      lease,
+      profile,
+    });
+    group.push(candidate);
+    return candidate;
+  };
+  const fill = async () => {
+    while (group.length < replicas) {
+      add();
+      await sleep(200);
+    }
+  };
+  const settleTimeout = profile.leaseDuration + profile.renewDeadline + 30_000;
+
+  const results: TakeoverRun[] = [];
+  let failed = 0;
+  ctx.log(`${scenario}: ${runs} runs, ${replicas} candidates, lease ${lease}`);
+  await fill();
+  for (let run = 1; run <= runs; run++) {
+    try {
+      await waitForSettledLeader(group, settleTimeout);
+      await sleep(settleMs);
+      const leaders = leadersOf(group);
+      if (leaders.length !== 1)
+        throw new Error(`expected one leader, got ${JSON.stringify(leaders)}`);
+      const victim = hostOf(group, leaders[0])!;
+      const others = group.filter((c) => c !== victim);
+      const since = marks(others);
+      const signalAt = Date.now();
+      victim.kill(kind === 'graceful' ? 'SIGTERM' : 'SIGKILL');
+      const timeout =
+        kind === 'graceful'
+          ? profile.leaseDuration + 10_000
+          : profile.leaseDuration + profile.renewDeadline + 15_000;
+      const { event } = await firstEvent(
+        others,
+        (e) => e.event === 'started_leading',
+        timeout,
+        since,
+      );
+      const record: TakeoverRun = {
+        run,
+        victim: victim.identity,
+        successor: event.identity,
+        signalAt,
+        leaderAt: event.at,
+        takeoverMs: round1(event.at - signalAt),
+      };
+      group.splice(group.indexOf(victim), 1);
+      await Promise.race([victim.exited, sleep(20_000)]);
+      if (kind === 'crash') {
+        const renews = ctx.audit.select({ userAgent: victim.identity, lease });
+        const lastRenew = renews
+          .filter((r) => r.verb === 'update' && r.code === 200 && r.receivedAt < signalAt)
+          .at(-1);
+        const acquired = ctx.audit
+          .select({ userAgent: event.identity, lease, from: signalAt })
+          .find((r) => r.verb === 'update' && r.code === 200);
+        if (lastRenew) {
+          record.lastRenewAt = lastRenew.completedAt;
+          record.fromLastRenewMs = round1(event.at - lastRenew.completedAt);
+        }
+        if (acquired) record.acquiredAt = acquired.completedAt;
+      }
+      results.push(record);
+      ctx.log(
+        `${scenario} run ${run}/${runs}: ${record.victim} -> ${record.successor} in ${record.takeoverMs} ms` +
+          (record.fromLastRenewMs !== undefined
+            ? ` (${record.fromLastRenewMs} ms after the last renew)`
+            : ''),
+      );
+      add();
+    } catch (error) {
+      failed += 1;
+      const reason = error instanceof Error ? error.message : String(error);
+      ctx.failures.push({ scenario, run, reason });
+      ctx.log(`${scenario} run ${run}: FAILED: ${reason}`);
+      // Start over with a fresh group on the same Lease.
+      await stopAll(group.splice(0), 5_000);
+      await fill();
+    }
+  }
+  await stopAll(group.splice(0));
+  const fromLastRenew = results.flatMap((r) =>
+    r.fromLastRenewMs === undefined ? [] : [r.fromLastRenewMs],
+  );
+  return {
+    impl,
+    profile,
+    kind,
+    replicas,
+    lease,
+    runs: results,
+    failedRuns: failed,
+    takeoverMs: summarize(results.map((r) => r.takeoverMs)),
+    fromLastRenewMs: kind === 'crash' ? summarize(fromLastRenew) : null,
+    beyondLeaseDurationMs:
+      kind === 'crash' ? summarize(fromLastRenew.map((x) => x - profile.leaseDuration)) : null,
+    loadAverage: { before: loadBefore, after: os.loadavg()[0] },
+  };
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
