@@ -33,5 +33,7 @@ export default {
     },
     // Starts and restarts a control plane of its own (it stops the API server and etcd).
     { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.spec.ts'] },
+    // The benchmark's quick mode as a smoke test (its own control plane too).
+    { ...common, displayName: 'bench', testMatch: ['<rootDir>/bench/**/*.spec.ts'] },
   ],
 };
