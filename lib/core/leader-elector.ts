@@ -990,7 +990,10 @@ export class LeaderElector {
     const literal = record.leaseDurationSeconds;
     const advertisedMs =
       typeof literal === 'number' && Number.isFinite(literal) ? Math.max(0, literal) * 1000 : 0;
-    const until = Math.min(leadership.cap?.until ?? Infinity, leadership.lastWriteStart + advertisedMs);
+    const until = Math.min(
+      leadership.cap?.until ?? Infinity,
+      leadership.lastWriteStart + advertisedMs,
+    );
     leadership.cap = { until, seenAt: this.clock.now() };
     if (until < leadership.validUntil) {
       leadership.validUntil = until;
