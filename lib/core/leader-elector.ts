@@ -22,6 +22,9 @@ import { DEFAULT_TIMINGS, leaseDurationSeconds, validateTimings } from './timing
  */
 export const MAX_HONORED_LEASE_DURATION_SECONDS = 3600;
 
+/** Stands for "someone we do not know" as the holder of a Lease that vanished while we looked away. */
+const UNKNOWN_HOLDER = '\u0000unknown';
+
 /** Emitted once per real change of (who leads, whether we lead), in order, on every instance. */
 export interface LeaderChangeEvent {
   /** Name of the election (the Lease name unless configured otherwise). */
@@ -408,8 +411,9 @@ export class LeaderElector {
   /**
    * Stops: refuses new leader work at once, waits up to `shutdownGracePeriod` for in-flight leader
    * work (renewing meanwhile), then releases the lease if the fresh record still names us. When
-   * the grace period runs out with work still running, the lease is NOT released (it expires
-   * instead), so the next leader does not start while that work runs. Never rejects.
+   * the grace period runs out with work still running, the lease is NOT released: it expires one
+   * lease duration after the last renew, which gives that work that much longer before another
+   * instance can start. Never rejects.
    */
   stop(): Promise<void> {
     this.stopPromise ??= this.doStop();
@@ -436,7 +440,7 @@ export class LeaderElector {
     this.emitIfChanged();
 
     let drained = true;
-    if (leadership && this.inflightWork > 0) {
+    if (this.inflightWork > 0) {
       this.logger?.log(
         `Waiting up to ${this.shutdownGracePeriod} ms for ${this.inflightWork} leader-only task(s) before releasing ${this.name}`,
       );
@@ -455,7 +459,9 @@ export class LeaderElector {
     if (this.attemptRunning) await this.attemptRunning.catch(() => undefined);
 
     const held = this.leadership;
-    if (this.releaseOnStop && drained && held) {
+    // Work may also have been admitted under a leadership that lapsed and was re-acquired while
+    // we waited: release only with nothing running.
+    if (this.releaseOnStop && drained && held && this.inflightWork === 0) {
       await this.release();
     }
     held?.controller.abort(new LeadershipLostError(`${this.identity} is shutting down`));
@@ -627,6 +633,16 @@ export class LeaderElector {
         if (error instanceof LockConflictError || error instanceof LockNotFoundError) {
           // Someone else wrote (or deleted) the Lease: look again before deciding.
           record = await this.read();
+          const ours = this.leadership?.record;
+          if (
+            ours &&
+            record &&
+            record.holderIdentity === this.identity &&
+            (record.leaseDurationSeconds !== ours.leaseDurationSeconds ||
+              record.leaseTransitions !== ours.leaseTransitions)
+          ) {
+            this.onOwnRecordEdited(record);
+          }
           continue;
         }
         throw error;
@@ -649,7 +665,7 @@ export class LeaderElector {
   private async read(): Promise<LeaseRecord | null> {
     const record = await this.request((signal) => this.lock.get({ signal }));
     if (record) this.observe(record);
-    else this.observeMissing();
+    else this.observeMissing('read');
     return record;
   }
 
@@ -707,9 +723,10 @@ export class LeaderElector {
         spec: {
           holderIdentity: this.identity,
           leaseDurationSeconds: durationSeconds,
-          acquireTime: record.acquireTime ?? wallNow,
+          acquireTime: (leading ? leading.record.acquireTime : record.acquireTime) ?? wallNow,
           renewTime: wallNow,
-          leaseTransitions: record.leaseTransitions ?? 0,
+          // While leading, our own term: an edit of leaseTransitions never moves fencing backwards.
+          leaseTransitions: leading ? leading.fencingToken : (record.leaseTransitions ?? 0),
         },
       };
     }
@@ -891,18 +908,34 @@ export class LeaderElector {
     };
   }
 
-  private observeMissing(): void {
+  /**
+   * Records that the Lease does not exist. From a DELETED event of a continuous watch we know its
+   * last state and when it last changed, so its holder's lease runs out `duration` after that.
+   * From a read (after a gap in the watch, a 410, a 404) we may have missed renewals, or even a new
+   * holder: whoever held it may believe it leads until up to one lease duration from now.
+   */
+  private observeMissing(source: 'watch' | 'read'): void {
     const previous = this.observation;
     if (previous && previous.record === null) return;
-    const record = previous?.record;
+    const record = previous?.record ?? null;
+    const now = this.clock.now();
+    let deletedHolder = record?.holderIdentity ?? null;
+    let deletedHolderValidUntil: number | undefined;
+    if (source === 'watch') {
+      if (record && previous && !isFree(record)) {
+        deletedHolderValidUntil = previous.changedAt + this.holderDurationMs(record);
+      }
+    } else if (previous) {
+      deletedHolder = UNKNOWN_HOLDER;
+      deletedHolderValidUntil =
+        now +
+        (record ? this.holderDurationMs(record) : leaseDurationSeconds(this.leaseDuration) * 1000);
+    }
     this.observation = {
       record: null,
-      changedAt: this.clock.now(),
-      deletedHolder: record?.holderIdentity ?? null,
-      deletedHolderValidUntil:
-        record && previous && !isFree(record)
-          ? previous.changedAt + this.holderDurationMs(record)
-          : undefined,
+      changedAt: now,
+      deletedHolder,
+      deletedHolderValidUntil,
       lastTransitions: previous?.lastTransitions ?? null,
     };
   }
@@ -941,8 +974,10 @@ export class LeaderElector {
       return;
     }
     if (event.type === 'DELETED') {
+      // The object's final state first: a change we had not seen yet restarts the countdown.
+      if (!this.leadership) this.observe(event.record);
       this.lastResourceVersion = event.record.resourceVersion;
-      this.observeMissing();
+      this.observeMissing('watch');
       // Leader: recreate at once. Follower: decide() waits for the deleted holder's expiry.
       this.kick();
       return;

@@ -41,6 +41,7 @@ export class InMemoryLeaseStore {
   private failures: { operation: Operation | '*'; error: Error; identity?: string }[] = [];
   private unavailable = false;
   private readonly muted = new Set<string>();
+  private readonly watchBlocked = new Set<string>();
   private held: (() => void)[] | null = null;
   private heldOperation: Operation | '*' = '*';
 
@@ -83,6 +84,20 @@ export class InMemoryLeaseStore {
   muteWatches(identity: string, muted = true): void {
     if (muted) this.muted.add(identity);
     else this.muted.delete(identity);
+  }
+
+  /** While blocked, `identity`'s watches end at once with an error (its re-watches keep failing). */
+  blockWatches(identity: string, blocked = true): void {
+    if (blocked) {
+      this.watchBlocked.add(identity);
+      for (const watcher of [...this.watchers]) {
+        if (watcher.identity === identity) {
+          this.endWatch(watcher, new LockUnavailableError('watch refused (simulated)'));
+        }
+      }
+    } else {
+      this.watchBlocked.delete(identity);
+    }
   }
 
   /** Makes every request (or every `operation` request) hang until {@link release} is called. */
@@ -191,7 +206,7 @@ export class InMemoryLeaseStore {
     const start = resourceVersion === undefined ? undefined : Number(resourceVersion);
     queueMicrotask(() => {
       if (watcher.closed) return;
-      if (this.unavailable) {
+      if (this.unavailable || this.watchBlocked.has(identity)) {
         this.endWatch(watcher, new LockUnavailableError('connection refused (simulated)'));
         return;
       }

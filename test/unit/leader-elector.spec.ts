@@ -444,6 +444,39 @@ describe('LeaderElector', () => {
       expect(b.events.at(-1)).toEqual(expect.objectContaining({ isLeader: true, leader: 'b' }));
     });
 
+    it('is not created by a follower that finds it missing after a gap in its watch, until a full lease duration', async () => {
+      const a = await f.started('a', T);
+      const b = await f.started('b', T);
+      f.store.muteWatches('a'); // a will not see the deletion
+      f.store.blockWatches('b'); // b's watch is down: it misses a's renewals
+      await f.advanceChecking(14_500);
+      f.store.adminWrite(null);
+      // b's expiry timer (t=15 s) reads: missing. a renewed at 14 s and leads until 24 s.
+      await f.advanceChecking(15_000);
+      expect(f.calls('b').create).toBe(0);
+      expect(f.store.current()?.holderIdentity).toBe('a'); // a's renew re-created it
+      expect(f.leaders()).toEqual(['a']);
+      void b;
+    });
+
+    it('waits for in-flight work admitted before a lapse before releasing on stop', async () => {
+      const a = await f.started('a', T);
+      const work = a.elector.beginLeaderWork()!;
+      f.store.setUnavailable(true);
+      await f.clock.advance(10_000); // renew deadline passes: a steps down, work keeps running
+      expect(a.elector.isLeader()).toBe(false);
+      f.store.setUnavailable(false);
+      f.store.hold('update');
+      await f.clock.advance(2_500); // a's re-acquiring update is in flight (held)
+      const stopped = a.elector.stop(); // not leading at this moment, work still running
+      f.store.release(); // the re-acquisition succeeds after stop() began
+      await f.clock.advance(1_000);
+      expect(f.store.current()?.holderIdentity).toBe('a'); // not released: work still running
+      work.end();
+      await stopped;
+      expect(f.store.current()?.holderIdentity).toBe('');
+    });
+
     it('is created at once by a follower when the deleted lease was free', async () => {
       const a = await f.started('a', T);
       const b = await f.started('b', T);
