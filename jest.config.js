@@ -15,7 +15,12 @@ const swc = [
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // Tests written as a user would import the package by name: map it to the sources.
+    '^nestjs-kube-leader$': '<rootDir>/lib/index.ts',
+    '^nestjs-kube-leader/(core|kubernetes|health|metrics|testing)$': '<rootDir>/lib/$1/index.ts',
+  },
   testEnvironment: 'node',
 };
 

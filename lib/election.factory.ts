@@ -8,6 +8,7 @@ import {
 } from './core/index.js';
 import {
   KubernetesLeaseLock,
+  LeaseEventRecorder,
   assertDnsSubdomain,
   defaultIdentity,
   resolveNamespace,
@@ -33,6 +34,8 @@ const KNOWN_OPTIONS = new Set<string>([
   'logger',
   'labels',
   'lock',
+  'events',
+  'metrics',
 ]);
 
 /** Validates module options and builds the election; every problem is an InvalidOptionError. */
@@ -69,8 +72,22 @@ export function createElection(options: LeaderElectionModuleOptions): Election {
     throw new InvalidOptionError('identity', 'must be a non-empty string', options.identity);
   }
 
+  const events = eventOptions(options.events, options.lock !== undefined);
+  if (
+    options.metrics !== undefined &&
+    (options.metrics === null || typeof options.metrics !== 'object')
+  ) {
+    throw new InvalidOptionError(
+      'metrics',
+      "must be an ElectionMetrics object, e.g. new PrometheusElectionMetrics() from 'nestjs-kube-leader/metrics'",
+      options.metrics,
+    );
+  }
+  const logger = toElectorLogger(options.logger, name);
+
   let lock: LeaseLock;
   let namespace: string | undefined;
+  let recorder: LeaseEventRecorder | undefined;
   if (options.lock) {
     lock = options.lock;
   } else {
@@ -82,13 +99,25 @@ export function createElection(options: LeaderElectionModuleOptions): Election {
       );
     }
     namespace = options.namespace ?? resolveNamespace(kubeConfig);
-    lock = new KubernetesLeaseLock({
+    const leaseLock = new KubernetesLeaseLock({
       kubeConfig,
       namespace,
       name: options.leaseName,
       identity: options.identity ?? defaultIdentity(),
       labels: options.labels,
     });
+    lock = leaseLock;
+    if (events) {
+      recorder = new LeaseEventRecorder({
+        kubeConfig,
+        namespace,
+        leaseName: options.leaseName,
+        identity: leaseLock.identity,
+        component: events.component,
+        leaseUid: () => leaseLock.uid,
+        logger,
+      });
+    }
   }
 
   const elector = new LeaderElector({
@@ -101,9 +130,47 @@ export function createElection(options: LeaderElectionModuleOptions): Election {
     requestTimeout: options.requestTimeout,
     releaseOnStop: options.releaseOnShutdown ?? true,
     shutdownGracePeriod: options.shutdownGracePeriod,
-    logger: toElectorLogger(options.logger, name),
+    logger,
+    metrics: options.metrics,
   });
+  if (recorder) {
+    const events = recorder;
+    elector.onChange((event) => events.onLeaderChange(event));
+    return new Election(name, options.leaseName, namespace, elector, async () => {
+      await events.flush();
+      events.close();
+    });
+  }
   return new Election(name, options.leaseName, namespace, elector);
+}
+
+function eventOptions(
+  value: LeaderElectionModuleOptions['events'],
+  customLock: boolean,
+): { component?: string } | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value !== true) {
+    const valid =
+      typeof value === 'object' &&
+      value !== null &&
+      Object.keys(value).every((key) => key === 'component') &&
+      (value.component === undefined ||
+        (typeof value.component === 'string' && value.component.length > 0));
+    if (!valid) {
+      throw new InvalidOptionError(
+        'events',
+        'must be a boolean or { component?: string } (a non-empty source component name)',
+        value,
+      );
+    }
+  }
+  if (customLock) {
+    throw new InvalidOptionError(
+      'events',
+      'records Events on the Kubernetes Lease, so it cannot be combined with a custom "lock"',
+    );
+  }
+  return value === true ? {} : value;
 }
 
 function loadDefaultKubeConfig(): KubeConfig {

@@ -13,6 +13,8 @@ export class Election {
     readonly leaseName: string,
     readonly namespace: string | undefined,
     readonly elector: LeaderElector,
+    /** Runs after the elector stopped (e.g. waits for the last Events to be recorded). Never throws. */
+    private readonly afterStop?: () => Promise<void>,
   ) {
     elector.onChange((event) => this.subject.next(event));
   }
@@ -24,5 +26,6 @@ export class Election {
   async stop(): Promise<void> {
     await this.elector.stop();
     this.subject.complete();
+    await this.afterStop?.().catch(() => undefined);
   }
 }

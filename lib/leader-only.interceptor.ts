@@ -29,6 +29,7 @@ export class LeaderOnlyInterceptor implements NestInterceptor {
       DEFAULT_ELECTION;
     const elector = this.registry.get(election).elector;
     if (!elector.isLeader()) {
+      elector.recordSkippedWork(`${context.getClass().name}.${context.getHandler().name}`);
       const leader = elector.getLeader();
       setLeaderHeader(context, leader);
       throw new NotLeaderException(election, leader);

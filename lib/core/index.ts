@@ -22,10 +22,19 @@ export {
   validateTimings,
 } from './timing.js';
 export {
+  type ElectionMetrics,
+  type LeaderWorkOutcome,
+  type LockErrorKind,
+  type LockOperation,
+  guardMetrics,
+  lockErrorKind,
+} from './metrics.js';
+export {
   LeaderElector,
   MAX_HONORED_LEASE_DURATION_SECONDS,
   type ElectorLogger,
   type ElectorPhase,
+  type ElectorStatus,
   type LeaderChangeEvent,
   type LeaderElectorOptions,
   type LeaderWork,

@@ -14,6 +14,12 @@ import {
 } from './errors.js';
 import { isFree, sameElectionState, type LeaseRecord, type LeaseSpec } from './lease-record.js';
 import type { LeaseLock, LockWatch, LockWatchEvent } from './lock.js';
+import {
+  guardMetrics,
+  lockErrorKind,
+  type ElectionMetrics,
+  type LockOperation,
+} from './metrics.js';
 import { DEFAULT_TIMINGS, leaseDurationSeconds, validateTimings } from './timing.js';
 
 /**
@@ -86,6 +92,45 @@ export interface LeaderElectorOptions {
   readonly logger?: ElectorLogger;
   /** Random source for retry jitter, in [0, 1). Default Math.random. */
   readonly random?: () => number;
+  /**
+   * Metrics hooks (e.g. `PrometheusElectionMetrics` from `nestjs-kube-leader/metrics`). Default: none.
+   * A hook that throws is logged once and otherwise ignored.
+   */
+  readonly metrics?: ElectionMetrics;
+}
+
+/**
+ * A snapshot of an elector's state for health checks ({@link LeaderElector.status}). Durations in
+ * milliseconds, measured on the elector's monotonic clock.
+ */
+export interface ElectorStatus {
+  readonly phase: ElectorPhase;
+  /** Whether this instance leads now (same as {@link LeaderElector.isLeader}). */
+  readonly isLeader: boolean;
+  /**
+   * Whether this instance holds the lease by its own account. Normally equal to `isLeader`; true
+   * while `isLeader` is false when the renew deadline has passed but the elector has not yet
+   * reacted (its timers did not run: a stalled event loop or a stuck elector).
+   */
+  readonly holdsLease: boolean;
+  /** The holder as last observed, or null. */
+  readonly leader: string | null;
+  /** Time since the start of the last successful renew, while holding the lease. */
+  readonly lastRenewAgoMs: number | undefined;
+  /** Time since the last successful request or watch event, if any. */
+  readonly lastSuccessAgoMs: number | undefined;
+  /**
+   * How long requests to the API server have been failing (network errors, 5xx, timeouts, 401/403,
+   * rejected requests; a conflict is an answer, not a failure), or undefined when the last one
+   * succeeded.
+   */
+  readonly failingForMs: number | undefined;
+  /** The error of the current failure streak, if any. */
+  readonly lastError: unknown;
+  /** The elector's `leaseDuration` (the watchdog's base). */
+  readonly leaseDuration: number;
+  /** The elector's `renewDeadline`. */
+  readonly renewDeadline: number;
 }
 
 /** A unit of leader-only work admitted by {@link LeaderElector.beginLeaderWork}. */
@@ -173,10 +218,12 @@ export class LeaderElector {
   readonly shutdownGracePeriod: number;
   readonly releaseOnStop: boolean;
 
-  private readonly lock: LeaseLock;
+  /** The lock the election runs on. */
+  readonly lock: LeaseLock;
   private readonly clock: Clock;
   private readonly logger: ElectorLogger | undefined;
   private readonly random: () => number;
+  private readonly metrics: Required<ElectionMetrics>;
 
   private phaseValue: ElectorPhase = 'idle';
   private observation: Observation | undefined;
@@ -199,6 +246,9 @@ export class LeaderElector {
   private lastEvent: LeaderChangeEvent | undefined;
   private lastErrorKey: string | undefined;
   private lastErrorValue: unknown;
+  private lastSuccessAtValue: number | undefined;
+  private failingSince: number | undefined;
+  private failure: unknown;
   private stopPromise: Promise<void> | undefined;
   private releasing = false;
   private readonly leadershipWaiters = new Set<{
@@ -265,6 +315,11 @@ export class LeaderElector {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger;
     this.random = options.random ?? Math.random;
+    this.metrics = guardMetrics(options.metrics, (hook, error) =>
+      this.logger?.warn(
+        `The metrics hook ${hook} of ${this.name} threw (further errors are ignored; the election is not affected): ${describe(error)}`,
+      ),
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -299,6 +354,33 @@ export class LeaderElector {
   /** The last error met by the election (cleared by the next success), for health reporting. */
   get lastError(): unknown {
     return this.lastErrorValue;
+  }
+
+  /**
+   * Monotonic time (the elector's clock) of the last successful request to the lock or watch
+   * event, or undefined before the first one. A conflict counts as success: the server answered.
+   */
+  get lastSuccessAt(): number | undefined {
+    return this.lastSuccessAtValue;
+  }
+
+  /** A snapshot of the state, for health checks. */
+  status(): ElectorStatus {
+    const now = this.clock.now();
+    const leadership = this.phaseValue === 'stopped' ? null : this.leadership;
+    return {
+      phase: this.phaseValue,
+      isLeader: this.isLeader(),
+      holdsLease: leadership !== null,
+      leader: this.getLeader(),
+      lastRenewAgoMs: leadership ? now - leadership.lastWriteStart : undefined,
+      lastSuccessAgoMs:
+        this.lastSuccessAtValue === undefined ? undefined : now - this.lastSuccessAtValue,
+      failingForMs: this.failingSince === undefined ? undefined : now - this.failingSince,
+      lastError: this.failingSince === undefined ? undefined : this.failure,
+      leaseDuration: this.leaseDuration,
+      renewDeadline: this.renewDeadline,
+    };
   }
 
   /** The last change event emitted (the current state), if any. */
@@ -368,10 +450,15 @@ export class LeaderElector {
   /**
    * Admits one unit of leader-only work, or returns null when this instance does not lead (or is
    * stopping). While admitted work runs, {@link stop} waits for it before releasing the lease.
+   * `task` names the work for metrics (`Class.method` for `@LeaderOnly`).
    */
-  beginLeaderWork(): LeaderWork | null {
-    if (!this.isLeader()) return null;
+  beginLeaderWork(task?: string): LeaderWork | null {
+    if (!this.isLeader()) {
+      if (task !== undefined) this.metrics.leaderWork(this.name, task, 'skipped');
+      return null;
+    }
     const leadership = this.leadership!;
+    if (task !== undefined) this.metrics.leaderWork(this.name, task, 'executed');
     this.inflightWork += 1;
     let ended = false;
     return {
@@ -386,6 +473,14 @@ export class LeaderElector {
         }
       },
     };
+  }
+
+  /**
+   * Counts, for metrics, a leader-only call that was refused before it reached
+   * {@link beginLeaderWork} (a follower answering 503 to a request).
+   */
+  recordSkippedWork(task: string): void {
+    this.metrics.leaderWork(this.name, task, 'skipped');
   }
 
   /** Number of admitted leader work units still running. */
@@ -404,6 +499,7 @@ export class LeaderElector {
       );
     }
     this.phaseValue = 'running';
+    this.metrics.started(this.name);
     this.logger?.debug?.(`${this.identity} campaigning for ${this.name}`);
     this.kick();
   }
@@ -501,13 +597,13 @@ export class LeaderElector {
   private async release(): Promise<void> {
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
-        const record = await this.request((signal) => this.lock.get({ signal }));
+        const record = await this.request('get', (signal) => this.lock.get({ signal }));
         if (!record || record.holderIdentity !== this.identity) {
           this.logger?.debug?.(`${this.name} no longer names ${this.identity}; nothing to release`);
           return;
         }
         const now = this.clock.wallNow();
-        const written = await this.request((signal) =>
+        const written = await this.request('update', (signal) =>
           this.lock.update(
             {
               holderIdentity: '',
@@ -605,6 +701,7 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<void> {
     let record: LeaseRecord | null | undefined = this.cachedRecord();
+    const fromCache = record !== undefined;
     if (record === undefined) record = await this.read();
 
     for (let round = 0; round < 3; round++) {
@@ -615,13 +712,15 @@ export class LeaderElector {
         return;
       }
       const requestStart = this.clock.now();
+      const renewing = this.leadership !== null;
       try {
         const written =
           decision.action === 'create'
-            ? await this.request((signal) => this.lock.create(decision.spec, { signal }))
-            : await this.request((signal) =>
+            ? await this.request('create', (signal) => this.lock.create(decision.spec, { signal }))
+            : await this.request('update', (signal) =>
                 this.lock.update(decision.spec, decision.basedOn.resourceVersion, { signal }),
               );
+        if (renewing) this.metrics.renewed(this.name, this.clock.now() - requestStart, true);
         const recreated =
           decision.action === 'update' &&
           !!decision.basedOn.uid &&
@@ -630,8 +729,10 @@ export class LeaderElector {
         this.onWritten(written, requestStart, recreated);
         return;
       } catch (error) {
+        if (renewing) this.metrics.renewed(this.name, this.clock.now() - requestStart, false);
         if (error instanceof LockConflictError || error instanceof LockNotFoundError) {
           // Someone else wrote (or deleted) the Lease: look again before deciding.
+          if (round === 0 && fromCache) this.metrics.slowpathExercised(this.name);
           record = await this.read();
           const ours = this.leadership?.record;
           if (
@@ -663,7 +764,7 @@ export class LeaderElector {
   }
 
   private async read(): Promise<LeaseRecord | null> {
-    const record = await this.request((signal) => this.lock.get({ signal }));
+    const record = await this.request('get', (signal) => this.lock.get({ signal }));
     if (record) this.observe(record);
     else this.observeMissing('read');
     return record;
@@ -948,10 +1049,14 @@ export class LeaderElector {
     try {
       opened = this.lock.watch(
         {
+          onOpen: () => {
+            if (this.watchHandle === opened) this.markReachable();
+          },
           onEvent: (event) => {
             if (this.watchHandle !== opened) return;
             events += 1;
             this.watchFailures = 0;
+            this.markReachable();
             this.onWatchEvent(event);
           },
           onClose: (error) => {
@@ -1042,6 +1147,7 @@ export class LeaderElector {
 
   private onWatchClosed(error: unknown, events: number, openForMs: number): void {
     if (this.phaseValue !== 'running') return;
+    if (error) this.onRequestFailed('watch', error);
     if (error instanceof LockGoneError) {
       // Our resourceVersion is too old: read the current state, then watch from it.
       this.lastResourceVersion = undefined;
@@ -1083,7 +1189,10 @@ export class LeaderElector {
   // Helpers
 
   /** Runs one lock request with the per-request timeout. */
-  private async request<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async request<T>(
+    operation: LockOperation,
+    run: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const controller = new AbortController();
     this.inflightRequests.add(controller);
     let timer: TimerHandle | undefined;
@@ -1097,11 +1206,35 @@ export class LeaderElector {
       }, this.requestTimeout);
     });
     try {
-      return await Promise.race([run(controller.signal), timeout]);
+      const result = await Promise.race([run(controller.signal), timeout]);
+      this.markReachable();
+      return result;
+    } catch (error) {
+      // Requests aborted by stop() are not failures of the API server.
+      if (this.phaseValue !== 'stopped') this.onRequestFailed(operation, error);
+      throw error;
     } finally {
       if (timer !== undefined) this.clock.clearTimeout(timer);
       this.inflightRequests.delete(controller);
     }
+  }
+
+  private onRequestFailed(operation: LockOperation, error: unknown): void {
+    const kind = lockErrorKind(error);
+    this.metrics.apiError(this.name, operation, kind);
+    // A conflict, a 404 or a 410 is the server answering: it is reachable and working.
+    if (kind === 'conflict' || kind === 'not_found' || kind === 'gone') {
+      this.markReachable();
+    } else {
+      this.failingSince ??= this.clock.now();
+      this.failure = error;
+    }
+  }
+
+  private markReachable(): void {
+    this.lastSuccessAtValue = this.clock.now();
+    this.failingSince = undefined;
+    this.failure = undefined;
   }
 
   private emitIfChanged(): void {
@@ -1114,6 +1247,10 @@ export class LeaderElector {
     if (this.observation === undefined && !isLeader && this.lastEvent === undefined) return;
     const previous = this.lastEvent;
     if (previous && previous.isLeader === isLeader && previous.leader === leader) return;
+    if ((previous?.isLeader ?? false) !== isLeader) {
+      if (isLeader) this.metrics.leaderOn(this.name);
+      else this.metrics.leaderOff(this.name);
+    }
     const event: LeaderChangeEvent = {
       lease: this.name,
       identity: this.identity,

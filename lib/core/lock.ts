@@ -12,6 +12,11 @@ export type LockWatchEvent =
   | { readonly type: 'BOOKMARK'; readonly resourceVersion: string };
 
 export interface LockWatchHandlers {
+  /**
+   * Optional: called once the watch is established (the server accepted it), before any event.
+   * The elector uses it to know the API server is reachable while nothing changes.
+   */
+  onOpen?(): void;
   onEvent(event: LockWatchEvent): void;
   /**
    * Called exactly once when the watch ends: without an error for a normal close (server timeout),

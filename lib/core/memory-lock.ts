@@ -210,14 +210,18 @@ export class InMemoryLeaseStore {
         this.endWatch(watcher, new LockUnavailableError('connection refused (simulated)'));
         return;
       }
-      if (start === undefined) {
-        if (this.record) handlers.onEvent({ type: 'ADDED', record: this.record });
-      } else {
+      if (start !== undefined) {
         const oldest = this.history[0]?.version ?? this.version + 1;
         if (start < oldest - 1 && start < this.version) {
           this.endWatch(watcher, new LockGoneError('too old resource version'));
           return;
         }
+      }
+      handlers.onOpen?.();
+      if (watcher.closed) return;
+      if (start === undefined) {
+        if (this.record) handlers.onEvent({ type: 'ADDED', record: this.record });
+      } else {
         for (const entry of this.history) if (entry.version > start) handlers.onEvent(entry.event);
       }
       this.watchers.add(watcher);

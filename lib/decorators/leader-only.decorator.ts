@@ -84,13 +84,14 @@ function wrapMethod(
   const original = descriptor.value as AnyFunction;
   const className = (prototype as { constructor: { name: string } }).constructor.name;
   const methodName = String(key);
+  const task = `${className}.${methodName}`;
   const isAsync = original.constructor?.name === 'AsyncFunction';
 
   const gated = function (this: Record<string, unknown>, ...args: unknown[]): unknown {
     const registry = this?.[REGISTRY_PROPERTY] as LeaderElectionRegistry | undefined;
     if (!registry) throw new Error(LEADER_ONLY_WITHOUT_REGISTRY(className, methodName));
     const elector = registry.get(election).elector;
-    const work = elector.beginLeaderWork();
+    const work = elector.beginLeaderWork(task);
     if (!work) {
       const leader = elector.getLeader();
       if (isHandler(this, gated)) throw new NotLeaderException(election, leader);

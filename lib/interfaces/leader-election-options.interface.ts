@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { LeaseLock } from '../core/index.js';
+import type { ElectionMetrics, LeaseLock } from '../core/index.js';
 
 /**
  * Options of `LeaderElectionModule.forRoot()`. Durations are in milliseconds.
@@ -21,6 +21,8 @@ import type { LeaseLock } from '../core/index.js';
  * | `shutdownGracePeriod` | 10000: how long shutdown waits for running `@LeaderOnly` work |
  * | `waitForLeadership` | false: when true, bootstrap waits until this instance leads |
  * | `logger` | Nest `Logger` with context `LeaderElection`; `false` silences it |
+ * | `events` | false: when true, Kubernetes Events `<identity> became leader` / `stopped leading` on the Lease |
+ * | `metrics` | none: an `ElectionMetrics` adapter, e.g. `new PrometheusElectionMetrics()` |
  */
 export interface LeaderElectionModuleOptions {
   /** Name of the Lease. Required. */
@@ -54,6 +56,19 @@ export interface LeaderElectionModuleOptions {
    * When set, `kubeConfig`, `namespace` and `identity` are ignored (the lock has its identity).
    */
   readonly lock?: LeaseLock;
+  /**
+   * Record Kubernetes Events on the Lease when this instance starts and stops leading (client-go's
+   * `<identity> became leader` / `<identity> stopped leading`, reason `LeaderElection`). Needs
+   * `create` on `events` in the Lease's namespace; a failure to record is logged once and never
+   * affects the election. `{ component }` sets the Events' source component (default
+   * `nestjs-kube-leader`). Default false. Not available with a custom `lock`.
+   */
+  readonly events?: boolean | { readonly component?: string };
+  /**
+   * Metrics adapter, e.g. `new PrometheusElectionMetrics({ registry })` from
+   * `nestjs-kube-leader/metrics` (prom-client), or your own {@link ElectionMetrics}. Default: none.
+   */
+  readonly metrics?: ElectionMetrics;
 }
 
 /** Implemented by a class passed to `forRootAsync({ useClass })` or `useExisting`. */

@@ -9,3 +9,8 @@ export {
 export { formatMicroTime, parseMicroTime } from './micro-time.js';
 export { toLockError } from './errors.js';
 export { defaultIdentity, resolveNamespace } from './defaults.js';
+export {
+  LeaseEventRecorder,
+  LEADER_ELECTION_EVENT_REASON,
+  type LeaseEventRecorderOptions,
+} from './lease-event-recorder.js';

@@ -236,7 +236,9 @@ export class KubernetesLeaseLock implements LeaseLock {
       .watch(path, query, onEvent, onDone)
       .then((started) => {
         controller = started;
+        // watch() resolves once the server answered 200 (on an error it has called onDone first).
         if (closedByUs || ended) started.abort();
+        else handlers.onOpen?.();
       })
       .catch((error: unknown) => end(toLockError(error, this.context('watch'))));
 
@@ -246,6 +248,11 @@ export class KubernetesLeaseLock implements LeaseLock {
         controller?.abort();
       },
     };
+  }
+
+  /** `metadata.uid` of the Lease as last seen, if any (for Events about it). */
+  get uid(): string | undefined {
+    return this.lastSeen?.metadata?.uid;
   }
 
   /** Closes the kept-alive connections (the elector calls it when it stops). */
@@ -326,7 +333,7 @@ interface RequestContextLike {
  * middleware through its own minimal observable stub, which only calls `toPromise()` on what
  * `pre`/`post` return; we answer in that shape.
  */
-function requestOptions(pre: (context: RequestContextLike) => void): RequestOptions {
+export function requestOptions(pre: (context: RequestContextLike) => void): RequestOptions {
   const resolved = <T>(value: T) => ({
     toPromise: () => Promise.resolve(value),
     pipe: <R>(next: (v: T) => R) => resolved(next(value)),

@@ -445,7 +445,7 @@ describe('LeaderElector', () => {
     });
 
     it('is not created by a follower that finds it missing after a gap in its watch, until a full lease duration', async () => {
-      const a = await f.started('a', T);
+      await f.started('a', T);
       const b = await f.started('b', T);
       f.store.muteWatches('a'); // a will not see the deletion
       f.store.blockWatches('b'); // b's watch is down: it misses a's renewals

@@ -1,0 +1,116 @@
+import {
+  LockConflictError,
+  LockError,
+  LockForbiddenError,
+  LockGoneError,
+  LockNotFoundError,
+  LockRejectedError,
+  LockUnavailableError,
+} from './errors.js';
+
+/** The lock operation a request was making. */
+export type LockOperation = 'get' | 'create' | 'update' | 'watch';
+
+/**
+ * What kind of failure an API error was: `conflict` (409), `not_found` (404), `forbidden`
+ * (401/403), `gone` (410), `rejected` (400/422 and other 4xx), `unavailable` (network, 5xx, 429,
+ * timeout), `other` (anything that is not a {@link LockError}).
+ */
+export type LockErrorKind =
+  'conflict' | 'not_found' | 'forbidden' | 'gone' | 'rejected' | 'unavailable' | 'other';
+
+/** Whether a `@LeaderOnly` call ran (this instance leads) or was skipped / answered 503. */
+export type LeaderWorkOutcome = 'executed' | 'skipped';
+
+/**
+ * Hooks through which a {@link LeaderElector} reports what it does, for metrics. Every hook is
+ * optional and receives the election's name (the Lease name) first. The elector catches whatever
+ * a hook throws (logged once): a broken metrics backend never affects the election.
+ *
+ * The default is no metrics at all. `nestjs-kube-leader/metrics` implements it with prom-client
+ * (`PrometheusElectionMetrics`), with client-go's metric names; implement it yourself for another
+ * backend.
+ *
+ * @example
+ * ```ts
+ * const metrics: ElectionMetrics = {
+ *   leaderOn: (name) => statsd.gauge(`leader.${name}`, 1),
+ *   leaderOff: (name) => statsd.gauge(`leader.${name}`, 0),
+ * };
+ * new LeaderElector({ lock, metrics });
+ * ```
+ */
+export interface ElectionMetrics {
+  /** The elector started (series can be initialized: this instance does not lead yet). */
+  started?(name: string): void;
+  /** This instance started leading (client-go's `leaderOn`). */
+  leaderOn?(name: string): void;
+  /** This instance stopped leading: lost, stepped down or shut down (client-go's `leaderOff`). */
+  leaderOff?(name: string): void;
+  /**
+   * A write based on the cached record (the leader's last write, or the watched record) met a
+   * conflict and the record had to be read again (client-go's `slowpathExercised`).
+   */
+  slowpathExercised?(name: string): void;
+  /** A renew (the leader's update of its own record) finished, successfully or not. */
+  renewed?(name: string, durationMs: number, succeeded: boolean): void;
+  /** A request to the lock failed (a watch that ended with an error counts as `watch`). */
+  apiError?(name: string, operation: LockOperation, kind: LockErrorKind): void;
+  /** A `@LeaderOnly` call (named `Class.method`) ran on the leader or was skipped on a follower. */
+  leaderWork?(name: string, task: string, outcome: LeaderWorkOutcome): void;
+}
+
+/** Classifies an error met by a lock request. */
+export function lockErrorKind(error: unknown): LockErrorKind {
+  if (error instanceof LockConflictError) return 'conflict';
+  if (error instanceof LockNotFoundError) return 'not_found';
+  if (error instanceof LockForbiddenError) return 'forbidden';
+  if (error instanceof LockGoneError) return 'gone';
+  if (error instanceof LockUnavailableError) return 'unavailable';
+  if (error instanceof LockRejectedError) return 'rejected';
+  if (error instanceof LockError) return 'rejected';
+  return 'other';
+}
+
+type HookName = keyof ElectionMetrics;
+
+const HOOKS: readonly HookName[] = [
+  'started',
+  'leaderOn',
+  'leaderOff',
+  'slowpathExercised',
+  'renewed',
+  'apiError',
+  'leaderWork',
+];
+
+/**
+ * Wraps `metrics` so that every hook exists and none throws: the first failure is reported through
+ * `onError`, later ones are ignored. Missing hooks become no-ops.
+ */
+export function guardMetrics(
+  metrics: ElectionMetrics | undefined,
+  onError: (hook: string, error: unknown) => void,
+): Required<ElectionMetrics> {
+  const guarded = {} as Record<HookName, (...args: unknown[]) => void>;
+  let reported = false;
+  for (const hook of HOOKS) {
+    const implementation = metrics?.[hook] as ((...args: unknown[]) => void) | undefined;
+    if (typeof implementation !== 'function') {
+      guarded[hook] = noop;
+      continue;
+    }
+    guarded[hook] = (...args: unknown[]) => {
+      try {
+        implementation.apply(metrics, args);
+      } catch (error) {
+        if (reported) return;
+        reported = true;
+        onError(hook, error);
+      }
+    };
+  }
+  return guarded as unknown as Required<ElectionMetrics>;
+}
+
+function noop(): void {}

@@ -1,0 +1,177 @@
+import { Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { LeaderElectionRegistry } from '../leader-election.registry.js';
+
+/** Options of {@link LeaderElectionHealthIndicator.isHealthy}. Durations in milliseconds. */
+export interface LeaderElectionHealthOptions {
+  /** The election to check (the `name` given to `forRoot()`). Default: the unnamed election. */
+  readonly name?: string;
+  /**
+   * How long past `leaseDuration` a leader may go without a successful renew before the check
+   * reports down: client-go's `maxTolerableExpiredLease` ("watchdog"). Default 20000 (what
+   * kube-controller-manager uses).
+   */
+  readonly renewTolerance?: number;
+  /**
+   * How long the elector's requests to the API server may keep failing (unreachable, 5xx,
+   * timeouts, 401/403) before the check reports down. `Infinity` disables it. Default 60000.
+   * Pass `Infinity` on a liveness probe: an API server outage hits every replica at once and
+   * restarting them does not help.
+   */
+  readonly maxApiFailureDuration?: number;
+}
+
+/** Defaults of {@link LeaderElectionHealthOptions}. */
+export const DEFAULT_HEALTH_OPTIONS = Object.freeze({
+  renewTolerance: 20_000,
+  maxApiFailureDuration: 60_000,
+});
+
+/**
+ * What the indicator reports under its key, besides `status`:
+ * - `role`: `leader` or `follower`; `holder`: the current holder as observed (or null);
+ * - `state`: `starting` (before bootstrap), `running`, `shutting_down` (during and after `app.close()`);
+ * - `lastRenewAgoMs`: while holding the lease, time since the start of the last successful renew;
+ * - `apiFailingForMs` and `lastError`: while requests to the API server fail;
+ * - `message`: why the status is `down`.
+ */
+export type LeaderElectionHealthDetails = {
+  readonly election: string;
+  readonly lease: string;
+  readonly identity: string;
+  readonly role: 'leader' | 'follower';
+  readonly holder: string | null;
+  readonly state: 'starting' | 'running' | 'shutting_down';
+  readonly lastRenewAgoMs?: number;
+  readonly apiFailingForMs?: number;
+  readonly lastError?: string;
+  readonly message?: string;
+};
+
+/**
+ * A `@nestjs/terminus` health indicator (terminus 11 or 12) for an election. It reports `up` for a
+ * leader and for a follower alike (following is healthy), and `down` when:
+ *
+ * - this instance holds the lease but has not renewed it for `leaseDuration + renewTolerance`
+ *   (client-go's watchdog: the elector is stuck, restart it);
+ * - the elector's requests to the API server have been failing for longer than
+ *   `maxApiFailureDuration` (an instance that cannot reach the API server can never lead);
+ * - the app is shutting down (`state: 'shutting_down'`).
+ *
+ * Import it from `nestjs-kube-leader/health` (the main entry never loads terminus), and provide it
+ * in a module that imports `TerminusModule`, or import {@link LeaderElectionHealthModule}.
+ *
+ * @example
+ * ```ts
+ * @Controller('health')
+ * class HealthController {
+ *   constructor(
+ *     private readonly health: HealthCheckService,
+ *     private readonly leaderElection: LeaderElectionHealthIndicator,
+ *   ) {}
+ *
+ *   @Get('live')
+ *   @HealthCheck()
+ *   live() {
+ *     const options = { maxApiFailureDuration: Infinity }; // the watchdog only
+ *     return this.health.check([() => this.leaderElection.isHealthy('leader-election', options)]);
+ *   }
+ *
+ *   @Get('ready')
+ *   @HealthCheck()
+ *   ready() {
+ *     return this.health.check([() => this.leaderElection.isHealthy('leader-election')]);
+ *   }
+ * }
+ * ```
+ */
+@Injectable()
+export class LeaderElectionHealthIndicator {
+  constructor(
+    private readonly registry: LeaderElectionRegistry,
+    private readonly healthIndicatorService: HealthIndicatorService,
+  ) {}
+
+  /** Checks the election `options.name` (default: the unnamed one) and reports under `key`. */
+  isHealthy<const Key extends string>(
+    key: Key,
+    options: LeaderElectionHealthOptions = {},
+  ): HealthIndicatorResult<Key> {
+    const renewTolerance = duration(
+      'renewTolerance',
+      options.renewTolerance,
+      DEFAULT_HEALTH_OPTIONS.renewTolerance,
+    );
+    const maxApiFailureDuration = duration(
+      'maxApiFailureDuration',
+      options.maxApiFailureDuration,
+      DEFAULT_HEALTH_OPTIONS.maxApiFailureDuration,
+    );
+    const indicator = this.healthIndicatorService.check(key);
+    const election = this.registry.get(options.name);
+    const elector = election.elector;
+    const status = elector.status();
+    const state =
+      status.phase === 'idle'
+        ? 'starting'
+        : status.phase === 'running'
+          ? 'running'
+          : 'shutting_down';
+    const details: LeaderElectionHealthDetails = {
+      election: election.name,
+      lease: election.namespace
+        ? `${election.namespace}/${election.leaseName}`
+        : election.leaseName,
+      identity: elector.identity,
+      role: status.isLeader ? 'leader' : 'follower',
+      holder: status.leader,
+      state,
+      ...(status.lastRenewAgoMs === undefined
+        ? {}
+        : { lastRenewAgoMs: Math.round(status.lastRenewAgoMs) }),
+      ...(status.failingForMs === undefined
+        ? {}
+        : {
+            apiFailingForMs: Math.round(status.failingForMs),
+            lastError: describe(status.lastError),
+          }),
+    };
+
+    if (state === 'shutting_down') {
+      return indicator.down({ ...details, message: 'shutting down' });
+    }
+    const watchdog = status.leaseDuration + renewTolerance;
+    if (
+      status.holdsLease &&
+      status.lastRenewAgoMs !== undefined &&
+      status.lastRenewAgoMs > watchdog
+    ) {
+      return indicator.down({
+        ...details,
+        message: `the leader has not renewed the lease for ${Math.round(status.lastRenewAgoMs)} ms (more than leaseDuration ${status.leaseDuration} ms + renewTolerance ${renewTolerance} ms)`,
+      });
+    }
+    if (status.failingForMs !== undefined && status.failingForMs > maxApiFailureDuration) {
+      return indicator.down({
+        ...details,
+        message: `requests to the API server have been failing for ${Math.round(status.failingForMs)} ms (more than ${maxApiFailureDuration} ms)`,
+      });
+    }
+    return indicator.up(details);
+  }
+}
+
+function duration(option: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new TypeError(
+      `LeaderElectionHealthIndicator.isHealthy(): ${option} must be a number of milliseconds >= 0 (or Infinity), got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function describe(error: unknown): string | undefined {
+  if (error === undefined) return undefined;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

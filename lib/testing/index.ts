@@ -1,0 +1,10 @@
+/**
+ * Unit-testing helpers for apps that use nestjs-kube-leader: an election on an in-memory Lease that
+ * the test makes lead or lose.
+ */
+export {
+  LeaderElectionTestingModule,
+  LeaderElectionTestingCoreModule,
+  type LeaderElectionTestingOptions,
+} from './leader-election-testing.module.js';
+export { LeaderElectionTestingController } from './leader-election-testing.controller.js';

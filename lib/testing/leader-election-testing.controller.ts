@@ -1,0 +1,153 @@
+import { Injectable } from '@nestjs/common';
+import type { InMemoryLeaseStore, LeaderElector } from '../core/index.js';
+import { LeaderElectionRegistry } from '../leader-election.registry.js';
+import { TestingLeaseLock } from './testing-lease-lock.js';
+
+/** Lease duration the testing module writes for another holder: nobody takes it over during a test. */
+export const TESTING_OTHER_HOLDER_SECONDS = 3600;
+
+/** How long a change may take before the controller gives up (real milliseconds). */
+const CHANGE_TIMEOUT = 5_000;
+
+/**
+ * Drives the elections registered by `LeaderElectionTestingModule.forRoot()`: makes this instance
+ * lead, makes another instance lead, and resolves once the change is applied (the leadership signal
+ * aborted or renewed, `@OnLeaderChange()` handlers called, `@LeaderOnly()` admitting or skipping).
+ * Every method takes the election name; without one it addresses the unnamed election.
+ *
+ * The changes go through the real election engine on an in-memory Lease, as they would on the API
+ * server: a lost leadership aborts `leadershipSignal()`, emits a change, and makes `@LeaderOnly()`
+ * skip from then on.
+ *
+ * @example
+ * ```ts
+ * const leadership = moduleRef.get(LeaderElectionTestingController);
+ * await leadership.loseLeadership();
+ * expect(await jobs.reconcile()).toBeUndefined(); // skipped on a follower
+ * await leadership.becomeLeader();
+ * ```
+ */
+@Injectable()
+export class LeaderElectionTestingController {
+  constructor(private readonly registry: LeaderElectionRegistry) {}
+
+  /** Makes this instance the leader of `name`; resolves when it leads. */
+  async becomeLeader(name?: string): Promise<void> {
+    const { elector, lock } = this.resolve(name);
+    await this.settled(elector);
+    if (elector.isLeader()) return;
+    const current = lock.store.current();
+    const now = new Date();
+    // Released by its holder: the elector sees it on its watch and acquires it at once.
+    lock.store.adminWrite({
+      holderIdentity: '',
+      leaseDurationSeconds: 1,
+      acquireTime: now,
+      renewTime: now,
+      leaseTransitions: current?.leaseTransitions ?? 0,
+    });
+    await until(elector, () => elector.isLeader(), `${elector.identity} to lead`);
+  }
+
+  /**
+   * Makes another instance (`otherLeader` of `forRoot()`, default `other-instance`) the leader of
+   * `name`; resolves when this instance follows it.
+   */
+  async loseLeadership(name?: string): Promise<void> {
+    const { lock } = this.resolve(name);
+    await this.setLeader(lock.otherLeader, name);
+  }
+
+  /**
+   * Makes `identity` the leader of `name` (this instance when it is this instance's identity);
+   * resolves when this instance sees it. Another holder keeps the lease for the rest of the test.
+   */
+  async setLeader(identity: string, name?: string): Promise<void> {
+    if (typeof identity !== 'string' || identity.length === 0) {
+      throw new TypeError(`setLeader(identity): identity must be a non-empty string`);
+    }
+    const { elector, lock } = this.resolve(name);
+    if (identity === elector.identity) return this.becomeLeader(name);
+    await this.settled(elector);
+    if (!elector.isLeader() && elector.getLeader() === identity) return;
+    const current = lock.store.current();
+    const now = new Date();
+    lock.store.adminWrite({
+      holderIdentity: identity,
+      leaseDurationSeconds: TESTING_OTHER_HOLDER_SECONDS,
+      acquireTime: now,
+      renewTime: now,
+      leaseTransitions: (current?.leaseTransitions ?? 0) + 1,
+    });
+    await until(
+      elector,
+      () => !elector.isLeader() && elector.getLeader() === identity,
+      `${elector.identity} to follow ${identity}`,
+    );
+  }
+
+  /**
+   * The in-memory Lease of `name`, for fault injection: `failNext()`, `setUnavailable()`, `hold()`,
+   * `calls`, `current()` (see `InMemoryLeaseStore`).
+   */
+  store(name?: string): InMemoryLeaseStore {
+    return this.resolve(name, false).lock.store;
+  }
+
+  /** Resolves once the election has its first state (it started and saw the Lease). */
+  private async settled(elector: LeaderElector): Promise<void> {
+    await until(elector, () => elector.currentState !== undefined, 'the election to start');
+  }
+
+  private resolve(
+    name: string | undefined,
+    mustRun = true,
+  ): { elector: LeaderElector; lock: TestingLeaseLock } {
+    const election = this.registry.get(name);
+    const { elector } = election;
+    const lock = elector.lock;
+    if (!(lock instanceof TestingLeaseLock)) {
+      throw new Error(
+        `The election "${election.name}" was not registered by LeaderElectionTestingModule.forRoot(); ` +
+          `import LeaderElectionTestingModule.forRoot(${election.name === 'default' ? '' : `{ name: '${election.name}' }`}) instead of LeaderElectionModule in the test.`,
+      );
+    }
+    if (mustRun && elector.phase === 'idle') {
+      throw new Error(
+        `The election "${election.name}" has not started: call \`await moduleRef.init()\` (or \`app.init()\`) first; ` +
+          '`Test.createTestingModule(...).compile()` alone does not run lifecycle hooks.',
+      );
+    }
+    if (mustRun && elector.phase !== 'running') {
+      throw new Error(`The election "${election.name}" is stopped (the app was closed).`);
+    }
+    return { elector, lock };
+  }
+}
+
+/** Resolves when `done()` holds, checked now and after every change event of `elector`. */
+export function until(elector: LeaderElector, done: () => boolean, what: string): Promise<void> {
+  if (done()) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const finish = (error?: Error) => {
+      unsubscribe();
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve();
+    };
+    const unsubscribe = elector.onChange(() => {
+      if (done()) finish();
+    });
+    const timer = setTimeout(() => {
+      const state = elector.currentState;
+      finish(
+        new Error(
+          `LeaderElectionTestingModule: timed out after ${CHANGE_TIMEOUT} ms waiting for ${what} ` +
+            `(leader: ${state?.leader ?? 'none'}, phase: ${elector.phase}). Jest fake timers that fake ` +
+            '`queueMicrotask` or `setImmediate` stop the in-memory Lease: keep them real.',
+        ),
+      );
+    }, CHANGE_TIMEOUT);
+    timer.unref();
+  });
+}

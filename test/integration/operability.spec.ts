@@ -1,0 +1,327 @@
+// Health, metrics and Kubernetes Events on a real kube-apiserver: two Nest apps as lease-user, the
+// leader cut off from the API server by its TCP proxy, the follower taking over.
+import 'reflect-metadata';
+import fs from 'node:fs';
+import {
+  ApiException,
+  CoordinationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
+import { Logger, Module, type INestApplicationContext, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Registry } from 'prom-client';
+import { LeaderElectionModule, LeaderService } from '../../lib/index.js';
+import {
+  LeaderElectionHealthIndicator,
+  LeaderElectionHealthModule,
+} from '../../lib/health/index.js';
+import { ELECTION_METRIC_NAMES, PrometheusElectionMetrics } from '../../lib/metrics/index.js';
+import { TcpProxy } from '../chaos/tcp-proxy.js';
+import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
+import { eventually } from '../support/counting-lock.js';
+
+const FAST = { leaseDuration: 3_000, renewDeadline: 2_000, retryPeriod: 500 };
+const HEALTH = { maxApiFailureDuration: 1_500 };
+
+class RecordingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  log(message: string) {
+    this.lines.push(`log ${message}`);
+  }
+  warn(message: string) {
+    this.lines.push(`warn ${message}`);
+  }
+  error(message: string) {
+    this.lines.push(`error ${message}`);
+  }
+  debug(message: string) {
+    this.lines.push(`debug ${message}`);
+  }
+}
+
+interface Replica {
+  identity: string;
+  app: INestApplicationContext;
+  registry: Registry;
+  logger: RecordingLogger;
+  proxy: TcpProxy;
+  health(): Record<string, unknown>;
+  metric(name: string, labels: Record<string, string>): Promise<number | undefined>;
+}
+
+/** Grants lease-user `create` on events in `namespace`, and waits until the grant is effective. */
+async function grantEventCreate(cluster: Cluster, namespace: string): Promise<void> {
+  const rbac = cluster.kubeConfigs.admin.makeApiClient(RbacAuthorizationV1Api);
+  await rbac.createNamespacedRole({
+    namespace,
+    body: {
+      metadata: { name: 'events-create', namespace },
+      rules: [{ apiGroups: [''], resources: ['events'], verbs: ['create'] }],
+    },
+  });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name: 'events-create', namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'events-create' },
+      subjects: [
+        { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: cluster.users.leaseUser },
+      ],
+    },
+  });
+  const events = cluster.kubeConfigs.leaseUser.makeApiClient(CoreV1Api);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      // A dry run checks the authorization without storing anything.
+      await events.createNamespacedEvent({
+        namespace,
+        dryRun: 'All',
+        body: {
+          metadata: { name: uniqueName('rbac-probe'), namespace },
+          involvedObject: { kind: 'Lease', name: 'probe', namespace },
+        },
+      });
+      return;
+    } catch (error) {
+      if (!(error instanceof ApiException && error.code === 403) || Date.now() > deadline)
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** Polls an async condition every 100 ms; rejects after `timeoutMs`. */
+async function untilAsync(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('health, metrics and Events on a real kube-apiserver', () => {
+  let cluster: Cluster;
+  let namespace: string;
+  const replicas: Replica[] = [];
+
+  beforeAll(async () => {
+    cluster = loadCluster();
+    namespace = await cluster.uniqueNamespace('ops');
+    await grantEventCreate(cluster, namespace);
+  });
+
+  afterEach(async () => {
+    for (const replica of replicas.splice(0)) {
+      replica.proxy.restore();
+      await replica.app.close();
+      await replica.proxy.close();
+    }
+  });
+
+  /** A Nest app electing on `lease` as lease-user through its own TCP proxy. */
+  async function startReplica(
+    identity: string,
+    lease: string,
+    options: { ns?: string; waitForLeadership?: boolean } = {},
+  ): Promise<Replica> {
+    const proxy = new TcpProxy(cluster.state.ports.kubeApiserver);
+    const port = await proxy.listen();
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromString(
+      fs
+        .readFileSync(cluster.kubeconfigPaths.leaseUser, 'utf8')
+        .replace(`127.0.0.1:${cluster.state.ports.kubeApiserver}`, `127.0.0.1:${port}`),
+    );
+    const registry = new Registry();
+    const logger = new RecordingLogger();
+    @Module({
+      imports: [
+        LeaderElectionModule.forRoot({
+          leaseName: lease,
+          namespace: options.ns ?? namespace,
+          identity,
+          kubeConfig,
+          logger,
+          events: true,
+          metrics: new PrometheusElectionMetrics({ registry }),
+          waitForLeadership: options.waitForLeadership ?? false,
+          ...FAST,
+        }),
+        LeaderElectionHealthModule,
+      ],
+    })
+    class AppModule {}
+    const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+    const indicator = app.get(LeaderElectionHealthIndicator);
+    const replica: Replica = {
+      identity,
+      app,
+      registry,
+      logger,
+      proxy,
+      health: () => indicator.isHealthy('election', HEALTH).election,
+      metric: async (name, labels) => {
+        const data = await registry.getSingleMetric(name)!.get();
+        return data.values.find(
+          (v) =>
+            Object.keys(v.labels).length === Object.keys(labels).length &&
+            Object.entries(labels).every(([key, value]) => v.labels[key] === value),
+        )?.value;
+      },
+    };
+    replicas.push(replica);
+    return replica;
+  }
+
+  it('reports health transitions, metric values and Events through a failover', async () => {
+    const lease = uniqueName('failover');
+    const a = await startReplica('pod-a', lease, { waitForLeadership: true });
+    const b = await startReplica('pod-b', lease);
+    await eventually(() => b.app.get(LeaderService).getLeader() === 'pod-a', 10_000, 'b follows a');
+
+    expect(a.health()).toEqual(
+      expect.objectContaining({ status: 'up', role: 'leader', holder: 'pod-a', state: 'running' }),
+    );
+    expect(b.health()).toEqual(
+      expect.objectContaining({ status: 'up', role: 'follower', holder: 'pod-a' }),
+    );
+    expect(await a.metric(ELECTION_METRIC_NAMES.masterStatus, { name: lease })).toBe(1);
+    expect(await b.metric(ELECTION_METRIC_NAMES.masterStatus, { name: lease })).toBe(0);
+
+    await untilAsync(
+      async () =>
+        /leader_election_renew_duration_seconds_count\{[^}]*result="success"\} [1-9]/.test(
+          await a.registry.metrics(),
+        ),
+      'a renewed',
+    );
+
+    // The leader loses its connection to the API server: it steps down at renewDeadline, its
+    // health goes down once requests have failed for maxApiFailureDuration, and b takes over.
+    a.proxy.cutOff();
+    await eventually(() => b.app.get(LeaderService).isLeader(), 10_000, 'b leads');
+    expect(b.health()).toEqual(
+      expect.objectContaining({ status: 'up', role: 'leader', holder: 'pod-b' }),
+    );
+    await eventually(() => a.health().status === 'down', 10_000, "a's health down");
+    expect(a.health()).toEqual(
+      expect.objectContaining({
+        status: 'down',
+        role: 'follower',
+        message: expect.stringMatching(/requests to the API server have been failing for \d+ ms/),
+        lastError: expect.stringContaining('LockUnavailableError'),
+      }),
+    );
+
+    // Metric values after the failover.
+    expect(await a.metric(ELECTION_METRIC_NAMES.masterStatus, { name: lease })).toBe(0);
+    expect(await b.metric(ELECTION_METRIC_NAMES.masterStatus, { name: lease })).toBe(1);
+    expect(
+      await a.metric(ELECTION_METRIC_NAMES.transitions, { name: lease, transition: 'lost' }),
+    ).toBe(1);
+    expect(
+      await b.metric(ELECTION_METRIC_NAMES.transitions, { name: lease, transition: 'acquired' }),
+    ).toBe(1);
+    const aText = await a.registry.metrics();
+    expect(aText).toMatch(
+      new RegExp(
+        `leader_election_renew_duration_seconds_count\\{name="${lease}",result="success"\\} [1-9]`,
+      ),
+    );
+    expect(aText).toMatch(
+      new RegExp(
+        `leader_election_renew_duration_seconds_count\\{name="${lease}",result="failure"\\} [1-9]`,
+      ),
+    );
+    expect(aText).toMatch(
+      new RegExp(
+        `leader_election_api_errors_total\\{name="${lease}",operation="update",kind="unavailable"\\} [1-9]`,
+      ),
+    );
+
+    // Reconnected: a follows b and is healthy again.
+    a.proxy.restore();
+    await eventually(
+      () => a.health().status === 'up' && a.health().holder === 'pod-b',
+      15_000,
+      "a's health up again, following b",
+    );
+    expect(a.health()).toEqual(
+      expect.objectContaining({ status: 'up', role: 'follower', holder: 'pod-b' }),
+    );
+
+    // Shutting down: the indicator says so; b's "stopped leading" is recorded before close resolves.
+    const closing = b.app.close();
+    await eventually(() => b.health().state === 'shutting_down', 5_000, 'b shutting down');
+    expect(b.health()).toEqual(expect.objectContaining({ status: 'down', state: 'shutting_down' }));
+    await closing;
+    replicas.splice(replicas.indexOf(b), 1);
+    await b.proxy.close();
+
+    // The Events, on the Lease, as client-go writes them. a's "stopped leading" happened while it
+    // was cut off: it is recorded (retried) once the connection is back.
+    const uid = (
+      await cluster.kubeConfigs.admin
+        .makeApiClient(CoordinationV1Api)
+        .readNamespacedLease({ name: lease, namespace })
+    ).metadata?.uid;
+    const core = cluster.kubeConfigs.admin.makeApiClient(CoreV1Api);
+    const messages = async () =>
+      (
+        await core.listNamespacedEvent({
+          namespace,
+          fieldSelector: `involvedObject.kind=Lease,involvedObject.name=${lease}`,
+        })
+      ).items;
+    // b released the Lease on close, so a leads again.
+    await untilAsync(async () => (await messages()).length >= 5, 'five Events', 25_000);
+    const events = await messages();
+    expect(events.map((e) => e.message).sort()).toEqual([
+      'pod-a became leader',
+      'pod-a became leader',
+      'pod-a stopped leading',
+      'pod-b became leader',
+      'pod-b stopped leading',
+    ]);
+    for (const event of events) {
+      expect(event).toEqual(
+        expect.objectContaining({
+          reason: 'LeaderElection',
+          type: 'Normal',
+          reportingComponent: 'nestjs-kube-leader',
+          involvedObject: expect.objectContaining({
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            name: lease,
+            namespace,
+            uid,
+          }),
+        }),
+      );
+    }
+  });
+
+  it('keeps electing without permission to create Events, and says which rule is missing, once', async () => {
+    const noEvents = await cluster.uniqueNamespace('ops-no-events');
+    const lease = uniqueName('no-events');
+    const a = await startReplica('pod-a', lease, { ns: noEvents, waitForLeadership: true });
+    expect(a.app.get(LeaderService).isLeader()).toBe(true);
+    await eventually(
+      () => a.logger.lines.some((line) => line.startsWith('warn Could not record Event')),
+      10_000,
+      'the warning',
+    );
+    const warnings = a.logger.lines.filter((line) => line.includes('Could not record Event'));
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^warn Could not record Event "pod-a became leader" on lease .*\(HTTP 403: .*\)\. Grant it with a Role rule \{ apiGroups: \[""\], resources: \["events"\], verbs: \["create"\] \}/,
+      ),
+    ]);
+    expect(a.health()).toEqual(expect.objectContaining({ status: 'up', role: 'leader' }));
+  });
+});
+
+Logger.overrideLogger(['error']);

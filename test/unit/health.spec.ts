@@ -1,0 +1,145 @@
+import { HealthIndicatorService } from '@nestjs/terminus';
+import type { LeaderElectorOptions } from '../../lib/core/index.js';
+import { Election } from '../../lib/election.js';
+import { LeaderElectionHealthIndicator } from '../../lib/health/index.js';
+import { LeaderElectionRegistry } from '../../lib/leader-election.registry.js';
+import { ElectionFixture, type Candidate } from './support/election-fixture.js';
+
+const T = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
+
+describe('LeaderElectionHealthIndicator', () => {
+  let f: ElectionFixture;
+
+  beforeEach(() => {
+    f = new ElectionFixture();
+  });
+
+  afterEach(async () => {
+    await f.stopAll();
+  });
+
+  /** An indicator over one candidate's elector, registered as the default election. */
+  async function indicatorFor(id: string, options: Partial<LeaderElectorOptions> = {}) {
+    const candidate: Candidate = await f.started(id, { ...T, ...options });
+    const registry = new LeaderElectionRegistry();
+    registry.register(new Election('default', 'test', 'ns', candidate.elector));
+    return {
+      candidate,
+      indicator: new LeaderElectionHealthIndicator(registry, new HealthIndicatorService()),
+    };
+  }
+
+  it('reports a leader up, with its role, the holder and the age of its last renew', async () => {
+    const { indicator } = await indicatorFor('a');
+    await f.clock.advance(3_000); // renewed at 2 s
+    expect(indicator.isHealthy('election')).toEqual({
+      election: {
+        status: 'up',
+        election: 'default',
+        lease: 'ns/test',
+        identity: 'a',
+        role: 'leader',
+        holder: 'a',
+        state: 'running',
+        lastRenewAgoMs: 1_000,
+      },
+    });
+  });
+
+  it('reports a follower up, naming the leader', async () => {
+    await f.started('a', T);
+    const { indicator } = await indicatorFor('b');
+    expect(indicator.isHealthy('election').election).toEqual(
+      expect.objectContaining({ status: 'up', role: 'follower', holder: 'a', identity: 'b' }),
+    );
+  });
+
+  it('reports down when the leader has not renewed for leaseDuration + renewTolerance (watchdog)', async () => {
+    const { indicator } = await indicatorFor('a');
+    // A stuck process: time passes, none of its timers run.
+    f.clock.jump(15_000 + 5_000);
+    expect(indicator.isHealthy('election', { renewTolerance: 5_000 }).election.status).toBe('up');
+    f.clock.jump(1);
+    const result = indicator.isHealthy('election', { renewTolerance: 5_000 }).election;
+    expect(result).toEqual(
+      expect.objectContaining({
+        status: 'down',
+        role: 'follower',
+        lastRenewAgoMs: 20_001,
+        message: expect.stringMatching(
+          /has not renewed the lease for 20001 ms \(more than leaseDuration 15000 ms \+ renewTolerance 5000 ms\)/,
+        ),
+      }),
+    );
+    // Its timers run again: it steps down (no longer holds the lease) and re-acquires.
+    await f.clock.advance(1);
+    expect(indicator.isHealthy('election').election.status).toBe('up');
+  });
+
+  it('reports down when requests to the API server keep failing for longer than allowed, up when they succeed again', async () => {
+    await f.started('a', T);
+    const { indicator } = await indicatorFor('b');
+    f.store.setUnavailable(true); // b's watch ends with an error: the failure streak starts
+    await f.clock.advance(30_000);
+    const options = { maxApiFailureDuration: 30_000 };
+    expect(indicator.isHealthy('election', options).election).toEqual(
+      expect.objectContaining({
+        status: 'up',
+        apiFailingForMs: 30_000,
+        lastError: 'LockUnavailableError: connection refused (simulated)',
+      }),
+    );
+    await f.clock.advance(1);
+    expect(indicator.isHealthy('election', options).election).toEqual(
+      expect.objectContaining({
+        status: 'down',
+        message: 'requests to the API server have been failing for 30001 ms (more than 30000 ms)',
+      }),
+    );
+    f.store.setUnavailable(false);
+    await f.clock.advance(35_000); // the watch is re-opened (backoff up to 30 s)
+    const healthy = indicator.isHealthy('election', options).election;
+    expect(healthy.status).toBe('up');
+    expect(healthy).not.toHaveProperty('apiFailingForMs');
+  });
+
+  it('does not count conflicts as failures (the server answered)', async () => {
+    const { candidate, indicator } = await indicatorFor('a');
+    f.store.muteWatches('a');
+    f.store.adminWrite({ ...f.store.current()!, renewTime: new Date(0) });
+    await f.clock.advance(2_000);
+    expect(candidate.elector.status().failingForMs).toBeUndefined();
+    expect(indicator.isHealthy('election').election.status).toBe('up');
+  });
+
+  it('a follower with a quiet, open watch stays healthy however long nothing happens', async () => {
+    await f.started('a', T);
+    const { indicator } = await indicatorFor('b');
+    await f.clock.advance(600_000);
+    expect(indicator.isHealthy('election').election.status).toBe('up');
+  });
+
+  it('reports shutting_down (down) from the moment the app closes', async () => {
+    const { candidate, indicator } = await indicatorFor('a');
+    const stopping = candidate.elector.stop();
+    expect(indicator.isHealthy('election').election).toEqual(
+      expect.objectContaining({ status: 'down', state: 'shutting_down', message: 'shutting down' }),
+    );
+    await stopping;
+    expect(indicator.isHealthy('election').election.state).toBe('shutting_down');
+  });
+
+  it('checks a named election, and rejects a negative tolerance', async () => {
+    const candidate = await f.started('a', T);
+    const registry = new LeaderElectionRegistry();
+    registry.register(new Election('jobs', 'test', undefined, candidate.elector));
+    const indicator = new LeaderElectionHealthIndicator(registry, new HealthIndicatorService());
+    expect(indicator.isHealthy('jobs', { name: 'jobs' }).jobs).toEqual(
+      expect.objectContaining({ status: 'up', election: 'jobs', lease: 'test' }),
+    );
+    expect(() => indicator.isHealthy('x')).toThrow(/No leader election named "default"/);
+    expect(() => indicator.isHealthy('jobs', { name: 'jobs', renewTolerance: -1 })).toThrow(
+      /renewTolerance must be a number of milliseconds >= 0/,
+    );
+  });
+});
