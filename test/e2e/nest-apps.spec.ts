@@ -162,8 +162,9 @@ describe('Nest apps on a real kube-apiserver', () => {
     );
     expect(new Set(executions.map((e) => e.app))).toEqual(new Set([firstName]));
 
-    const closedAt = performance.now();
+    const closingAt = performance.now();
     await first.app.close();
+    const closedAt = performance.now();
     apps.splice(apps.indexOf(first.app), 1);
     const rest = instances.filter((i) => i !== first);
     await eventually(() => rest.some((i) => i.leader.isLeader()), 20_000, 'a new leader');
@@ -176,8 +177,9 @@ describe('Nest apps on a real kube-apiserver', () => {
 
     // Per instance counts, and zero overlap between instances.
     const byApp = (app: string) => executions.filter((e) => e.app === app);
-    expect(byApp(firstName).every((e) => e.end <= closedAt + 1)).toBe(true);
-    expect(byApp(second.leader.identity).every((e) => e.start >= closedAt)).toBe(true);
+    // The first app's last jobs may run while it closes (shutdown waits for them), never after.
+    expect(byApp(firstName).every((e) => e.end <= closedAt)).toBe(true);
+    expect(byApp(second.leader.identity).every((e) => e.start >= closingAt)).toBe(true);
     const third = rest.find((i) => i !== second)!;
     expect(byApp(third.leader.identity)).toEqual([]);
     const lastOfFirst = Math.max(...byApp(firstName).map((e) => e.end));
