@@ -14,6 +14,7 @@ import {
   resolveNamespace,
 } from './kubernetes/index.js';
 import { Election } from './election.js';
+import { assertKnownOptions } from './option-validation.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
 import { DEFAULT_ELECTION } from './leader-election.constants.js';
 
@@ -40,21 +41,12 @@ const KNOWN_OPTIONS = new Set<string>([
 
 /** Validates module options and builds the election; every problem is an InvalidOptionError. */
 export function createElection(options: LeaderElectionModuleOptions): Election {
-  if (!options || typeof options !== 'object') {
-    throw new InvalidOptionError(
-      'options',
-      'LeaderElectionModule.forRoot() needs an options object',
-      options,
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new InvalidOptionError(
-        key,
-        `is not an option of LeaderElectionModule (known: ${[...KNOWN_OPTIONS].join(', ')})`,
-      );
-    }
-  }
+  assertKnownOptions(
+    options,
+    KNOWN_OPTIONS,
+    'LeaderElectionModule',
+    'LeaderElectionModule.forRoot() needs an options object',
+  );
   assertDnsSubdomain('leaseName', options.leaseName);
   const name = options.name ?? DEFAULT_ELECTION;
   if (typeof name !== 'string' || name.length === 0) {

@@ -158,7 +158,6 @@ interface Observation {
 }
 
 interface Leadership {
-  readonly since: number;
   /**
    * Monotonic time from which we lead. Normally the acquisition itself; later when the acquisition
    * re-created a deleted Lease (see onWritten).
@@ -916,7 +915,6 @@ export class LeaderElector {
       // the Lease but lead only after that. The old holder's next renew meets our Lease and stops.
       const validFrom = recreated ? requestStart + this.renewDeadline : requestStart;
       this.leadership = {
-        since: now,
         validFrom,
         lastWriteStart: requestStart,
         validUntil,

@@ -16,6 +16,7 @@ import {
   until,
 } from './leader-election-testing.controller.js';
 import { TestingLeaseLock } from './testing-lease-lock.js';
+import { assertKnownOptions } from '../option-validation.js';
 
 /** Options of {@link LeaderElectionTestingModule.forRoot}. */
 export interface LeaderElectionTestingOptions {
@@ -190,21 +191,12 @@ export class LeaderElectionTestingModule {
 class LeaderElectionTestingOptionsModule {}
 
 function resolveOptions(options: LeaderElectionTestingOptions): ResolvedTestingOptions {
-  if (!options || typeof options !== 'object') {
-    throw new InvalidOptionError(
-      'options',
-      'LeaderElectionTestingModule.forRoot() takes an object',
-      options,
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) {
-      throw new InvalidOptionError(
-        key,
-        `is not an option of LeaderElectionTestingModule (known: ${[...KNOWN].join(', ')})`,
-      );
-    }
-  }
+  assertKnownOptions(
+    options,
+    KNOWN,
+    'LeaderElectionTestingModule',
+    'LeaderElectionTestingModule.forRoot() takes an object',
+  );
   if (options.leader !== undefined && typeof options.leader !== 'boolean') {
     throw new InvalidOptionError('leader', 'must be a boolean', options.leader);
   }

@@ -9,7 +9,7 @@ import {
   KubeConfig,
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
-import { Logger, Module, type INestApplicationContext, type LoggerService } from '@nestjs/common';
+import { Logger, Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Registry } from 'prom-client';
 import { LeaderElectionModule, LeaderService } from '../../lib/index.js';
@@ -21,31 +21,16 @@ import { ELECTION_METRIC_NAMES, PrometheusElectionMetrics } from '../../lib/metr
 import { TcpProxy } from '../chaos/tcp-proxy.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
 import { eventually } from '../support/counting-lock.js';
+import { RecordingLoggerService } from '../support/recording-logger.js';
 
 const FAST = { leaseDuration: 3_000, renewDeadline: 2_000, retryPeriod: 500 };
 const HEALTH = { maxApiFailureDuration: 1_500 };
-
-class RecordingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  log(message: string) {
-    this.lines.push(`log ${message}`);
-  }
-  warn(message: string) {
-    this.lines.push(`warn ${message}`);
-  }
-  error(message: string) {
-    this.lines.push(`error ${message}`);
-  }
-  debug(message: string) {
-    this.lines.push(`debug ${message}`);
-  }
-}
 
 interface Replica {
   identity: string;
   app: INestApplicationContext;
   registry: Registry;
-  logger: RecordingLogger;
+  logger: RecordingLoggerService;
   proxy: TcpProxy;
   health(): Record<string, unknown>;
   metric(name: string, labels: Record<string, string>): Promise<number | undefined>;
@@ -136,7 +121,7 @@ describe('health, metrics and Events on a real kube-apiserver', () => {
         .replace(`127.0.0.1:${cluster.state.ports.kubeApiserver}`, `127.0.0.1:${port}`),
     );
     const registry = new Registry();
-    const logger = new RecordingLogger();
+    const logger = new RecordingLoggerService();
     @Module({
       imports: [
         LeaderElectionModule.forRoot({

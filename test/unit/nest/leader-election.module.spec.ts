@@ -9,7 +9,6 @@ import {
   Post,
   Scope,
   type INestApplication,
-  type LoggerService,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Interval, ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
@@ -23,24 +22,9 @@ import {
   OnLeaderChange,
   type LeaderChangeEvent,
 } from '../../../lib/index.js';
+import { RecordingLoggerService } from '../../support/recording-logger.js';
 
 const FAST = { leaseDuration: 2_000, renewDeadline: 1_500, retryPeriod: 500 };
-
-class SilentLogger implements LoggerService {
-  readonly lines: string[] = [];
-  log(message: string) {
-    this.lines.push(`log ${message}`);
-  }
-  error(message: string) {
-    this.lines.push(`error ${message}`);
-  }
-  warn(message: string) {
-    this.lines.push(`warn ${message}`);
-  }
-  debug(message: string) {
-    this.lines.push(`debug ${message}`);
-  }
-}
 
 const RUNS = 'RUNS';
 
@@ -99,7 +83,7 @@ async function createApp(
   extra: { imports?: unknown[]; providers?: unknown[]; controllers?: unknown[] } = {},
 ) {
   const runs: string[] = [];
-  const logger = new SilentLogger();
+  const logger = new RecordingLoggerService();
   @Module({
     imports: [
       ScheduleModule.forRoot(),

@@ -1,0 +1,24 @@
+import { InvalidOptionError } from './core/index.js';
+
+/**
+ * Checks that `options` is an object whose keys are all in `known`, so a typo such as
+ * `leaseDurationSec` fails at start-up instead of vanishing. `owner` names the module in the error.
+ */
+export function assertKnownOptions(
+  options: unknown,
+  known: ReadonlySet<string>,
+  owner: string,
+  objectRule: string,
+): asserts options is object {
+  if (!options || typeof options !== 'object') {
+    throw new InvalidOptionError('options', objectRule, options);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) {
+      throw new InvalidOptionError(
+        key,
+        `is not an option of ${owner} (known: ${[...known].join(', ')})`,
+      );
+    }
+  }
+}
