@@ -32,7 +32,11 @@ export default {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/test/integration/**/*.spec.ts', '<rootDir>/test/e2e/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/test/integration/**/*.spec.ts',
+        '<rootDir>/test/e2e/**/*.spec.ts',
+        '<rootDir>/test/compat/**/*.spec.ts',
+      ],
       globalSetup: '<rootDir>/test/control-plane/jest-global-setup.ts',
       globalTeardown: '<rootDir>/test/control-plane/jest-global-teardown.ts',
     },

@@ -1,8 +1,8 @@
 // Candidate processes (ours and client-go's) on the real control plane, with their JSON-line events.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { JsonLineProcess } from './json-lines.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '../..');
@@ -32,36 +32,12 @@ export interface CandidateOptions {
 }
 
 /** A running candidate process. */
-export class CandidateProcess {
-  readonly events: CandidateEvent[] = [];
-  readonly stderr: string[] = [];
-  private waiters: {
-    predicate: (e: CandidateEvent) => boolean;
-    resolve: (e: CandidateEvent) => void;
-  }[] = [];
-  readonly exited: Promise<number | null>;
-
+export class CandidateProcess extends JsonLineProcess<CandidateEvent> {
   constructor(
     readonly options: CandidateOptions,
-    readonly child: ChildProcessWithoutNullStreams,
+    child: ChildProcessWithoutNullStreams,
   ) {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      let event: CandidateEvent;
-      try {
-        event = JSON.parse(line) as CandidateEvent;
-      } catch {
-        return;
-      }
-      this.events.push(event);
-      for (const waiter of [...this.waiters]) {
-        if (waiter.predicate(event)) {
-          this.waiters.splice(this.waiters.indexOf(waiter), 1);
-          waiter.resolve(event);
-        }
-      }
-    });
-    createInterface({ input: child.stderr }).on('line', (line) => this.stderr.push(line));
-    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    super(options.identity, child);
   }
 
   get identity(): string {
@@ -76,42 +52,6 @@ export class CandidateProcess {
       if (e === 'stopped_leading' || e === 'exit') return false;
     }
     return false;
-  }
-
-  /** Resolves with the first event (past or future) matching `predicate`. */
-  waitFor(
-    predicate: (e: CandidateEvent) => boolean,
-    timeoutMs = 60_000,
-    since = 0,
-  ): Promise<CandidateEvent> {
-    const past = this.events.slice(since).find(predicate);
-    if (past) return Promise.resolve(past);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(
-          new Error(
-            `${this.identity}: no matching event within ${timeoutMs} ms; events: ${JSON.stringify(this.events.slice(-10))}; stderr: ${this.stderr.slice(-10).join('\n')}`,
-          ),
-        );
-      }, timeoutMs);
-      const done = (event: CandidateEvent) => {
-        clearTimeout(timer);
-        resolve(event);
-      };
-      this.waiters.push({ predicate, resolve: done });
-    });
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-  }
-
-  async stop(): Promise<void> {
-    this.kill('SIGTERM');
-    const timer = setTimeout(() => this.kill('SIGKILL'), 20_000);
-    await this.exited;
-    clearTimeout(timer);
   }
 }
 

@@ -1,0 +1,261 @@
+// The compatibility matrix (test/compat/matrix.ts): in every cell, the packed package is installed
+// next to the cell's Nest, client-node and Node, a TypeScript app is compiled against the built
+// declarations as an ES module and as CommonJS, and each build runs a real election between two
+// replicas on the local control plane: the first leads and runs leader-only work, the second
+// follows, takes over when the first shuts down (SIGTERM), and releases the Lease when it stops.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
+import { JsonLineProcess } from '../support/json-lines.js';
+import {
+  compileApp,
+  installCells,
+  installedVersion,
+  installTarball,
+  listCells,
+  nodeBinary,
+  OPTIONAL_PEERS,
+  packPackage,
+  REPO_ROOT,
+  type Cell,
+  type Compiled,
+} from './matrix.js';
+
+interface AppEvent {
+  event: string;
+  [key: string]: unknown;
+}
+
+/** A consumer app: JSON-line events on stdout, commands on stdin answered by an event of their name. */
+class ConsumerApp extends JsonLineProcess<AppEvent> {
+  constructor(
+    readonly identity: string,
+    cell: Cell,
+    entry: string,
+    env: Record<string, string>,
+  ) {
+    super(
+      identity,
+      spawn(nodeBinary(cell), [entry], {
+        cwd: cell.dir,
+        env: { ...process.env, ...env, IDENTITY: identity },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      }),
+    );
+  }
+
+  async command(name: string): Promise<unknown> {
+    const since = this.events.length;
+    this.child.stdin!.write(`${name}\n`);
+    const reply = await this.waitFor((e) => e.event === name || e.event === 'error', 30_000, since);
+    if (reply.event === 'error') throw new Error(`${this.identity}: ${JSON.stringify(reply)}`);
+    return reply.result;
+  }
+
+  leaderChange(leader: string, isLeader: boolean): Promise<AppEvent> {
+    return this.waitFor(
+      (e) => e.event === 'change' && e.leader === leader && e.isLeader === isLeader,
+    );
+  }
+
+  indexOf(predicate: (e: AppEvent) => boolean): number {
+    return this.events.findIndex(predicate);
+  }
+}
+
+const cells = listCells();
+let cluster: Cluster;
+let namespace: string;
+let workDir: string;
+let tarball: string;
+
+beforeAll(async () => {
+  cluster = loadCluster();
+  namespace = await cluster.uniqueNamespace('compat');
+  installCells();
+  workDir = fs.mkdtempSync(path.join(REPO_ROOT, '.control-plane', 'compat-'));
+  tarball = packPackage(workDir);
+}, 600_000);
+
+afterAll(() => {
+  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('the packed package', () => {
+  const unpacked = () => {
+    const dir = path.join(workDir, 'unpacked');
+    if (!fs.existsSync(dir)) {
+      fs.mkdirSync(dir);
+      spawnTar(tarball, dir);
+    }
+    return dir;
+  };
+
+  it('ships only the built output', () => {
+    expect(fs.readdirSync(unpacked()).sort()).toEqual([
+      'LICENSE',
+      'README.md',
+      'dist',
+      'package.json',
+    ]);
+  });
+
+  it.each(['index', 'core/index', 'kubernetes/index', 'testing/index'])(
+    'declarations reachable from dist/%s.d.ts import no optional peer',
+    (entry) => {
+      const imported = bareImports(path.join(unpacked(), 'dist', `${entry}.d.ts`));
+      expect(imported.filter((specifier) => OPTIONAL_PEERS.includes(specifier))).toEqual([]);
+      // Only the required peers (and Node's built-ins) remain.
+      for (const specifier of imported) {
+        expect(specifier).toMatch(
+          /^(node:.*|@nestjs\/common|@nestjs\/core|@kubernetes\/client-node|rxjs|reflect-metadata)$/,
+        );
+      }
+    },
+  );
+});
+
+describe('the declaration scan', () => {
+  it('sees the optional peers where they are imported: dist/health and dist/metrics', () => {
+    const dist = path.join(REPO_ROOT, 'dist');
+    expect(bareImports(path.join(dist, 'health', 'index.d.ts'))).toContain('@nestjs/terminus');
+    expect(bareImports(path.join(dist, 'metrics', 'index.d.ts'))).toContain('prom-client');
+  });
+});
+
+describe.each(cells.map((cell) => [cell.name, cell] as const))('cell %s', (_name, cell) => {
+  let compiled: Compiled;
+
+  beforeAll(() => {
+    installTarball(cell, tarball);
+    compiled = compileApp(cell);
+  }, 300_000);
+
+  it('has the versions it pins, and the optional peers only where it pins them', () => {
+    for (const pkg of ['@nestjs/common', '@nestjs/core', '@kubernetes/client-node']) {
+      expect(`${pkg}@${installedVersion(cell, pkg)}`).toBe(`${pkg}@${cell.pinned[pkg]}`);
+    }
+    for (const peer of OPTIONAL_PEERS) {
+      expect([peer, fs.existsSync(path.join(cell.dir, 'node_modules', peer))]).toEqual([
+        peer,
+        cell.optionalPeers,
+      ]);
+    }
+    expect(installedVersion(cell, 'nestjs-kube-leader')).toBe(
+      (
+        JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+          version: string;
+        }
+      ).version,
+    );
+  });
+
+  it.each([
+    ['an ES module app', 'esm', 'module'],
+    ['a CommonJS app', 'cjs', 'commonjs'],
+  ] as const)('runs a real election in %s', async (_label, kind, moduleKind) => {
+    const lease = uniqueName(`${cell.name}-${kind}`);
+    const env = {
+      KUBECONFIG: cluster.kubeconfigPaths.leaseUser,
+      NAMESPACE: namespace,
+      LEASE: lease,
+    };
+    const entry = compiled[kind];
+    const a = new ConsumerApp(`${kind}-a`, cell, entry, env);
+    let b: ConsumerApp | undefined;
+    try {
+      const ready = await a.waitFor((e) => e.event === 'ready');
+      expect([ready.node, ready.moduleKind]).toEqual([
+        expect.stringMatching(new RegExp(`^v${cell.nodeMajor}\\.`)),
+        moduleKind,
+      ]);
+
+      await a.leaderChange(a.identity, true);
+      expect(await a.command('work')).toEqual({ result: 1, isLeader: true });
+
+      b = new ConsumerApp(`${kind}-b`, cell, entry, env);
+      await b.leaderChange(a.identity, false);
+      expect(await b.command('work')).toEqual({ result: null, isLeader: false });
+
+      if (cell.optionalPeers) {
+        expect(await a.command('health')).toEqual({
+          election: expect.objectContaining({ status: 'up', role: 'leader', holder: a.identity }),
+        });
+        expect(await b.command('health')).toEqual({
+          election: expect.objectContaining({ status: 'up', role: 'follower', holder: a.identity }),
+        });
+        expect(await a.command('metrics')).toEqual([{ labels: { name: lease }, value: 1 }]);
+        expect(await b.command('metrics')).toEqual([{ labels: { name: lease }, value: 0 }]);
+        // The leader-only @Cron job (every second) runs on the leader.
+        await a.waitFor((e) => e.event === 'tick');
+      }
+
+      // SIGTERM: enableShutdownHooks closes the app (which releases the Lease), then Nest re-raises
+      // the signal. b takes over.
+      expect(await a.stop()).toEqual({ code: null, signal: 'SIGTERM' });
+      expect(a.events.filter((e) => e.event === 'shutdown')).toEqual([
+        { event: 'shutdown', signal: 'SIGTERM' },
+      ]);
+      await b.leaderChange(b.identity, true);
+      expect(await b.command('work')).toEqual({ result: 1, isLeader: true });
+      if (cell.optionalPeers) {
+        await b.waitFor((e) => e.event === 'tick');
+        expect(await b.command('metrics')).toEqual([{ labels: { name: lease }, value: 1 }]);
+        // Ticks only while leading: none on b before it led, none on a after it stopped leading.
+        const bLed = b.indexOf((e) => e.event === 'change' && e.isLeader === true);
+        expect(b.indexOf((e) => e.event === 'tick')).toBeGreaterThan(bLed);
+        const aStopped = a.indexOf((e) => e.event === 'change' && e.isLeader === false);
+        expect(a.events.slice(aStopped).filter((e) => e.event === 'tick')).toEqual([]);
+      }
+      expect(await b.stop()).toEqual({ code: null, signal: 'SIGTERM' });
+      expect(b.events.at(-1)).toEqual({ event: 'shutdown', signal: 'SIGTERM' });
+
+      const record = await cluster.kubeConfigs.admin
+        .makeApiClient(CoordinationV1Api)
+        .readNamespacedLease({ name: lease, namespace });
+      expect(record.spec?.holderIdentity ?? '').toBe('');
+      expect([a.stderr, b.stderr]).toEqual([[], []]);
+    } finally {
+      a.kill('SIGKILL');
+      b?.kill('SIGKILL');
+    }
+  });
+});
+
+function spawnTar(archive: string, into: string): void {
+  const result = spawnSync('tar', ['xzf', archive, '-C', into, '--strip-components=1'], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`tar failed on ${archive}: ${result.stderr}`);
+}
+
+/**
+ * Bare module specifiers imported by a declaration file and, transitively, by the relative
+ * declaration files it imports.
+ */
+function bareImports(entry: string): string[] {
+  const seen = new Set<string>();
+  const bare = new Set<string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = fs.readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"]([^'"]+)['"]/g)) {
+      const specifier = match[1];
+      if (specifier.startsWith('.')) {
+        pending.push(path.resolve(path.dirname(file), specifier.replace(/\.js$/, '.d.ts')));
+      } else {
+        bare.add(
+          specifier.startsWith('@')
+            ? specifier.split('/').slice(0, 2).join('/')
+            : specifier.split('/')[0],
+        );
+      }
+    }
+  }
+  return [...bare].sort();
+}
