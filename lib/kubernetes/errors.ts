@@ -76,7 +76,7 @@ export function toLockError(error: unknown, context: RequestContext): LockError 
   return new LockUnavailableError(`${what}: ${transportMessage(error)}`, error);
 }
 
-function httpStatusOf(error: unknown): number | undefined {
+export function httpStatusOf(error: unknown): number | undefined {
   if (!error || typeof error !== 'object') return undefined;
   const candidate = error as { code?: unknown; statusCode?: unknown };
   if (typeof candidate.code === 'number') return candidate.code;

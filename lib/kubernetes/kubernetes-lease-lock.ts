@@ -1,8 +1,8 @@
-import { Agent as HttpsAgent } from 'node:https';
 import { CoordinationV1Api, Watch, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import {
   InvalidOptionError,
   LockGoneError,
+  type LockError,
   type LeaseLock,
   type LeaseRecord,
   type LeaseSpec,
@@ -10,7 +10,8 @@ import {
   type LockWatch,
   type LockWatchHandlers,
 } from '../core/index.js';
-import { toLockError, type RequestContext } from './errors.js';
+import { ConnectionReuse, type ConnectionContext } from './connection-reuse.js';
+import { httpStatusOf, toLockError, type RequestContext } from './errors.js';
 import { formatMicroTime, parseMicroTime } from './micro-time.js';
 
 /** Options of a {@link KubernetesLeaseLock}. */
@@ -81,12 +82,8 @@ export class KubernetesLeaseLock implements LeaseLock {
   private readonly labels: Readonly<Record<string, string>> | undefined;
   /** The last full object seen, so that a replace keeps fields we do not manage. */
   private lastSeen: V1Lease | undefined;
-  /**
-   * client-node 1.x builds a new https.Agent, hence a new TCP + TLS connection, for every request.
-   * The lock reuses one keep-alive agent with the same TLS settings instead: a renew costs one
-   * round trip and the API server no handshake. (2.x pools connections in its own dispatcher.)
-   */
-  private keepAliveAgent: HttpsAgent | undefined;
+  /** One kept-alive connection pool instead of client-node's connection per request. */
+  private readonly connections: ConnectionReuse;
 
   constructor(options: KubernetesLeaseLockOptions) {
     if (!options?.kubeConfig) throw new InvalidOptionError('kubeConfig', 'is required');
@@ -108,6 +105,7 @@ export class KubernetesLeaseLock implements LeaseLock {
     this.description = `lease ${options.namespace}/${options.name}`;
     this.api = options.kubeConfig.makeApiClient(CoordinationV1Api);
     this.watcher = new Watch(options.kubeConfig);
+    this.connections = new ConnectionReuse(options.kubeConfig);
   }
 
   async get(options?: LockCallOptions): Promise<LeaseRecord | null> {
@@ -118,7 +116,7 @@ export class KubernetesLeaseLock implements LeaseLock {
       );
       return this.remember(lease);
     } catch (error) {
-      const mapped = toLockError(error, this.context('get'));
+      const mapped = this.failed(error, 'get');
       if (mapped.name === 'LockNotFoundError') return null;
       throw mapped;
     }
@@ -142,7 +140,7 @@ export class KubernetesLeaseLock implements LeaseLock {
       );
       return this.remember(lease);
     } catch (error) {
-      throw toLockError(error, this.context('create'));
+      throw this.failed(error, 'create');
     }
   }
 
@@ -171,7 +169,7 @@ export class KubernetesLeaseLock implements LeaseLock {
       );
       return this.remember(lease);
     } catch (error) {
-      throw toLockError(error, this.context('update'));
+      throw this.failed(error, 'update');
     }
   }
 
@@ -257,26 +255,22 @@ export class KubernetesLeaseLock implements LeaseLock {
 
   /** Closes the kept-alive connections (the elector calls it when it stops). */
   close(): void {
-    this.keepAliveAgent?.destroy();
-    this.keepAliveAgent = undefined;
+    this.connections.reset();
+  }
+
+  /**
+   * Maps a failed request to a LockError. A 401 also drops the kept connections: the credentials
+   * they were opened with may be the ones the server no longer accepts (an expired client certificate).
+   */
+  private failed(error: unknown, verb: RequestContext['verb']): LockError {
+    if (httpStatusOf(error) === 401) this.connections.reset();
+    return toLockError(error, this.context(verb));
   }
 
   private requestOptions(signal: AbortSignal | undefined): RequestOptions {
-    return requestOptions((context) => {
+    return requestOptions(async (context) => {
       if (signal) context.setSignal(signal);
-      const agent = context.getAgent?.();
-      // Only a plain per-request https.Agent is swapped; proxy agents are left alone.
-      if (
-        agent?.constructor === HttpsAgent &&
-        !(agent as HttpsAgent & { keepAlive?: boolean }).keepAlive
-      ) {
-        this.keepAliveAgent ??= new HttpsAgent({
-          ...(agent as HttpsAgent).options,
-          keepAlive: true,
-          maxSockets: 4,
-        });
-        context.setAgent(this.keepAliveAgent);
-      }
+      await this.connections.apply(context);
     });
   }
 
@@ -321,10 +315,8 @@ export function decodeLease(lease: V1Lease): LeaseRecord {
 
 type RequestOptions = Parameters<CoordinationV1Api['readNamespacedLease']>[1];
 
-interface RequestContextLike {
+interface RequestContextLike extends ConnectionContext {
   setSignal(signal: AbortSignal): void;
-  getAgent?(): unknown;
-  setAgent(agent: unknown): void;
 }
 
 /**
@@ -333,19 +325,19 @@ interface RequestContextLike {
  * middleware through its own minimal observable stub, which only calls `toPromise()` on what
  * `pre`/`post` return; we answer in that shape.
  */
-export function requestOptions(pre: (context: RequestContextLike) => void): RequestOptions {
-  const resolved = <T>(value: T) => ({
-    toPromise: () => Promise.resolve(value),
-    pipe: <R>(next: (v: T) => R) => resolved(next(value)),
-  });
+export function requestOptions(
+  pre: (context: RequestContextLike) => void | Promise<void>,
+): RequestOptions {
   const options = {
     middleware: [
       {
-        pre: (context: RequestContextLike) => {
-          pre(context);
-          return resolved(context);
-        },
-        post: <T>(context: T) => resolved(context),
+        pre: (context: RequestContextLike) => ({
+          toPromise: async () => {
+            await pre(context);
+            return context;
+          },
+        }),
+        post: <T>(context: T) => ({ toPromise: () => Promise.resolve(context) }),
       },
     ],
     middlewareMergeStrategy: 'append' as const,

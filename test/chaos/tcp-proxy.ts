@@ -8,6 +8,8 @@ export class TcpProxy {
   private cut = false;
   private delayMs = 0;
   port = 0;
+  /** Connections forwarded to the API server so far. */
+  accepted = 0;
 
   constructor(private readonly targetPort: number) {
     this.server = net.createServer((client) => this.accept(client));
@@ -45,6 +47,7 @@ export class TcpProxy {
       client.destroy();
       return;
     }
+    this.accepted += 1;
     const upstream = net.connect(this.targetPort, '127.0.0.1');
     for (const socket of [client, upstream]) {
       this.sockets.add(socket);

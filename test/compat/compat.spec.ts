@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
+import { TcpProxy } from '../chaos/tcp-proxy.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
 import { JsonLineProcess } from '../support/json-lines.js';
 import {
@@ -163,7 +164,16 @@ describe.each(cells.map((cell) => [cell.name, cell] as const))('cell %s', (_name
       LEASE: lease,
     };
     const entry = compiled[kind];
-    const a = new ConsumerApp(`${kind}-a`, cell, entry, env);
+    // a reaches the API server through a proxy that counts its connections.
+    const proxy = new TcpProxy(cluster.state.ports.kubeApiserver);
+    const kubeconfigA = path.join(workDir, `${cell.name}-${kind}-a.kubeconfig`);
+    fs.writeFileSync(
+      kubeconfigA,
+      fs
+        .readFileSync(env.KUBECONFIG, 'utf8')
+        .replace(/server: .*/, `server: "https://127.0.0.1:${await proxy.listen()}"`),
+    );
+    const a = new ConsumerApp(`${kind}-a`, cell, entry, { ...env, KUBECONFIG: kubeconfigA });
     let b: ConsumerApp | undefined;
     try {
       const ready = await a.waitFor((e) => e.event === 'ready');
@@ -174,6 +184,11 @@ describe.each(cells.map((cell) => [cell.name, cell] as const))('cell %s', (_name
 
       await a.leaderChange(a.identity, true);
       expect(await a.command('work')).toEqual({ result: 1, isLeader: true });
+      // Two connections: the watch (a leader watches its Lease for edits by others) and one
+      // kept-alive connection for the acquiring requests and five renews. client-node alone opens
+      // one per request (1.x a new https.Agent, 2.x a new undici Agent each time).
+      await renewals(lease, 5);
+      expect(proxy.accepted).toBe(2);
 
       b = new ConsumerApp(`${kind}-b`, cell, entry, env);
       await b.leaderChange(a.identity, false);
@@ -220,9 +235,24 @@ describe.each(cells.map((cell) => [cell.name, cell] as const))('cell %s', (_name
     } finally {
       a.kill('SIGKILL');
       b?.kill('SIGKILL');
+      await proxy.close();
     }
   });
 });
+
+/** Resolves once the Lease's renewTime has taken `count` more values (read every 100 ms). */
+async function renewals(lease: string, count: number): Promise<void> {
+  const api = cluster.kubeConfigs.admin.makeApiClient(CoordinationV1Api);
+  const seen = new Set<string>();
+  const first = (await api.readNamespacedLease({ name: lease, namespace })).spec?.renewTime;
+  const deadline = Date.now() + 60_000;
+  while (seen.size < count) {
+    if (Date.now() > deadline) throw new Error(`${lease}: ${seen.size} renewals in 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const renewTime = (await api.readNamespacedLease({ name: lease, namespace })).spec?.renewTime;
+    if (renewTime && String(renewTime) !== String(first)) seen.add(String(renewTime));
+  }
+}
 
 function spawnTar(archive: string, into: string): void {
   const result = spawnSync('tar', ['xzf', archive, '-C', into, '--strip-components=1'], {

@@ -1,6 +1,6 @@
 // KubernetesLeaseLock against the real API server: encoding, concurrency errors, RBAC error mapping,
 // fields it must keep, connection reuse.
-import { CoordinationV1Api } from '@kubernetes/client-node';
+import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { LockConflictError, LockForbiddenError, type LeaseSpec } from '../../lib/core/index.js';
 import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
 import { TcpProxy } from '../chaos/tcp-proxy.js';
@@ -112,42 +112,74 @@ describe('KubernetesLeaseLock on a real kube-apiserver', () => {
     expect(record.leaseTransitions).toBeNull();
   });
 
+  /** A lease-user KubeConfig that reaches the API server through `proxy`. */
+  function viaProxy(port: number): KubeConfig {
+    const kubeConfig = kubeConfigFor(cluster.state, 'leaseUser');
+    kubeConfig.loadFromOptions({
+      clusters: kubeConfig.clusters.map((c) => ({ ...c, server: `https://127.0.0.1:${port}` })),
+      users: kubeConfig.users,
+      contexts: kubeConfig.contexts,
+      currentContext: kubeConfig.currentContext,
+    });
+    return kubeConfig;
+  }
+
   it('reuses one connection for successive requests', async () => {
     const proxy = new TcpProxy(cluster.state.ports.kubeApiserver);
     const port = await proxy.listen();
-    let connections = 0;
-    const original = (proxy as unknown as { accept: (socket: unknown) => void }).accept.bind(proxy);
-    (proxy as unknown as { accept: (socket: unknown) => void }).accept = (socket) => {
-      connections += 1;
-      original(socket);
-    };
-    // Re-register the counting accept on the server.
-    const server = (proxy as unknown as { server: import('node:net').Server }).server;
-    server.removeAllListeners('connection');
-    server.on('connection', (socket) =>
-      (proxy as unknown as { accept: (s: unknown) => void }).accept(socket),
-    );
+    const l = new KubernetesLeaseLock({
+      kubeConfig: viaProxy(port),
+      namespace,
+      name: uniqueName('keepalive'),
+      identity: 'me',
+    });
     try {
-      const kubeConfig = kubeConfigFor(cluster.state, 'leaseUser');
-      kubeConfig.getCurrentCluster()!;
-      const viaProxy = kubeConfig.clusters.map((c) => ({
-        ...c,
-        server: `https://127.0.0.1:${port}`,
-      }));
-      kubeConfig.loadFromOptions({
-        clusters: viaProxy,
-        users: kubeConfig.users,
-        contexts: kubeConfig.contexts,
-        currentContext: kubeConfig.currentContext,
-      });
-      const name = uniqueName('keepalive');
-      const l = new KubernetesLeaseLock({ kubeConfig, namespace, name, identity: 'me' });
       let record = await l.create(spec('me'));
       for (let i = 1; i <= 5; i++) record = await l.update(spec('me', i), record.resourceVersion);
       await l.get();
-      expect(connections).toBe(1);
-      l.close();
+      expect(proxy.accepted).toBe(1);
     } finally {
+      l.close();
+      await proxy.close();
+    }
+  });
+
+  it('opens a new connection when the TLS settings change, and after a 401', async () => {
+    const proxy = new TcpProxy(cluster.state.ports.kubeApiserver);
+    const port = await proxy.listen();
+    const kubeConfig = viaProxy(port);
+    const l = new KubernetesLeaseLock({
+      kubeConfig,
+      namespace,
+      name: uniqueName('rotate'),
+      identity: 'me',
+    });
+    try {
+      let record = await l.create(spec('me'));
+      record = await l.update(spec('me', 1), record.resourceVersion);
+      expect(proxy.accepted).toBe(1);
+
+      // A new CA bundle (the same CA twice): other TLS settings, so another connection.
+      const current = kubeConfig.getCurrentCluster()!;
+      const bundle = Buffer.from(current.caData!, 'base64').toString('utf8');
+      (current as { caData?: string }).caData = Buffer.from(`${bundle}\n${bundle}`).toString(
+        'base64',
+      );
+      record = await l.update(spec('me', 2), record.resourceVersion);
+      record = await l.update(spec('me', 3), record.resourceVersion);
+      expect(proxy.accepted).toBe(2);
+
+      // A rejected token: the 401 drops the connection; the next request opens a new one.
+      const user = kubeConfig.getCurrentUser()!;
+      const token = user.token;
+      (user as { token?: string }).token = 'not-a-valid-token';
+      await expect(l.get()).rejects.toThrow(/401 Unauthorized/);
+      (user as { token?: string }).token = token;
+      await l.update(spec('me', 4), record.resourceVersion);
+      await l.get();
+      expect(proxy.accepted).toBe(3);
+    } finally {
+      l.close();
       await proxy.close();
     }
   });
