@@ -158,6 +158,14 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** What runs started and have not stopped yet: an interrupted `npm run test:chaos` stops them. */
+const running = new Set<() => Promise<void>>();
+
+/** Kills the replicas and stops the control planes of the runs in progress (on SIGINT/SIGTERM). */
+export async function stopRunningChaos(): Promise<void> {
+  await Promise.all([...running].map((stop) => stop().catch(() => undefined)));
+}
+
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const random = seededRandom(options.seed);
@@ -178,6 +186,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     stateDir: path.join(outDir, 'control-plane'),
     log: (line) => log(`  ${line}`),
   });
+  const replicas: Replica[] = [];
+  const stopRun = async () => {
+    for (const r of replicas) r.signal('SIGKILL');
+    await Promise.all(replicas.map((r) => r.proxy.close().catch(() => undefined)));
+    await controlPlane.stop();
+  };
+  running.add(stopRun);
   const admin = kubeConfigFor(controlPlane.state, 'admin');
   const namespace = `chaos-${options.seed}-${Date.now().toString(36)}`;
   await createNamespace(admin, namespace);
@@ -185,7 +200,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   await waitForLeaseAccess(kubeConfigFor(controlPlane.state, 'leaseUser'), namespace);
   const lease = 'chaos';
   const leases = admin.makeApiClient(CoordinationV1Api);
-  const replicas: Replica[] = [];
   let serial = 0;
 
   const startReplica = async (): Promise<Replica> => {
@@ -412,6 +426,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     );
     await Promise.all(replicas.map((r) => r.proxy.close().catch(() => undefined)));
     await controlPlane.stop();
+    running.delete(stopRun);
     await new Promise((resolve) => eventLog.end(resolve));
   }
 

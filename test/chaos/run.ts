@@ -9,7 +9,13 @@ import path from 'node:path';
 import { REPO_ROOT } from '../support/candidates.js';
 import { startControlPlane } from '../control-plane/control-plane.js';
 import { badConfigCases, runBadConfigCase } from './bad-config.js';
-import { ALL_FAULTS, CHAOS_TIMINGS, runChaos, type ChaosReport } from './harness.js';
+import {
+  ALL_FAULTS,
+  CHAOS_TIMINGS,
+  runChaos,
+  stopRunningChaos,
+  type ChaosReport,
+} from './harness.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -19,6 +25,17 @@ const option = (name: string, fallback: number) => {
 const targetFaults = option('faults', 210);
 const firstSeed = option('seed', 1);
 const perSeed = option('per-seed', 70);
+
+let badConfigControlPlane: { stop(): Promise<void> } | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`${signal}: stopping the replicas and control planes this run started\n`);
+    void Promise.all([
+      stopRunningChaos(),
+      badConfigControlPlane?.stop().catch(() => undefined),
+    ]).then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
 
 async function main() {
   const reports: ChaosReport[] = [];
@@ -42,6 +59,7 @@ async function main() {
   // Bad configuration at start-up, on a control plane of its own.
   const stateDir = fs.mkdtempSync(path.join(REPO_ROOT, '.control-plane', 'bad-config-'));
   const controlPlane = await startControlPlane({ stateDir });
+  badConfigControlPlane = controlPlane;
   const badConfig: { name: string; result: string }[] = [];
   try {
     for (const c of badConfigCases(
@@ -58,6 +76,7 @@ async function main() {
     }
   } finally {
     await controlPlane.stop();
+    badConfigControlPlane = undefined;
   }
 
   const markdown = renderReport(reports, badConfig);
