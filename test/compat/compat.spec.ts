@@ -20,6 +20,7 @@ import {
   OPTIONAL_PEERS,
   packPackage,
   REPO_ROOT,
+  runJest,
   type Cell,
   type Compiled,
 } from './matrix.js';
@@ -152,6 +153,30 @@ describe.each(cells.map((cell) => [cell.name, cell] as const))('cell %s', (_name
       ).version,
     );
   });
+
+  it("passes the README testing example as a user's jest test (ES module)", () => {
+    const run = runJest(cell, compiled.testEsm);
+    expect([run.status, run.passed, run.failed, run.status === 0 ? '' : run.output]).toEqual([
+      0,
+      1,
+      0,
+      '',
+    ]);
+  });
+
+  // Jest's CommonJS runtime loads ES modules (this package, Nest 12, client-node) with require()
+  // from Node 24.9 on; on Node 20, CommonJS test files need a transform (README, Testing your app).
+  if (cell.nodeMajor >= 24) {
+    it("passes the README testing example as a user's jest test (CommonJS)", () => {
+      const run = runJest(cell, compiled.testCjs);
+      expect([run.status, run.passed, run.failed, run.status === 0 ? '' : run.output]).toEqual([
+        0,
+        1,
+        0,
+        '',
+      ]);
+    });
+  }
 
   it.each([
     ['an ES module app', 'esm', 'module'],

@@ -1,4 +1,4 @@
-// `npm run compat:install`: installs the compatibility matrix's cells from their lockfiles (npm ci),
+// `npm run compat:install`: installs the compatibility matrix's cells from their lockfiles,
 // Node 24 included (the cells' `node` package). Cells whose lockfile has not changed are skipped.
 import { installCells } from './matrix.js';
 

@@ -7,7 +7,7 @@
 //   node24-nest11   npm package node@24        11    2.x          none
 //   node24-nest12   npm package node@24        12    2.x          terminus 12, schedule 12, prom-client
 //
-// installCells() runs `npm ci` in every cell whose lockfile changed since its last install (`.ci/run`
+// installCells() installs every cell whose lockfile changed since its last install (`.ci/run`
 // calls it through `npm run compat:install`; the matrix test calls it too, so `npm test` works without
 // it). prepareCell() then installs the packed package (`npm pack`) into the cell with `npm install`,
 // which checks our peer ranges against the cell's versions, and compiles the app in test/compat/app
@@ -91,7 +91,7 @@ function run(command: string, args: string[], cwd: string): void {
   }
 }
 
-/** `npm ci` in every cell whose lockfile changed since its last install. */
+/** Installs every cell whose lockfile changed since its last install, from its lockfile. */
 export function installCells(log: (line: string) => void = () => {}): void {
   for (const cell of listCells()) {
     const stamp = path.join(cell.dir, 'node_modules', STAMP);
@@ -101,7 +101,10 @@ export function installCells(log: (line: string) => void = () => {}): void {
       continue;
     }
     const started = Date.now();
-    run('npm', ['ci', '--no-audit', '--no-fund'], cell.dir);
+    // Not `npm ci`: as for the repository itself (see .ci/run), the lockfiles cannot list other
+    // platforms' optional binaries (jest's resolver has some) that this registry does not serve.
+    // `npm install --no-save` installs exactly the locked versions.
+    run('npm', ['install', '--no-save', '--no-audit', '--no-fund'], cell.dir);
     fs.writeFileSync(stamp, hash);
     log(`${cell.name}: installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
@@ -132,9 +135,56 @@ export function installTarball(cell: Cell, tarball: string): void {
 }
 
 export interface Compiled {
-  /** Entry points, relative to the cell: build/dist/main.mjs and build/dist/main.cjs. */
+  /** The app's entry points: <cell>/build/dist/main.mjs and main.cjs. */
   esm: string;
   cjs: string;
+  /** The user's jest test (app/billing.test.ts): build/dist/billing.test.mjs and .cjs. */
+  testEsm: string;
+  testCjs: string;
+}
+
+export interface JestRun {
+  status: number | null;
+  passed: number;
+  failed: number;
+  output: string;
+}
+
+/**
+ * Runs one compiled test file with the cell's jest on the cell's Node, in jest's native ESM mode
+ * (`--experimental-vm-modules`), which also lets a CommonJS test `require()` ES modules on Node >= 24.9.
+ */
+export function runJest(cell: Cell, testFile: string): JestRun {
+  const results = path.join(path.dirname(testFile), `${path.basename(testFile)}.results.json`);
+  const run = spawnSync(
+    nodeBinary(cell),
+    [
+      '--experimental-vm-modules',
+      '--no-warnings=ExperimentalWarning',
+      path.join(cell.dir, 'node_modules', 'jest', 'bin', 'jest.js'),
+      '--ci',
+      '--rootDir',
+      path.dirname(testFile),
+      '--runTestsByPath',
+      testFile,
+      '--json',
+      '--outputFile',
+      results,
+    ],
+    { cwd: cell.dir, encoding: 'utf8', timeout: 120_000 },
+  );
+  const summary = fs.existsSync(results)
+    ? (JSON.parse(fs.readFileSync(results, 'utf8')) as {
+        numPassedTests: number;
+        numFailedTests: number;
+      })
+    : { numPassedTests: 0, numFailedTests: 0 };
+  return {
+    status: run.status,
+    passed: summary.numPassedTests,
+    failed: summary.numFailedTests,
+    output: `${run.stdout}${run.stderr}`,
+  };
 }
 
 /**
@@ -162,6 +212,7 @@ export function compileApp(cell: Cell): Compiled {
       path.join(src, `main.${ext}`),
       rewrite(fs.readFileSync(path.join(APP_DIR, main), 'utf8')),
     );
+    fs.copyFileSync(path.join(APP_DIR, 'billing.test.ts'), path.join(src, `billing.test.${ext}`));
   }
   fs.writeFileSync(
     path.join(build, 'tsconfig.json'),
@@ -194,5 +245,11 @@ export function compileApp(cell: Cell): Compiled {
   if (result.status !== 0) {
     throw new Error(`TypeScript failed in ${cell.name}:\n${result.stdout}${result.stderr}`);
   }
-  return { esm: path.join(build, 'dist', 'main.mjs'), cjs: path.join(build, 'dist', 'main.cjs') };
+  const dist = path.join(build, 'dist');
+  return {
+    esm: path.join(dist, 'main.mjs'),
+    cjs: path.join(dist, 'main.cjs'),
+    testEsm: path.join(dist, 'billing.test.mjs'),
+    testCjs: path.join(dist, 'billing.test.cjs'),
+  };
 }
