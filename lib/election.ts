@@ -19,10 +19,12 @@ export class Election {
     elector.onChange((event) => this.subject.next(event));
   }
 
+  /** The election's changes; replays the latest one to a new subscriber, completes on stop. */
   changes(): Observable<LeaderChangeEvent> {
     return this.subject.asObservable();
   }
 
+  /** Stops the elector (releasing the Lease if it leads), then completes {@link changes}. */
   async stop(): Promise<void> {
     await this.elector.stop();
     this.subject.complete();

@@ -8,6 +8,7 @@ import { DUPLICATE_ELECTION, UNKNOWN_ELECTION } from './leader-election.messages
 export class LeaderElectionRegistry {
   private readonly elections = new Map<string, Election>();
 
+  /** Adds an election (the module does it for each `forRoot`); throws if the name is taken. */
   register(election: Election): void {
     if (this.elections.has(election.name)) throw new Error(DUPLICATE_ELECTION(election.name));
     this.elections.set(election.name, election);
@@ -20,10 +21,12 @@ export class LeaderElectionRegistry {
     return election;
   }
 
+  /** Whether an election named `name` (default: the unnamed one) is registered. */
   has(name: string = DEFAULT_ELECTION): boolean {
     return this.elections.has(name);
   }
 
+  /** Names of the registered elections, in registration order. */
   names(): string[] {
     return [...this.elections.keys()];
   }

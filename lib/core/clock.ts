@@ -12,6 +12,7 @@ export interface Clock {
   wallNow(): Date;
   /** Runs `callback` after `delayMs`; the timer must not keep the process alive. */
   setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  /** Cancels a timer from {@link Clock.setTimeout}; unknown or fired handles are ignored. */
   clearTimeout(handle: TimerHandle): void;
 }
 
@@ -39,4 +40,5 @@ export class SystemClock implements Clock {
   }
 }
 
+/** The shared {@link SystemClock}, the default clock of `LeaderElector`. */
 export const systemClock: Clock = new SystemClock();

@@ -1,10 +1,12 @@
 /** Base class of every error this library raises. */
 export class LeaderElectionError extends Error {
+  /** `'LeaderElectionError'`, for `instanceof`-free checks and logs. */
   override name = 'LeaderElectionError';
 }
 
 /** An option failed validation at start-up. The message names the option and the rule. */
 export class InvalidOptionError extends LeaderElectionError {
+  /** `'InvalidOptionError'`, for `instanceof`-free checks and logs. */
   override name = 'InvalidOptionError';
 
   constructor(
@@ -21,6 +23,7 @@ export class InvalidOptionError extends LeaderElectionError {
 
 /** Base class of errors reported by a {@link LeaseLock}. */
 export class LockError extends LeaderElectionError {
+  /** `'LockError'`, for `instanceof`-free checks and logs. */
   override name = 'LockError';
 
   constructor(message: string, cause?: unknown) {
@@ -30,16 +33,19 @@ export class LockError extends LeaderElectionError {
 
 /** 409: the write was based on a stale resourceVersion, or the object already exists. */
 export class LockConflictError extends LockError {
+  /** `'LockConflictError'`, for `instanceof`-free checks and logs. */
   override name = 'LockConflictError';
 }
 
 /** 404: the Lease does not exist (or was deleted). */
 export class LockNotFoundError extends LockError {
+  /** `'LockNotFoundError'`, for `instanceof`-free checks and logs. */
   override name = 'LockNotFoundError';
 }
 
 /** 410: a watch's resourceVersion is too old; re-read and watch again. */
 export class LockGoneError extends LockError {
+  /** `'LockGoneError'`, for `instanceof`-free checks and logs. */
   override name = 'LockGoneError';
 }
 
@@ -48,6 +54,7 @@ export class LockGoneError extends LockError {
  * is missing, so it can be fixed without reading server logs.
  */
 export class LockForbiddenError extends LockError {
+  /** `'LockForbiddenError'`, for `instanceof`-free checks and logs. */
   override name = 'LockForbiddenError';
 
   constructor(
@@ -69,21 +76,25 @@ export class LockForbiddenError extends LockError {
 
 /** The server refused the request as invalid (400/422), e.g. a malformed field. */
 export class LockRejectedError extends LockError {
+  /** `'LockRejectedError'`, for `instanceof`-free checks and logs. */
   override name = 'LockRejectedError';
 }
 
 /** The API server could not be reached, answered 5xx/429, or the request timed out. */
 export class LockUnavailableError extends LockError {
+  /** `'LockUnavailableError'`, for `instanceof`-free checks and logs. */
   override name = 'LockUnavailableError';
 }
 
 /** Raised (as an AbortSignal reason or a rejection) when leadership ends or the elector stops. */
 export class LeadershipLostError extends LeaderElectionError {
+  /** `'LeadershipLostError'`, for `instanceof`-free checks and logs. */
   override name = 'LeadershipLostError';
 }
 
 /** Rejection of `waitForLeadership()` when the elector is stopped before this instance leads. */
 export class ElectorStoppedError extends LeaderElectionError {
+  /** `'ElectorStoppedError'`, for `instanceof`-free checks and logs. */
   override name = 'ElectorStoppedError';
 }
 

@@ -55,9 +55,13 @@ export interface LeaderChangeEvent {
 
 /** Minimal logger; Nest's `Logger` fits. */
 export interface ElectorLogger {
+  /** Transitions: became leader, released, requests succeeding again. */
   log(message: string): void;
+  /** Trouble the elector rides out: unreachable API server, a failed watch, stopped leading. */
   warn(message: string): void;
+  /** Failed requests other than unavailability (e.g. RBAC denials, rejected writes); throwing listeners. */
   error(message: string): void;
+  /** Optional: repeats of the same error and other details. */
   debug?(message: string): void;
 }
 
@@ -104,6 +108,7 @@ export interface LeaderElectorOptions {
  * milliseconds, measured on the elector's monotonic clock.
  */
 export interface ElectorStatus {
+  /** idle (not started), running, stopping or stopped. */
   readonly phase: ElectorPhase;
   /** Whether this instance leads now (same as {@link LeaderElector.isLeader}). */
   readonly isLeader: boolean;
@@ -207,14 +212,23 @@ type Decision =
  * ```
  */
 export class LeaderElector {
+  /** Name used in events and logs (the `name` option, or the lock's description). */
   readonly name: string;
+  /** This candidate's identity, the lock's. */
   readonly identity: string;
+  /** Effective lease duration in ms (the Lease carries it rounded up to whole seconds). */
   readonly leaseDuration: number;
+  /** Effective renew deadline in ms: a leader leads only this long after its last successful renew. */
   readonly renewDeadline: number;
+  /** Effective retry period in ms: between renewals by default, and between retries after errors. */
   readonly retryPeriod: number;
+  /** Effective interval in ms between a successful renew and the next one. */
   readonly renewInterval: number;
+  /** Effective timeout in ms of each lock request. */
   readonly requestTimeout: number;
+  /** How long in ms {@link LeaderElector.stop} waits for in-flight leader work. */
   readonly shutdownGracePeriod: number;
+  /** Whether {@link LeaderElector.stop} releases the Lease. */
   readonly releaseOnStop: boolean;
 
   /** The lock the election runs on. */

@@ -8,8 +8,11 @@ export interface LeaseRecord {
   readonly holderIdentity: string | null;
   /** The holder's advertised lease duration, whole seconds. */
   readonly leaseDurationSeconds: number | null;
+  /** When the current holder acquired the lease (wall clock, informational only). */
   readonly acquireTime: Date | null;
+  /** When the holder last renewed (wall clock, informational only: expiry is judged locally). */
   readonly renewTime: Date | null;
+  /** How many times the lease changed hands; our fencing token. */
   readonly leaseTransitions: number | null;
   /** Opaque version for optimistic concurrency; every write is based on one. */
   readonly resourceVersion: string;
@@ -22,10 +25,15 @@ export interface LeaseRecord {
 
 /** What the elector writes. Every field is set on every write. */
 export interface LeaseSpec {
+  /** The holder; `''` when releasing. */
   readonly holderIdentity: string;
+  /** The holder's lease duration in whole seconds (rounded up); 1 when releasing. */
   readonly leaseDurationSeconds: number;
+  /** Kept across renewals; set anew when the lease changes hands. */
   readonly acquireTime: Date;
+  /** The time of this write. */
   readonly renewTime: Date;
+  /** Incremented when the lease changes hands, kept otherwise. */
   readonly leaseTransitions: number;
 }
 

@@ -11,12 +11,14 @@ export type LockWatchEvent =
   | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly record: LeaseRecord }
   | { readonly type: 'BOOKMARK'; readonly resourceVersion: string };
 
+/** Callbacks of {@link LeaseLock.watch}. */
 export interface LockWatchHandlers {
   /**
    * Optional: called once the watch is established (the server accepted it), before any event.
    * The elector uses it to know the API server is reachable while nothing changes.
    */
   onOpen?(): void;
+  /** A change of the Lease (added, modified, deleted) or a bookmark with a newer resourceVersion. */
   onEvent(event: LockWatchEvent): void;
   /**
    * Called exactly once when the watch ends: without an error for a normal close (server timeout),
@@ -26,6 +28,7 @@ export interface LockWatchHandlers {
   onClose(error?: unknown): void;
 }
 
+/** A running watch, from {@link LeaseLock.watch}. */
 export interface LockWatch {
   /** Stops the watch; no handler is called afterwards. */
   close(): void;

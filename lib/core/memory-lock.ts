@@ -10,7 +10,9 @@ import type {
 
 /** A recorded lock call, for asserting how many API requests an election makes. */
 export interface LockCall {
+  /** The calling candidate's identity. */
   readonly identity: string;
+  /** The lock operation, one API request each. */
   readonly operation: 'get' | 'create' | 'update' | 'watch';
 }
 
@@ -145,7 +147,11 @@ export class InMemoryLeaseStore {
     return this.record;
   }
 
-  /** @internal */
+  /**
+   * Runs one call of an {@link InMemoryLeaseLock}: records it, applies the injected faults (hold,
+   * unavailable, failNext) and the abort signal, then `run`.
+   * @internal
+   */
   async request<T>(
     identity: string,
     operation: Operation,
@@ -176,7 +182,10 @@ export class InMemoryLeaseStore {
     return run();
   }
 
-  /** @internal */
+  /**
+   * Creates the record (409 if it exists), as the API server's `create`.
+   * @internal
+   */
   doCreate(spec: LeaseSpec): LeaseRecord {
     if (this.record) throw new LockConflictError('leases "memory" already exists');
     this.record = { ...spec, resourceVersion: this.bump(), uid: this.newUid() };
@@ -184,7 +193,11 @@ export class InMemoryLeaseStore {
     return this.record;
   }
 
-  /** @internal */
+  /**
+   * Replaces the record if `resourceVersion` matches (409 otherwise); creates it when it is missing,
+   * as the API server does for Leases.
+   * @internal
+   */
   doUpdate(spec: LeaseSpec, resourceVersion: string): LeaseRecord {
     // Like the API server (Leases allow create-on-update): an update of a missing object creates it,
     // whatever resourceVersion it names.
@@ -199,7 +212,11 @@ export class InMemoryLeaseStore {
     return this.record;
   }
 
-  /** @internal */
+  /**
+   * Opens a watch: with `resourceVersion`, replays the changes after it (410 if compacted); without,
+   * starts with the current record as ADDED.
+   * @internal
+   */
   doWatch(identity: string, handlers: LockWatchHandlers, resourceVersion?: string): LockWatch {
     this.calls.push({ identity, operation: 'watch' });
     const watcher: Watcher = { identity, handlers, closed: false };

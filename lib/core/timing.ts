@@ -10,6 +10,7 @@ export interface ElectionTimings {
   readonly retryPeriod: number;
 }
 
+/** client-go's defaults (kube-controller-manager's): 15 s lease, 10 s renew deadline, 2 s retry period. */
 export const DEFAULT_TIMINGS: ElectionTimings = Object.freeze({
   leaseDuration: 15_000,
   renewDeadline: 10_000,

@@ -35,11 +35,18 @@ export interface LeaderElectionModuleOptions {
   readonly identity?: string;
   /** Cluster access. */
   readonly kubeConfig?: KubeConfig;
+  /**
+   * Milliseconds a follower waits after the last observed change before taking over. Default 15000;
+   * written to the Lease rounded up to whole seconds.
+   */
   readonly leaseDuration?: number;
+  /** Milliseconds a leader keeps leading without a successful renew. Default 10000; < leaseDuration. */
   readonly renewDeadline?: number;
+  /** Milliseconds between renewals and between retries. Default 2000; renewDeadline > 1.2 x retryPeriod. */
   readonly retryPeriod?: number;
   /** Leader renew interval; default retryPeriod. See the README's tuning section. */
   readonly renewInterval?: number;
+  /** Timeout of each API request in milliseconds. Default and maximum: renewDeadline / 2. */
   readonly requestTimeout?: number;
   /** Release the Lease on `app.close()` so another replica takes over at once. Default true. */
   readonly releaseOnShutdown?: boolean;
@@ -73,5 +80,6 @@ export interface LeaderElectionModuleOptions {
 
 /** Implemented by a class passed to `forRootAsync({ useClass })` or `useExisting`. */
 export interface LeaderElectionOptionsFactory {
+  /** Returns the options of `LeaderElectionModule.forRootAsync({ useClass | useExisting })`. */
   createLeaderElectionOptions(): LeaderElectionModuleOptions | Promise<LeaderElectionModuleOptions>;
 }

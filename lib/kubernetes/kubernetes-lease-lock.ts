@@ -73,7 +73,9 @@ export function assertNamespace(option: string, value: unknown): void {
  */
 export class KubernetesLeaseLock implements LeaseLock {
   readonly identity: string;
+  /** Namespace of the Lease. */
   readonly namespace: string;
+  /** Name of the Lease. */
   readonly name: string;
   readonly description: string;
 

@@ -51,6 +51,7 @@ const DEFAULT_RENEW_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
  * ```
  */
 export class PrometheusElectionMetrics implements ElectionMetrics {
+  /** The registry the metrics are registered on. */
   readonly registry: Registry;
   private readonly masterStatus: Gauge<'name'>;
   private readonly slowpath: Counter<'name'>;

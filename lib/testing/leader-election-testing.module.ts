@@ -154,6 +154,11 @@ class InitialStateWaiter implements OnApplicationBootstrap {
  */
 @Module({})
 export class LeaderElectionTestingModule {
+  /**
+   * One election on an in-memory Lease, in place of `LeaderElectionModule.forRoot()`; call it once per
+   * election name. After `init()` this instance leads (`leader: true`, the default) or follows
+   * `otherLeader`.
+   */
   static forRoot(options: LeaderElectionTestingOptions = {}): DynamicModule {
     const resolved = resolveOptions(options);
     const token = optionsToken(resolved.name);
