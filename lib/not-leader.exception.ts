@@ -7,7 +7,9 @@ import { NOT_LEADER_RESPONSE } from './leader-election.messages.js';
  */
 export class NotLeaderException extends ServiceUnavailableException {
   constructor(
+    /** Name of the election (`'default'` unless named). */
     readonly election: string,
+    /** The current leader's identity as last observed, or null when none is known. */
     readonly leader: string | null,
   ) {
     super({

@@ -10,8 +10,11 @@ export class InvalidOptionError extends LeaderElectionError {
   override name = 'InvalidOptionError';
 
   constructor(
+    /** Name of the option, e.g. `'renewDeadline'`. */
     readonly option: string,
+    /** The rule the value broke, e.g. `'must be a boolean'`. */
     readonly rule: string,
+    /** The rejected value, if the error reports one. */
     readonly value?: unknown,
   ) {
     super(
@@ -58,9 +61,13 @@ export class LockForbiddenError extends LockError {
   override name = 'LockForbiddenError';
 
   constructor(
+    /** The denied verb, e.g. `'update'`. */
     readonly verb: string,
+    /** The resource, e.g. `'leases.coordination.k8s.io'`. */
     readonly resource: string,
+    /** Namespace of the request. */
     readonly namespace: string,
+    /** The user named by the server's message, or undefined when it names none. */
     readonly user: string | undefined,
     serverMessage: string,
     cause?: unknown,

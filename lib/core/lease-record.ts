@@ -29,7 +29,7 @@ export interface LeaseSpec {
   readonly holderIdentity: string;
   /** The holder's lease duration in whole seconds (rounded up); 1 when releasing. */
   readonly leaseDurationSeconds: number;
-  /** Kept across renewals; set anew when the lease changes hands. */
+  /** Kept across renewals; set anew when the lease is acquired or released. */
   readonly acquireTime: Date;
   /** The time of this write. */
   readonly renewTime: Date;

@@ -50,7 +50,7 @@ export class InMemoryLeaseStore {
   /** Every request, in order. */
   readonly calls: LockCall[] = [];
 
-  /** The current record (a copy), or null. */
+  /** The current record (treat it as read-only), or null. */
   current(): LeaseRecord | null {
     return this.record;
   }
@@ -294,6 +294,7 @@ export class InMemoryLeaseLock implements LeaseLock {
   readonly description: string;
 
   constructor(
+    /** The shared Lease this lock reads and writes. */
     readonly store: InMemoryLeaseStore,
     readonly identity: string,
     name = 'memory',
