@@ -3,7 +3,7 @@
 // declarations as an ES module and as CommonJS, and each build runs a real election between two
 // replicas on the local control plane: the first leads and runs leader-only work, the second
 // follows, takes over when the first shuts down (SIGTERM), and releases the Lease when it stops.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
@@ -20,6 +20,7 @@ import {
   OPTIONAL_PEERS,
   packPackage,
   REPO_ROOT,
+  run,
   runJest,
   type Cell,
   type Compiled,
@@ -90,7 +91,7 @@ describe('the packed package', () => {
     const dir = path.join(workDir, 'unpacked');
     if (!fs.existsSync(dir)) {
       fs.mkdirSync(dir);
-      spawnTar(tarball, dir);
+      run('tar', ['xzf', tarball, '-C', dir, '--strip-components=1'], dir);
     }
     return dir;
   };
@@ -277,13 +278,6 @@ async function renewals(lease: string, count: number): Promise<void> {
     const renewTime = (await api.readNamespacedLease({ name: lease, namespace })).spec?.renewTime;
     if (renewTime && String(renewTime) !== String(first)) seen.add(String(renewTime));
   }
-}
-
-function spawnTar(archive: string, into: string): void {
-  const result = spawnSync('tar', ['xzf', archive, '-C', into, '--strip-components=1'], {
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) throw new Error(`tar failed on ${archive}: ${result.stderr}`);
 }
 
 /**

@@ -82,7 +82,8 @@ function lockHash(cell: Cell): string {
     .digest('hex');
 }
 
-function run(command: string, args: string[], cwd: string): void {
+/** Runs a command to completion; throws with its output when it exits non-zero. */
+export function run(command: string, args: string[], cwd: string): void {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
   if (result.status !== 0) {
     throw new Error(
@@ -156,7 +157,7 @@ export interface JestRun {
  */
 export function runJest(cell: Cell, testFile: string): JestRun {
   const results = path.join(path.dirname(testFile), `${path.basename(testFile)}.results.json`);
-  const run = spawnSync(
+  const jest = spawnSync(
     nodeBinary(cell),
     [
       '--experimental-vm-modules',
@@ -180,10 +181,10 @@ export function runJest(cell: Cell, testFile: string): JestRun {
       })
     : { numPassedTests: 0, numFailedTests: 0 };
   return {
-    status: run.status,
+    status: jest.status,
     passed: summary.numPassedTests,
     failed: summary.numFailedTests,
-    output: `${run.stdout}${run.stderr}`,
+    output: `${jest.stdout}${jest.stderr}`,
   };
 }
 
@@ -238,13 +239,7 @@ export function compileApp(cell: Cell): Compiled {
     ),
   );
   const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', path.join(build, 'tsconfig.json')], {
-    cwd: build,
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) {
-    throw new Error(`TypeScript failed in ${cell.name}:\n${result.stdout}${result.stderr}`);
-  }
+  run(process.execPath, [tsc, '-p', path.join(build, 'tsconfig.json')], build);
   const dist = path.join(build, 'dist');
   return {
     esm: path.join(dist, 'main.mjs'),
