@@ -115,3 +115,9 @@ function formatValue(value: unknown): string {
     return Object.prototype.toString.call(value);
   }
 }
+
+/** `Name: message` of an error (or its string form), for log lines and health output. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,171 +1,50 @@
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { decide, type Decision } from './decide.js';
 import {
+  resolveElectorOptions,
+  type ElectorLogger,
+  type LeaderElectorOptions,
+} from './elector-options.js';
+import type {
+  ElectorPhase,
+  ElectorStatus,
+  LeaderChangeEvent,
+  LeaderWork,
+} from './elector-status.js';
+import {
+  describeError,
   ElectorStoppedError,
-  InvalidOptionError,
   LeaderElectionError,
   LeadershipLostError,
   LockConflictError,
   LockError,
   LockForbiddenError,
-  LockGoneError,
   LockNotFoundError,
   LockRejectedError,
-  LockUnavailableError,
 } from './errors.js';
-import { isFree, sameElectionState, type LeaseRecord, type LeaseSpec } from './lease-record.js';
-import type { LeaseLock, LockWatch, LockWatchEvent } from './lock.js';
-import {
-  guardMetrics,
-  lockErrorKind,
-  type ElectionMetrics,
-  type LockOperation,
-} from './metrics.js';
-import { DEFAULT_TIMINGS, leaseDurationSeconds, validateTimings } from './timing.js';
+import { LeaderWorkTracker } from './leader-work.js';
+import { isFree, type LeaseRecord } from './lease-record.js';
+import { expiryOf, observeMissing, observeRecord, type Observation } from './lease-observation.js';
+import { LeaseWatch } from './lease-watch.js';
+import type { LeaseLock, LockWatchEvent } from './lock.js';
+import { ErrorLog, LockRequests } from './lock-requests.js';
+import { guardMetrics, type ElectionMetrics } from './metrics.js';
+import { RETRY_JITTER_FACTOR } from './timing.js';
 
-/**
- * The longest `leaseDurationSeconds` of another holder that is taken at face value (one hour).
- * Longer values are treated as invalid, like zero or negative ones: see the README.
- */
-export const MAX_HONORED_LEASE_DURATION_SECONDS = 3600;
+export type { ElectorLogger, LeaderElectorOptions } from './elector-options.js';
+export type {
+  ElectorPhase,
+  ElectorStatus,
+  LeaderChangeEvent,
+  LeaderWork,
+} from './elector-status.js';
+export { MAX_HONORED_LEASE_DURATION_SECONDS } from './lease-observation.js';
 
-/** Stands for "someone we do not know" as the holder of a Lease that vanished while we looked away. */
-const UNKNOWN_HOLDER = '\u0000unknown';
-
-/** Emitted once per real change of (who leads, whether we lead), in order, on every instance. */
-export interface LeaderChangeEvent {
-  /** Name of the election (the Lease name unless configured otherwise). */
-  readonly lease: string;
-  /** This instance's identity. */
-  readonly identity: string;
-  /** Whether this instance leads now. */
-  readonly isLeader: boolean;
-  /** The current holder as observed, or null when the lease is free or unknown. */
-  readonly leader: string | null;
-  /** The holder named by the previous event, or null. */
-  readonly previousLeader: string | null;
-  /**
-   * `leaseTransitions` when this instance acquired the lease (while it leads), or the record's
-   * `leaseTransitions` as observed (while it follows). Pass it to downstream systems so they can
-   * reject writes from a stale leader.
-   */
-  readonly fencingToken: number | null;
-  /** Wall-clock time of the change. */
-  readonly at: Date;
-}
-
-/** Minimal logger; Nest's `Logger` fits. */
-export interface ElectorLogger {
-  /** Transitions: became leader, released, requests succeeding again. */
-  log(message: string): void;
-  /** Trouble the elector rides out: unreachable API server, a failed watch, stopped leading. */
-  warn(message: string): void;
-  /** Failed requests other than unavailability (e.g. RBAC denials, rejected writes); throwing listeners. */
-  error(message: string): void;
-  /** Optional: repeats of the same error and other details. */
-  debug?(message: string): void;
-}
-
-/** Options of a {@link LeaderElector}. Durations in milliseconds. */
-export interface LeaderElectorOptions {
-  /** The lock the election runs on; its identity is this candidate's. */
-  readonly lock: LeaseLock;
-  /** Name used in events and logs. Default: the lock's description. */
-  readonly name?: string;
-  /** Default 15000. Written to the Lease rounded UP to whole seconds. */
-  readonly leaseDuration?: number;
-  /** Default 10000. Must be < leaseDuration. */
-  readonly renewDeadline?: number;
-  /** Default 2000. renewDeadline must be > 1.2 * retryPeriod. */
-  readonly retryPeriod?: number;
-  /**
-   * How often the leader renews after a successful renew. Default: `retryPeriod` (client-go's
-   * cadence). A longer interval (up to renewDeadline - retryPeriod) cuts the leader's API requests
-   * at the cost of fewer retries before renewDeadline when the API server misbehaves; safety does
-   * not depend on it. After a failed renew the leader retries every `retryPeriod`.
-   */
-  readonly renewInterval?: number;
-  /** Timeout of each lock request. Default and maximum: renewDeadline / 2. */
-  readonly requestTimeout?: number;
-  /** Release the lease on {@link LeaderElector.stop}. Default true. */
-  readonly releaseOnStop?: boolean;
-  /** How long {@link LeaderElector.stop} waits for in-flight leader work. Default 10000. */
-  readonly shutdownGracePeriod?: number;
-  /** Default: the process clock. */
-  readonly clock?: Clock;
-  /** Default: silent. */
-  readonly logger?: ElectorLogger;
-  /** Random source for retry jitter, in [0, 1). Default Math.random. */
-  readonly random?: () => number;
-  /**
-   * Metrics hooks (e.g. `PrometheusElectionMetrics` from `nestjs-kube-leader/metrics`). Default: none.
-   * A hook that throws is logged once and otherwise ignored.
-   */
-  readonly metrics?: ElectionMetrics;
-}
-
-/**
- * A snapshot of an elector's state for health checks ({@link LeaderElector.status}). Durations in
- * milliseconds, measured on the elector's monotonic clock.
- */
-export interface ElectorStatus {
-  /** idle (not started), running, stopping or stopped. */
-  readonly phase: ElectorPhase;
-  /** Whether this instance leads now (same as {@link LeaderElector.isLeader}). */
-  readonly isLeader: boolean;
-  /**
-   * Whether this instance holds the lease by its own account. Normally equal to `isLeader`; true
-   * while `isLeader` is false when the renew deadline has passed but the elector has not yet
-   * reacted (its timers did not run: a stalled event loop or a stuck elector).
-   */
-  readonly holdsLease: boolean;
-  /** The holder as last observed, or null. */
-  readonly leader: string | null;
-  /** Time since the start of the last successful renew, while holding the lease. */
-  readonly lastRenewAgoMs: number | undefined;
-  /** Time since the last successful request or watch event, if any. */
-  readonly lastSuccessAgoMs: number | undefined;
-  /**
-   * How long requests to the API server have been failing (network errors, 5xx, timeouts, 401/403,
-   * rejected requests; a conflict is an answer, not a failure), or undefined when the last one
-   * succeeded.
-   */
-  readonly failingForMs: number | undefined;
-  /** The error of the current failure streak, if any. */
-  readonly lastError: unknown;
-  /** The elector's `leaseDuration` (the watchdog's base). */
-  readonly leaseDuration: number;
-  /** The elector's `renewDeadline`. */
-  readonly renewDeadline: number;
-}
-
-/** A unit of leader-only work admitted by {@link LeaderElector.beginLeaderWork}. */
-export interface LeaderWork {
-  /** Aborted when leadership ends (loss or shutdown). */
-  readonly signal: AbortSignal;
-  /** The fencing token of the leadership term the work runs in. */
-  readonly fencingToken: number;
-  /** Must be called exactly once when the work ends. */
-  end(): void;
-}
-
-/** Phase of the elector's life. */
-export type ElectorPhase = 'idle' | 'running' | 'stopping' | 'stopped';
-
-interface Observation {
-  /** The last record seen, or null when the Lease does not exist. */
-  readonly record: LeaseRecord | null;
-  /** Monotonic time at which the election state last changed as seen by this process. */
-  readonly changedAt: number;
-  /** When the Lease was seen deleted: until when its last holder may still believe it leads. */
-  readonly deletedHolderValidUntil?: number;
-  readonly deletedHolder?: string | null;
-  readonly lastTransitions?: number | null;
-}
-
+/** Our term while we hold the Lease (activating or leading). */
 interface Leadership {
   /**
    * Monotonic time from which we lead. Normally the acquisition itself; later when the acquisition
-   * re-created a deleted Lease (see onWritten).
+   * re-created a deleted Lease (see onWritten): until then the term is *activating*.
    */
   readonly validFrom: number;
   /** Monotonic deadline: we lead only while now < validUntil. */
@@ -182,10 +61,7 @@ interface Leadership {
   cap?: { readonly until: number; readonly seenAt: number };
 }
 
-type Decision =
-  | { readonly action: 'create'; readonly spec: LeaseSpec }
-  | { readonly action: 'update'; readonly spec: LeaseSpec; readonly basedOn: LeaseRecord }
-  | { readonly action: 'wait'; readonly until?: number };
+type TimerName = 'attempt' | 'validity' | 'activation';
 
 /**
  * Leader election on one Lease, with client-go's semantics and a watch instead of polling.
@@ -193,13 +69,33 @@ type Decision =
  * - A follower watches the Lease and tries to acquire it the moment it is released, and exactly
  *   when it expires: `leaseDurationSeconds` after this process last SAW the record change (local
  *   monotonic clock; the writer's timestamps are never compared with our clock).
- * - A leader renews every `renewInterval` (default `retryPeriod`). It leads only while `now < start of its last successful
- *   renew + renewDeadline`: {@link isLeader} computes this at call time, so a process that was
- *   paused for longer than that sees `false` before any timer runs.
+ * - A leader renews every `renewInterval` (default `retryPeriod`). It leads only while
+ *   `now < start of its last successful renew + renewDeadline`: {@link isLeader} computes this at
+ *   call time, so a process that was paused for longer than that sees `false` before any timer runs.
  * - Loss never throws into the host: the leadership signal aborts, a change event is emitted and the
  *   instance campaigns again.
  * - {@link stop} stops admitting leader work, waits (bounded) for in-flight work while still
  *   renewing, then releases the lease if the fresh record still names us.
+ *
+ * ## States
+ *
+ * | state | meaning | held in | leaves on |
+ * | --- | --- | --- | --- |
+ * | idle | not started | `phase` | {@link start} |
+ * | following | someone else holds the Lease (or we wait out a deleted holder) | `leadership === null` | the attempt timer at the holder's expiry; a watch event showing it free |
+ * | acquiring | an attempt (read, decide, write) is in flight | `runningAttempt` | the write's answer |
+ * | activating | we hold the Lease but do not lead yet: we re-created a deleted Lease whose old holder may still believe it leads | `now < leadership.validFrom` | the activation timer |
+ * | leading | we hold the Lease and lead | `validFrom <= now < validUntil` | the validity timer at `validUntil`; a record showing another holder; {@link stop} |
+ * | stopping | no new work; renewing while in-flight work drains, then releasing | `phase` | the release's answer |
+ * | stopped | done; the lock is closed | `phase` | never |
+ *
+ * | timer | runs | does |
+ * | --- | --- | --- |
+ * | attempt | next renew (leader), a holder's expiry or a retry (follower) | an attempt |
+ * | activation | at `validFrom` of an activating term | announces leadership |
+ * | validity | at `validUntil` | steps down if no renew extended it |
+ * | watch re-open | after a failed watch (in {@link LeaseWatch}) | re-opens the watch |
+ * | drain | `shutdownGracePeriod` after {@link stop} (in {@link LeaderWorkTracker}) | stops waiting for work |
  *
  * @example
  * ```ts
@@ -237,31 +133,23 @@ export class LeaderElector {
   private readonly logger: ElectorLogger | undefined;
   private readonly random: () => number;
   private readonly metrics: Required<ElectionMetrics>;
+  private readonly requests: LockRequests;
+  private readonly errors: ErrorLog;
+  private readonly work: LeaderWorkTracker;
+  private readonly watch: LeaseWatch;
 
   private phaseValue: ElectorPhase = 'idle';
   private observation: Observation | undefined;
   private leadership: Leadership | null = null;
-  private watchHandle: LockWatch | null = null;
-  private watchFailures = 0;
-  private lastResourceVersion: string | undefined;
 
   private attemptTimer: TimerHandle | undefined;
   private activationTimer: TimerHandle | undefined;
   private validityTimer: TimerHandle | undefined;
-  private watchTimer: TimerHandle | undefined;
-  private attemptRunning: Promise<void> | null = null;
+  private runningAttempt: Promise<void> | null = null;
   private attemptQueued = false;
-  private readonly inflightRequests = new Set<AbortController>();
 
-  private inflightWork = 0;
-  private drainWaiters: (() => void)[] = [];
   private readonly listeners = new Set<(event: LeaderChangeEvent) => void>();
   private lastEvent: LeaderChangeEvent | undefined;
-  private lastErrorKey: string | undefined;
-  private lastErrorValue: unknown;
-  private lastSuccessAtValue: number | undefined;
-  private failingSince: number | undefined;
-  private failure: unknown;
   private stopPromise: Promise<void> | undefined;
   private releasing = false;
   private readonly leadershipWaiters = new Set<{
@@ -270,69 +158,49 @@ export class LeaderElector {
   }>();
 
   constructor(options: LeaderElectorOptions) {
-    if (!options || typeof options !== 'object') {
-      throw new InvalidOptionError('options', 'must be an object');
-    }
-    if (!options.lock) throw new InvalidOptionError('lock', 'is required');
-    if (typeof options.lock.identity !== 'string' || options.lock.identity.trim() === '') {
-      throw new InvalidOptionError('identity', 'must be a non-empty string', options.lock.identity);
-    }
-    const timings = validateTimings({
-      leaseDuration: options.leaseDuration ?? DEFAULT_TIMINGS.leaseDuration,
-      renewDeadline: options.renewDeadline ?? DEFAULT_TIMINGS.renewDeadline,
-      retryPeriod: options.retryPeriod ?? DEFAULT_TIMINGS.retryPeriod,
-    });
-    const maxRequestTimeout = timings.renewDeadline / 2;
-    const requestTimeout = options.requestTimeout ?? maxRequestTimeout;
-    if (
-      !Number.isFinite(requestTimeout) ||
-      requestTimeout <= 0 ||
-      requestTimeout > maxRequestTimeout
-    ) {
-      throw new InvalidOptionError(
-        'requestTimeout',
-        `must be > 0 and <= renewDeadline / 2 (${maxRequestTimeout} ms), so one hung request cannot use up the renew deadline`,
-        options.requestTimeout,
-      );
-    }
-    const grace = options.shutdownGracePeriod ?? 10_000;
-    if (!Number.isFinite(grace) || grace < 0) {
-      throw new InvalidOptionError(
-        'shutdownGracePeriod',
-        'must be a finite number of milliseconds >= 0',
-        grace,
-      );
-    }
-    this.lock = options.lock;
-    this.identity = options.lock.identity;
-    this.name = options.name ?? options.lock.description;
-    this.leaseDuration = timings.leaseDuration;
-    this.renewDeadline = timings.renewDeadline;
-    this.retryPeriod = timings.retryPeriod;
-    const renewInterval = options.renewInterval ?? timings.retryPeriod;
-    if (
-      !Number.isFinite(renewInterval) ||
-      renewInterval < timings.retryPeriod ||
-      renewInterval > timings.renewDeadline - timings.retryPeriod
-    ) {
-      throw new InvalidOptionError(
-        'renewInterval',
-        `must be between retryPeriod (${timings.retryPeriod} ms) and renewDeadline - retryPeriod (${timings.renewDeadline - timings.retryPeriod} ms), so that a failed renew is retried before renewDeadline`,
-        options.renewInterval,
-      );
-    }
-    this.renewInterval = renewInterval;
-    this.requestTimeout = requestTimeout;
-    this.shutdownGracePeriod = grace;
-    this.releaseOnStop = options.releaseOnStop ?? true;
-    this.clock = options.clock ?? systemClock;
-    this.logger = options.logger;
-    this.random = options.random ?? Math.random;
-    this.metrics = guardMetrics(options.metrics, (hook, error) =>
+    const resolved = resolveElectorOptions(options);
+    this.lock = resolved.lock;
+    this.identity = resolved.identity;
+    this.name = resolved.name;
+    this.leaseDuration = resolved.leaseDuration;
+    this.renewDeadline = resolved.renewDeadline;
+    this.retryPeriod = resolved.retryPeriod;
+    this.renewInterval = resolved.renewInterval;
+    this.requestTimeout = resolved.requestTimeout;
+    this.shutdownGracePeriod = resolved.shutdownGracePeriod;
+    this.releaseOnStop = resolved.releaseOnStop;
+    this.clock = resolved.clock;
+    this.logger = resolved.logger;
+    this.random = resolved.random;
+    this.metrics = guardMetrics(resolved.metrics, (hook, error) =>
       this.logger?.warn(
-        `The metrics hook ${hook} of ${this.name} threw (further errors are ignored; the election is not affected): ${describe(error)}`,
+        `The metrics hook ${hook} of ${this.name} threw (further errors are ignored; ` +
+          `the election is not affected): ${describeError(error)}`,
       ),
     );
+    this.requests = new LockRequests({
+      name: this.name,
+      description: this.lock.description,
+      clock: this.clock,
+      requestTimeout: this.requestTimeout,
+      metrics: this.metrics,
+      isStopped: () => this.phaseValue === 'stopped',
+    });
+    this.errors = new ErrorLog(this.logger, this.name, this.identity);
+    this.work = new LeaderWorkTracker(this.clock);
+    this.watch = new LeaseWatch({
+      lock: this.lock,
+      clock: this.clock,
+      random: this.random,
+      retryPeriod: this.retryPeriod,
+      name: this.name,
+      logger: this.logger,
+      isRunning: () => this.phaseValue === 'running',
+      onReachable: () => this.requests.markReachable(),
+      onEvent: (event) => this.onWatchEvent(event),
+      onFailed: (error) => this.requests.failed('watch', error),
+      onGone: () => this.requestAttempt(),
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -366,7 +234,7 @@ export class LeaderElector {
 
   /** The last error met by the election (cleared by the next success), for health reporting. */
   get lastError(): unknown {
-    return this.lastErrorValue;
+    return this.errors.last;
   }
 
   /**
@@ -374,23 +242,23 @@ export class LeaderElector {
    * event, or undefined before the first one. A conflict counts as success: the server answered.
    */
   get lastSuccessAt(): number | undefined {
-    return this.lastSuccessAtValue;
+    return this.requests.lastSuccessAt;
   }
 
   /** A snapshot of the state, for health checks. */
   status(): ElectorStatus {
     const now = this.clock.now();
     const leadership = this.phaseValue === 'stopped' ? null : this.leadership;
+    const { lastSuccessAt, failingSince } = this.requests;
     return {
       phase: this.phaseValue,
       isLeader: this.isLeader(),
       holdsLease: leadership !== null,
       leader: this.getLeader(),
       lastRenewAgoMs: leadership ? now - leadership.lastWriteStart : undefined,
-      lastSuccessAgoMs:
-        this.lastSuccessAtValue === undefined ? undefined : now - this.lastSuccessAtValue,
-      failingForMs: this.failingSince === undefined ? undefined : now - this.failingSince,
-      lastError: this.failingSince === undefined ? undefined : this.failure,
+      lastSuccessAgoMs: lastSuccessAt === undefined ? undefined : now - lastSuccessAt,
+      failingForMs: failingSince === undefined ? undefined : now - failingSince,
+      lastError: this.requests.failure,
       leaseDuration: this.leaseDuration,
       renewDeadline: this.renewDeadline,
     };
@@ -472,20 +340,7 @@ export class LeaderElector {
     }
     const leadership = this.leadership!;
     if (task !== undefined) this.metrics.leaderWork(this.name, task, 'executed');
-    this.inflightWork += 1;
-    let ended = false;
-    return {
-      signal: leadership.controller.signal,
-      fencingToken: leadership.fencingToken,
-      end: () => {
-        if (ended) return;
-        ended = true;
-        this.inflightWork -= 1;
-        if (this.inflightWork === 0) {
-          for (const waiter of this.drainWaiters.splice(0)) waiter();
-        }
-      },
-    };
+    return this.work.begin(leadership.controller.signal, leadership.fencingToken);
   }
 
   /**
@@ -498,7 +353,7 @@ export class LeaderElector {
 
   /** Number of admitted leader work units still running. */
   get inflightLeaderWork(): number {
-    return this.inflightWork;
+    return this.work.inFlight;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -514,7 +369,7 @@ export class LeaderElector {
     this.phaseValue = 'running';
     this.metrics.started(this.name);
     this.logger?.debug?.(`${this.identity} campaigning for ${this.name}`);
-    this.kick();
+    this.requestAttempt();
   }
 
   /**
@@ -534,12 +389,13 @@ export class LeaderElector {
       this.phaseValue = 'stopped';
       return;
     }
+    // 1. Refuse new work and waiters; followers stop campaigning, a leader keeps renewing.
     this.phaseValue = 'stopping';
     for (const waiter of this.leadershipWaiters) {
       waiter.reject(new ElectorStoppedError(`the elector for ${this.name} stopped`));
     }
     this.leadershipWaiters.clear();
-    this.closeWatch();
+    this.watch.close();
     const leadership = this.leadership;
     if (leadership) {
       leadership.controller.abort(new LeadershipLostError(`${this.identity} is shutting down`));
@@ -548,75 +404,65 @@ export class LeaderElector {
     }
     this.emitIfChanged();
 
+    // 2. Wait (bounded) for admitted work.
     let drained = true;
-    if (this.inflightWork > 0) {
+    if (this.work.inFlight > 0) {
       this.logger?.log(
-        `Waiting up to ${this.shutdownGracePeriod} ms for ${this.inflightWork} leader-only task(s) before releasing ${this.name}`,
+        `Waiting up to ${this.shutdownGracePeriod} ms for ${this.work.inFlight} leader-only ` +
+          `task(s) before releasing ${this.name}`,
       );
-      drained = await this.waitForDrain(this.shutdownGracePeriod);
+      drained = await this.work.waitForDrain(this.shutdownGracePeriod);
       if (!drained) {
         this.logger?.warn(
-          `${this.inflightWork} leader-only task(s) still running after ${this.shutdownGracePeriod} ms; ` +
-            `not releasing ${this.name} so that no other instance starts leader work while they run (the lease expires instead)`,
+          `${this.work.inFlight} leader-only task(s) still running after ${this.shutdownGracePeriod} ms; ` +
+            `not releasing ${this.name} so that no other instance starts leader work while they ` +
+            'run (the lease expires instead)',
         );
       }
     }
 
+    // 3. No more attempts: let the running one finish, then release what we hold.
     this.releasing = true;
     this.clearTimer('attempt');
     this.clearTimer('validity');
-    if (this.attemptRunning) await this.attemptRunning.catch(() => undefined);
+    if (this.runningAttempt) await this.runningAttempt.catch(() => undefined);
 
     const held = this.leadership;
     // Work may also have been admitted under a leadership that lapsed and was re-acquired while
     // we waited: release only with nothing running.
-    if (this.releaseOnStop && drained && held && this.inflightWork === 0) {
+    if (this.releaseOnStop && drained && held && this.work.inFlight === 0) {
       await this.release();
     }
+
+    // 4. Tear down.
     held?.controller.abort(new LeadershipLostError(`${this.identity} is shutting down`));
     this.leadership = null;
     this.clearTimer('attempt');
     this.clearTimer('validity');
-    this.clearTimer('watch');
+    this.watch.close();
     this.clearTimer('activation');
-    for (const controller of this.inflightRequests)
-      controller.abort(new ElectorStoppedError('stopped'));
+    this.requests.abortAll(new ElectorStoppedError('stopped'));
     this.phaseValue = 'stopped';
     try {
       this.lock.close?.();
     } catch (error) {
-      this.logger?.warn(`Closing ${this.lock.description} failed: ${describe(error)}`);
+      this.logger?.warn(`Closing ${this.lock.description} failed: ${describeError(error)}`);
     }
     this.emitIfChanged();
     this.listeners.clear();
-  }
-
-  private waitForDrain(timeout: number): Promise<boolean> {
-    if (this.inflightWork === 0) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const timer = this.clock.setTimeout(() => {
-        this.drainWaiters = this.drainWaiters.filter((waiter) => waiter !== done);
-        resolve(false);
-      }, timeout);
-      const done = () => {
-        this.clock.clearTimeout(timer);
-        resolve(true);
-      };
-      this.drainWaiters.push(done);
-    });
   }
 
   /** Hands the lease back: holder "", duration 1 s, transitions kept; only if it still names us. */
   private async release(): Promise<void> {
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
-        const record = await this.request('get', (signal) => this.lock.get({ signal }));
+        const record = await this.requests.run('get', (signal) => this.lock.get({ signal }));
         if (!record || record.holderIdentity !== this.identity) {
           this.logger?.debug?.(`${this.name} no longer names ${this.identity}; nothing to release`);
           return;
         }
         const now = this.clock.wallNow();
-        const written = await this.request('update', (signal) =>
+        const written = await this.requests.run('update', (signal) =>
           this.lock.update(
             {
               holderIdentity: '',
@@ -635,7 +481,7 @@ export class LeaderElector {
       } catch (error) {
         if (error instanceof LockConflictError) continue;
         this.logger?.warn(
-          `Could not release ${this.name}: ${describe(error)}. Followers take over when it expires.`,
+          `Could not release ${this.name}: ${describeError(error)}. Followers take over when it expires.`,
         );
         return;
       }
@@ -647,19 +493,19 @@ export class LeaderElector {
   // The acquire / renew loop
 
   /** Runs an attempt now, or right after the running one. */
-  private kick(): void {
-    if (this.attemptRunning) {
+  private requestAttempt(): void {
+    if (this.runningAttempt) {
       this.attemptQueued = true;
       return;
     }
     this.clearTimer('attempt');
-    this.attemptRunning = this.attempt()
-      .catch((error) => this.reportError('election attempt', error))
+    this.runningAttempt = this.attempt()
+      .catch((error) => this.errors.report('election attempt', error))
       .finally(() => {
-        this.attemptRunning = null;
+        this.runningAttempt = null;
         if (this.attemptQueued && this.canAttempt()) {
           this.attemptQueued = false;
-          this.kick();
+          this.requestAttempt();
         }
         this.attemptQueued = false;
       });
@@ -677,28 +523,32 @@ export class LeaderElector {
     this.clearTimer('attempt');
     this.attemptTimer = this.clock.setTimeout(() => {
       this.attemptTimer = undefined;
-      this.kick();
+      this.requestAttempt();
     }, at - this.clock.now());
   }
 
   private retryDelay(): number {
-    // client-go's follower cadence: retryPeriod with up to 1.2x extra jitter.
-    return this.retryPeriod * (1 + 1.2 * this.random());
+    // client-go's follower cadence: retryPeriod with up to RETRY_JITTER_FACTOR times extra jitter.
+    return this.retryPeriod * (1 + RETRY_JITTER_FACTOR * this.random());
   }
 
+  /**
+   * One attempt: try to acquire or renew, then schedule the next one. Errors are reported and
+   * retried: every `retryPeriod` while we hold the Lease, with jitter while following, and slowly
+   * (a lease duration) for errors an operator has to fix (RBAC, configuration).
+   */
   private async attempt(): Promise<void> {
     if (!this.canAttempt()) return;
     try {
       await this.tryAcquireOrRenew();
-      this.clearError();
+      this.errors.clear();
     } catch (error) {
-      this.reportError(this.leadership ? 'renewing' : 'acquiring', error);
+      this.errors.report(this.leadership ? 'renewing' : 'acquiring', error);
       if (
         error instanceof LockForbiddenError ||
         error instanceof LockRejectedError ||
         !(error instanceof LockError)
       ) {
-        // Not transient: retry slowly, the operator has to fix RBAC or configuration.
         this.scheduleAttempt(this.clock.now() + Math.max(this.retryDelay(), this.leaseDuration));
       } else {
         this.scheduleAttempt(
@@ -706,12 +556,17 @@ export class LeaderElector {
         );
       }
     } finally {
-      if (!this.watchHandle && this.phaseValue === 'running' && this.watchTimer === undefined) {
-        this.openWatch();
-      }
+      if (this.phaseValue === 'running') this.watch.ensureOpen();
     }
   }
 
+  /**
+   * 1. Start from the cached record (our last write, or the watched record), else read.
+   * 2. Decide (see `decide`): step down first if the record shows another holder.
+   * 3. Wait, or write (create / update based on the record's resourceVersion).
+   * 4. On success, take the answer as our term (onWritten). On a conflict or not-found, read again
+   *    and go back to 2, at most three rounds; then let the watch catch up and retry shortly.
+   */
   private async tryAcquireOrRenew(): Promise<void> {
     let record: LeaseRecord | null | undefined = this.cachedRecord();
     const fromCache = record !== undefined;
@@ -719,9 +574,14 @@ export class LeaderElector {
 
     for (let round = 0; round < 3; round++) {
       if (!this.canAttempt()) return;
-      const decision = this.decide(record, this.clock.now());
+      let decision = this.decideNow(record);
+      if (decision.stepDown !== undefined) {
+        this.stepDown(decision.stepDown);
+        // Listeners ran: decide again on the state they left.
+        decision = this.decideNow(record);
+      }
       if (decision.action === 'wait') {
-        this.followerWait(decision.until);
+        this.waitAsFollower(decision.until);
         return;
       }
       const requestStart = this.clock.now();
@@ -729,8 +589,10 @@ export class LeaderElector {
       try {
         const written =
           decision.action === 'create'
-            ? await this.request('create', (signal) => this.lock.create(decision.spec, { signal }))
-            : await this.request('update', (signal) =>
+            ? await this.requests.run('create', (signal) =>
+                this.lock.create(decision.spec, { signal }),
+              )
+            : await this.requests.run('update', (signal) =>
                 this.lock.update(decision.spec, decision.basedOn.resourceVersion, { signal }),
               );
         if (renewing) this.metrics.renewed(this.name, this.clock.now() - requestStart, true);
@@ -743,27 +605,40 @@ export class LeaderElector {
         return;
       } catch (error) {
         if (renewing) this.metrics.renewed(this.name, this.clock.now() - requestStart, false);
-        if (error instanceof LockConflictError || error instanceof LockNotFoundError) {
-          // Someone else wrote (or deleted) the Lease: look again before deciding.
-          if (round === 0 && fromCache) this.metrics.slowpathExercised(this.name);
-          record = await this.read();
-          const ours = this.leadership?.record;
-          if (
-            ours &&
-            record &&
-            record.holderIdentity === this.identity &&
-            (record.leaseDurationSeconds !== ours.leaseDurationSeconds ||
-              record.leaseTransitions !== ours.leaseTransitions)
-          ) {
-            this.onOwnRecordEdited(record);
-          }
-          continue;
+        if (!(error instanceof LockConflictError || error instanceof LockNotFoundError))
+          throw error;
+        // Someone else wrote (or deleted) the Lease: look again before deciding.
+        if (round === 0 && fromCache) this.metrics.slowpathExercised(this.name);
+        record = await this.read();
+        const ours = this.leadership?.record;
+        if (
+          ours &&
+          record &&
+          record.holderIdentity === this.identity &&
+          (record.leaseDurationSeconds !== ours.leaseDurationSeconds ||
+            record.leaseTransitions !== ours.leaseTransitions)
+        ) {
+          this.onOwnRecordEdited(record);
         }
-        throw error;
       }
     }
     // Three conflicts in a row: let the watch catch up and try again shortly.
     this.scheduleAttempt(this.clock.now() + this.retryDelay());
+  }
+
+  private decideNow(record: LeaseRecord | null): Decision {
+    return decide(
+      {
+        identity: this.identity,
+        campaigning: this.phaseValue === 'running',
+        leaseDuration: this.leaseDuration,
+        leadership: this.leadership,
+        observation: this.observation,
+      },
+      record,
+      this.clock.now(),
+      this.clock.wallNow(),
+    );
   }
 
   /**
@@ -772,136 +647,25 @@ export class LeaderElector {
    */
   private cachedRecord(): LeaseRecord | null | undefined {
     if (this.leadership) return this.leadership.record;
-    if (this.watchHandle && this.observation) return this.observation.record;
+    if (this.watch.isOpen && this.observation) return this.observation.record;
     return undefined;
   }
 
   private async read(): Promise<LeaseRecord | null> {
-    const record = await this.request('get', (signal) => this.lock.get({ signal }));
+    const record = await this.requests.run('get', (signal) => this.lock.get({ signal }));
     if (record) this.observe(record);
-    else this.observeMissing('read');
+    else this.observeLeaseMissing('read');
     return record;
   }
 
-  private decide(record: LeaseRecord | null, now: number): Decision {
-    const durationSeconds = leaseDurationSeconds(this.leaseDuration);
-    const wallNow = this.clock.wallNow();
-    const leading = this.leadership;
-
-    if (record === null) {
-      if (leading) {
-        // Our Lease was deleted under us while we still lead: recreate it, same term.
-        return {
-          action: 'create',
-          spec: {
-            holderIdentity: this.identity,
-            leaseDurationSeconds: durationSeconds,
-            acquireTime: wallNow,
-            renewTime: wallNow,
-            leaseTransitions: leading.fencingToken,
-          },
-        };
-      }
-      if (this.phaseValue !== 'running') return { action: 'wait' };
-      const observation = this.observation;
-      if (
-        observation?.deletedHolder &&
-        observation.deletedHolder !== this.identity &&
-        observation.deletedHolderValidUntil !== undefined &&
-        now < observation.deletedHolderValidUntil
-      ) {
-        // Deleted while someone held it: that holder may still believe it leads until its lease
-        // would have expired. Creating now could make two leaders.
-        return { action: 'wait', until: observation.deletedHolderValidUntil };
-      }
-      const previous = observation?.lastTransitions;
-      return {
-        action: 'create',
-        spec: {
-          holderIdentity: this.identity,
-          leaseDurationSeconds: durationSeconds,
-          acquireTime: wallNow,
-          renewTime: wallNow,
-          // Keep fencing tokens increasing across a deletion.
-          leaseTransitions: previous === undefined || previous === null ? 0 : previous + 1,
-        },
-      };
-    }
-
-    const holder = record.holderIdentity ?? '';
-    if (holder === this.identity) {
-      if (!leading && this.phaseValue !== 'running') return { action: 'wait' };
-      return {
-        action: 'update',
-        basedOn: record,
-        spec: {
-          holderIdentity: this.identity,
-          leaseDurationSeconds: durationSeconds,
-          acquireTime: (leading ? leading.record.acquireTime : record.acquireTime) ?? wallNow,
-          renewTime: wallNow,
-          // While leading, our own term: an edit of leaseTransitions never moves fencing backwards.
-          leaseTransitions: leading ? leading.fencingToken : (record.leaseTransitions ?? 0),
-        },
-      };
-    }
-
-    if (leading) {
-      // Someone else holds it now: we lost it.
-      this.stepDown(`the lease is now held by "${holder || '(nobody)'}"`);
-    }
-    if (this.phaseValue !== 'running') return { action: 'wait' };
-
-    if (!isFree(record)) {
-      const expiresAt = this.expiryOf(record);
-      if (now < expiresAt) return { action: 'wait', until: expiresAt };
-    }
-    return {
-      action: 'update',
-      basedOn: record,
-      spec: {
-        holderIdentity: this.identity,
-        leaseDurationSeconds: durationSeconds,
-        acquireTime: wallNow,
-        renewTime: wallNow,
-        leaseTransitions: (record.leaseTransitions ?? 0) + 1,
-      },
-    };
-  }
-
-  /** Monotonic time at which the observed record expires for us. */
-  private expiryOf(record: LeaseRecord): number {
-    const changedAt =
-      this.observation?.record && sameElectionState(this.observation.record, record)
-        ? this.observation.changedAt
-        : this.clock.now();
-    return changedAt + this.holderDurationMs(record);
-  }
-
   /**
-   * The duration advertised by the holder. A missing, zero, negative or non-numeric value is
-   * treated as our own lease duration: expiring such a record at once (as a literal reading would)
-   * could start a second leader while the holder still works. So is a value above one hour
-   * ({@link MAX_HONORED_LEASE_DURATION_SECONDS}): no leader election runs with such a lease, and
-   * honoring, say, 2147483647 s written by mistake would block the election for decades once its
-   * holder is gone.
+   * A write succeeded:
+   * 1. While we hold the Lease: extend our term to `requestStart + renewDeadline` (never past a
+   *    cap set by someone else's edit, unless this write started after we saw the edit).
+   * 2. Otherwise a new term begins, unless the write took longer than renewDeadline (renew at once
+   *    instead). It leads at once, or is *activating* when the write re-created a deleted Lease.
+   * 3. Schedule the validity check and the next renew.
    */
-  private holderDurationMs(record: LeaseRecord): number {
-    const own = leaseDurationSeconds(this.leaseDuration) * 1000;
-    const seconds = record.leaseDurationSeconds;
-    if (
-      typeof seconds !== 'number' ||
-      !Number.isFinite(seconds) ||
-      seconds <= 0 ||
-      seconds > MAX_HONORED_LEASE_DURATION_SECONDS
-    ) {
-      return own;
-    }
-    // Never earlier than our own lease duration either: a shorter value (written by an
-    // administrator, or by a peer with other timings) may be shorter than its holder's renew
-    // deadline. Waiting longer than advertised is always safe.
-    return Math.max(seconds * 1000, own);
-  }
-
   private onWritten(written: LeaseRecord, requestStart: number, recreated = false): void {
     this.observe(written);
     const validUntil = requestStart + this.renewDeadline;
@@ -938,7 +702,8 @@ export class LeaderElector {
       };
       if (this.phaseValue === 'running' && validFrom > now) {
         this.logger?.warn(
-          `${this.identity} acquired ${this.name} by re-creating a deleted Lease; it leads only after renewDeadline (${this.renewDeadline} ms), when any previous holder has stopped`,
+          `${this.identity} acquired ${this.name} by re-creating a deleted Lease; it leads only ` +
+            `after renewDeadline (${this.renewDeadline} ms), when any previous holder has stopped`,
         );
         const leadership = this.leadership;
         this.activationTimer = this.clock.setTimeout(() => {
@@ -980,7 +745,7 @@ export class LeaderElector {
       this.validityTimer = undefined;
       if (this.leadership === leadership && this.clock.now() >= leadership.validUntil) {
         this.stepDown(`no successful renew within renewDeadline (${this.renewDeadline} ms)`);
-        this.kick();
+        this.requestAttempt();
       } else {
         this.scheduleValidityCheck();
       }
@@ -1001,108 +766,50 @@ export class LeaderElector {
   }
 
   /** Follower: nothing to do until `until` (expiry of the current holder), if known. */
-  private followerWait(until: number | undefined): void {
+  private waitAsFollower(until: number | undefined): void {
     if (until !== undefined) this.scheduleAttempt(until);
     else this.clearTimer('attempt');
     this.emitIfChanged();
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Observation and watch
+  // Observation and watch events
 
   private observe(record: LeaseRecord): void {
-    this.lastResourceVersion = record.resourceVersion;
-    const previous = this.observation?.record;
-    const changed = !previous || !sameElectionState(previous, record);
-    this.observation = {
-      record,
-      changedAt: changed ? this.clock.now() : this.observation!.changedAt,
-      lastTransitions: record.leaseTransitions,
-    };
+    this.watch.resourceVersion = record.resourceVersion;
+    this.observation = observeRecord(this.observation, record, this.clock.now());
+  }
+
+  private observeLeaseMissing(source: 'watch' | 'read'): void {
+    this.observation = observeMissing(
+      this.observation,
+      source,
+      this.clock.now(),
+      this.leaseDuration,
+    );
   }
 
   /**
-   * Records that the Lease does not exist. From a DELETED event of a continuous watch we know its
-   * last state and when it last changed, so its holder's lease runs out `duration` after that.
-   * From a read (after a gap in the watch, a 410, a 404) we may have missed renewals, or even a new
-   * holder: whoever held it may believe it leads until up to one lease duration from now.
+   * A watch event:
+   * 1. DELETED: record the deletion; a leader re-creates at once, a follower waits out the
+   *    deleted holder (see `decide`).
+   * 2. Our own record while we lead: an echo of our write, or an edit by someone else, which caps
+   *    our term.
+   * 3. Anything else while we lead: renew at once; the answer tells whether we lost the Lease.
+   * 4. A follower: acquire at once when free (or naming us), else wait for the holder's expiry.
    */
-  private observeMissing(source: 'watch' | 'read'): void {
-    const previous = this.observation;
-    if (previous && previous.record === null) return;
-    const record = previous?.record ?? null;
-    const now = this.clock.now();
-    let deletedHolder = record?.holderIdentity ?? null;
-    let deletedHolderValidUntil: number | undefined;
-    if (source === 'watch') {
-      if (record && previous && !isFree(record)) {
-        deletedHolderValidUntil = previous.changedAt + this.holderDurationMs(record);
-      }
-    } else if (previous) {
-      deletedHolder = UNKNOWN_HOLDER;
-      deletedHolderValidUntil =
-        now +
-        (record ? this.holderDurationMs(record) : leaseDurationSeconds(this.leaseDuration) * 1000);
-    }
-    this.observation = {
-      record: null,
-      changedAt: now,
-      deletedHolder,
-      deletedHolderValidUntil,
-      lastTransitions: previous?.lastTransitions ?? null,
-    };
-  }
-
-  private openWatch(): void {
-    if (this.phaseValue !== 'running' || this.watchHandle) return;
-    let opened: LockWatch | null = null;
-    const openedAt = this.clock.now();
-    let events = 0;
-    try {
-      opened = this.lock.watch(
-        {
-          onOpen: () => {
-            if (this.watchHandle === opened) this.markReachable();
-          },
-          onEvent: (event) => {
-            if (this.watchHandle !== opened) return;
-            events += 1;
-            this.watchFailures = 0;
-            this.markReachable();
-            this.onWatchEvent(event);
-          },
-          onClose: (error) => {
-            if (this.watchHandle !== opened) return;
-            this.watchHandle = null;
-            this.onWatchClosed(error, events, this.clock.now() - openedAt);
-          },
-        },
-        { resourceVersion: this.lastResourceVersion },
-      );
-      this.watchHandle = opened;
-    } catch (error) {
-      this.onWatchClosed(error, 0, 0);
-    }
-  }
-
   private onWatchEvent(event: LockWatchEvent): void {
-    if (event.type === 'BOOKMARK') {
-      this.lastResourceVersion = event.resourceVersion;
-      return;
-    }
+    if (event.type === 'BOOKMARK') return;
     if (event.type === 'DELETED') {
       // The object's final state first: a change we had not seen yet restarts the countdown.
       if (!this.leadership) this.observe(event.record);
-      this.lastResourceVersion = event.record.resourceVersion;
-      this.observeMissing('watch');
-      // Leader: recreate at once. Follower: decide() waits for the deleted holder's expiry.
-      this.kick();
+      this.observeLeaseMissing('watch');
+      this.requestAttempt();
       return;
     }
     const record = event.record;
     const holder = record.holderIdentity ?? '';
     if (this.leadership && holder === this.identity) {
-      this.lastResourceVersion = record.resourceVersion;
       // Usually an echo of one of our writes (only renewTime differs). Anything else means someone
       // edited our record, e.g. shortened leaseDurationSeconds: a peer that reads the value literally
       // may take over that long after the edit, so we lead no longer than that after our last write
@@ -1120,18 +827,20 @@ export class LeaderElector {
       // Possibly taken over, or an event older than our last write (watch events and write
       // responses race). Renewing with our resourceVersion tells which: a 409 leads to a re-read
       // and a step-down, success means the event was stale.
-      this.kick();
+      this.requestAttempt();
       return;
     }
     if (this.phaseValue !== 'running') return;
-    if (holder === this.identity && this.attemptRunning) {
+    if (holder === this.identity && this.runningAttempt) {
       // Most likely the echo of the write our running attempt is making; its result decides.
       return;
     }
     if (isFree(record) || holder === this.identity) {
-      this.kick();
+      this.requestAttempt();
     } else {
-      this.scheduleAttempt(this.expiryOf(record));
+      this.scheduleAttempt(
+        expiryOf(this.observation, record, this.clock.now(), this.leaseDuration),
+      );
       this.emitIfChanged();
     }
   }
@@ -1150,104 +859,16 @@ export class LeaderElector {
     if (until < leadership.validUntil) {
       leadership.validUntil = until;
       this.logger?.warn(
-        `${this.name} was edited by someone else (leaseDurationSeconds ${String(literal)}); ${this.identity} leads at most until that expires, and renews now`,
+        `${this.name} was edited by someone else (leaseDurationSeconds ${String(literal)}); ` +
+          `${this.identity} leads at most until that expires, and renews now`,
       );
       this.scheduleValidityCheck();
     }
-    this.kick();
-  }
-
-  private onWatchClosed(error: unknown, events: number, openForMs: number): void {
-    if (this.phaseValue !== 'running') return;
-    if (error) this.onRequestFailed('watch', error);
-    if (error instanceof LockGoneError) {
-      // Our resourceVersion is too old: read the current state, then watch from it.
-      this.lastResourceVersion = undefined;
-      this.kick();
-      return;
-    }
-    if (error) {
-      this.watchFailures += 1;
-      if (this.watchFailures === 1 || this.watchFailures % 10 === 0) {
-        this.logger?.warn(`Watch on ${this.name} failed (${describe(error)}); re-watching`);
-      }
-    } else if (events > 0 || openForMs >= this.retryPeriod) {
-      // A normal server-side close: re-watch from where we were, at once.
-      this.watchFailures = 0;
-      this.openWatch();
-      return;
-    } else {
-      this.watchFailures += 1;
-    }
-    const backoff = Math.min(this.retryPeriod * 2 ** Math.min(this.watchFailures - 1, 4), 30_000);
-    this.clearTimer('watch');
-    this.watchTimer = this.clock.setTimeout(
-      () => {
-        this.watchTimer = undefined;
-        this.openWatch();
-      },
-      backoff * (0.5 + this.random()),
-    );
-  }
-
-  private closeWatch(): void {
-    const handle = this.watchHandle;
-    this.watchHandle = null;
-    this.clearTimer('watch');
-    handle?.close();
+    this.requestAttempt();
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Helpers
-
-  /** Runs one lock request with the per-request timeout. */
-  private async request<T>(
-    operation: LockOperation,
-    run: (signal: AbortSignal) => Promise<T>,
-  ): Promise<T> {
-    const controller = new AbortController();
-    this.inflightRequests.add(controller);
-    let timer: TimerHandle | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = this.clock.setTimeout(() => {
-        const error = new LockUnavailableError(
-          `request to ${this.lock.description} timed out after ${this.requestTimeout} ms`,
-        );
-        controller.abort(error);
-        reject(error);
-      }, this.requestTimeout);
-    });
-    try {
-      const result = await Promise.race([run(controller.signal), timeout]);
-      this.markReachable();
-      return result;
-    } catch (error) {
-      // Requests aborted by stop() are not failures of the API server.
-      if (this.phaseValue !== 'stopped') this.onRequestFailed(operation, error);
-      throw error;
-    } finally {
-      if (timer !== undefined) this.clock.clearTimeout(timer);
-      this.inflightRequests.delete(controller);
-    }
-  }
-
-  private onRequestFailed(operation: LockOperation, error: unknown): void {
-    const kind = lockErrorKind(error);
-    this.metrics.apiError(this.name, operation, kind);
-    // A conflict, a 404 or a 410 is the server answering: it is reachable and working.
-    if (kind === 'conflict' || kind === 'not_found' || kind === 'gone') {
-      this.markReachable();
-    } else {
-      this.failingSince ??= this.clock.now();
-      this.failure = error;
-    }
-  }
-
-  private markReachable(): void {
-    this.lastSuccessAtValue = this.clock.now();
-    this.failingSince = undefined;
-    this.failure = undefined;
-  }
+  // Events and timers
 
   private emitIfChanged(): void {
     const isLeader =
@@ -1279,33 +900,14 @@ export class LeaderElector {
       try {
         listener(event);
       } catch (error) {
-        this.logger?.error(`A leader change listener of ${this.name} threw: ${describe(error)}`);
+        this.logger?.error(
+          `A leader change listener of ${this.name} threw: ${describeError(error)}`,
+        );
       }
     }
   }
 
-  private reportError(context: string, error: unknown): void {
-    this.lastErrorValue = error;
-    const key = `${context}:${errorName(error)}:${error instanceof Error ? error.message : String(error)}`;
-    if (key === this.lastErrorKey) {
-      this.logger?.debug?.(`${context} ${this.name} failed again: ${describe(error)}`);
-      return;
-    }
-    this.lastErrorKey = key;
-    const message = `Error ${context} ${this.name} as ${this.identity}: ${describe(error)}`;
-    if (error instanceof LockUnavailableError) this.logger?.warn(message);
-    else this.logger?.error(message);
-  }
-
-  private clearError(): void {
-    if (this.lastErrorKey !== undefined) {
-      this.logger?.log(`${this.name}: API requests succeed again`);
-    }
-    this.lastErrorKey = undefined;
-    this.lastErrorValue = undefined;
-  }
-
-  private clearTimer(which: 'attempt' | 'validity' | 'watch' | 'activation'): void {
+  private clearTimer(which: TimerName): void {
     const key = `${which}Timer` as const;
     const handle = this[key];
     if (handle !== undefined) {
@@ -1313,13 +915,4 @@ export class LeaderElector {
       this[key] = undefined;
     }
   }
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }

@@ -1,0 +1,151 @@
+import { isFree, type LeaseRecord, type LeaseSpec } from './lease-record.js';
+import { expiryOf, type Observation } from './lease-observation.js';
+import { leaseDurationSeconds } from './timing.js';
+
+/** The part of an elector's state that a decision depends on. */
+export interface DecisionState {
+  /** This candidate's identity. */
+  readonly identity: string;
+  /** False while stopping: the elector then only keeps (renews) what it holds, never acquires. */
+  readonly campaigning: boolean;
+  /** Our lease duration in ms (written rounded up to whole seconds). */
+  readonly leaseDuration: number;
+  /** Our term while we hold the Lease: its fencing token and our last successful write. */
+  readonly leadership: {
+    readonly fencingToken: number;
+    readonly record: LeaseRecord;
+  } | null;
+  /** What this process has seen of the Lease so far. */
+  readonly observation: Observation | undefined;
+}
+
+/** Why a {@link Decision} was taken: one word per row of the decision table. */
+export type DecisionReason =
+  /** No Lease, and nobody we know of can still believe it leads: create it. */
+  | 'create-missing'
+  /** Our Lease was deleted while we lead: create it again, same term. */
+  | 'recreate-ours'
+  /** The Lease was deleted while someone held it: wait until that holder's lease would have run out. */
+  | 'deleted-holder-may-lead'
+  /** We lead: renew. */
+  | 'renew'
+  /** The record names us although we do not lead (e.g. we restarted): take it back, same term. */
+  | 'reclaim-own'
+  /** Nobody holds the Lease (released or never held): acquire it, new term. */
+  | 'acquire-free'
+  /** The holder's lease ran out by our clock: take over, new term. */
+  | 'acquire-expired'
+  /** Someone else holds an unexpired lease: wait for its expiry (or a watch event). */
+  | 'held-by-other'
+  /** We are stopping and hold nothing: never acquire. */
+  | 'not-campaigning';
+
+/** What to do next, and why. */
+export type Decision = (
+  | { readonly action: 'create'; readonly spec: LeaseSpec }
+  | { readonly action: 'update'; readonly spec: LeaseSpec; readonly basedOn: LeaseRecord }
+  /** Nothing to write. `until`: monotonic time to try again (a holder's expiry), if known. */
+  | { readonly action: 'wait'; readonly until?: number }
+) & {
+  readonly why: DecisionReason;
+  /**
+   * Set when we lead but the record shows another holder: step down for this reason first. The
+   * rest of the decision is what a follower would do.
+   */
+  readonly stepDown?: string;
+};
+
+/**
+ * The election's core rule, without side effects: given our state, the Lease as last read (null
+ * when it does not exist) and the time, what to write, or how long to wait. client-go's
+ * `tryAcquireOrRenew` with a watch: expiry is judged by our monotonic clock from the moment we saw
+ * the record change, never by comparing the writer's timestamps with our clock.
+ *
+ * @param now monotonic time (the elector's clock)
+ * @param wallNow wall-clock time, written into `acquireTime` / `renewTime` (informational)
+ */
+export function decide(
+  state: DecisionState,
+  record: LeaseRecord | null,
+  now: number,
+  wallNow: Date,
+): Decision {
+  const { identity, leadership } = state;
+  const durationSeconds = leaseDurationSeconds(state.leaseDuration);
+  const spec = (acquireTime: Date, leaseTransitions: number): LeaseSpec => ({
+    holderIdentity: identity,
+    leaseDurationSeconds: durationSeconds,
+    acquireTime,
+    renewTime: wallNow,
+    leaseTransitions,
+  });
+
+  // 1. No Lease.
+  if (record === null) {
+    // 1a. Deleted under us while we lead: re-create it in our term.
+    if (leadership) {
+      return {
+        action: 'create',
+        why: 'recreate-ours',
+        spec: spec(wallNow, leadership.fencingToken),
+      };
+    }
+    if (!state.campaigning) return { action: 'wait', why: 'not-campaigning' };
+    // 1b. Deleted while someone held it: that holder may still believe it leads until its lease
+    // would have expired. Creating now could make two leaders.
+    const observation = state.observation;
+    if (
+      observation?.deletedHolder &&
+      observation.deletedHolder !== identity &&
+      observation.deletedHolderValidUntil !== undefined &&
+      now < observation.deletedHolderValidUntil
+    ) {
+      return {
+        action: 'wait',
+        why: 'deleted-holder-may-lead',
+        until: observation.deletedHolderValidUntil,
+      };
+    }
+    // 1c. Create it, keeping fencing tokens increasing across a deletion we saw.
+    const previous = observation?.lastTransitions;
+    const transitions = previous === undefined || previous === null ? 0 : previous + 1;
+    return { action: 'create', why: 'create-missing', spec: spec(wallNow, transitions) };
+  }
+
+  // 2. The record names us.
+  const holder = record.holderIdentity ?? '';
+  if (holder === identity) {
+    if (!leadership && !state.campaigning) return { action: 'wait', why: 'not-campaigning' };
+    // While leading, our own term and acquireTime: an edit of leaseTransitions never moves
+    // fencing backwards.
+    const acquireTime =
+      (leadership ? leadership.record.acquireTime : record.acquireTime) ?? wallNow;
+    const transitions = leadership ? leadership.fencingToken : (record.leaseTransitions ?? 0);
+    return {
+      action: 'update',
+      why: leadership ? 'renew' : 'reclaim-own',
+      basedOn: record,
+      spec: spec(acquireTime, transitions),
+    };
+  }
+
+  // 3. Someone else holds it, or nobody: if we led, we lost it.
+  const stepDown = leadership ? `the lease is now held by "${holder || '(nobody)'}"` : undefined;
+  const lost = stepDown === undefined ? {} : { stepDown };
+  if (!state.campaigning) return { action: 'wait', why: 'not-campaigning', ...lost };
+
+  // 4. A holder's lease runs until our clock says it expired.
+  if (!isFree(record)) {
+    const expiresAt = expiryOf(state.observation, record, now, state.leaseDuration);
+    if (now < expiresAt) return { action: 'wait', why: 'held-by-other', until: expiresAt, ...lost };
+  }
+
+  // 5. Free or expired: acquire, a new term.
+  return {
+    action: 'update',
+    why: isFree(record) ? 'acquire-free' : 'acquire-expired',
+    basedOn: record,
+    spec: spec(wallNow, (record.leaseTransitions ?? 0) + 1),
+    ...lost,
+  };
+}

@@ -1,0 +1,71 @@
+/** What an elector reports about itself: change events, status snapshots, admitted work. */
+
+/** Emitted once per real change of (who leads, whether we lead), in order, on every instance. */
+export interface LeaderChangeEvent {
+  /** Name of the election (the Lease name unless configured otherwise). */
+  readonly lease: string;
+  /** This instance's identity. */
+  readonly identity: string;
+  /** Whether this instance leads now. */
+  readonly isLeader: boolean;
+  /** The current holder as observed, or null when the lease is free or unknown. */
+  readonly leader: string | null;
+  /** The holder named by the previous event, or null. */
+  readonly previousLeader: string | null;
+  /**
+   * `leaseTransitions` when this instance acquired the lease (while it leads), or the record's
+   * `leaseTransitions` as observed (while it follows). Pass it to downstream systems so they can
+   * reject writes from a stale leader.
+   */
+  readonly fencingToken: number | null;
+  /** Wall-clock time of the change. */
+  readonly at: Date;
+}
+
+/**
+ * A snapshot of an elector's state for health checks ({@link LeaderElector.status}). Durations in
+ * milliseconds, measured on the elector's monotonic clock.
+ */
+export interface ElectorStatus {
+  /** idle (not started), running, stopping or stopped. */
+  readonly phase: ElectorPhase;
+  /** Whether this instance leads now (same as {@link LeaderElector.isLeader}). */
+  readonly isLeader: boolean;
+  /**
+   * Whether this instance holds the lease by its own account. Normally equal to `isLeader`; true
+   * while `isLeader` is false when the renew deadline has passed but the elector has not yet
+   * reacted (its timers did not run: a stalled event loop or a stuck elector).
+   */
+  readonly holdsLease: boolean;
+  /** The holder as last observed, or null. */
+  readonly leader: string | null;
+  /** Time since the start of the last successful renew, while holding the lease. */
+  readonly lastRenewAgoMs: number | undefined;
+  /** Time since the last successful request or watch event, if any. */
+  readonly lastSuccessAgoMs: number | undefined;
+  /**
+   * How long requests to the API server have been failing (network errors, 5xx, timeouts, 401/403,
+   * rejected requests; a conflict is an answer, not a failure), or undefined when the last one
+   * succeeded.
+   */
+  readonly failingForMs: number | undefined;
+  /** The error of the current failure streak, if any. */
+  readonly lastError: unknown;
+  /** The elector's `leaseDuration` (the watchdog's base). */
+  readonly leaseDuration: number;
+  /** The elector's `renewDeadline`. */
+  readonly renewDeadline: number;
+}
+
+/** A unit of leader-only work admitted by {@link LeaderElector.beginLeaderWork}. */
+export interface LeaderWork {
+  /** Aborted when leadership ends (loss or shutdown). */
+  readonly signal: AbortSignal;
+  /** The fencing token of the leadership term the work runs in. */
+  readonly fencingToken: number;
+  /** Must be called exactly once when the work ends. */
+  end(): void;
+}
+
+/** Phase of the elector's life. */
+export type ElectorPhase = 'idle' | 'running' | 'stopping' | 'stopped';
