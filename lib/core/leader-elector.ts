@@ -22,12 +22,16 @@ import {
   LockNotFoundError,
   LockRejectedError,
 } from './errors.js';
+import { ChangeEvents } from './change-events.js';
 import { LeaderWorkTracker } from './leader-work.js';
+import { capTerm, extendTerm, type Leadership } from './leadership.js';
+import { LeadershipWaiters } from './leadership-waiters.js';
 import { isFree, type LeaseRecord } from './lease-record.js';
 import { expiryOf, observeMissing, observeRecord, type Observation } from './lease-observation.js';
 import { LeaseWatch } from './lease-watch.js';
 import type { LeaseLock, LockWatchEvent } from './lock.js';
 import { ErrorLog, LockRequests } from './lock-requests.js';
+import { releaseLease } from './release.js';
 import { guardMetrics, type ElectionMetrics } from './metrics.js';
 import { RETRY_JITTER_FACTOR } from './timing.js';
 
@@ -39,27 +43,6 @@ export type {
   LeaderWork,
 } from './elector-status.js';
 export { MAX_HONORED_LEASE_DURATION_SECONDS } from './lease-observation.js';
-
-/** Our term while we hold the Lease (activating or leading). */
-interface Leadership {
-  /**
-   * Monotonic time from which we lead. Normally the acquisition itself; later when the acquisition
-   * re-created a deleted Lease (see onWritten): until then the term is *activating*.
-   */
-  readonly validFrom: number;
-  /** Monotonic deadline: we lead only while now < validUntil. */
-  validUntil: number;
-  readonly fencingToken: number;
-  readonly controller: AbortController;
-  /** Our last successful write, and when its request started. */
-  record: LeaseRecord;
-  lastWriteStart: number;
-  /**
-   * Set when someone else edited our record (e.g. shortened leaseDurationSeconds): we lead at most
-   * until `capUntil`, until a renew that started after we saw the edit succeeds.
-   */
-  cap?: { readonly until: number; readonly seenAt: number };
-}
 
 type TimerName = 'attempt' | 'validity' | 'activation';
 
@@ -148,14 +131,10 @@ export class LeaderElector {
   private runningAttempt: Promise<void> | null = null;
   private attemptQueued = false;
 
-  private readonly listeners = new Set<(event: LeaderChangeEvent) => void>();
-  private lastEvent: LeaderChangeEvent | undefined;
+  private readonly events: ChangeEvents;
   private stopPromise: Promise<void> | undefined;
   private releasing = false;
-  private readonly leadershipWaiters = new Set<{
-    resolve: () => void;
-    reject: (error: unknown) => void;
-  }>();
+  private readonly waiters = new LeadershipWaiters();
 
   constructor(options: LeaderElectorOptions) {
     const resolved = resolveElectorOptions(options);
@@ -188,6 +167,13 @@ export class LeaderElector {
     });
     this.errors = new ErrorLog(this.logger, this.name, this.identity);
     this.work = new LeaderWorkTracker(this.clock);
+    this.events = new ChangeEvents({
+      name: this.name,
+      identity: this.identity,
+      clock: this.clock,
+      metrics: this.metrics,
+      logger: this.logger,
+    });
     this.watch = new LeaseWatch({
       lock: this.lock,
       clock: this.clock,
@@ -266,7 +252,7 @@ export class LeaderElector {
 
   /** The last change event emitted (the current state), if any. */
   get currentState(): LeaderChangeEvent | undefined {
-    return this.lastEvent;
+    return this.events.current;
   }
 
   /**
@@ -282,8 +268,7 @@ export class LeaderElector {
    * {@link start} receives the first event. Listener errors are logged, never thrown.
    */
   onChange(listener: (event: LeaderChangeEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.subscribe(listener);
   }
 
   /**
@@ -306,26 +291,7 @@ export class LeaderElector {
     if (this.phaseValue === 'stopping' || this.phaseValue === 'stopped') {
       return Promise.reject(new ElectorStoppedError(`the elector for ${this.name} is stopped`));
     }
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        this.leadershipWaiters.delete(waiter);
-        reject(signal!.reason);
-      };
-      const waiter = {
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (error: unknown) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      };
-      this.leadershipWaiters.add(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.waiters.wait(options.signal);
   }
 
   /**
@@ -391,10 +357,7 @@ export class LeaderElector {
     }
     // 1. Refuse new work and waiters; followers stop campaigning, a leader keeps renewing.
     this.phaseValue = 'stopping';
-    for (const waiter of this.leadershipWaiters) {
-      waiter.reject(new ElectorStoppedError(`the elector for ${this.name} stopped`));
-    }
-    this.leadershipWaiters.clear();
+    this.waiters.rejectAll(new ElectorStoppedError(`the elector for ${this.name} stopped`));
     this.watch.close();
     const leadership = this.leadership;
     if (leadership) {
@@ -449,44 +412,19 @@ export class LeaderElector {
       this.logger?.warn(`Closing ${this.lock.description} failed: ${describeError(error)}`);
     }
     this.emitIfChanged();
-    this.listeners.clear();
+    this.events.clear();
   }
 
-  /** Hands the lease back: holder "", duration 1 s, transitions kept; only if it still names us. */
   private async release(): Promise<void> {
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      try {
-        const record = await this.requests.run('get', (signal) => this.lock.get({ signal }));
-        if (!record || record.holderIdentity !== this.identity) {
-          this.logger?.debug?.(`${this.name} no longer names ${this.identity}; nothing to release`);
-          return;
-        }
-        const now = this.clock.wallNow();
-        const written = await this.requests.run('update', (signal) =>
-          this.lock.update(
-            {
-              holderIdentity: '',
-              leaseDurationSeconds: 1,
-              acquireTime: now,
-              renewTime: now,
-              leaseTransitions: record.leaseTransitions ?? 0,
-            },
-            record.resourceVersion,
-            { signal },
-          ),
-        );
-        this.observe(written);
-        this.logger?.log(`${this.identity} released ${this.name}`);
-        return;
-      } catch (error) {
-        if (error instanceof LockConflictError) continue;
-        this.logger?.warn(
-          `Could not release ${this.name}: ${describeError(error)}. Followers take over when it expires.`,
-        );
-        return;
-      }
-    }
-    this.logger?.warn(`Could not release ${this.name} after 3 conflicts; it will expire instead`);
+    const written = await releaseLease({
+      lock: this.lock,
+      identity: this.identity,
+      name: this.name,
+      clock: this.clock,
+      logger: this.logger,
+      requests: this.requests,
+    });
+    if (written) this.observe(written);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -671,16 +609,7 @@ export class LeaderElector {
     const validUntil = requestStart + this.renewDeadline;
     const now = this.clock.now();
     if (this.leadership) {
-      const leadership = this.leadership;
-      leadership.record = written;
-      leadership.lastWriteStart = Math.max(leadership.lastWriteStart, requestStart);
-      let extended = Math.max(leadership.validUntil, validUntil);
-      if (leadership.cap) {
-        // Only a write that started after we saw the edit supersedes it.
-        if (requestStart > leadership.cap.seenAt) leadership.cap = undefined;
-        else extended = Math.min(extended, leadership.cap.until);
-      }
-      leadership.validUntil = extended;
+      extendTerm(this.leadership, written, requestStart, this.renewDeadline);
     } else {
       if (validUntil <= now) {
         // The write took longer than the renew deadline: we must not act on it. Renew at once.
@@ -717,7 +646,7 @@ export class LeaderElector {
       // While stopping, a write that landed after stop() began still holds the lease for us:
       // recording it lets stop() release it instead of leaving it to expire.
     }
-    if (this.isLeader()) this.resolveWaiters();
+    if (this.isLeader()) this.waiters.resolveAll();
     this.scheduleValidityCheck();
     this.scheduleAttempt(requestStart + this.renewInterval);
   }
@@ -729,12 +658,7 @@ export class LeaderElector {
       `${this.identity} became leader of ${this.name} (fencing token ${leadership.fencingToken})`,
     );
     this.emitIfChanged();
-    if (this.isLeader()) this.resolveWaiters();
-  }
-
-  private resolveWaiters(): void {
-    for (const waiter of this.leadershipWaiters) waiter.resolve();
-    this.leadershipWaiters.clear();
+    if (this.isLeader()) this.waiters.resolveAll();
   }
 
   private scheduleValidityCheck(): void {
@@ -848,19 +772,11 @@ export class LeaderElector {
   private onOwnRecordEdited(record: LeaseRecord): void {
     const leadership = this.leadership;
     if (!leadership) return;
-    const literal = record.leaseDurationSeconds;
-    const advertisedMs =
-      typeof literal === 'number' && Number.isFinite(literal) ? Math.max(0, literal) * 1000 : 0;
-    const until = Math.min(
-      leadership.cap?.until ?? Infinity,
-      leadership.lastWriteStart + advertisedMs,
-    );
-    leadership.cap = { until, seenAt: this.clock.now() };
-    if (until < leadership.validUntil) {
-      leadership.validUntil = until;
+    if (capTerm(leadership, record, this.clock.now())) {
       this.logger?.warn(
-        `${this.name} was edited by someone else (leaseDurationSeconds ${String(literal)}); ` +
-          `${this.identity} leads at most until that expires, and renews now`,
+        `${this.name} was edited by someone else (leaseDurationSeconds ` +
+          `${String(record.leaseDurationSeconds)}); ${this.identity} leads at most until that ` +
+          'expires, and renews now',
       );
       this.scheduleValidityCheck();
     }
@@ -870,41 +786,21 @@ export class LeaderElector {
   // ---------------------------------------------------------------------------------------------
   // Events and timers
 
+  /** Emits a change event when (whether we lead, who leads) changed since the last one. */
   private emitIfChanged(): void {
+    if (this.phaseValue === 'idle') return;
+    const leadership = this.leadership;
     const isLeader =
       this.phaseValue === 'running' &&
-      this.leadership !== null &&
-      this.clock.now() >= this.leadership.validFrom;
-    const leader = isLeader ? this.identity : this.observation?.record?.holderIdentity || null;
-    if (this.phaseValue === 'idle') return;
-    if (this.observation === undefined && !isLeader && this.lastEvent === undefined) return;
-    const previous = this.lastEvent;
-    if (previous && previous.isLeader === isLeader && previous.leader === leader) return;
-    if ((previous?.isLeader ?? false) !== isLeader) {
-      if (isLeader) this.metrics.leaderOn(this.name);
-      else this.metrics.leaderOff(this.name);
-    }
-    const event: LeaderChangeEvent = {
-      lease: this.name,
-      identity: this.identity,
+      leadership !== null &&
+      this.clock.now() >= leadership.validFrom;
+    if (this.observation === undefined && !isLeader && this.events.current === undefined) return;
+    const record = this.observation?.record;
+    this.events.emitIfChanged(
       isLeader,
-      leader,
-      previousLeader: previous?.leader ?? null,
-      fencingToken: isLeader
-        ? this.leadership!.fencingToken
-        : (this.observation?.record?.leaseTransitions ?? null),
-      at: this.clock.wallNow(),
-    };
-    this.lastEvent = event;
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.logger?.error(
-          `A leader change listener of ${this.name} threw: ${describeError(error)}`,
-        );
-      }
-    }
+      isLeader ? this.identity : record?.holderIdentity || null,
+      isLeader ? leadership!.fencingToken : (record?.leaseTransitions ?? null),
+    );
   }
 
   private clearTimer(which: TimerName): void {

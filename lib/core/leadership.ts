@@ -1,0 +1,63 @@
+import type { LeaseRecord } from './lease-record.js';
+
+/** Our term while we hold the Lease (activating or leading). Times on the monotonic clock. */
+export interface Leadership {
+  /**
+   * From when we lead. Normally the acquisition itself; later when the acquisition re-created a
+   * deleted Lease: until then the term is *activating*.
+   */
+  readonly validFrom: number;
+  /** Deadline: we lead only while now < validUntil. */
+  validUntil: number;
+  readonly fencingToken: number;
+  /** Aborted when the term ends: the leadership signal and every admitted work's signal. */
+  readonly controller: AbortController;
+  /** Our last successful write. */
+  record: LeaseRecord;
+  /** When the request of our last successful write started. */
+  lastWriteStart: number;
+  /**
+   * Set when someone else edited our record (e.g. shortened leaseDurationSeconds): we lead at most
+   * until `until`, until a renew that started after we saw the edit (`seenAt`) succeeds.
+   */
+  cap?: { readonly until: number; readonly seenAt: number };
+}
+
+/**
+ * A renew succeeded: the term runs until `requestStart + renewDeadline` (never shortened by an
+ * older write answering late), but not past a cap that only a newer write supersedes.
+ */
+export function extendTerm(
+  leadership: Leadership,
+  written: LeaseRecord,
+  requestStart: number,
+  renewDeadline: number,
+): void {
+  leadership.record = written;
+  leadership.lastWriteStart = Math.max(leadership.lastWriteStart, requestStart);
+  let extended = Math.max(leadership.validUntil, requestStart + renewDeadline);
+  if (leadership.cap) {
+    if (requestStart > leadership.cap.seenAt) leadership.cap = undefined;
+    else extended = Math.min(extended, leadership.cap.until);
+  }
+  leadership.validUntil = extended;
+}
+
+/**
+ * Someone else edited our record at `now`: a peer that reads its `leaseDurationSeconds` literally
+ * may take over that long after our last write (the edit came after it), so the term is capped
+ * there. Returns true when that shortens the term.
+ */
+export function capTerm(leadership: Leadership, edited: LeaseRecord, now: number): boolean {
+  const literal = edited.leaseDurationSeconds;
+  const advertisedMs =
+    typeof literal === 'number' && Number.isFinite(literal) ? Math.max(0, literal) * 1000 : 0;
+  const until = Math.min(
+    leadership.cap?.until ?? Infinity,
+    leadership.lastWriteStart + advertisedMs,
+  );
+  leadership.cap = { until, seenAt: now };
+  if (until >= leadership.validUntil) return false;
+  leadership.validUntil = until;
+  return true;
+}

@@ -1,0 +1,58 @@
+import type { Clock } from './clock.js';
+import type { ElectorLogger } from './elector-options.js';
+import { describeError, LockConflictError } from './errors.js';
+import type { LeaseRecord } from './lease-record.js';
+import type { LeaseLock } from './lock.js';
+import type { LockRequests } from './lock-requests.js';
+
+/** What {@link releaseLease} needs from its elector. */
+export interface ReleaseContext {
+  readonly lock: LeaseLock;
+  readonly identity: string;
+  readonly name: string;
+  readonly clock: Clock;
+  readonly logger: ElectorLogger | undefined;
+  readonly requests: LockRequests;
+}
+
+/**
+ * Hands the Lease back: holder "", duration 1 s, transitions kept; only if the fresh record still
+ * names us (a conflict reads again, three times at most). Resolves the written record, or
+ * undefined when nothing was released; never rejects: an unreleased Lease expires instead.
+ */
+export async function releaseLease(context: ReleaseContext): Promise<LeaseRecord | undefined> {
+  const { lock, identity, name, clock, logger, requests } = context;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      const record = await requests.run('get', (signal) => lock.get({ signal }));
+      if (!record || record.holderIdentity !== identity) {
+        logger?.debug?.(`${name} no longer names ${identity}; nothing to release`);
+        return undefined;
+      }
+      const now = clock.wallNow();
+      const written = await requests.run('update', (signal) =>
+        lock.update(
+          {
+            holderIdentity: '',
+            leaseDurationSeconds: 1,
+            acquireTime: now,
+            renewTime: now,
+            leaseTransitions: record.leaseTransitions ?? 0,
+          },
+          record.resourceVersion,
+          { signal },
+        ),
+      );
+      logger?.log(`${identity} released ${name}`);
+      return written;
+    } catch (error) {
+      if (error instanceof LockConflictError) continue;
+      logger?.warn(
+        `Could not release ${name}: ${describeError(error)}. Followers take over when it expires.`,
+      );
+      return undefined;
+    }
+  }
+  logger?.warn(`Could not release ${name} after 3 conflicts; it will expire instead`);
+  return undefined;
+}
