@@ -17,6 +17,13 @@ export interface DecisionState {
   } | null;
   /** What this process has seen of the Lease so far. */
   readonly observation: Observation | undefined;
+  /**
+   * The `renewTime`s (ms) of the writes this process sent, including writes whose answer was
+   * lost: a record naming our identity with any other `renewTime` was written by someone else.
+   */
+  readonly sentRenewTimes: { has(time: number): boolean };
+  /** The latest `renewTime` (ms) we sent, if any: the next one is strictly later. */
+  readonly lastSentRenewTime: number | undefined;
 }
 
 /** Why a {@link Decision} was taken: one word per row of the decision table. */
@@ -29,8 +36,14 @@ export type DecisionReason =
   | 'deleted-holder-may-lead'
   /** We lead: renew. */
   | 'renew'
-  /** The record names us although we do not lead (e.g. we restarted): take it back, same term. */
+  /** The record names us and carries a write of ours whose answer we missed: take it back, same term. */
   | 'reclaim-own'
+  /**
+   * The record names our identity but we never wrote it: another process uses our identity, or a
+   * previous run of ours held it. Never lead on it: wait for its expiry, then take it over as a
+   * new term.
+   */
+  | 'identity-in-use'
   /** Nobody holds the Lease (released or never held): acquire it, new term. */
   | 'acquire-free'
   /** The holder's lease ran out by our clock: take over, new term. */
@@ -42,7 +55,17 @@ export type DecisionReason =
 
 /** What to do next, and why. */
 export type Decision = (
-  | { readonly action: 'create'; readonly spec: LeaseSpec }
+  | {
+      readonly action: 'create';
+      readonly spec: LeaseSpec;
+      /**
+       * Lead only this long (ms) after the create's answer, holding the Lease meanwhile: we never
+       * saw this Lease, so it may have been deleted under a leader that is cut off from the API
+       * server and believes it leads until its renew deadline. Skipped when the lock's answer says
+       * no such Lease ever existed (`LeaseRecord.neverExistedBefore`).
+       */
+      readonly leadsAfter?: number;
+    }
   | { readonly action: 'update'; readonly spec: LeaseSpec; readonly basedOn: LeaseRecord }
   /** Nothing to write. `until`: monotonic time to try again (a holder's expiry), if known. */
   | { readonly action: 'wait'; readonly until?: number }
@@ -72,11 +95,17 @@ export function decide(
 ): Decision {
   const { identity, leadership } = state;
   const durationSeconds = leaseDurationSeconds(state.leaseDuration);
+  // Followers see a renewal as a changed renewTime: it must change even when our wall clock stands
+  // still or steps back.
+  const renewTime =
+    state.lastSentRenewTime !== undefined && wallNow.getTime() <= state.lastSentRenewTime
+      ? new Date(state.lastSentRenewTime + 1)
+      : wallNow;
   const spec = (acquireTime: Date, leaseTransitions: number): LeaseSpec => ({
     holderIdentity: identity,
     leaseDurationSeconds: durationSeconds,
     acquireTime,
-    renewTime: wallNow,
+    renewTime,
     leaseTransitions,
   });
 
@@ -106,15 +135,25 @@ export function decide(
         until: observation.deletedHolderValidUntil,
       };
     }
-    // 1c. Create it, keeping fencing tokens increasing across a deletion we saw.
+    // 1c. Create it, keeping terms increasing across a deletion we saw. A process that never saw
+    // the Lease cannot know whether it was deleted under a cut-off leader: it leads only one lease
+    // duration after the answer, when any such leader has passed its renew deadline.
     const previous = observation?.lastTransitions;
-    const transitions = previous === undefined || previous === null ? 0 : previous + 1;
-    return { action: 'create', why: 'create-missing', spec: spec(wallNow, transitions) };
+    const transitions = previous === undefined || previous === null ? 0 : nextTerm(previous);
+    const create = {
+      action: 'create',
+      why: 'create-missing',
+      spec: spec(wallNow, transitions),
+    } as const;
+    return observation?.seenExisting ? create : { ...create, leadsAfter: state.leaseDuration };
   }
 
   // 2. The record names us.
   const holder = record.holderIdentity ?? '';
-  if (holder === identity) {
+  const ourWrite =
+    record.renewTime !== null && state.sentRenewTimes.has(record.renewTime.getTime());
+  const foreign = holder === identity && !ourWrite;
+  if (holder === identity && !foreign) {
     if (!leadership && !state.campaigning) return { action: 'wait', why: 'not-campaigning' };
     // While leading, our own term and acquireTime: an edit of leaseTransitions never moves
     // fencing backwards.
@@ -129,15 +168,26 @@ export function decide(
     };
   }
 
-  // 3. Someone else holds it, or nobody: if we led, we lost it.
-  const stepDown = leadership ? `the lease is now held by "${holder || '(nobody)'}"` : undefined;
+  // 3. Someone else holds it, or nobody, or someone else writes under our identity (another
+  // replica configured with it, or a previous run of ours): if we led, we lost it.
+  const stepDown = !leadership
+    ? undefined
+    : foreign
+      ? `another process writes the lease as "${identity}"`
+      : `the lease is now held by "${holder || '(nobody)'}"`;
   const lost = stepDown === undefined ? {} : { stepDown };
   if (!state.campaigning) return { action: 'wait', why: 'not-campaigning', ...lost };
 
   // 4. A holder's lease runs until our clock says it expired.
   if (!isFree(record)) {
     const expiresAt = expiryOf(state.observation, record, now, state.leaseDuration);
-    if (now < expiresAt) return { action: 'wait', why: 'held-by-other', until: expiresAt, ...lost };
+    const why = foreign ? 'identity-in-use' : 'held-by-other';
+    if (now < expiresAt) return { action: 'wait', why, until: expiresAt, ...lost };
+  }
+  // 4b. Free, but added again after it was deleted while held: its holder may still lead.
+  const deletedUntil = state.observation?.deletedHolderValidUntil;
+  if (isFree(record) && deletedUntil !== undefined && now < deletedUntil) {
+    return { action: 'wait', why: 'deleted-holder-may-lead', until: deletedUntil, ...lost };
   }
 
   // 5. Free or expired: acquire, a new term.
@@ -145,7 +195,15 @@ export function decide(
     action: 'update',
     why: isFree(record) ? 'acquire-free' : 'acquire-expired',
     basedOn: record,
-    spec: spec(wallNow, (record.leaseTransitions ?? 0) + 1),
+    spec: spec(wallNow, nextTerm(record.leaseTransitions ?? 0)),
     ...lost,
   };
+}
+
+/** `leaseTransitions` is an int32 on the API server: past its largest value the term wraps to 0. */
+const MAX_TERM = 2_147_483_647;
+
+/** The term after `term`: one more, or 0 at the int32 ceiling (a higher value is refused). */
+export function nextTerm(term: number): number {
+  return term >= MAX_TERM ? 0 : term + 1;
 }

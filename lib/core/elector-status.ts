@@ -59,10 +59,20 @@ export interface ElectorStatus {
 
 /** A unit of leader-only work admitted by {@link LeaderElector.beginLeaderWork}. */
 export interface LeaderWork {
-  /** Aborted when leadership ends (loss or shutdown). */
+  /**
+   * Aborted when leadership ends (loss or shutdown): a notification. It aborts no later than
+   * `isCurrent()` or `isLeader()` first answer false, but a process that was paused learns of it
+   * only when it next asks: call {@link LeaderWork.isCurrent} right before each side effect.
+   */
   readonly signal: AbortSignal;
   /** The fencing token of the leadership term the work runs in. */
   readonly fencingToken: number;
+  /**
+   * Whether the leadership term this work was admitted in still leads, computed from the clocks
+   * now (false after a pause past the renew deadline, before any timer ran; the signal is then
+   * aborted too). Check it right before each side effect.
+   */
+  isCurrent(): boolean;
   /** Must be called exactly once when the work ends. */
   end(): void;
 }

@@ -24,7 +24,7 @@ import {
 } from './errors.js';
 import { ChangeEvents } from './change-events.js';
 import { LeaderWorkTracker } from './leader-work.js';
-import { capTerm, extendTerm, type Leadership } from './leadership.js';
+import { capTerm, extendTerm, termLeads, type Leadership } from './leadership.js';
 import { LeadershipWaiters } from './leadership-waiters.js';
 import { isFree, type LeaseRecord } from './lease-record.js';
 import { expiryOf, observeMissing, observeRecord, type Observation } from './lease-observation.js';
@@ -32,6 +32,7 @@ import { LeaseWatch } from './lease-watch.js';
 import type { LeaseLock, LockWatchEvent } from './lock.js';
 import { ErrorLog, LockRequests } from './lock-requests.js';
 import { releaseLease } from './release.js';
+import { SentRenewTimes } from './sent-renew-times.js';
 import { guardMetrics, type ElectionMetrics } from './metrics.js';
 import { RETRY_JITTER_FACTOR } from './timing.js';
 
@@ -42,7 +43,7 @@ export type {
   LeaderChangeEvent,
   LeaderWork,
 } from './elector-status.js';
-export { MAX_HONORED_LEASE_DURATION_SECONDS } from './lease-observation.js';
+export { MAX_HONORED_LEASE_DURATION_SECONDS } from './timing.js';
 
 type TimerName = 'attempt' | 'validity' | 'activation';
 
@@ -67,8 +68,8 @@ type TimerName = 'attempt' | 'validity' | 'activation';
  * | idle | not started | `phase` | {@link start} |
  * | following | someone else holds the Lease (or we wait out a deleted holder) | `leadership === null` | the attempt timer at the holder's expiry; a watch event showing it free |
  * | acquiring | an attempt (read, decide, write) is in flight | `runningAttempt` | the write's answer |
- * | activating | we hold the Lease but do not lead yet: we re-created a deleted Lease whose old holder may still believe it leads | `now < leadership.validFrom` | the activation timer |
- * | leading | we hold the Lease and lead | `validFrom <= now < validUntil` | the validity timer at `validUntil`; a record showing another holder; {@link stop} |
+ * | activating | we hold the Lease but do not lead yet: we created a Lease we never saw, or re-created a deleted one, whose last holder may still believe it leads | `now < leadership.validFrom` | the activation timer |
+ * | leading | we hold the Lease and lead | `validFrom <= now < validUntil`, and the wall clock before `wallValidUntil` | the validity timer at `validUntil`; a record showing another holder (or another process with our identity); {@link stop} |
  * | stopping | no new work; renewing while in-flight work drains, then releasing | `phase` | the release's answer |
  * | stopped | done; the lock is closed | `phase` | never |
  *
@@ -124,6 +125,9 @@ export class LeaderElector {
   private phaseValue: ElectorPhase = 'idle';
   private observation: Observation | undefined;
   private leadership: Leadership | null = null;
+  private readonly sent = new SentRenewTimes();
+  /** Set while the Lease names our identity with writes we never sent (see reportIdentityInUse). */
+  private identityInUse: { firstRenewTime: number | undefined; errorLogged: boolean } | undefined;
 
   private attemptTimer: TimerHandle | undefined;
   private activationTimer: TimerHandle | undefined;
@@ -202,9 +206,7 @@ export class LeaderElector {
    * `renewDeadline` ago (monotonic clock), and the elector is not stopping. Computed at call time.
    */
   isLeader(): boolean {
-    if (this.phaseValue !== 'running' || this.leadership === null) return false;
-    const now = this.clock.now();
-    return now >= this.leadership.validFrom && now < this.leadership.validUntil;
+    return this.leadingTerm() !== null;
   }
 
   /** The holder of the lease as last observed (null when free, deleted, or not yet read). */
@@ -215,7 +217,7 @@ export class LeaderElector {
 
   /** The fencing token of the current term while this instance leads, else null. */
   fencingToken(): number | null {
-    return this.isLeader() ? this.leadership!.fencingToken : null;
+    return this.leadingTerm()?.fencingToken ?? null;
   }
 
   /** The last error met by the election (cleared by the next success), for health reporting. */
@@ -276,7 +278,8 @@ export class LeaderElector {
    * the signal is already aborted.
    */
   leadershipSignal(): AbortSignal {
-    if (this.isLeader()) return this.leadership!.controller.signal;
+    const term = this.leadingTerm();
+    if (term) return term.controller.signal;
     return AbortSignal.abort(
       new LeadershipLostError(`${this.identity} does not lead ${this.name}`),
     );
@@ -300,13 +303,17 @@ export class LeaderElector {
    * `task` names the work for metrics (`Class.method` for `@LeaderOnly`).
    */
   beginLeaderWork(task?: string): LeaderWork | null {
-    if (!this.isLeader()) {
+    const term = this.leadingTerm();
+    if (!term) {
       if (task !== undefined) this.metrics.leaderWork(this.name, task, 'skipped');
       return null;
     }
-    const leadership = this.leadership!;
     if (task !== undefined) this.metrics.leaderWork(this.name, task, 'executed');
-    return this.work.begin(leadership.controller.signal, leadership.fencingToken);
+    return this.work.begin(
+      term.controller.signal,
+      term.fencingToken,
+      () => this.leadingTerm() === term,
+    );
   }
 
   /**
@@ -320,6 +327,26 @@ export class LeaderElector {
   /** Number of admitted leader work units still running. */
   get inflightLeaderWork(): number {
     return this.work.inFlight;
+  }
+
+  /**
+   * The term we lead in right now, or null. Computed from the clocks at call time; a term found
+   * past its deadline has its signal aborted here and now, so that no signal lags `isLeader()`
+   * after a pause (timers run late after one: I/O callbacks come first). The step-down itself
+   * (event, log) follows from the validity timer.
+   */
+  private leadingTerm(): Leadership | null {
+    const term = this.leadership;
+    if (this.phaseValue !== 'running' || term === null) return null;
+    if (termLeads(term, this.clock.now(), this.clock.wallNow().getTime())) return term;
+    if (this.clock.now() >= term.validFrom && !term.controller.signal.aborted) {
+      term.controller.abort(
+        new LeadershipLostError(
+          `${this.identity} lost ${this.name}: no successful renew within renewDeadline (${this.renewDeadline} ms)`,
+        ),
+      );
+    }
+    return null;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -518,11 +545,14 @@ export class LeaderElector {
         // Listeners ran: decide again on the state they left.
         decision = this.decideNow(record);
       }
+      if (decision.why === 'identity-in-use') this.reportIdentityInUse(record!);
       if (decision.action === 'wait') {
         this.waitAsFollower(decision.until);
         return;
       }
+      this.sent.add(decision.spec.renewTime);
       const requestStart = this.clock.now();
+      const wallRequestStart = this.clock.wallNow().getTime();
       const renewing = this.leadership !== null;
       try {
         const written =
@@ -539,7 +569,13 @@ export class LeaderElector {
           !!decision.basedOn.uid &&
           !!written.uid &&
           written.uid !== decision.basedOn.uid;
-        this.onWritten(written, requestStart, recreated);
+        const created = decision.action === 'create' ? decision.leadsAfter : undefined;
+        const leadsAfter = recreated
+          ? { ms: this.leaseDuration, recreated }
+          : created === undefined
+            ? undefined
+            : { ms: created, recreated };
+        this.onWritten(written, requestStart, wallRequestStart, leadsAfter);
         return;
       } catch (error) {
         if (renewing) this.metrics.renewed(this.name, this.clock.now() - requestStart, false);
@@ -572,6 +608,8 @@ export class LeaderElector {
         leaseDuration: this.leaseDuration,
         leadership: this.leadership,
         observation: this.observation,
+        sentRenewTimes: this.sent,
+        lastSentRenewTime: this.sent.latest,
       },
       record,
       this.clock.now(),
@@ -601,39 +639,52 @@ export class LeaderElector {
    * 1. While we hold the Lease: extend our term to `requestStart + renewDeadline` (never past a
    *    cap set by someone else's edit, unless this write started after we saw the edit).
    * 2. Otherwise a new term begins, unless the write took longer than renewDeadline (renew at once
-   *    instead). It leads at once, or is *activating* when the write re-created a deleted Lease.
+   *    instead). It leads at once, or is *activating* for `leadsAfter` ms from this answer.
    * 3. Schedule the validity check and the next renew.
    */
-  private onWritten(written: LeaseRecord, requestStart: number, recreated = false): void {
+  private onWritten(
+    written: LeaseRecord,
+    requestStart: number,
+    wallRequestStart: number,
+    leadsAfter: { readonly ms: number; readonly recreated: boolean } | undefined,
+  ): void {
     this.observe(written);
     const validUntil = requestStart + this.renewDeadline;
     const now = this.clock.now();
     if (this.leadership) {
-      extendTerm(this.leadership, written, requestStart, this.renewDeadline);
+      extendTerm(this.leadership, written, requestStart, wallRequestStart, this.renewDeadline);
     } else {
       if (validUntil <= now) {
         // The write took longer than the renew deadline: we must not act on it. Renew at once.
         this.scheduleAttempt(now);
         return;
       }
-      // An update that re-created a deleted Lease (the API server creates Leases on update) was based
-      // on a record we saw before the deletion. A renewal we did not see may have preceded the
-      // deletion, so its holder may believe it leads until at most renewDeadline from now: we hold
-      // the Lease but lead only after that. The old holder's next renew meets our Lease and stops.
-      const validFrom = recreated ? requestStart + this.renewDeadline : requestStart;
+      // We created a Lease we never saw, or an update re-created a deleted one (the API server
+      // creates Leases on update): its last holder may be cut off and believe it leads until its
+      // renew deadline, which ends before one lease duration from this answer (the margin
+      // leaseDuration - renewDeadline covers clock-rate differences). We hold the Lease, renewing,
+      // and lead only then; the old holder's next renew meets our Lease and stops it.
+      this.identityInUse = undefined;
+      const wait = written.neverExistedBefore ? 0 : (leadsAfter?.ms ?? 0);
+      const validFrom = wait > 0 ? now + wait : requestStart;
       this.leadership = {
         validFrom,
         lastWriteStart: requestStart,
         validUntil,
+        wallValidUntil: wallRequestStart + this.renewDeadline,
         fencingToken: written.leaseTransitions ?? 0,
         controller: new AbortController(),
         record: written,
       };
       if (this.phaseValue === 'running' && validFrom > now) {
-        this.logger?.warn(
-          `${this.identity} acquired ${this.name} by re-creating a deleted Lease; it leads only ` +
-            `after renewDeadline (${this.renewDeadline} ms), when any previous holder has stopped`,
-        );
+        const message =
+          `${this.identity} holds ${this.name} and leads in ${Math.ceil(wait / 1000)} s: ` +
+          (leadsAfter?.recreated
+            ? 'it acquired it by re-creating a deleted Lease'
+            : 'it created the Lease, which this process never saw before') +
+          ', and a leader it may have had could still be running until its renew deadline';
+        if (leadsAfter?.recreated) this.logger?.warn(message);
+        else this.logger?.log(message);
         const leadership = this.leadership;
         this.activationTimer = this.clock.setTimeout(() => {
           this.activationTimer = undefined;
@@ -689,6 +740,35 @@ export class LeaderElector {
     this.emitIfChanged();
   }
 
+  /**
+   * The Lease names our identity but carries a write we never sent: another process uses our
+   * identity (an error: both would lead), or a previous run of ours held it (a restart with a fixed
+   * identity: it expires). Logged once; then at debug level.
+   */
+  private reportIdentityInUse(record: LeaseRecord): void {
+    const renewed = record.renewTime?.getTime();
+    const seen = this.identityInUse;
+    if (seen === undefined && this.sent.latest === undefined) {
+      this.identityInUse = { firstRenewTime: renewed, errorLogged: false };
+      this.logger?.warn(
+        `${this.name} names this instance's identity "${this.identity}", but this process never ` +
+          'wrote it: a previous run with the same identity held it. Waiting for it to expire.',
+      );
+      return;
+    }
+    if (seen && (seen.errorLogged || renewed === seen.firstRenewTime)) {
+      this.logger?.debug?.(`${this.name} still names "${this.identity}" from another process`);
+      return;
+    }
+    this.identityInUse = { firstRenewTime: seen?.firstRenewTime ?? renewed, errorLogged: true };
+    this.logger?.error(
+      `Another process holds ${this.name} with this instance's identity "${this.identity}": two ` +
+        'replicas share one identity and would both lead. This instance does not lead while the ' +
+        'other renews. Give each replica a unique identity (the default, POD_NAME or HOSTNAME ' +
+        'plus a random suffix, is unique).',
+    );
+  }
+
   /** Follower: nothing to do until `until` (expiry of the current holder), if known. */
   private waitAsFollower(until: number | undefined): void {
     if (until !== undefined) this.scheduleAttempt(until);
@@ -733,6 +813,17 @@ export class LeaderElector {
     }
     const record = event.record;
     const holder = record.holderIdentity ?? '';
+    const foreignWrite =
+      holder === this.identity &&
+      (record.renewTime === null || !this.sent.has(record.renewTime.getTime()));
+    if (this.leadership && foreignWrite) {
+      // Another process writes under our identity: stop at once, wait as a follower.
+      this.observe(record);
+      this.reportIdentityInUse(record);
+      this.stepDown(`another process writes the lease as "${this.identity}"`);
+      this.requestAttempt();
+      return;
+    }
     if (this.leadership && holder === this.identity) {
       // Usually an echo of one of our writes (only renewTime differs). Anything else means someone
       // edited our record, e.g. shortened leaseDurationSeconds: a peer that reads the value literally

@@ -16,13 +16,17 @@ export class LeaderWorkTracker {
     return this.running;
   }
 
-  /** Admits one unit running under a leadership term with this signal and token. */
-  begin(signal: AbortSignal, fencingToken: number): LeaderWork {
+  /**
+   * Admits one unit running under a leadership term with this signal and token; `isCurrent` tells
+   * whether that term still leads.
+   */
+  begin(signal: AbortSignal, fencingToken: number, isCurrent: () => boolean): LeaderWork {
     this.running += 1;
     let ended = false;
     return {
       signal,
       fencingToken,
+      isCurrent,
       end: () => {
         if (ended) return;
         ended = true;

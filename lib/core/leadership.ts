@@ -9,6 +9,11 @@ export interface Leadership {
   readonly validFrom: number;
   /** Deadline: we lead only while now < validUntil. */
   validUntil: number;
+  /**
+   * The same deadline on the wall clock (ms), which keeps running while the machine is suspended
+   * (the monotonic clock stops): we lead only while both clocks are before their deadline.
+   */
+  wallValidUntil: number;
   readonly fencingToken: number;
   /** Aborted when the term ends: the leadership signal and every admitted work's signal. */
   readonly controller: AbortController;
@@ -31,9 +36,11 @@ export function extendTerm(
   leadership: Leadership,
   written: LeaseRecord,
   requestStart: number,
+  wallRequestStart: number,
   renewDeadline: number,
 ): void {
   leadership.record = written;
+  leadership.wallValidUntil = Math.max(leadership.wallValidUntil, wallRequestStart + renewDeadline);
   leadership.lastWriteStart = Math.max(leadership.lastWriteStart, requestStart);
   let extended = Math.max(leadership.validUntil, requestStart + renewDeadline);
   if (leadership.cap) {
@@ -41,6 +48,19 @@ export function extendTerm(
     else extended = Math.min(extended, leadership.cap.until);
   }
   leadership.validUntil = extended;
+}
+
+/**
+ * Whether the term leads at monotonic time `now` and wall time `wallNow`: from `validFrom` until
+ * the renew deadline by both clocks. A wall clock that steps back never extends the term; one that
+ * jumps forward (a suspended machine waking up) ends it.
+ */
+export function termLeads(leadership: Leadership, now: number, wallNow: number): boolean {
+  return (
+    now >= leadership.validFrom &&
+    now < leadership.validUntil &&
+    wallNow < leadership.wallValidUntil
+  );
 }
 
 /**

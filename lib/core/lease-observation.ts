@@ -1,11 +1,5 @@
 import { isFree, sameElectionState, type LeaseRecord } from './lease-record.js';
-import { leaseDurationSeconds } from './timing.js';
-
-/**
- * The longest `leaseDurationSeconds` of another holder that is taken at face value (one hour).
- * Longer values are treated as invalid, like zero or negative ones: see the README.
- */
-export const MAX_HONORED_LEASE_DURATION_SECONDS = 3600;
+import { leaseDurationSeconds, MAX_HONORED_LEASE_DURATION_SECONDS } from './timing.js';
 
 /** Stands for "someone we do not know" as the holder of a Lease that vanished while we looked away. */
 export const UNKNOWN_HOLDER = '\u0000unknown';
@@ -20,8 +14,13 @@ export interface Observation {
   readonly deletedHolderValidUntil?: number;
   /** When the Lease was seen deleted: who held it ({@link UNKNOWN_HOLDER} when we cannot know). */
   readonly deletedHolder?: string | null;
-  /** The last `leaseTransitions` seen, kept across a deletion so that tokens keep increasing. */
+  /** The last `leaseTransitions` seen, kept across a deletion so that terms keep increasing. */
   readonly lastTransitions?: number | null;
+  /**
+   * Whether this process has ever seen the Lease exist. One that has not cannot know whether a
+   * missing Lease was deleted under a leader that is cut off and still believes it leads.
+   */
+  readonly seenExisting?: boolean;
 }
 
 /**
@@ -34,10 +33,24 @@ export function observeRecord(
   now: number,
 ): Observation {
   const changed = !previous?.record || !sameElectionState(previous.record, record);
+  // A Lease deleted while held and then added again free (e.g. re-applied by a GitOps tool): the
+  // deleted holder may still believe it leads, as if the Lease were still missing.
+  const deletion =
+    previous?.record === null &&
+    isFree(record) &&
+    previous.deletedHolderValidUntil !== undefined &&
+    now < previous.deletedHolderValidUntil
+      ? {
+          deletedHolder: previous.deletedHolder,
+          deletedHolderValidUntil: previous.deletedHolderValidUntil,
+        }
+      : {};
   return {
     record,
     changedAt: changed ? now : previous.changedAt,
     lastTransitions: record.leaseTransitions,
+    seenExisting: true,
+    ...deletion,
   };
 }
 
@@ -76,6 +89,7 @@ export function observeMissing(
     deletedHolder,
     deletedHolderValidUntil,
     lastTransitions: previous?.lastTransitions ?? null,
+    seenExisting: previous?.seenExisting ?? false,
   };
 }
 

@@ -21,6 +21,13 @@ export interface LeaseRecord {
    * after an update means the object had been deleted and the update re-created it.
    */
   readonly uid?: string | null;
+  /**
+   * Set on the answer to a create by locks that can tell (an in-process store): no Lease of this
+   * name ever existed before, so no leader of it can still be running and the creator leads at
+   * once. The Kubernetes lock cannot tell: a Lease found missing may have been deleted under a
+   * leader that is cut off from the API server, so its creator waits one lease duration.
+   */
+  readonly neverExistedBefore?: boolean;
 }
 
 /** What the elector writes. Every field is set on every write. */

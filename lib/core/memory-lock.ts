@@ -1,4 +1,9 @@
-import { LockConflictError, LockGoneError, LockUnavailableError } from './errors.js';
+import {
+  LockConflictError,
+  LockGoneError,
+  LockRejectedError,
+  LockUnavailableError,
+} from './errors.js';
 import type { LeaseRecord, LeaseSpec } from './lease-record.js';
 import type {
   LeaseLock,
@@ -36,6 +41,9 @@ interface Watcher {
  */
 export class InMemoryLeaseStore {
   private record: LeaseRecord | null = null;
+  /** Whether a record ever existed: a create answers `neverExistedBefore` until then. */
+  private existed = false;
+  /** One store-wide counter, like etcd's revision: versions keep increasing across deletions. */
   private version = 0;
   private uids = 0;
   private watchers = new Set<Watcher>();
@@ -46,6 +54,8 @@ export class InMemoryLeaseStore {
   private readonly watchBlocked = new Set<string>();
   private held: (() => void)[] | null = null;
   private heldOperation: Operation | '*' = '*';
+  private heldIdentity: string | undefined;
+  private readonly partitioned = new Set<string>();
 
   /** Every request, in order. */
   readonly calls: LockCall[] = [];
@@ -102,10 +112,24 @@ export class InMemoryLeaseStore {
     }
   }
 
-  /** Makes every request (or every `operation` request) hang until {@link release} is called. */
-  hold(operation: Operation | '*' = '*'): void {
+  /**
+   * Makes every request (or every `operation` request, optionally only `identity`'s) hang until
+   * {@link release} is called.
+   */
+  hold(operation: Operation | '*' = '*', identity?: string): void {
     this.held ??= [];
     this.heldOperation = operation;
+    this.heldIdentity = identity;
+  }
+
+  /**
+   * Cuts `identity` off (or reconnects it with `false`): its requests fail as unreachable and its
+   * watches end with an error, while the others go on, like a network partition of one process.
+   */
+  partition(identity: string, cut = true): void {
+    if (cut) this.partitioned.add(identity);
+    else this.partitioned.delete(identity);
+    this.blockWatches(identity, cut);
   }
 
   /** Lets held requests continue. */
@@ -137,6 +161,7 @@ export class InMemoryLeaseStore {
       leaseTransitions: null,
     };
     const existed = this.record !== null;
+    this.existed = true;
     this.record = {
       ...base,
       ...fields,
@@ -160,7 +185,11 @@ export class InMemoryLeaseStore {
   ): Promise<T> {
     this.calls.push({ identity, operation });
     await Promise.resolve();
-    if (this.held && (this.heldOperation === '*' || this.heldOperation === operation)) {
+    if (
+      this.held &&
+      (this.heldOperation === '*' || this.heldOperation === operation) &&
+      (this.heldIdentity === undefined || this.heldIdentity === identity)
+    ) {
       await new Promise<void>((resolve, reject) => {
         this.held!.push(resolve);
         options?.signal?.addEventListener('abort', () =>
@@ -169,7 +198,9 @@ export class InMemoryLeaseStore {
       });
     }
     options?.signal?.throwIfAborted();
-    if (this.unavailable) throw new LockUnavailableError('connection refused (simulated)');
+    if (this.unavailable || this.partitioned.has(identity)) {
+      throw new LockUnavailableError('connection refused (simulated)');
+    }
     const index = this.failures.findIndex(
       (failure) =>
         (failure.operation === '*' || failure.operation === operation) &&
@@ -188,9 +219,12 @@ export class InMemoryLeaseStore {
    */
   doCreate(spec: LeaseSpec): LeaseRecord {
     if (this.record) throw new LockConflictError('leases "memory" already exists');
+    checkSpec(spec);
+    const first = !this.existed;
+    this.existed = true;
     this.record = { ...spec, resourceVersion: this.bump(), uid: this.newUid() };
     this.publish({ type: 'ADDED', record: this.record });
-    return this.record;
+    return first ? { ...this.record, neverExistedBefore: true } : this.record;
   }
 
   /**
@@ -207,6 +241,7 @@ export class InMemoryLeaseStore {
         'the object has been modified; please apply your changes to the latest version',
       );
     }
+    checkSpec(spec);
     this.record = { ...spec, resourceVersion: this.bump(), uid: this.record.uid };
     this.publish({ type: 'MODIFIED', record: this.record });
     return this.record;
@@ -286,6 +321,15 @@ export class InMemoryLeaseStore {
     watcher.closed = true;
     this.watchers.delete(watcher);
     queueMicrotask(() => watcher.handlers.onClose(error));
+  }
+}
+
+/** `leaseTransitions` is an int32 on the API server, which refuses larger values (400). */
+function checkSpec(spec: LeaseSpec): void {
+  if (spec.leaseTransitions > 2_147_483_647 || spec.leaseTransitions < -2_147_483_648) {
+    throw new LockRejectedError(
+      `spec.leaseTransitions: ${spec.leaseTransitions} does not fit a 32-bit integer`,
+    );
   }
 }
 

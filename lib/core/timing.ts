@@ -17,6 +17,13 @@ export const DEFAULT_TIMINGS: ElectionTimings = Object.freeze({
   retryPeriod: 2_000,
 });
 
+/**
+ * The longest `leaseDurationSeconds` of another holder that is taken at face value (one hour).
+ * Longer values are treated as invalid, like zero or negative ones: see the README. Our own lease
+ * duration is bounded by it too, so that peers honour what we write.
+ */
+export const MAX_HONORED_LEASE_DURATION_SECONDS = 3600;
+
 /** client-go's rule: renewDeadline must exceed retryPeriod by this factor (its JitterFactor). */
 export const RETRY_JITTER_FACTOR = 1.2;
 
@@ -39,6 +46,14 @@ export function validateTimings(timings: ElectionTimings): ElectionTimings {
     throw new InvalidOptionError(
       'leaseDuration',
       'must be at least 1000 ms (the Lease stores whole seconds)',
+      timings.leaseDuration,
+    );
+  }
+  if (timings.leaseDuration > MAX_HONORED_LEASE_DURATION_SECONDS * 1000) {
+    throw new InvalidOptionError(
+      'leaseDuration',
+      `must be at most ${MAX_HONORED_LEASE_DURATION_SECONDS * 1000} ms (one hour): other ` +
+        'candidates treat a longer duration as invalid and would not wait for it',
       timings.leaseDuration,
     );
   }

@@ -422,7 +422,7 @@ describe('LeaderElector', () => {
       expect(b.elector.fencingToken()).toBe(1);
     });
 
-    it('is re-created by a follower with a dead watch without two leaders (leads only after renewDeadline)', async () => {
+    it('is re-created by a follower with a dead watch without two leaders (leads a lease duration after the answer)', async () => {
       const a = await f.started('a', T);
       const b = await f.started('b', T);
       // Both watches die silently: b no longer sees a's renewals, a will not see the deletion.
@@ -435,11 +435,11 @@ describe('LeaderElector', () => {
       expect(f.store.current()?.holderIdentity).toBe('b');
       expect(b.elector.isLeader()).toBe(false);
       expect(b.logger.at('warn').some((m) => m.includes('re-creating a deleted Lease'))).toBe(true);
-      // a's next renew meets b's Lease: a steps down; b leads once renewDeadline has passed.
-      await f.advanceChecking(9_400); // t = 24.9 s
+      // a's next renew meets b's Lease: a steps down; b leads one lease duration after its answer.
+      await f.advanceChecking(14_400); // t = 29.9 s
       expect(a.elector.isLeader()).toBe(false);
       expect(b.elector.isLeader()).toBe(false);
-      await f.advanceChecking(200); // t = 25.1 s: 10 s after b's re-creating update
+      await f.advanceChecking(200); // t = 30.1 s: 15 s after b's re-creating update was answered
       expect(b.elector.isLeader()).toBe(true);
       expect(b.events.at(-1)).toEqual(expect.objectContaining({ isLeader: true, leader: 'b' }));
     });

@@ -40,6 +40,8 @@ function state(fields: Partial<DecisionState> = {}): DecisionState {
     leaseDuration: 15_000,
     leadership: null,
     observation: undefined,
+    sentRenewTimes: new Set([EARLIER.getTime()]),
+    lastSentRenewTime: undefined,
     ...fields,
   };
 }
@@ -220,6 +222,7 @@ const rows: Row[] = [
         deletedHolder: 'other',
         deletedHolderValidUntil: NOW - 1,
         lastTransitions: 4,
+        seenExisting: true,
       }),
     }),
     record: null,
@@ -239,9 +242,9 @@ const rows: Row[] = [
   },
 ];
 
-// Situations of the security review (../shared/docs/reviews/security.md) in which the rule is
-// still wrong: each is a known failure until the engine is hardened.
-const knownFailures: Row[] = [
+// Situations of the security review (../shared/docs/reviews/security.md) that the rule got wrong
+// before the engine was hardened: each row was a known failure (test.failing) first.
+const hardened: Row[] = [
   {
     // H1: a process that never saw the Lease cannot know whether a cut-off leader still believes
     // it leads (the Lease may have been deleted under it).
@@ -249,39 +252,77 @@ const knownFailures: Row[] = [
       'missing, never seen (fresh process): create, but lead only a lease duration after the answer',
     state: state(),
     record: null,
-    expected: { action: 'create', leadsAfter: 15_000 },
+    expected: { action: 'create', why: 'create-missing', leadsAfter: 15_000, spec: ourSpec(0) },
+  },
+  {
+    situation: 'missing after we saw it exist and waited out its holder: create and lead at once',
+    state: state({
+      observation: seen(null, 20_000, {
+        deletedHolder: 'other',
+        deletedHolderValidUntil: NOW - 1,
+        lastTransitions: 4,
+        seenExisting: true,
+      }),
+    }),
+    record: null,
+    expected: { action: 'create', why: 'create-missing', spec: ourSpec(5) },
   },
   {
     // M1: two replicas with one identity, or a restart with a fixed identity: a record naming us
     // that we never wrote is not ours to lead on.
     situation:
       'names us but we never wrote it (same identity twice, or a restart): wait for expiry',
+    state: state({
+      observation: seen(lease({ holderIdentity: 'me' }), 5_000),
+      sentRenewTimes: new Set(),
+    }),
+    record: lease({ holderIdentity: 'me' }),
+    expected: { action: 'wait', why: 'identity-in-use', until: NOW + 10_000 },
+  },
+  {
+    situation: 'names us with a write of ours whose answer was lost: take it back, same term',
     state: state({ observation: seen(lease({ holderIdentity: 'me' }), 5_000) }),
     record: lease({ holderIdentity: 'me' }),
-    expected: { action: 'wait', until: NOW + 10_000 },
+    expected: { action: 'update', why: 'reclaim-own', spec: ourSpec(3, EARLIER) },
+  },
+  {
+    situation: 'someone else writes as us while we lead: step down, wait for expiry',
+    state: state({ leadership: leading, sentRenewTimes: new Set([EARLIER.getTime()]) }),
+    record: lease({ holderIdentity: 'me', renewTime: WALL }),
+    expected: {
+      action: 'wait',
+      why: 'identity-in-use',
+      until: NOW + 15_000,
+      stepDown: 'another process writes the lease as "me"',
+    },
   },
   {
     // L3: leaseTransitions is an int32 on the API server.
-    situation: 'expired at leaseTransitions 2147483647: the next term still fits an int32',
+    situation: 'expired at leaseTransitions 2147483647: the next term wraps to 0',
     state: state({ observation: seen(lease({ leaseTransitions: 2_147_483_647 }), 15_000) }),
     record: lease({ leaseTransitions: 2_147_483_647 }),
-    expected: { action: 'update', spec: expect.objectContaining({ leaseTransitions: 0 }) },
+    expected: { action: 'update', why: 'acquire-expired', spec: ourSpec(0) },
   },
   {
     // L9: followers detect renewals by a changed renewTime; a wall clock that stands still or
     // steps back must not make our renewals invisible.
     situation: 'our wall clock stepped back: renewTime still later than our last write',
-    state: state({
-      leadership: {
-        fencingToken: 7,
-        record: lease({ holderIdentity: 'me', renewTime: new Date(WALL.getTime() + 5_000) }),
-      },
-    }),
-    record: lease({ holderIdentity: 'me', renewTime: new Date(WALL.getTime() + 5_000) }),
+    state: state({ leadership: leading, lastSentRenewTime: WALL.getTime() + 5_000 }),
+    record: ours,
     expected: {
       action: 'update',
+      why: 'renew',
       spec: expect.objectContaining({ renewTime: new Date(WALL.getTime() + 5_001) }),
     },
+  },
+  {
+    // A Lease deleted while held and added again free (a GitOps re-apply) is not a release.
+    situation: 'added again free after a deletion while held: wait out the deleted holder',
+    state: state({
+      observation: seen(free, 0, { deletedHolder: 'other', deletedHolderValidUntil: NOW + 5_000 }),
+    }),
+    record: free,
+    expected: { action: 'wait', why: 'deleted-holder-may-lead', until: NOW + 5_000 },
   },
 ];
 
@@ -290,10 +331,14 @@ describe('decide', () => {
     const decision = decide(state, record, NOW, WALL);
     expect(decision).toEqual(expect.objectContaining(expected));
     if (!('stepDown' in expected)) expect(decision.stepDown).toBeUndefined();
+    if (!('leadsAfter' in expected)) expect(decision).not.toHaveProperty('leadsAfter');
   });
 
-  test.failing.each(knownFailures)('$situation', ({ state, record, expected }) => {
-    expect(decide(state, record, NOW, WALL)).toEqual(expect.objectContaining(expected));
+  it.each(hardened)('$situation', ({ state, record, expected }) => {
+    const decision = decide(state, record, NOW, WALL);
+    expect(decision).toEqual(expect.objectContaining(expected));
+    if (!('stepDown' in expected)) expect(decision.stepDown).toBeUndefined();
+    if (!('leadsAfter' in expected)) expect(decision).not.toHaveProperty('leadsAfter');
   });
 
   it('has no side effects: the same inputs give the same decision', () => {

@@ -1,0 +1,217 @@
+// "Never two leaders" and "tokens only increase" against careless configuration and operator
+// actions: the situations of the security review (../shared/docs/reviews/security.md), each on the
+// in-memory Lease with the fake clock. Every case here failed on the engine before it was hardened.
+import {
+  InMemoryLeaseLock,
+  InvalidOptionError,
+  LeaderElector,
+  type Clock,
+  type FakeClock,
+} from '../../../lib/core/index.js';
+import { ElectionFixture } from '../support/election-fixture.js';
+
+const T = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
+
+/** The fixture's clock with another wall clock: timers and the monotonic clock are shared. */
+function withWallClock(clock: FakeClock, wallNow: () => Date): Clock {
+  return {
+    now: () => clock.now(),
+    wallNow,
+    setTimeout: (callback, delayMs) => clock.setTimeout(callback, delayMs),
+    clearTimeout: (handle) => clock.clearTimeout(handle),
+  };
+}
+
+describe('guarantees against operator actions and careless configuration', () => {
+  let f: ElectionFixture;
+
+  beforeEach(() => {
+    f = new ElectionFixture();
+  });
+
+  afterEach(async () => {
+    await f.stopAll();
+  });
+
+  describe('a fresh process and a deleted Lease (H1, L1)', () => {
+    it('a process that never saw the Lease creates it but leads only a lease duration after the answer', async () => {
+      const a = await f.started('a', T);
+      f.store.partition('a'); // a still leads until its renew deadline (10 s)
+      f.store.adminWrite(null); // kubectl delete lease
+      const c = await f.started('c', T);
+      expect(f.store.current()?.holderIdentity).toBe('c');
+      expect(c.elector.isLeader()).toBe(false);
+      expect(c.logger.at('log')).toContainEqual(expect.stringContaining('leads in 15 s'));
+      await f.advanceChecking(14_900);
+      expect(c.elector.isLeader()).toBe(false);
+      expect(a.elector.isLeader()).toBe(false);
+      await f.advanceChecking(200);
+      expect(c.elector.isLeader()).toBe(true);
+      expect(c.events.at(-1)).toEqual(expect.objectContaining({ isLeader: true, leader: 'c' }));
+    });
+
+    it('a store that knows the Lease is new (in-process) lets its creator lead at once', async () => {
+      const a = await f.started('a', T);
+      expect(a.elector.isLeader()).toBe(true);
+      expect(a.logger.at('log').some((m) => m.includes('leads in'))).toBe(false);
+    });
+
+    it('a Lease re-created by an update counts its delay from the answer, not the request', async () => {
+      const a = await f.started('a', T);
+      const b = await f.started('b', T);
+      f.store.muteWatches('b'); // b no longer sees a's renewals
+      await f.advanceChecking(14_900);
+      f.store.hold('update', 'b');
+      await f.advanceChecking(200); // t = 15.1 s: b's expiry attempt, on a stale version, is held
+      await f.advanceChecking(1_000); // a renewed at 16 s: it leads until 26 s
+      f.store.partition('a');
+      f.store.adminWrite(null);
+      await f.advanceChecking(3_000); // t = 19.1 s
+      f.store.release(); // b's update re-creates the Lease (new uid)
+      await f.advanceChecking(20_000);
+      expect(b.elector.isLeader()).toBe(true);
+      void a;
+    });
+
+    it('a Lease deleted while held and added again free waits out the deleted holder', async () => {
+      await f.started('a', T);
+      const b = await f.started('b', T);
+      f.store.partition('a');
+      f.store.adminWrite(null);
+      f.store.adminWrite({ holderIdentity: '' }); // re-applied from a manifest
+      await f.advanceChecking(20_000);
+      expect(b.elector.isLeader()).toBe(true);
+    });
+  });
+
+  describe('duplicate identity (M1)', () => {
+    it('two replicas with one identity: one leads, the other logs the mistake and never leads', async () => {
+      const first = await f.started('x', T);
+      const second = await f.started('x', T);
+      await f.advanceChecking(60_000);
+      expect(f.leaders()).toEqual(['x']);
+      expect(first.elector.isLeader()).toBe(true);
+      expect(second.logger.at('error')).toEqual([
+        expect.stringContaining('two replicas share one identity'),
+      ]);
+    });
+
+    it('a replica that starts with the identity of the current leader never leads on its record', async () => {
+      const first = await f.started('x', T);
+      await f.clock.advance(5_000);
+      const second = f.candidate('x', T);
+      second.elector.start();
+      await f.advanceChecking(60_000);
+      expect(first.elector.isLeader()).toBe(true);
+      expect(second.elector.isLeader()).toBe(false);
+    });
+
+    it('a restart with a fixed identity waits for its old record to expire, with a warning', async () => {
+      const old = await f.started('x', { ...T, releaseOnStop: false });
+      await old.elector.stop(); // crashed: the Lease still names x
+      const restarted = await f.started('x', T);
+      expect(restarted.elector.isLeader()).toBe(false);
+      expect(restarted.logger.at('warn')).toEqual([
+        expect.stringContaining('a previous run with the same identity held it'),
+      ]);
+      await f.advanceChecking(14_900);
+      expect(restarted.elector.isLeader()).toBe(false);
+      await f.advanceChecking(200);
+      expect(restarted.elector.isLeader()).toBe(true);
+      expect(restarted.logger.at('error')).toEqual([]);
+    });
+  });
+
+  describe('signals after a pause (M2)', () => {
+    it('aborts the work signal and the leadership signal when isLeader() first answers false', async () => {
+      const a = await f.started('a', T);
+      const signal = a.elector.leadershipSignal();
+      const work = a.elector.beginLeaderWork()!;
+      f.clock.jump(10_000); // paused past the renew deadline: no timer has run
+      expect(signal.aborted).toBe(false); // nobody has asked yet
+      expect(a.elector.isLeader()).toBe(false);
+      expect(signal.aborted).toBe(true);
+      expect(work.signal.aborted).toBe(true);
+      work.end();
+    });
+
+    it('gives work a synchronous check that aborts its signal', async () => {
+      const a = await f.started('a', T);
+      const work = a.elector.beginLeaderWork()!;
+      expect(work.isCurrent()).toBe(true);
+      f.clock.jump(10_000);
+      expect(work.isCurrent()).toBe(false);
+      expect(work.signal.aborted).toBe(true);
+      work.end();
+    });
+
+    it('work admitted in an earlier term is not current in a later one', async () => {
+      const a = await f.started('a', T);
+      const work = a.elector.beginLeaderWork()!;
+      f.store.setUnavailable(true);
+      await f.clock.advance(10_000);
+      f.store.setUnavailable(false);
+      await f.clock.advance(2_500); // a acquires again: a new term
+      expect(a.elector.isLeader()).toBe(true);
+      expect(work.isCurrent()).toBe(false);
+      work.end();
+    });
+  });
+
+  describe('odd Lease contents and clocks (L2, L3, L9)', () => {
+    it('rejects a lease duration above one hour, which peers would not honour', () => {
+      const lock = new InMemoryLeaseLock(f.store, 'a');
+      let error: unknown;
+      try {
+        new LeaderElector({ lock, leaseDuration: 3_600_001, renewDeadline: 10_000 });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect((error as InvalidOptionError).option).toBe('leaseDuration');
+      expect((error as Error).message).toContain('one hour');
+    });
+
+    it('takes over a Lease whose leaseTransitions is at the int32 ceiling (the term wraps)', async () => {
+      f.store.adminWrite({
+        holderIdentity: 'gone',
+        leaseDurationSeconds: 15,
+        leaseTransitions: 2_147_483_647,
+      });
+      const b = await f.started('b', T);
+      await f.advanceChecking(16_000);
+      expect(b.elector.isLeader()).toBe(true);
+      expect(f.store.current()?.leaseTransitions).toBe(0);
+    });
+
+    it('a leader whose wall clock stands still is not deposed', async () => {
+      const stopped = new Date('2026-01-01T00:00:00.000Z');
+      await f.started('a', { ...T, clock: withWallClock(f.clock, () => stopped) });
+      await f.started('b', T);
+      await f.advanceChecking(60_000);
+      expect(f.leaders()).toEqual(['a']);
+      expect(f.calls('b').update).toBe(0);
+    });
+
+    it('a leader whose wall clock steps back is not deposed', async () => {
+      let offset = 0;
+      const clock = withWallClock(f.clock, () => new Date(f.clock.wallNow().getTime() + offset));
+      await f.started('a', { ...T, clock });
+      await f.started('b', T);
+      await f.advanceChecking(5_000);
+      offset = -30_000;
+      await f.advanceChecking(60_000);
+      expect(f.leaders()).toEqual(['a']);
+    });
+
+    it('a leader whose machine was suspended (wall clock on, monotonic clock stopped) does not lead', async () => {
+      let offset = 0;
+      const clock = withWallClock(f.clock, () => new Date(f.clock.wallNow().getTime() + offset));
+      const a = await f.started('a', { ...T, clock });
+      const signal = a.elector.leadershipSignal();
+      offset = 20_000; // 20 s of suspend: only the wall clock moved
+      expect(a.elector.isLeader()).toBe(false);
+      expect(signal.aborted).toBe(true);
+    });
+  });
+});
