@@ -3,6 +3,7 @@ import type { LeaseRecord, LeaseSpec } from './lease-record.js';
 import type {
   LeaseLock,
   LockCallOptions,
+  LockOperation,
   LockWatch,
   LockWatchEvent,
   LockWatchHandlers,
@@ -13,10 +14,8 @@ export interface LockCall {
   /** The calling candidate's identity. */
   readonly identity: string;
   /** The lock operation, one API request each. */
-  readonly operation: 'get' | 'create' | 'update' | 'watch';
+  readonly operation: LockOperation;
 }
-
-type Operation = LockCall['operation'];
 
 interface Watcher {
   readonly identity: string;
@@ -40,12 +39,12 @@ export class InMemoryLeaseStore {
   private uids = 0;
   private watchers = new Set<Watcher>();
   private history: { version: number; event: LockWatchEvent }[] = [];
-  private failures: { operation: Operation | '*'; error: Error; identity?: string }[] = [];
+  private failures: { operation: LockOperation | '*'; error: Error; identity?: string }[] = [];
   private unavailable = false;
   private readonly muted = new Set<string>();
   private readonly watchBlocked = new Set<string>();
   private held: (() => void)[] | null = null;
-  private heldOperation: Operation | '*' = '*';
+  private heldOperation: LockOperation | '*' = '*';
 
   /** Every request, in order. */
   readonly calls: LockCall[] = [];
@@ -56,7 +55,7 @@ export class InMemoryLeaseStore {
   }
 
   /** Number of calls, optionally filtered by identity and operation. */
-  count(filter: { identity?: string; operation?: Operation } = {}): number {
+  count(filter: { identity?: string; operation?: LockOperation } = {}): number {
     return this.calls.filter(
       (call) =>
         (filter.identity === undefined || call.identity === filter.identity) &&
@@ -65,7 +64,7 @@ export class InMemoryLeaseStore {
   }
 
   /** Makes the next `operation` call (optionally only for `identity`) fail with `error`. */
-  failNext(operation: Operation | '*', error: Error, identity?: string): void {
+  failNext(operation: LockOperation | '*', error: Error, identity?: string): void {
     this.failures.push({ operation, error, identity });
   }
 
@@ -103,7 +102,7 @@ export class InMemoryLeaseStore {
   }
 
   /** Makes every request (or every `operation` request) hang until {@link release} is called. */
-  hold(operation: Operation | '*' = '*'): void {
+  hold(operation: LockOperation | '*' = '*'): void {
     this.held ??= [];
     this.heldOperation = operation;
   }
@@ -154,7 +153,7 @@ export class InMemoryLeaseStore {
    */
   async request<T>(
     identity: string,
-    operation: Operation,
+    operation: LockOperation,
     options: LockCallOptions | undefined,
     run: () => T,
   ): Promise<T> {

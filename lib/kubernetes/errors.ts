@@ -6,11 +6,12 @@ import {
   LockNotFoundError,
   LockRejectedError,
   LockUnavailableError,
+  type LockOperation,
 } from '../core/index.js';
 
 /** What a failed request was doing, for error messages. */
 export interface RequestContext {
-  readonly verb: 'get' | 'create' | 'update' | 'watch';
+  readonly verb: LockOperation;
   readonly namespace: string;
   readonly name: string;
 }
