@@ -3,6 +3,7 @@ import {
   InvalidOptionError,
   LockGoneError,
   type LockError,
+  type LockOperation,
   type LeaseLock,
   type LeaseRecord,
   type LeaseSpec,
@@ -10,7 +11,8 @@ import {
   type LockWatch,
   type LockWatchHandlers,
 } from '../core/index.js';
-import { ConnectionReuse, type ConnectionContext } from './connection-reuse.js';
+import { requestOptions, type RequestOptions } from './client-node-compat.js';
+import { ConnectionReuse } from './connection-reuse.js';
 import { httpStatusOf, toLockError, type RequestContext } from './errors.js';
 import { formatMicroTime, parseMicroTime } from './micro-time.js';
 
@@ -89,7 +91,7 @@ export class KubernetesLeaseLock implements LeaseLock {
 
   constructor(options: KubernetesLeaseLockOptions) {
     if (!options?.kubeConfig) throw new InvalidOptionError('kubeConfig', 'is required');
-    assertDnsSubdomain('leaseName', options.name);
+    assertDnsSubdomain('name', options.name);
     assertNamespace('namespace', options.namespace);
     if (typeof options.identity !== 'string' || options.identity.trim() === '') {
       throw new InvalidOptionError('identity', 'must be a non-empty string', options.identity);
@@ -264,7 +266,7 @@ export class KubernetesLeaseLock implements LeaseLock {
    * Maps a failed request to a LockError. A 401 also drops the kept connections: the credentials
    * they were opened with may be the ones the server no longer accepts (an expired client certificate).
    */
-  private failed(error: unknown, verb: RequestContext['verb']): LockError {
+  private failed(error: unknown, verb: LockOperation): LockError {
     if (httpStatusOf(error) === 401) this.connections.reset();
     return toLockError(error, this.context(verb));
   }
@@ -281,7 +283,7 @@ export class KubernetesLeaseLock implements LeaseLock {
     return decodeLease(lease);
   }
 
-  private context(verb: RequestContext['verb']): RequestContext {
+  private context(verb: LockOperation): RequestContext {
     return { verb, namespace: this.namespace, name: this.name };
   }
 }
@@ -313,36 +315,4 @@ export function decodeLease(lease: V1Lease): LeaseRecord {
     resourceVersion: lease.metadata?.resourceVersion ?? '',
     uid: lease.metadata?.uid ?? null,
   };
-}
-
-type RequestOptions = Parameters<CoordinationV1Api['readNamespacedLease']>[1];
-
-interface RequestContextLike extends ConnectionContext {
-  setSignal(signal: AbortSignal): void;
-}
-
-/**
- * Per-request options with a middleware that adjusts the request context (abort signal for the
- * elector's request timeout, connection reuse). The object API of client-node (1.x and 2.x) runs each
- * middleware through its own minimal observable stub, which only calls `toPromise()` on what
- * `pre`/`post` return; we answer in that shape.
- */
-export function requestOptions(
-  pre: (context: RequestContextLike) => void | Promise<void>,
-): RequestOptions {
-  const options = {
-    middleware: [
-      {
-        pre: (context: RequestContextLike) => ({
-          toPromise: async () => {
-            await pre(context);
-            return context;
-          },
-        }),
-        post: <T>(context: T) => ({ toPromise: () => Promise.resolve(context) }),
-      },
-    ],
-    middlewareMergeStrategy: 'append' as const,
-  };
-  return options as unknown as RequestOptions;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 import type { ElectorLogger, LeaderChangeEvent } from '../core/index.js';
 import { describeApiError, httpStatusOf } from './errors.js';
-import { requestOptions } from './kubernetes-lease-lock.js';
+import { requestOptions } from './client-node-compat.js';
 
 /** `reason` of the Events, as client-go's leader election writes it. */
 export const LEADER_ELECTION_EVENT_REASON = 'LeaderElection';
@@ -170,9 +170,7 @@ export class LeaseEventRecorder {
     try {
       await this.api.createNamespacedEvent(
         { namespace, body },
-        requestOptions((context) => context.setSignal(signal)) as Parameters<
-          CoreV1Api['createNamespacedEvent']
-        >[1],
+        requestOptions((context) => context.setSignal(signal)),
       );
       return undefined;
     } catch (error) {
