@@ -13,6 +13,7 @@ import {
 } from '../core/index.js';
 import { requestOptions, type RequestOptions } from './client-node-compat.js';
 import { ConnectionReuse } from './connection-reuse.js';
+import { assertDnsSubdomain, assertNamespace } from './names.js';
 import { httpStatusOf, toLockError, type RequestContext } from './errors.js';
 import { formatMicroTime, parseMicroTime } from './micro-time.js';
 
@@ -28,39 +29,6 @@ export interface KubernetesLeaseLockOptions {
   readonly identity: string;
   /** Labels put on the Lease when this candidate creates it. */
   readonly labels?: Readonly<Record<string, string>>;
-}
-
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** Throws an {@link InvalidOptionError} unless `value` is a valid DNS-1123 subdomain. */
-export function assertDnsSubdomain(option: string, value: unknown): void {
-  if (
-    typeof value !== 'string' ||
-    value.length === 0 ||
-    value.length > 253 ||
-    !DNS1123_SUBDOMAIN.test(value)
-  ) {
-    throw new InvalidOptionError(
-      option,
-      'must be a DNS-1123 subdomain: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters',
-      value,
-    );
-  }
-}
-
-/** Throws unless `value` is a valid namespace name (DNS-1123 label). */
-export function assertNamespace(option: string, value: unknown): void {
-  if (
-    typeof value !== 'string' ||
-    value.length > 63 ||
-    !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value)
-  ) {
-    throw new InvalidOptionError(
-      option,
-      'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters',
-      value,
-    );
-  }
 }
 
 /**
