@@ -82,15 +82,12 @@ export class KubernetesLeaseLock implements LeaseLock {
 
   async get(options?: LockCallOptions): Promise<LeaseRecord | null> {
     try {
-      const lease = await this.api.readNamespacedLease(
-        { name: this.name, namespace: this.namespace },
-        this.requestOptions(options?.signal),
+      return await this.send('get', options, (request) =>
+        this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }, request),
       );
-      return this.remember(lease);
     } catch (error) {
-      const mapped = this.failed(error, 'get');
-      if (mapped.name === 'LockNotFoundError') return null;
-      throw mapped;
+      if ((error as LockError).name === 'LockNotFoundError') return null;
+      throw error;
     }
   }
 
@@ -105,15 +102,9 @@ export class KubernetesLeaseLock implements LeaseLock {
       },
       spec: encodeSpec(spec),
     };
-    try {
-      const lease = await this.api.createNamespacedLease(
-        { namespace: this.namespace, body },
-        this.requestOptions(options?.signal),
-      );
-      return this.remember(lease);
-    } catch (error) {
-      throw this.failed(error, 'create');
-    }
+    return this.send('create', options, (request) =>
+      this.api.createNamespacedLease({ namespace: this.namespace, body }, request),
+    );
   }
 
   async update(
@@ -134,15 +125,12 @@ export class KubernetesLeaseLock implements LeaseLock {
       },
       spec: { ...(base?.spec ?? {}), ...encodeSpec(spec) },
     };
-    try {
-      const lease = await this.api.replaceNamespacedLease(
+    return this.send('update', options, (request) =>
+      this.api.replaceNamespacedLease(
         { name: this.name, namespace: this.namespace, body },
-        this.requestOptions(options?.signal),
-      );
-      return this.remember(lease);
-    } catch (error) {
-      throw this.failed(error, 'update');
-    }
+        request,
+      ),
+    );
   }
 
   watch(handlers: LockWatchHandlers, options: { resourceVersion?: string } = {}): LockWatch {
@@ -239,11 +227,24 @@ export class KubernetesLeaseLock implements LeaseLock {
     return toLockError(error, this.context(verb));
   }
 
-  private requestOptions(signal: AbortSignal | undefined): RequestOptions {
-    return requestOptions(async (context) => {
-      if (signal) context.setSignal(signal);
-      await this.connections.apply(context);
-    });
+  /** One request with the call's abort signal and the kept connections; remembers the answer. */
+  private async send(
+    verb: LockOperation,
+    options: LockCallOptions | undefined,
+    request: (requestOptions: RequestOptions) => Promise<V1Lease>,
+  ): Promise<LeaseRecord> {
+    const signal = options?.signal;
+    try {
+      const lease = await request(
+        requestOptions(async (context) => {
+          if (signal) context.setSignal(signal);
+          await this.connections.apply(context);
+        }),
+      );
+      return this.remember(lease);
+    } catch (error) {
+      throw this.failed(error, verb);
+    }
   }
 
   private remember(lease: V1Lease): LeaseRecord {
