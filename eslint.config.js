@@ -2,6 +2,14 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const CLIENT_NODE = [
+  {
+    group: ['@kubernetes/client-node', '@kubernetes/client-node/*'],
+    message: 'Only lib/kubernetes imports @kubernetes/client-node.',
+  },
+];
+const NEST = [{ group: ['@nestjs/*'], message: 'lib/core and lib/kubernetes do not import Nest.' }];
+
 export default tseslint.config(
   {
     ignores: [
@@ -39,13 +47,52 @@ export default tseslint.config(
     },
   },
   {
+    // Small files with one job: a file past this size holds several.
+    files: ['lib/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 600, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // lib/kubernetes is the only importer of client-node (README, Contributing: layers).
+    files: ['lib/**/*.ts'],
+    ignores: ['lib/kubernetes/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: CLIENT_NODE }],
+    },
+  },
+  {
     // The engine must stay free of Nest and client-node (design.md section 1).
     files: ['lib/core/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          patterns: ['@nestjs/*', '@kubernetes/*', 'rxjs', 'rxjs/*', '../kubernetes/*', '../*.js'],
+          patterns: [
+            ...CLIENT_NODE,
+            ...NEST,
+            { group: ['rxjs', 'rxjs/*'], message: 'lib/core does not use rxjs.' },
+            { group: ['../*'], message: 'lib/core imports only lib/core.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The Kubernetes lock: client-node and lib/core, no Nest.
+    files: ['lib/kubernetes/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...NEST,
+            { group: ['rxjs', 'rxjs/*'], message: 'lib/kubernetes does not use rxjs.' },
+            {
+              group: ['../*', '!../core', '!../core/*'],
+              message: 'lib/kubernetes imports only lib/core and itself.',
+            },
+          ],
         },
       ],
     },

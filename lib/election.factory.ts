@@ -1,18 +1,12 @@
 import { Logger, type LoggerService } from '@nestjs/common';
-import { KubeConfig } from '@kubernetes/client-node';
 import {
   InvalidOptionError,
   LeaderElector,
   type ElectorLogger,
   type LeaseLock,
 } from './core/index.js';
-import {
-  KubernetesLeaseLock,
-  LeaseEventRecorder,
-  assertDnsSubdomain,
-  defaultIdentity,
-  resolveNamespace,
-} from './kubernetes/index.js';
+import type { LeaseEventRecorder } from './kubernetes/index.js';
+import { assertDnsSubdomain } from './kubernetes/names.js';
 import { Election } from './election.js';
 import { assertKnownOptions } from './option-validation.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
@@ -39,8 +33,12 @@ const KNOWN_OPTIONS = new Set<string>([
   'metrics',
 ]);
 
-/** Validates module options and builds the election; every problem is an InvalidOptionError. */
-export function createElection(options: LeaderElectionModuleOptions): Election {
+/**
+ * Validates module options and builds the election; every problem is an InvalidOptionError.
+ * Asynchronous because the Kubernetes layer (and with it client-node) is loaded only when the
+ * election runs on a Lease, not when the app brings its own `lock`.
+ */
+export async function createElection(options: LeaderElectionModuleOptions): Promise<Election> {
   assertKnownOptions(
     options,
     KNOWN_OPTIONS,
@@ -83,33 +81,16 @@ export function createElection(options: LeaderElectionModuleOptions): Election {
   if (options.lock) {
     lock = options.lock;
   } else {
-    const kubeConfig = options.kubeConfig ?? loadDefaultKubeConfig();
-    if (!(kubeConfig instanceof Object) || typeof kubeConfig.getCurrentCluster !== 'function') {
-      throw new InvalidOptionError(
-        'kubeConfig',
-        'must be a KubeConfig from @kubernetes/client-node',
-      );
-    }
-    namespace = options.namespace ?? resolveNamespace(kubeConfig);
-    const leaseLock = new KubernetesLeaseLock({
-      kubeConfig,
-      namespace,
-      name: options.leaseName,
-      identity: options.identity ?? defaultIdentity(),
+    const { createLeaseLock } = await import('./kubernetes/create-lease-lock.js');
+    ({ lock, namespace, recorder } = createLeaseLock({
+      kubeConfig: options.kubeConfig,
+      namespace: options.namespace,
+      leaseName: options.leaseName,
+      identity: options.identity,
       labels: options.labels,
-    });
-    lock = leaseLock;
-    if (events) {
-      recorder = new LeaseEventRecorder({
-        kubeConfig,
-        namespace,
-        leaseName: options.leaseName,
-        identity: leaseLock.identity,
-        component: events.component,
-        leaseUid: () => leaseLock.uid,
-        logger,
-      });
-    }
+      events,
+      logger,
+    }));
   }
 
   const elector = new LeaderElector({
@@ -163,19 +144,6 @@ function eventOptions(
     );
   }
   return value === true ? {} : value;
-}
-
-function loadDefaultKubeConfig(): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  try {
-    kubeConfig.loadFromDefault();
-  } catch (error) {
-    throw new InvalidOptionError(
-      'kubeConfig',
-      `could not load the default kubeconfig (KUBECONFIG, ~/.kube/config or the in-cluster service account): ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  return kubeConfig;
 }
 
 function toElectorLogger(

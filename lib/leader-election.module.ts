@@ -7,7 +7,7 @@ import {
   OPTIONS_TYPE,
 } from './leader-election.module-definition.js';
 import { LeaderElectionRegistry } from './leader-election.registry.js';
-import { LeaderElectionRunner } from './leader-election.runner.js';
+import { LEADER_ELECTION_RUNNER } from './leader-election.runner.js';
 import { LeaderOnlyInterceptor } from './leader-only.interceptor.js';
 import { LeaderService } from './leader.service.js';
 
@@ -47,7 +47,7 @@ function withElection(definition: DynamicModule): DynamicModule {
   return {
     ...definition,
     imports: [...(definition.imports ?? []), LeaderElectionCoreModule],
-    providers: [...(definition.providers ?? []), LeaderElectionRunner],
+    providers: [...(definition.providers ?? []), LEADER_ELECTION_RUNNER],
     exports: [...(definition.exports ?? []), LeaderElectionCoreModule],
   };
 }

@@ -105,6 +105,12 @@ export class ElectorStoppedError extends LeaderElectionError {
   override name = 'ElectorStoppedError';
 }
 
+/** `Name: message` for an Error, `String(error)` for anything else thrown: for logs and status. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
 function formatValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null)
@@ -114,10 +120,4 @@ function formatValue(value: unknown): string {
   } catch {
     return Object.prototype.toString.call(value);
   }
-}
-
-/** `Name: message` of an error (or its string form), for log lines and health output. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }

@@ -9,6 +9,7 @@ export { type LeaseRecord, type LeaseSpec, isFree, sameElectionState } from './l
 export type {
   LeaseLock,
   LockCallOptions,
+  LockOperation,
   LockWatch,
   LockWatchEvent,
   LockWatchHandlers,
@@ -25,7 +26,6 @@ export {
   type ElectionMetrics,
   type LeaderWorkOutcome,
   type LockErrorKind,
-  type LockOperation,
   guardMetrics,
   lockErrorKind,
 } from './metrics.js';

@@ -1,5 +1,8 @@
 import type { LeaseRecord, LeaseSpec } from './lease-record.js';
 
+/** A lock operation: one API request each (a watch counts once, when it is opened). */
+export type LockOperation = 'get' | 'create' | 'update' | 'watch';
+
 /** Options every lock call accepts. */
 export interface LockCallOptions {
   /** Aborts the request (the elector's per-request timeout, or shutdown). */

@@ -8,6 +8,7 @@ import type { LeaseRecord, LeaseSpec } from './lease-record.js';
 import type {
   LeaseLock,
   LockCallOptions,
+  LockOperation,
   LockWatch,
   LockWatchEvent,
   LockWatchHandlers,
@@ -18,10 +19,8 @@ export interface LockCall {
   /** The calling candidate's identity. */
   readonly identity: string;
   /** The lock operation, one API request each. */
-  readonly operation: 'get' | 'create' | 'update' | 'watch';
+  readonly operation: LockOperation;
 }
-
-type Operation = LockCall['operation'];
 
 interface Watcher {
   readonly identity: string;
@@ -48,12 +47,12 @@ export class InMemoryLeaseStore {
   private uids = 0;
   private watchers = new Set<Watcher>();
   private history: { version: number; event: LockWatchEvent }[] = [];
-  private failures: { operation: Operation | '*'; error: Error; identity?: string }[] = [];
+  private failures: { operation: LockOperation | '*'; error: Error; identity?: string }[] = [];
   private unavailable = false;
   private readonly muted = new Set<string>();
   private readonly watchBlocked = new Set<string>();
   private held: (() => void)[] | null = null;
-  private heldOperation: Operation | '*' = '*';
+  private heldOperation: LockOperation | '*' = '*';
   private heldIdentity: string | undefined;
   private readonly partitioned = new Set<string>();
 
@@ -66,7 +65,7 @@ export class InMemoryLeaseStore {
   }
 
   /** Number of calls, optionally filtered by identity and operation. */
-  count(filter: { identity?: string; operation?: Operation } = {}): number {
+  count(filter: { identity?: string; operation?: LockOperation } = {}): number {
     return this.calls.filter(
       (call) =>
         (filter.identity === undefined || call.identity === filter.identity) &&
@@ -75,7 +74,7 @@ export class InMemoryLeaseStore {
   }
 
   /** Makes the next `operation` call (optionally only for `identity`) fail with `error`. */
-  failNext(operation: Operation | '*', error: Error, identity?: string): void {
+  failNext(operation: LockOperation | '*', error: Error, identity?: string): void {
     this.failures.push({ operation, error, identity });
   }
 
@@ -116,7 +115,7 @@ export class InMemoryLeaseStore {
    * Makes every request (or every `operation` request, optionally only `identity`'s) hang until
    * {@link release} is called.
    */
-  hold(operation: Operation | '*' = '*', identity?: string): void {
+  hold(operation: LockOperation | '*' = '*', identity?: string): void {
     this.held ??= [];
     this.heldOperation = operation;
     this.heldIdentity = identity;
@@ -179,7 +178,7 @@ export class InMemoryLeaseStore {
    */
   async request<T>(
     identity: string,
-    operation: Operation,
+    operation: LockOperation,
     options: LockCallOptions | undefined,
     run: () => T,
   ): Promise<T> {

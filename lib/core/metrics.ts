@@ -7,9 +7,9 @@ import {
   LockRejectedError,
   LockUnavailableError,
 } from './errors.js';
+import type { LockOperation } from './lock.js';
 
-/** The lock operation a request was making. */
-export type LockOperation = 'get' | 'create' | 'update' | 'watch';
+export type { LockOperation } from './lock.js';
 
 /**
  * What kind of failure an API error was: `conflict` (409), `not_found` (404), `forbidden`

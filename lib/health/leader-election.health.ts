@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { describeError } from '../core/index.js';
 import { LeaderElectionRegistry } from '../leader-election.registry.js';
 
 /** Options of {@link LeaderElectionHealthIndicator.isHealthy}. Durations in milliseconds. */
@@ -133,7 +134,7 @@ export class LeaderElectionHealthIndicator {
         ? {}
         : {
             apiFailingForMs: Math.round(status.failingForMs),
-            lastError: describe(status.lastError),
+            lastError: status.lastError === undefined ? undefined : describeError(status.lastError),
           }),
     };
 
@@ -169,9 +170,4 @@ function duration(option: string, value: number | undefined, fallback: number): 
     );
   }
   return value;
-}
-
-function describe(error: unknown): string | undefined {
-  if (error === undefined) return undefined;
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { ElectionMetrics, LeaseLock } from '../core/index.js';
+import type { KubernetesLeaseLockOptions } from '../kubernetes/index.js';
 
 /**
  * Options of `LeaderElectionModule.forRoot()`. Durations are in milliseconds.
@@ -34,7 +34,7 @@ export interface LeaderElectionModuleOptions {
   /** This instance's identity, written as the Lease holder. Must be unique per replica. */
   readonly identity?: string;
   /** Cluster access. */
-  readonly kubeConfig?: KubeConfig;
+  readonly kubeConfig?: KubernetesLeaseLockOptions['kubeConfig'];
   /**
    * Milliseconds a follower waits after the last observed change before taking over. Default 15000;
    * written to the Lease rounded up to whole seconds.

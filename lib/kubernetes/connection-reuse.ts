@@ -1,14 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-
-/** The part of client-node's request context that carries the connection (1.x: agent; 2.x: dispatcher). */
-export interface ConnectionContext {
-  getAgent?(): unknown;
-  setAgent?(agent: unknown): void;
-  getDispatcher?(): unknown;
-  setDispatcher?(dispatcher: unknown): void;
-}
+import type { ConnectionContext } from './client-node-compat.js';
 
 interface Closable {
   close(): Promise<void> | void;

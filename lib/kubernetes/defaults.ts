@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
+import { InvalidOptionError } from '../core/index.js';
 
 /** Where Kubernetes mounts the pod's service-account namespace. */
 export const SERVICE_ACCOUNT_NAMESPACE_FILE =
@@ -33,4 +34,21 @@ export function resolveNamespace(
   const contextName = kubeConfig.getCurrentContext();
   const context = kubeConfig.getContexts().find((candidate) => candidate.name === contextName);
   return context?.namespace || 'default';
+}
+
+/**
+ * The kubeconfig client-node finds by itself: `KUBECONFIG`, else `~/.kube/config`, else the
+ * in-cluster service account. A failure is an {@link InvalidOptionError} on `kubeConfig`.
+ */
+export function loadDefaultKubeConfig(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  try {
+    kubeConfig.loadFromDefault();
+  } catch (error) {
+    throw new InvalidOptionError(
+      'kubeConfig',
+      `could not load the default kubeconfig (KUBECONFIG, ~/.kube/config or the in-cluster service account): ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return kubeConfig;
 }

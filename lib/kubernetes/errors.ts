@@ -6,11 +6,13 @@ import {
   LockNotFoundError,
   LockRejectedError,
   LockUnavailableError,
+  describeError,
+  type LockOperation,
 } from '../core/index.js';
 
 /** What a failed request was doing, for error messages. */
 export interface RequestContext {
-  readonly verb: 'get' | 'create' | 'update' | 'watch';
+  readonly verb: LockOperation;
   readonly namespace: string;
   readonly name: string;
 }
@@ -76,6 +78,18 @@ export function toLockError(error: unknown, context: RequestContext): LockError 
   return new LockUnavailableError(`${what}: ${transportMessage(error)}`, error);
 }
 
+/**
+ * `HTTP <status>: <server message>` for an answer of the API server (client-node's ApiException
+ * carries the server's Status as JSON text), {@link describeError} for anything else.
+ */
+export function describeApiError(error: unknown): string {
+  const status = httpStatusOf(error);
+  if (status === undefined) return describeError(error);
+  const message = statusBodyOf(error)?.message;
+  return `HTTP ${status}${typeof message === 'string' && message ? `: ${message}` : ''}`;
+}
+
+/** The HTTP status of a failed request: `code` of an ApiException, `statusCode` of a watch error. */
 export function httpStatusOf(error: unknown): number | undefined {
   if (!error || typeof error !== 'object') return undefined;
   const candidate = error as { code?: unknown; statusCode?: unknown };

@@ -2,10 +2,9 @@
 export {
   KubernetesLeaseLock,
   type KubernetesLeaseLockOptions,
-  assertDnsSubdomain,
-  assertNamespace,
   decodeLease,
 } from './kubernetes-lease-lock.js';
+export { assertDnsSubdomain, assertNamespace } from './names.js';
 export { formatMicroTime, parseMicroTime } from './micro-time.js';
 export { toLockError } from './errors.js';
 export { defaultIdentity, resolveNamespace } from './defaults.js';

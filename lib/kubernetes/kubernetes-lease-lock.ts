@@ -3,6 +3,7 @@ import {
   InvalidOptionError,
   LockGoneError,
   type LockError,
+  type LockOperation,
   type LeaseLock,
   type LeaseRecord,
   type LeaseSpec,
@@ -10,7 +11,9 @@ import {
   type LockWatch,
   type LockWatchHandlers,
 } from '../core/index.js';
-import { ConnectionReuse, type ConnectionContext } from './connection-reuse.js';
+import { requestOptions, type RequestOptions } from './client-node-compat.js';
+import { ConnectionReuse } from './connection-reuse.js';
+import { assertDnsSubdomain, assertNamespace } from './names.js';
 import { httpStatusOf, toLockError, type RequestContext } from './errors.js';
 import { formatMicroTime, parseMicroTime } from './micro-time.js';
 
@@ -26,39 +29,6 @@ export interface KubernetesLeaseLockOptions {
   readonly identity: string;
   /** Labels put on the Lease when this candidate creates it. */
   readonly labels?: Readonly<Record<string, string>>;
-}
-
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** Throws an {@link InvalidOptionError} unless `value` is a valid DNS-1123 subdomain. */
-export function assertDnsSubdomain(option: string, value: unknown): void {
-  if (
-    typeof value !== 'string' ||
-    value.length === 0 ||
-    value.length > 253 ||
-    !DNS1123_SUBDOMAIN.test(value)
-  ) {
-    throw new InvalidOptionError(
-      option,
-      'must be a DNS-1123 subdomain: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters',
-      value,
-    );
-  }
-}
-
-/** Throws unless `value` is a valid namespace name (DNS-1123 label). */
-export function assertNamespace(option: string, value: unknown): void {
-  if (
-    typeof value !== 'string' ||
-    value.length > 63 ||
-    !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value)
-  ) {
-    throw new InvalidOptionError(
-      option,
-      'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters',
-      value,
-    );
-  }
 }
 
 /**
@@ -89,7 +59,7 @@ export class KubernetesLeaseLock implements LeaseLock {
 
   constructor(options: KubernetesLeaseLockOptions) {
     if (!options?.kubeConfig) throw new InvalidOptionError('kubeConfig', 'is required');
-    assertDnsSubdomain('leaseName', options.name);
+    assertDnsSubdomain('name', options.name);
     assertNamespace('namespace', options.namespace);
     if (typeof options.identity !== 'string' || options.identity.trim() === '') {
       throw new InvalidOptionError('identity', 'must be a non-empty string', options.identity);
@@ -112,15 +82,12 @@ export class KubernetesLeaseLock implements LeaseLock {
 
   async get(options?: LockCallOptions): Promise<LeaseRecord | null> {
     try {
-      const lease = await this.api.readNamespacedLease(
-        { name: this.name, namespace: this.namespace },
-        this.requestOptions(options?.signal),
+      return await this.send('get', options, (request) =>
+        this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }, request),
       );
-      return this.remember(lease);
     } catch (error) {
-      const mapped = this.failed(error, 'get');
-      if (mapped.name === 'LockNotFoundError') return null;
-      throw mapped;
+      if ((error as LockError).name === 'LockNotFoundError') return null;
+      throw error;
     }
   }
 
@@ -135,15 +102,9 @@ export class KubernetesLeaseLock implements LeaseLock {
       },
       spec: encodeSpec(spec),
     };
-    try {
-      const lease = await this.api.createNamespacedLease(
-        { namespace: this.namespace, body },
-        this.requestOptions(options?.signal),
-      );
-      return this.remember(lease);
-    } catch (error) {
-      throw this.failed(error, 'create');
-    }
+    return this.send('create', options, (request) =>
+      this.api.createNamespacedLease({ namespace: this.namespace, body }, request),
+    );
   }
 
   async update(
@@ -164,15 +125,12 @@ export class KubernetesLeaseLock implements LeaseLock {
       },
       spec: { ...(base?.spec ?? {}), ...encodeSpec(spec) },
     };
-    try {
-      const lease = await this.api.replaceNamespacedLease(
+    return this.send('update', options, (request) =>
+      this.api.replaceNamespacedLease(
         { name: this.name, namespace: this.namespace, body },
-        this.requestOptions(options?.signal),
-      );
-      return this.remember(lease);
-    } catch (error) {
-      throw this.failed(error, 'update');
-    }
+        request,
+      ),
+    );
   }
 
   watch(handlers: LockWatchHandlers, options: { resourceVersion?: string } = {}): LockWatch {
@@ -264,16 +222,29 @@ export class KubernetesLeaseLock implements LeaseLock {
    * Maps a failed request to a LockError. A 401 also drops the kept connections: the credentials
    * they were opened with may be the ones the server no longer accepts (an expired client certificate).
    */
-  private failed(error: unknown, verb: RequestContext['verb']): LockError {
+  private failed(error: unknown, verb: LockOperation): LockError {
     if (httpStatusOf(error) === 401) this.connections.reset();
     return toLockError(error, this.context(verb));
   }
 
-  private requestOptions(signal: AbortSignal | undefined): RequestOptions {
-    return requestOptions(async (context) => {
-      if (signal) context.setSignal(signal);
-      await this.connections.apply(context);
-    });
+  /** One request with the call's abort signal and the kept connections; remembers the answer. */
+  private async send(
+    verb: LockOperation,
+    options: LockCallOptions | undefined,
+    request: (requestOptions: RequestOptions) => Promise<V1Lease>,
+  ): Promise<LeaseRecord> {
+    const signal = options?.signal;
+    try {
+      const lease = await request(
+        requestOptions(async (context) => {
+          if (signal) context.setSignal(signal);
+          await this.connections.apply(context);
+        }),
+      );
+      return this.remember(lease);
+    } catch (error) {
+      throw this.failed(error, verb);
+    }
   }
 
   private remember(lease: V1Lease): LeaseRecord {
@@ -281,7 +252,7 @@ export class KubernetesLeaseLock implements LeaseLock {
     return decodeLease(lease);
   }
 
-  private context(verb: RequestContext['verb']): RequestContext {
+  private context(verb: LockOperation): RequestContext {
     return { verb, namespace: this.namespace, name: this.name };
   }
 }
@@ -313,36 +284,4 @@ export function decodeLease(lease: V1Lease): LeaseRecord {
     resourceVersion: lease.metadata?.resourceVersion ?? '',
     uid: lease.metadata?.uid ?? null,
   };
-}
-
-type RequestOptions = Parameters<CoordinationV1Api['readNamespacedLease']>[1];
-
-interface RequestContextLike extends ConnectionContext {
-  setSignal(signal: AbortSignal): void;
-}
-
-/**
- * Per-request options with a middleware that adjusts the request context (abort signal for the
- * elector's request timeout, connection reuse). The object API of client-node (1.x and 2.x) runs each
- * middleware through its own minimal observable stub, which only calls `toPromise()` on what
- * `pre`/`post` return; we answer in that shape.
- */
-export function requestOptions(
-  pre: (context: RequestContextLike) => void | Promise<void>,
-): RequestOptions {
-  const options = {
-    middleware: [
-      {
-        pre: (context: RequestContextLike) => ({
-          toPromise: async () => {
-            await pre(context);
-            return context;
-          },
-        }),
-        post: <T>(context: T) => ({ toPromise: () => Promise.resolve(context) }),
-      },
-    ],
-    middlewareMergeStrategy: 'append' as const,
-  };
-  return options as unknown as RequestOptions;
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 import type { ElectorLogger, LeaderChangeEvent } from '../core/index.js';
-import { requestOptions } from './kubernetes-lease-lock.js';
+import { describeApiError, httpStatusOf } from './errors.js';
+import { requestOptions } from './client-node-compat.js';
 
 /** `reason` of the Events, as client-go's leader election writes it. */
 export const LEADER_ELECTION_EVENT_REASON = 'LeaderElection';
@@ -126,13 +127,15 @@ export class LeaseEventRecorder {
   private report(message: string, error: unknown): void {
     const { namespace, leaseName } = this.options;
     if (this.failing) {
-      this.options.logger?.debug?.(`Could not record Event "${message}": ${describe(error)}`);
+      this.options.logger?.debug?.(
+        `Could not record Event "${message}": ${describeApiError(error)}`,
+      );
       return;
     }
     this.failing = true;
-    const forbidden = httpStatus(error) === 403 || httpStatus(error) === 401;
+    const forbidden = httpStatusOf(error) === 403 || httpStatusOf(error) === 401;
     this.options.logger?.warn(
-      `Could not record Event "${message}" on lease ${namespace}/${leaseName} (${describe(error)}). ` +
+      `Could not record Event "${message}" on lease ${namespace}/${leaseName} (${describeApiError(error)}). ` +
         (forbidden
           ? `Grant it with a Role rule { apiGroups: [""], resources: ["events"], verbs: ["create"] } in "${namespace}". `
           : '') +
@@ -167,14 +170,12 @@ export class LeaseEventRecorder {
     try {
       await this.api.createNamespacedEvent(
         { namespace, body },
-        requestOptions((context) => context.setSignal(signal)) as Parameters<
-          CoreV1Api['createNamespacedEvent']
-        >[1],
+        requestOptions((context) => context.setSignal(signal)),
       );
       return undefined;
     } catch (error) {
       // A retry of an Event the server did store (the answer was lost) is not an error.
-      return httpStatus(error) === 409 ? undefined : (error ?? new Error('unknown error'));
+      return httpStatusOf(error) === 409 ? undefined : (error ?? new Error('unknown error'));
     }
   }
 }
@@ -187,7 +188,7 @@ function eventName(leaseName: string, now: Date): string {
 
 /** Network errors, timeouts, 429 and 5xx are worth retrying; other answers are not. */
 function isTransient(error: unknown): boolean {
-  const status = httpStatus(error);
+  const status = httpStatusOf(error);
   return status === undefined || status === 429 || status >= 500;
 }
 
@@ -206,28 +207,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
     timer.unref();
     signal.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-function httpStatus(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-function describe(error: unknown): string {
-  const status = httpStatus(error);
-  if (status !== undefined) {
-    // ApiException: `body` is the server's Status as JSON text.
-    const body = (error as { body?: unknown }).body;
-    let message: unknown;
-    try {
-      message =
-        typeof body === 'string' ? (JSON.parse(body) as { message?: unknown }).message : undefined;
-    } catch {
-      message = body;
-    }
-    return `HTTP ${status}${typeof message === 'string' && message ? `: ${message}` : ''}`;
-  }
-  return error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
 }
 
 function safely<T>(read: () => T): T | undefined {

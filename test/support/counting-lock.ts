@@ -3,6 +3,7 @@ import type {
   LeaseRecord,
   LeaseSpec,
   LockCallOptions,
+  LockOperation,
   LockWatch,
   LockWatchHandlers,
 } from '../../lib/core/index.js';
@@ -12,7 +13,7 @@ import type {
  * server), so tests can assert how many requests an election made.
  */
 export class CountingLock implements LeaseLock {
-  readonly counts = { get: 0, create: 0, update: 0, watch: 0 };
+  readonly counts: Record<LockOperation, number> = { get: 0, create: 0, update: 0, watch: 0 };
 
   constructor(private readonly inner: LeaseLock) {}
 

@@ -1,0 +1,56 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { InvalidOptionError, type ElectorLogger } from '../core/index.js';
+import { defaultIdentity, loadDefaultKubeConfig, resolveNamespace } from './defaults.js';
+import { KubernetesLeaseLock } from './kubernetes-lease-lock.js';
+import { LeaseEventRecorder } from './lease-event-recorder.js';
+
+/** What {@link createLeaseLock} needs: the Kubernetes part of the Nest module's options. */
+export interface LeaseLockSetupOptions {
+  /** A KubeConfig, or undefined for the default one; anything else is rejected. */
+  readonly kubeConfig?: unknown;
+  readonly namespace?: string;
+  readonly leaseName: string;
+  readonly identity?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Record Events on the Lease (with this source component); undefined: no Events. */
+  readonly events?: { readonly component?: string };
+  readonly logger?: ElectorLogger;
+}
+
+/** The lock on the Lease, its namespace and, with `events`, the Event recorder. */
+export interface LeaseLockSetup {
+  readonly lock: KubernetesLeaseLock;
+  readonly namespace: string;
+  readonly recorder?: LeaseEventRecorder;
+}
+
+/**
+ * Builds the Lease lock from module options, filling in the defaults (kubeconfig, namespace,
+ * identity). The Nest module loads this file only when an app does not bring its own lock, so that
+ * client-node is never loaded otherwise.
+ */
+export function createLeaseLock(options: LeaseLockSetupOptions): LeaseLockSetup {
+  const kubeConfig = (options.kubeConfig ?? loadDefaultKubeConfig()) as KubeConfig;
+  if (!(kubeConfig instanceof Object) || typeof kubeConfig.getCurrentCluster !== 'function') {
+    throw new InvalidOptionError('kubeConfig', 'must be a KubeConfig from @kubernetes/client-node');
+  }
+  const namespace = options.namespace ?? resolveNamespace(kubeConfig);
+  const lock = new KubernetesLeaseLock({
+    kubeConfig,
+    namespace,
+    name: options.leaseName,
+    identity: options.identity ?? defaultIdentity(),
+    labels: options.labels,
+  });
+  if (!options.events) return { lock, namespace };
+  const recorder = new LeaseEventRecorder({
+    kubeConfig,
+    namespace,
+    leaseName: options.leaseName,
+    identity: lock.identity,
+    component: options.events.component,
+    leaseUid: () => lock.uid,
+    logger: options.logger,
+  });
+  return { lock, namespace, recorder };
+}
