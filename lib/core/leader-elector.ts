@@ -23,16 +23,17 @@ import {
   LockRejectedError,
 } from './errors.js';
 import { ChangeEvents } from './change-events.js';
+import * as messages from './elector.messages.js';
 import { LeaderWorkTracker } from './leader-work.js';
-import { capTerm, extendTerm, termLeads, type Leadership } from './leadership.js';
+import { capTerm, extendTerm, termFieldsEdited, termLeads, type Leadership } from './leadership.js';
 import { LeadershipWaiters } from './leadership-waiters.js';
 import { isFree, type LeaseRecord } from './lease-record.js';
 import { expiryOf, observeMissing, observeRecord, type Observation } from './lease-observation.js';
 import { LeaseWatch } from './lease-watch.js';
 import type { LeaseLock, LockWatchEvent } from './lock.js';
+import { IdentityGuard } from './identity-guard.js';
 import { ErrorLog, LockRequests } from './lock-requests.js';
 import { releaseLease } from './release.js';
-import { SentRenewTimes } from './sent-renew-times.js';
 import { guardMetrics, type ElectionMetrics } from './metrics.js';
 import { RETRY_JITTER_FACTOR } from './timing.js';
 
@@ -125,9 +126,7 @@ export class LeaderElector {
   private phaseValue: ElectorPhase = 'idle';
   private observation: Observation | undefined;
   private leadership: Leadership | null = null;
-  private readonly sent = new SentRenewTimes();
-  /** Set while the Lease names our identity with writes we never sent (see reportIdentityInUse). */
-  private identityInUse: { firstRenewTime: number | undefined; errorLogged: boolean } | undefined;
+  private readonly identityGuard: IdentityGuard;
 
   private attemptTimer: TimerHandle | undefined;
   private activationTimer: TimerHandle | undefined;
@@ -156,10 +155,7 @@ export class LeaderElector {
     this.logger = resolved.logger;
     this.random = resolved.random;
     this.metrics = guardMetrics(resolved.metrics, (hook, error) =>
-      this.logger?.warn(
-        `The metrics hook ${hook} of ${this.name} threw (further errors are ignored; ` +
-          `the election is not affected): ${describeError(error)}`,
-      ),
+      this.logger?.warn(messages.METRICS_HOOK_THREW(this.name, hook, error)),
     );
     this.requests = new LockRequests({
       name: this.name,
@@ -170,6 +166,7 @@ export class LeaderElector {
       isStopped: () => this.phaseValue === 'stopped',
     });
     this.errors = new ErrorLog(this.logger, this.name, this.identity);
+    this.identityGuard = new IdentityGuard(this.identity, this.name, this.logger);
     this.work = new LeaderWorkTracker(this.clock);
     this.events = new ChangeEvents({
       name: this.name,
@@ -225,14 +222,6 @@ export class LeaderElector {
     return this.errors.last;
   }
 
-  /**
-   * Monotonic time (the elector's clock) of the last successful request to the lock or watch
-   * event, or undefined before the first one. A conflict counts as success: the server answered.
-   */
-  get lastSuccessAt(): number | undefined {
-    return this.requests.lastSuccessAt;
-  }
-
   /** A snapshot of the state, for health checks. */
   status(): ElectorStatus {
     const now = this.clock.now();
@@ -255,14 +244,6 @@ export class LeaderElector {
   /** The last change event emitted (the current state), if any. */
   get currentState(): LeaderChangeEvent | undefined {
     return this.events.current;
-  }
-
-  /**
-   * Monotonic time of our last successful write while leading, or undefined. Exposed for health
-   * checks (a leader that has not renewed for too long is unhealthy).
-   */
-  get lastRenewAt(): number | undefined {
-    return this.leadership ? this.leadership.validUntil - this.renewDeadline : undefined;
   }
 
   /**
@@ -324,11 +305,6 @@ export class LeaderElector {
     this.metrics.leaderWork(this.name, task, 'skipped');
   }
 
-  /** Number of admitted leader work units still running. */
-  get inflightLeaderWork(): number {
-    return this.work.inFlight;
-  }
-
   /**
    * The term we lead in right now, or null. Computed from the clocks at call time; a term found
    * past its deadline has its signal aborted here and now, so that no signal lags `isLeader()`
@@ -340,10 +316,9 @@ export class LeaderElector {
     if (this.phaseValue !== 'running' || term === null) return null;
     if (termLeads(term, this.clock.now(), this.clock.wallNow().getTime())) return term;
     if (this.clock.now() >= term.validFrom && !term.controller.signal.aborted) {
+      const reason = messages.NO_RENEW_WITHIN_DEADLINE(this.renewDeadline);
       term.controller.abort(
-        new LeadershipLostError(
-          `${this.identity} lost ${this.name}: no successful renew within renewDeadline (${this.renewDeadline} ms)`,
-        ),
+        new LeadershipLostError(`${this.identity} lost ${this.name}: ${reason}`),
       );
     }
     return null;
@@ -397,17 +372,11 @@ export class LeaderElector {
     // 2. Wait (bounded) for admitted work.
     let drained = true;
     if (this.work.inFlight > 0) {
-      this.logger?.log(
-        `Waiting up to ${this.shutdownGracePeriod} ms for ${this.work.inFlight} leader-only ` +
-          `task(s) before releasing ${this.name}`,
-      );
+      const grace = this.shutdownGracePeriod;
+      this.logger?.log(messages.WAITING_FOR_WORK(this.name, grace, this.work.inFlight));
       drained = await this.work.waitForDrain(this.shutdownGracePeriod);
       if (!drained) {
-        this.logger?.warn(
-          `${this.work.inFlight} leader-only task(s) still running after ${this.shutdownGracePeriod} ms; ` +
-            `not releasing ${this.name} so that no other instance starts leader work while they ` +
-            'run (the lease expires instead)',
-        );
+        this.logger?.warn(messages.WORK_OUTLIVED_GRACE(this.name, grace, this.work.inFlight));
       }
     }
 
@@ -545,12 +514,12 @@ export class LeaderElector {
         // Listeners ran: decide again on the state they left.
         decision = this.decideNow(record);
       }
-      if (decision.why === 'identity-in-use') this.reportIdentityInUse(record!);
+      if (decision.why === 'identity-in-use') this.identityGuard.report(record!);
       if (decision.action === 'wait') {
         this.waitAsFollower(decision.until);
         return;
       }
-      this.sent.add(decision.spec.renewTime);
+      this.identityGuard.add(decision.spec.renewTime);
       const requestStart = this.clock.now();
       const wallRequestStart = this.clock.wallNow().getTime();
       const renewing = this.leadership !== null;
@@ -569,13 +538,12 @@ export class LeaderElector {
           !!decision.basedOn.uid &&
           !!written.uid &&
           written.uid !== decision.basedOn.uid;
-        const created = decision.action === 'create' ? decision.leadsAfter : undefined;
         const leadsAfter = recreated
-          ? { ms: this.leaseDuration, recreated }
-          : created === undefined
-            ? undefined
-            : { ms: created, recreated };
-        this.onWritten(written, requestStart, wallRequestStart, leadsAfter);
+          ? this.leaseDuration
+          : decision.action === 'create'
+            ? decision.leadsAfter
+            : undefined;
+        this.onWritten(written, requestStart, wallRequestStart, leadsAfter, recreated);
         return;
       } catch (error) {
         if (renewing) this.metrics.renewed(this.name, this.clock.now() - requestStart, false);
@@ -585,13 +553,7 @@ export class LeaderElector {
         if (round === 0 && fromCache) this.metrics.slowpathExercised(this.name);
         record = await this.read();
         const ours = this.leadership?.record;
-        if (
-          ours &&
-          record &&
-          record.holderIdentity === this.identity &&
-          (record.leaseDurationSeconds !== ours.leaseDurationSeconds ||
-            record.leaseTransitions !== ours.leaseTransitions)
-        ) {
+        if (ours && record?.holderIdentity === this.identity && termFieldsEdited(ours, record)) {
           this.onOwnRecordEdited(record);
         }
       }
@@ -608,8 +570,8 @@ export class LeaderElector {
         leaseDuration: this.leaseDuration,
         leadership: this.leadership,
         observation: this.observation,
-        sentRenewTimes: this.sent,
-        lastSentRenewTime: this.sent.latest,
+        sentRenewTimes: this.identityGuard,
+        lastSentRenewTime: this.identityGuard.latest,
       },
       record,
       this.clock.now(),
@@ -646,7 +608,8 @@ export class LeaderElector {
     written: LeaseRecord,
     requestStart: number,
     wallRequestStart: number,
-    leadsAfter: { readonly ms: number; readonly recreated: boolean } | undefined,
+    leadsAfter: number | undefined,
+    recreated: boolean,
   ): void {
     this.observe(written);
     const validUntil = requestStart + this.renewDeadline;
@@ -664,8 +627,8 @@ export class LeaderElector {
       // renew deadline, which ends before one lease duration from this answer (the margin
       // leaseDuration - renewDeadline covers clock-rate differences). We hold the Lease, renewing,
       // and lead only then; the old holder's next renew meets our Lease and stops it.
-      this.identityInUse = undefined;
-      const wait = written.neverExistedBefore ? 0 : (leadsAfter?.ms ?? 0);
+      this.identityGuard.reset();
+      const wait = written.neverExistedBefore ? 0 : (leadsAfter ?? 0);
       const validFrom = wait > 0 ? now + wait : requestStart;
       this.leadership = {
         validFrom,
@@ -677,13 +640,8 @@ export class LeaderElector {
         record: written,
       };
       if (this.phaseValue === 'running' && validFrom > now) {
-        const message =
-          `${this.identity} holds ${this.name} and leads in ${Math.ceil(wait / 1000)} s: ` +
-          (leadsAfter?.recreated
-            ? 'it acquired it by re-creating a deleted Lease'
-            : 'it created the Lease, which this process never saw before') +
-          ', and a leader it may have had could still be running until its renew deadline';
-        if (leadsAfter?.recreated) this.logger?.warn(message);
+        const message = messages.LEADS_LATER(this.identity, this.name, wait, recreated);
+        if (recreated) this.logger?.warn(message);
         else this.logger?.log(message);
         const leadership = this.leadership;
         this.activationTimer = this.clock.setTimeout(() => {
@@ -705,9 +663,7 @@ export class LeaderElector {
   private announceLeadership(): void {
     const leadership = this.leadership;
     if (!leadership) return;
-    this.logger?.log(
-      `${this.identity} became leader of ${this.name} (fencing token ${leadership.fencingToken})`,
-    );
+    this.logger?.log(messages.BECAME_LEADER(this.identity, this.name, leadership.fencingToken));
     this.emitIfChanged();
     if (this.isLeader()) this.waiters.resolveAll();
   }
@@ -719,7 +675,7 @@ export class LeaderElector {
     this.validityTimer = this.clock.setTimeout(() => {
       this.validityTimer = undefined;
       if (this.leadership === leadership && this.clock.now() >= leadership.validUntil) {
-        this.stepDown(`no successful renew within renewDeadline (${this.renewDeadline} ms)`);
+        this.stepDown(messages.NO_RENEW_WITHIN_DEADLINE(this.renewDeadline));
         this.requestAttempt();
       } else {
         this.scheduleValidityCheck();
@@ -738,35 +694,6 @@ export class LeaderElector {
       new LeadershipLostError(`${this.identity} lost ${this.name}: ${reason}`),
     );
     this.emitIfChanged();
-  }
-
-  /**
-   * The Lease names our identity but carries a write we never sent: another process uses our
-   * identity (an error: both would lead), or a previous run of ours held it (a restart with a fixed
-   * identity: it expires). Logged once; then at debug level.
-   */
-  private reportIdentityInUse(record: LeaseRecord): void {
-    const renewed = record.renewTime?.getTime();
-    const seen = this.identityInUse;
-    if (seen === undefined && this.sent.latest === undefined) {
-      this.identityInUse = { firstRenewTime: renewed, errorLogged: false };
-      this.logger?.warn(
-        `${this.name} names this instance's identity "${this.identity}", but this process never ` +
-          'wrote it: a previous run with the same identity held it. Waiting for it to expire.',
-      );
-      return;
-    }
-    if (seen && (seen.errorLogged || renewed === seen.firstRenewTime)) {
-      this.logger?.debug?.(`${this.name} still names "${this.identity}" from another process`);
-      return;
-    }
-    this.identityInUse = { firstRenewTime: seen?.firstRenewTime ?? renewed, errorLogged: true };
-    this.logger?.error(
-      `Another process holds ${this.name} with this instance's identity "${this.identity}": two ` +
-        'replicas share one identity and would both lead. This instance does not lead while the ' +
-        'other renews. Give each replica a unique identity (the default, POD_NAME or HOSTNAME ' +
-        'plus a random suffix, is unique).',
-    );
   }
 
   /** Follower: nothing to do until `until` (expiry of the current holder), if known. */
@@ -813,13 +740,10 @@ export class LeaderElector {
     }
     const record = event.record;
     const holder = record.holderIdentity ?? '';
-    const foreignWrite =
-      holder === this.identity &&
-      (record.renewTime === null || !this.sent.has(record.renewTime.getTime()));
-    if (this.leadership && foreignWrite) {
+    if (this.leadership && this.identityGuard.isForeign(record)) {
       // Another process writes under our identity: stop at once, wait as a follower.
       this.observe(record);
-      this.reportIdentityInUse(record);
+      this.identityGuard.report(record);
       this.stepDown(`another process writes the lease as "${this.identity}"`);
       this.requestAttempt();
       return;
@@ -831,8 +755,7 @@ export class LeaderElector {
       // (the edit came after it), and renew at once to restore our fields.
       const ours = this.leadership.record;
       const edited =
-        record.leaseDurationSeconds !== ours.leaseDurationSeconds ||
-        record.leaseTransitions !== ours.leaseTransitions ||
+        termFieldsEdited(ours, record) ||
         record.acquireTime?.getTime() !== ours.acquireTime?.getTime();
       if (edited) this.onOwnRecordEdited(record);
       return;
@@ -864,11 +787,8 @@ export class LeaderElector {
     const leadership = this.leadership;
     if (!leadership) return;
     if (capTerm(leadership, record, this.clock.now())) {
-      this.logger?.warn(
-        `${this.name} was edited by someone else (leaseDurationSeconds ` +
-          `${String(record.leaseDurationSeconds)}); ${this.identity} leads at most until that ` +
-          'expires, and renews now',
-      );
+      const seconds = record.leaseDurationSeconds;
+      this.logger?.warn(messages.RECORD_EDITED(this.name, this.identity, seconds));
       this.scheduleValidityCheck();
     }
     this.requestAttempt();

@@ -81,3 +81,14 @@ export function capTerm(leadership: Leadership, edited: LeaseRecord, now: number
   leadership.validUntil = until;
   return true;
 }
+
+/**
+ * Whether `record`, which names us, differs from our last write in a field peers read: someone
+ * else edited it (e.g. shortened leaseDurationSeconds, or reset leaseTransitions).
+ */
+export function termFieldsEdited(ours: LeaseRecord, record: LeaseRecord): boolean {
+  return (
+    record.leaseDurationSeconds !== ours.leaseDurationSeconds ||
+    record.leaseTransitions !== ours.leaseTransitions
+  );
+}

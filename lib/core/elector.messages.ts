@@ -1,0 +1,41 @@
+// The elector's log lines and reasons, in one place (as schedule.messages.ts does for Nest's
+// scheduler): each says what happened and what it means for leader-only work.
+import { describeError } from './errors.js';
+
+export const METRICS_HOOK_THREW = (name: string, hook: string, error: unknown) =>
+  `The metrics hook ${hook} of ${name} threw (further errors are ignored; the election is not ` +
+  `affected): ${describeError(error)}`;
+
+export const WAITING_FOR_WORK = (name: string, ms: number, count: number) =>
+  `Waiting up to ${ms} ms for ${count} leader-only task(s) before releasing ${name}`;
+
+export const WORK_OUTLIVED_GRACE = (name: string, ms: number, count: number) =>
+  `${count} leader-only task(s) still running after ${ms} ms; not releasing ${name} so that no ` +
+  'other instance starts leader work while they run (the lease expires instead)';
+
+export const LEADS_LATER = (identity: string, name: string, ms: number, recreated: boolean) =>
+  `${identity} holds ${name} and leads in ${Math.ceil(ms / 1000)} s: ` +
+  (recreated
+    ? 'it acquired it by re-creating a deleted Lease'
+    : 'it created the Lease, which this process never saw before') +
+  ', and a leader it may have had could still be running until its renew deadline';
+
+export const BECAME_LEADER = (identity: string, name: string, token: number) =>
+  `${identity} became leader of ${name} (fencing token ${token})`;
+
+export const RECORD_EDITED = (name: string, identity: string, seconds: unknown) =>
+  `${name} was edited by someone else (leaseDurationSeconds ${String(seconds)}); ${identity} ` +
+  'leads at most until that expires, and renews now';
+
+export const NO_RENEW_WITHIN_DEADLINE = (renewDeadline: number) =>
+  `no successful renew within renewDeadline (${renewDeadline} ms)`;
+
+export const IDENTITY_OF_PREVIOUS_RUN = (name: string, identity: string) =>
+  `${name} names this instance's identity "${identity}", but this process never wrote it: a ` +
+  'previous run with the same identity held it. Waiting for it to expire.';
+
+export const IDENTITY_IN_USE = (name: string, identity: string) =>
+  `Another process holds ${name} with this instance's identity "${identity}": two replicas share ` +
+  'one identity and would both lead. This instance does not lead while the other renews. Give ' +
+  'each replica a unique identity (the default, POD_NAME or HOSTNAME plus a random suffix, is ' +
+  'unique).';

@@ -1,0 +1,74 @@
+import type { ElectorLogger } from './elector-options.js';
+import { IDENTITY_IN_USE, IDENTITY_OF_PREVIOUS_RUN } from './elector.messages.js';
+import type { LeaseRecord } from './lease-record.js';
+
+/** How many of our latest writes are remembered: far more than can be in flight or unanswered. */
+const REMEMBERED_WRITES = 64;
+
+/**
+ * Tells our writes from writes made under our identity by someone else. Every `renewTime` we send
+ * is recorded before the request goes out (so a write whose answer was lost is ours too); a record
+ * naming our identity with any other `renewTime` was written by another replica configured with
+ * the same identity, or by a previous run of ours. The first is an error (both would lead), the
+ * second a restart with a fixed identity (the record expires): each is logged once.
+ */
+export class IdentityGuard {
+  private readonly sent = new Set<number>();
+  private newest: number | undefined;
+  private inUse: { firstRenewTime: number | undefined; errorLogged: boolean } | undefined;
+
+  constructor(
+    private readonly identity: string,
+    private readonly name: string,
+    private readonly logger: ElectorLogger | undefined,
+  ) {}
+
+  /** The latest `renewTime` sent (ms), if any: the next one must be later. */
+  get latest(): number | undefined {
+    return this.newest;
+  }
+
+  /** Records a write about to be sent. */
+  add(renewTime: Date): void {
+    const time = renewTime.getTime();
+    this.sent.add(time);
+    this.newest = Math.max(this.newest ?? time, time);
+    if (this.sent.size > REMEMBERED_WRITES) this.sent.delete(this.sent.values().next().value!);
+  }
+
+  /** Whether a write with this `renewTime` (ms) was sent by this process. */
+  has(time: number): boolean {
+    return this.sent.has(time);
+  }
+
+  /** Whether `record` names our identity with a write we never sent. */
+  isForeign(record: LeaseRecord): boolean {
+    return (
+      (record.holderIdentity ?? '') === this.identity &&
+      (record.renewTime === null || !this.sent.has(record.renewTime.getTime()))
+    );
+  }
+
+  /** We lead again: a later foreign write is reported anew. */
+  reset(): void {
+    this.inUse = undefined;
+  }
+
+  /** Logs a foreign record naming our identity: a warning after a restart, else an error, once. */
+  report(record: LeaseRecord): void {
+    const renewed = record.renewTime?.getTime();
+    const seen = this.inUse;
+    if (seen === undefined && this.newest === undefined) {
+      this.inUse = { firstRenewTime: renewed, errorLogged: false };
+      this.logger?.warn(IDENTITY_OF_PREVIOUS_RUN(this.name, this.identity));
+      return;
+    }
+    // Renewed since we first saw it: someone is alive under our identity.
+    if (seen && (seen.errorLogged || renewed === seen.firstRenewTime)) {
+      this.logger?.debug?.(`${this.name} still names "${this.identity}" from another process`);
+      return;
+    }
+    this.inUse = { firstRenewTime: seen?.firstRenewTime ?? renewed, errorLogged: true };
+    this.logger?.error(IDENTITY_IN_USE(this.name, this.identity));
+  }
+}
