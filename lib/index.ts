@@ -17,6 +17,7 @@ export {
   InMemoryLeaseStore,
   FakeClock,
   DEFAULT_TIMINGS,
+  FencingToken,
   InvalidOptionError,
   LeaderElectionError,
   LeadershipLostError,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import type { LeaderChangeEvent } from './core/index.js';
+import type { FencingToken, LeaderChangeEvent } from './core/index.js';
 import { LeaderElectionRegistry } from './leader-election.registry.js';
 
 /**
@@ -31,8 +31,11 @@ export class LeaderService {
     return this.registry.get(name).elector.getLeader();
   }
 
-  /** The fencing token of the current term while leading, else null. */
-  fencingToken(name?: string): number | null {
+  /**
+   * The fencing token of the current term while leading, else null: pass it with each write to a
+   * system that refuses tokens lower than the highest it has seen (see {@link FencingToken}).
+   */
+  fencingToken(name?: string): FencingToken | null {
     return this.registry.get(name).elector.fencingToken();
   }
 

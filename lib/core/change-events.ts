@@ -2,6 +2,7 @@ import type { Clock } from './clock.js';
 import type { ElectorLogger } from './elector-options.js';
 import type { LeaderChangeEvent } from './elector-status.js';
 import { describeError } from './errors.js';
+import type { FencingToken } from './fencing-token.js';
 import type { ElectionMetrics } from './metrics.js';
 
 /** What {@link ChangeEvents} needs from its elector. */
@@ -40,7 +41,12 @@ export class ChangeEvents {
   }
 
   /** Emits an event unless (isLeader, leader) equals the last one; counts leaderOn/leaderOff. */
-  emitIfChanged(isLeader: boolean, leader: string | null, fencingToken: number | null): void {
+  emitIfChanged(
+    isLeader: boolean,
+    leader: string | null,
+    fencingToken: FencingToken | null,
+    term: number | null,
+  ): void {
     const { name, identity, clock, metrics, logger } = this.context;
     const previous = this.last;
     if (previous && previous.isLeader === isLeader && previous.leader === leader) return;
@@ -55,6 +61,7 @@ export class ChangeEvents {
       leader,
       previousLeader: previous?.leader ?? null,
       fencingToken,
+      term,
       at: clock.wallNow(),
     };
     this.last = event;

@@ -10,9 +10,9 @@ export interface DecisionState {
   readonly campaigning: boolean;
   /** Our lease duration in ms (written rounded up to whole seconds). */
   readonly leaseDuration: number;
-  /** Our term while we hold the Lease: its fencing token and our last successful write. */
+  /** Our term while we hold the Lease: its `leaseTransitions` and our last successful write. */
   readonly leadership: {
-    readonly fencingToken: number;
+    readonly term: number;
     readonly record: LeaseRecord;
   } | null;
   /** What this process has seen of the Lease so far. */
@@ -116,7 +116,7 @@ export function decide(
       return {
         action: 'create',
         why: 'recreate-ours',
-        spec: spec(wallNow, leadership.fencingToken),
+        spec: spec(wallNow, leadership.term),
       };
     }
     if (!state.campaigning) return { action: 'wait', why: 'not-campaigning' };
@@ -159,7 +159,7 @@ export function decide(
     // fencing backwards.
     const acquireTime =
       (leadership ? leadership.record.acquireTime : record.acquireTime) ?? wallNow;
-    const transitions = leadership ? leadership.fencingToken : (record.leaseTransitions ?? 0);
+    const transitions = leadership ? leadership.term : (record.leaseTransitions ?? 0);
     return {
       action: 'update',
       why: leadership ? 'renew' : 'reclaim-own',

@@ -1,3 +1,5 @@
+import type { FencingToken } from './fencing-token.js';
+
 /** What an elector reports about itself: change events, status snapshots, admitted work. */
 
 /** Emitted once per real change of (who leads, whether we lead), in order, on every instance. */
@@ -13,11 +15,16 @@ export interface LeaderChangeEvent {
   /** The holder named by the previous event, or null. */
   readonly previousLeader: string | null;
   /**
-   * `leaseTransitions` when this instance acquired the lease (while it leads), or the record's
-   * `leaseTransitions` as observed (while it follows). Pass it to downstream systems so they can
-   * reject writes from a stale leader.
+   * While this instance leads: the fencing token of its term (the resourceVersion of the write
+   * that acquired it). Pass it to downstream systems so they can reject writes from a stale
+   * leader. Null while following.
    */
-  readonly fencingToken: number | null;
+  readonly fencingToken: FencingToken | null;
+  /**
+   * The term as people count it: `leaseTransitions` of our term (while leading) or of the record
+   * as observed (while following). Informational: it restarts when the Lease is re-created.
+   */
+  readonly term: number | null;
   /** Wall-clock time of the change. */
   readonly at: Date;
 }
@@ -66,7 +73,7 @@ export interface LeaderWork {
    */
   readonly signal: AbortSignal;
   /** The fencing token of the leadership term the work runs in. */
-  readonly fencingToken: number;
+  readonly fencingToken: FencingToken;
   /**
    * Whether the leadership term this work was admitted in still leads, computed from the clocks
    * now (false after a pause past the renew deadline, before any timer ran; the signal is then

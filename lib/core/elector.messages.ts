@@ -20,8 +20,11 @@ export const LEADS_LATER = (identity: string, name: string, ms: number, recreate
     : 'it created the Lease, which this process never saw before') +
   ', and a leader it may have had could still be running until its renew deadline';
 
-export const BECAME_LEADER = (identity: string, name: string, token: number) =>
-  `${identity} became leader of ${name} (fencing token ${token})`;
+export const BECAME_LEADER = (
+  identity: string,
+  name: string,
+  term: { readonly term: number; readonly fencingToken: unknown },
+) => `${identity} became leader of ${name} (term ${term.term}, fencing token ${term.fencingToken})`;
 
 export const RECORD_EDITED = (name: string, identity: string, seconds: unknown) =>
   `${name} was edited by someone else (leaseDurationSeconds ${String(seconds)}); ${identity} ` +

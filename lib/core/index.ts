@@ -5,6 +5,7 @@
 export { type Clock, type TimerHandle, SystemClock, systemClock } from './clock.js';
 export { FakeClock } from './fake-clock.js';
 export * from './errors.js';
+export { FencingToken } from './fencing-token.js';
 export { type LeaseRecord, type LeaseSpec, isFree, sameElectionState } from './lease-record.js';
 export type {
   LeaseLock,

@@ -24,6 +24,7 @@ import {
 } from './errors.js';
 import { ChangeEvents } from './change-events.js';
 import * as messages from './elector.messages.js';
+import { fencingTokenOf, type FencingToken } from './fencing-token.js';
 import { LeaderWorkTracker } from './leader-work.js';
 import { capTerm, extendTerm, termFieldsEdited, termLeads, type Leadership } from './leadership.js';
 import { LeadershipWaiters } from './leadership-waiters.js';
@@ -213,7 +214,7 @@ export class LeaderElector {
   }
 
   /** The fencing token of the current term while this instance leads, else null. */
-  fencingToken(): number | null {
+  fencingToken(): FencingToken | null {
     return this.leadingTerm()?.fencingToken ?? null;
   }
 
@@ -635,7 +636,8 @@ export class LeaderElector {
         lastWriteStart: requestStart,
         validUntil,
         wallValidUntil: wallRequestStart + this.renewDeadline,
-        fencingToken: written.leaseTransitions ?? 0,
+        term: written.leaseTransitions ?? 0,
+        fencingToken: fencingTokenOf(written),
         controller: new AbortController(),
         record: written,
       };
@@ -663,7 +665,7 @@ export class LeaderElector {
   private announceLeadership(): void {
     const leadership = this.leadership;
     if (!leadership) return;
-    this.logger?.log(messages.BECAME_LEADER(this.identity, this.name, leadership.fencingToken));
+    this.logger?.log(messages.BECAME_LEADER(this.identity, this.name, leadership));
     this.emitIfChanged();
     if (this.isLeader()) this.waiters.resolveAll();
   }
@@ -810,7 +812,8 @@ export class LeaderElector {
     this.events.emitIfChanged(
       isLeader,
       isLeader ? this.identity : record?.holderIdentity || null,
-      isLeader ? leadership!.fencingToken : (record?.leaseTransitions ?? null),
+      isLeader ? leadership!.fencingToken : null,
+      isLeader ? leadership!.term : (record?.leaseTransitions ?? null),
     );
   }
 

@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
 import type { LeaderWork } from './elector-status.js';
+import type { FencingToken } from './fencing-token.js';
 
 /**
  * Counts the leader-only work an elector admitted and lets shutdown wait for it: the Lease is
@@ -20,7 +21,11 @@ export class LeaderWorkTracker {
    * Admits one unit running under a leadership term with this signal and token; `isCurrent` tells
    * whether that term still leads.
    */
-  begin(signal: AbortSignal, fencingToken: number, isCurrent: () => boolean): LeaderWork {
+  begin(
+    signal: AbortSignal,
+    fencingToken: FencingToken,
+    isCurrent: () => boolean,
+  ): LeaderWork {
     this.running += 1;
     let ended = false;
     return {

@@ -1,3 +1,4 @@
+import type { FencingToken } from './fencing-token.js';
 import type { LeaseRecord } from './lease-record.js';
 
 /** Our term while we hold the Lease (activating or leading). Times on the monotonic clock. */
@@ -14,7 +15,10 @@ export interface Leadership {
    * (the monotonic clock stops): we lead only while both clocks are before their deadline.
    */
   wallValidUntil: number;
-  readonly fencingToken: number;
+  /** The term's `leaseTransitions`, kept on every renew. */
+  readonly term: number;
+  /** The resourceVersion of the write that acquired the term. */
+  readonly fencingToken: FencingToken;
   /** Aborted when the term ends: the leadership signal and every admitted work's signal. */
   readonly controller: AbortController;
   /** Our last successful write. */

@@ -12,11 +12,11 @@ export class ReconcileJob {
 
   @Cron('*/2 * * * * *')
   @LeaderOnly()
-  async reconcile(): Promise<{ run: number; fencingToken: number | null }> {
+  async reconcile(): Promise<{ run: number; fencingToken: string | null }> {
     this.runs += 1;
     // Pass the fencing token to downstream writes so they can reject a stale leader.
     const fencingToken = this.leader.fencingToken();
     this.logger.log(`reconcile #${this.runs} (fencing token ${fencingToken})`);
-    return { run: this.runs, fencingToken };
+    return { run: this.runs, fencingToken: fencingToken?.toString() ?? null };
   }
 }

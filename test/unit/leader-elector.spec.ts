@@ -1,4 +1,5 @@
 import {
+  FencingToken,
   InMemoryLeaseLock,
   InvalidOptionError,
   LeaderElector,
@@ -119,7 +120,9 @@ describe('LeaderElector', () => {
           isLeader: true,
           leader: 'a',
           previousLeader: null,
-          fencingToken: 0,
+          term: 0,
+          // The resourceVersion of the acquiring write.
+          fencingToken: FencingToken.parse(record.resourceVersion),
         }),
       ]);
     });
@@ -143,7 +146,9 @@ describe('LeaderElector', () => {
       const a = await f.started('a', T);
       expect(a.elector.isLeader()).toBe(true);
       expect(f.calls('a')).toEqual({ get: 1, create: 0, update: 1, watch: 1 });
-      expect(a.elector.fencingToken()).toBe(5);
+      expect(a.elector.fencingToken()).toEqual(
+        FencingToken.parse(f.store.current()!.resourceVersion),
+      );
       expect(f.store.current()?.leaseTransitions).toBe(5);
     });
 
@@ -157,7 +162,10 @@ describe('LeaderElector', () => {
       expect(b.elector.isLeader()).toBe(true);
       // The expiry attempt is based on the watched record: no extra read.
       expect(f.calls('b')).toEqual({ get: 1, create: 0, update: 1, watch: 1 });
-      expect(b.elector.fencingToken()).toBe(3);
+      expect(b.elector.fencingToken()).toEqual(
+        FencingToken.parse(f.store.current()!.resourceVersion),
+      );
+      expect(f.store.current()?.leaseTransitions).toBe(3);
     });
 
     it('restarts the expiry countdown whenever the holder renews', async () => {
@@ -236,12 +244,13 @@ describe('LeaderElector', () => {
       const b = await f.started('b', T);
       await f.clock.advance(5_000);
       const before = f.calls('b');
+      const aToken = a.elector.fencingToken()!;
       await a.elector.stop();
       await f.clock.flush();
       expect(b.elector.isLeader()).toBe(true);
       expect(f.calls('b')).toEqual({ ...before, update: before.update + 1 });
       expect(f.store.current()?.leaseTransitions).toBe(1);
-      expect(b.elector.fencingToken()).toBe(1);
+      expect(b.elector.fencingToken()!.isNewerThan(aToken)).toBe(true);
     });
 
     it('releases with holder "", a 1 s duration and transitions kept, after reading the record', async () => {
@@ -400,10 +409,12 @@ describe('LeaderElector', () => {
     it('is recreated by its leader (same fencing token) while followers wait; never two leaders', async () => {
       const a = await f.started('a', T);
       const b = await f.started('b', T);
+      const token = a.elector.fencingToken();
       f.store.adminWrite(null);
       await f.advanceChecking(20_000);
       expect(f.leaders()).toEqual(['a']);
-      expect(a.elector.fencingToken()).toBe(0);
+      expect(a.elector.fencingToken()).toEqual(token);
+      expect(f.store.current()?.leaseTransitions).toBe(0);
       expect(f.calls('b').create).toBe(0);
       expect(f.store.current()?.holderIdentity).toBe('a');
       void b;
@@ -412,14 +423,16 @@ describe('LeaderElector', () => {
     it("is created by a follower only after the deleted holder's lease would have expired", async () => {
       const a = await f.started('a', { ...T, releaseOnStop: false });
       const b = await f.started('b', T);
+      const aToken = a.elector.fencingToken()!;
       await a.elector.stop(); // crashed leader: no release
       f.store.adminWrite(null);
       await f.advanceChecking(14_950);
       expect(b.elector.isLeader()).toBe(false);
       await f.advanceChecking(100);
       expect(b.elector.isLeader()).toBe(true);
-      // Fencing tokens keep increasing across the deletion.
-      expect(b.elector.fencingToken()).toBe(1);
+      // Terms and fencing tokens keep increasing across the deletion.
+      expect(f.store.current()?.leaseTransitions).toBe(1);
+      expect(b.elector.fencingToken()!.isNewerThan(aToken)).toBe(true);
     });
 
     it('is re-created by a follower with a dead watch without two leaders (leads a lease duration after the answer)', async () => {

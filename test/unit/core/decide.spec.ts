@@ -31,7 +31,7 @@ function seen(
 }
 
 const ours = lease({ holderIdentity: 'me', leaseTransitions: 7, acquireTime: EARLIER });
-const leading = { fencingToken: 7, record: ours };
+const leading = { term: 7, record: ours };
 
 function state(fields: Partial<DecisionState> = {}): DecisionState {
   return {

@@ -5,6 +5,7 @@ import {
   InMemoryLeaseLock,
   InvalidOptionError,
   LeaderElector,
+  FencingToken,
   type Clock,
   type FakeClock,
 } from '../../../lib/core/index.js';
@@ -81,6 +82,36 @@ describe('guarantees against operator actions and careless configuration', () =>
       f.store.adminWrite({ holderIdentity: '' }); // re-applied from a manifest
       await f.advanceChecking(20_000);
       expect(b.elector.isLeader()).toBe(true);
+    });
+  });
+
+  describe('fencing tokens only increase (H1)', () => {
+    it('across a release, a deletion and a re-creation by a process that never saw the Lease', async () => {
+      const tokens: FencingToken[] = [];
+      const a = await f.started('a', T);
+      tokens.push(a.elector.fencingToken()!);
+      const b = await f.started('b', T);
+      await a.elector.stop(); // released: b takes over
+      await f.clock.flush();
+      tokens.push(b.elector.fencingToken()!);
+      await b.elector.stop(); // scaled to zero
+      f.store.adminWrite(null); // the Lease is gone (a namespace re-created, a prune)
+      const c = await f.started('c', T);
+      await f.advanceChecking(15_100);
+      expect(f.store.current()?.leaseTransitions).toBe(0); // the term restarts...
+      tokens.push(c.elector.fencingToken()!);
+      for (let i = 1; i < tokens.length; i++) {
+        expect(tokens[i].isNewerThan(tokens[i - 1])).toBe(true); // ...the token does not
+      }
+    });
+
+    it('across a holder that removed leaseTransitions', async () => {
+      const a = await f.started('a', T);
+      const first = a.elector.fencingToken()!;
+      await a.elector.stop();
+      f.store.adminWrite({ holderIdentity: '', leaseTransitions: null });
+      const b = await f.started('b', T);
+      expect(b.elector.fencingToken()!.isNewerThan(first)).toBe(true);
     });
   });
 

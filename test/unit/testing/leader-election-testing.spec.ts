@@ -4,6 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Registry } from 'prom-client';
 import {
+  FencingToken,
   LeaderOnly,
   LeaderService,
   OnLeaderChange,
@@ -18,14 +19,14 @@ import {
 /** The app's code under test: a leader-only job and a handler reacting to leadership changes. */
 @Injectable()
 class InvoiceJob {
-  readonly charged: number[] = [];
+  readonly charged: FencingToken[] = [];
   readonly changes: string[] = [];
   loop: Promise<string> | undefined;
 
   constructor(private readonly leader: LeaderService) {}
 
   @LeaderOnly()
-  async chargeDueInvoices(): Promise<number> {
+  async chargeDueInvoices(): Promise<FencingToken> {
     const token = this.leader.fencingToken()!;
     this.charged.push(token);
     return token;
@@ -68,12 +69,13 @@ describe('LeaderElectionTestingModule (as an app would use it)', () => {
     const { job, leader } = await createModule([LeaderElectionTestingModule.forRoot()]);
     expect(leader.isLeader()).toBe(true);
     expect(leader.identity).toBe('test-instance');
-    expect(await job.chargeDueInvoices()).toBe(0);
+    expect(await job.chargeDueInvoices()).toBeInstanceOf(FencingToken);
     expect(job.changes).toEqual(['leading']);
   });
 
   it('makes this instance lose and lead again; each change is applied when the promise resolves', async () => {
     const { job, leadership, leader } = await createModule([LeaderElectionTestingModule.forRoot()]);
+    const firstTerm = leader.fencingToken()!;
 
     await leadership.loseLeadership();
     expect(leader.isLeader()).toBe(false);
@@ -81,9 +83,11 @@ describe('LeaderElectionTestingModule (as an app would use it)', () => {
     expect(await job.loop).toBe('loop stopped'); // the leadership signal aborted
     expect(await job.chargeDueInvoices()).toBeUndefined(); // skipped on a follower
 
+    expect(leader.fencingToken()).toBeNull();
     await leadership.becomeLeader();
-    expect(await job.chargeDueInvoices()).toBe(2); // a new term: a higher fencing token
-    expect(job.charged).toEqual([2]);
+    const secondTerm = await job.chargeDueInvoices();
+    expect(job.charged).toEqual([secondTerm]);
+    expect(secondTerm.isNewerThan(firstTerm)).toBe(true); // a new term: a higher fencing token
     expect(job.changes).toEqual(['leading', 'following other-instance', 'leading']);
   });
 
