@@ -2,8 +2,9 @@
  * Time source of the election engine.
  *
  * `now()` is MONOTONIC (milliseconds from an arbitrary origin): every expiry and validity decision is
- * made with it, never with the wall clock, so a wall-clock step (NTP, manual change) cannot extend or
- * shorten leadership. `wallNow()` is only used to fill the Lease's informational timestamps.
+ * made with it, so a wall-clock step (NTP, manual change) cannot extend leadership. `wallNow()` fills
+ * the Lease's informational timestamps, and ends a term early when it passes the term's deadline too:
+ * the monotonic clock stops while a machine is suspended, the wall clock does not.
  */
 export interface Clock {
   /** Monotonic milliseconds. */

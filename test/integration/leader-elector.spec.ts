@@ -2,6 +2,7 @@
 // clients, as the least-privilege user unless stated otherwise.
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import {
+  FencingToken,
   LeaderElector,
   LockForbiddenError,
   LockRejectedError,
@@ -111,13 +112,45 @@ describe('LeaderElector on a real kube-apiserver', () => {
     await eventually(() => b.elector.getLeader() === 'a', 10_000, 'b following a');
     const monitor = new TwoLeaderMonitor(() => [a.elector, b.elector]);
     const before = b.lock.snapshot();
+    const aToken = a.elector.fencingToken()!;
     await a.elector.stop();
     await b.elector.waitForLeadership();
     monitor.stop();
     expect(monitor.violations).toEqual([]);
     // b learned of the release from its watch (no read) and acquired with one update.
     expect(b.lock.snapshot()).toEqual({ ...before, update: before.update + 1 });
-    expect(b.elector.fencingToken()).toBe(1);
+    expect(b.elector.fencingToken()!.isNewerThan(aToken)).toBe(true);
+  });
+
+  it('fencing tokens only increase: release, deletion, a fresh process, scale to zero', async () => {
+    const lease = uniqueName('tokens');
+    const admin = cluster.kubeConfigs.admin.makeApiClient(CoordinationV1Api);
+    const tokens: FencingToken[] = [];
+    const leads = async (c: ReturnType<typeof candidate>) => {
+      c.elector.start();
+      await c.elector.waitForLeadership();
+      tokens.push(c.elector.fencingToken()!);
+    };
+    const a = candidate('a', lease);
+    await leads(a);
+    const b = candidate('b', lease);
+    b.elector.start();
+    await eventually(() => b.elector.getLeader() === 'a', 10_000, 'b following a');
+    await a.elector.stop(); // released: b takes over
+    await b.elector.waitForLeadership();
+    tokens.push(b.elector.fencingToken()!);
+    await admin.deleteNamespacedLease({ name: lease, namespace }); // b re-creates it, same term
+    await eventually(() => b.lock.counts.create === 1, 10_000, 'b re-creating the Lease');
+    expect(b.elector.fencingToken()).toEqual(tokens.at(-1));
+    await b.elector.stop(); // scaled to zero
+    await admin.deleteNamespacedLease({ name: lease, namespace }); // pruned
+    // A process that never saw the Lease: it creates it and leads one lease duration later.
+    const c = candidate('c', lease);
+    await leads(c);
+    const record = await admin.readNamespacedLease({ name: lease, namespace });
+    expect(record.spec?.leaseTransitions).toBe(0); // the term restarted; the token did not
+    expect(tokens.map(String)).toEqual([...tokens].sort(FencingToken.compare).map(String));
+    expect(new Set(tokens.map(String)).size).toBe(tokens.length);
   });
 
   it('takes over after SIGKILL of the leader process, not before its lease could have expired', async () => {
