@@ -21,7 +21,7 @@ export interface DecisionState {
    * The `renewTime`s (ms) of the writes this process sent, including writes whose answer was
    * lost: a record naming our identity with any other `renewTime` was written by someone else.
    */
-  readonly sentRenewTimes: { has(time: number): boolean };
+  readonly sentWrites: { get(time: number): { readonly needsActivation: boolean } | undefined };
   /** The latest `renewTime` (ms) we sent, if any: the next one is strictly later. */
   readonly lastSentRenewTime: number | undefined;
 }
@@ -66,7 +66,13 @@ export type Decision = (
        */
       readonly leadsAfter?: number;
     }
-  | { readonly action: 'update'; readonly spec: LeaseSpec; readonly basedOn: LeaseRecord }
+  | {
+      readonly action: 'update';
+      readonly spec: LeaseSpec;
+      readonly basedOn: LeaseRecord;
+      /** As for a create: reclaiming our own write whose term had to wait. */
+      readonly leadsAfter?: number;
+    }
   /** Nothing to write. `until`: monotonic time to try again (a holder's expiry), if known. */
   | { readonly action: 'wait'; readonly until?: number }
 ) & {
@@ -151,7 +157,7 @@ export function decide(
   // 2. The record names us.
   const holder = record.holderIdentity ?? '';
   const ourWrite =
-    record.renewTime !== null && state.sentRenewTimes.has(record.renewTime.getTime());
+    record.renewTime === null ? undefined : state.sentWrites.get(record.renewTime.getTime());
   const foreign = holder === identity && !ourWrite;
   if (holder === identity && !foreign) {
     if (!leadership && !state.campaigning) return { action: 'wait', why: 'not-campaigning' };
@@ -160,12 +166,17 @@ export function decide(
     const acquireTime =
       (leadership ? leadership.record.acquireTime : record.acquireTime) ?? wallNow;
     const transitions = leadership ? leadership.term : (record.leaseTransitions ?? 0);
-    return {
+    const update = {
       action: 'update',
-      why: leadership ? 'renew' : 'reclaim-own',
       basedOn: record,
       spec: spec(acquireTime, transitions),
-    };
+    } as const;
+    if (leadership) return { ...update, why: 'renew' };
+    // Our write whose term had to wait (a create, a possible re-creation, or still activating): the
+    // wait starts again from this answer.
+    return ourWrite?.needsActivation
+      ? { ...update, why: 'reclaim-own', leadsAfter: state.leaseDuration }
+      : { ...update, why: 'reclaim-own' };
   }
 
   // 3. Someone else holds it, or nobody, or someone else writes under our identity (another

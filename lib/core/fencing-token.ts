@@ -68,6 +68,20 @@ export class FencingToken {
 }
 
 /**
+ * Whether `record` was written after `than` (decimal resourceVersions of one resource type compare
+ * by value); true when either cannot be compared, so that a caller errs towards reacting.
+ */
+export function isNewerVersion(
+  record: { readonly resourceVersion: string },
+  than: { readonly resourceVersion: string },
+): boolean {
+  const decimal = /^[0-9]+$/;
+  if (!decimal.test(record.resourceVersion) || !decimal.test(than.resourceVersion)) return true;
+  const a = FencingToken.parse(record.resourceVersion);
+  return a.isNewerThan(FencingToken.parse(than.resourceVersion));
+}
+
+/**
  * The token of a term acquired by `written`. A lock whose resourceVersions are not decimal numbers
  * (an API server that is not conformant with Kubernetes 1.35) cannot give fencing tokens: rejected,
  * so that nobody leads with a token that does not compare.

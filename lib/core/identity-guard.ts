@@ -2,6 +2,12 @@ import type { ElectorLogger } from './elector-options.js';
 import { IDENTITY_IN_USE, IDENTITY_OF_PREVIOUS_RUN } from './elector.messages.js';
 import type { LeaseRecord } from './lease-record.js';
 
+/** What is remembered of a write this process sent. */
+export interface SentWrite {
+  /** Whether a term resting on this write must still wait before leading. */
+  readonly needsActivation: boolean;
+}
+
 /** How many of our latest writes are remembered: far more than can be in flight or unanswered. */
 const REMEMBERED_WRITES = 64;
 
@@ -13,7 +19,8 @@ const REMEMBERED_WRITES = 64;
  * second a restart with a fixed identity (the record expires): each is logged once.
  */
 export class IdentityGuard {
-  private readonly sent = new Set<number>();
+  /** renewTime (ms) → whether the term that write belongs to still had to wait before leading. */
+  private readonly sent = new Map<number, SentWrite>();
   private newest: number | undefined;
   private inUse: { firstRenewTime: number | undefined; errorLogged: boolean } | undefined;
 
@@ -28,17 +35,27 @@ export class IdentityGuard {
     return this.newest;
   }
 
-  /** Records a write about to be sent. */
-  add(renewTime: Date): void {
+  /**
+   * Records a write about to be sent. `needsActivation`: whether a term resting on it must wait
+   * before leading (it may create or re-create the Lease, or its term is still activating); kept
+   * when the answer is lost, so that reclaiming the write waits too.
+   */
+  add(renewTime: Date, needsActivation: boolean): void {
     const time = renewTime.getTime();
-    this.sent.add(time);
+    this.sent.set(time, { needsActivation });
     this.newest = Math.max(this.newest ?? time, time);
-    if (this.sent.size > REMEMBERED_WRITES) this.sent.delete(this.sent.values().next().value!);
+    if (this.sent.size > REMEMBERED_WRITES) this.sent.delete(this.sent.keys().next().value!);
   }
 
-  /** Whether a write with this `renewTime` (ms) was sent by this process. */
-  has(time: number): boolean {
-    return this.sent.has(time);
+  /** The write's answer came: whether its term still waits before leading. */
+  answered(renewTime: Date, needsActivation: boolean): void {
+    const time = renewTime.getTime();
+    if (this.sent.has(time)) this.sent.set(time, { needsActivation });
+  }
+
+  /** The write with this `renewTime` (ms) if this process sent it. */
+  get(time: number): SentWrite | undefined {
+    return this.sent.get(time);
   }
 
   /** Whether `record` names our identity with a write we never sent. */

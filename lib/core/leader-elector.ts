@@ -2,6 +2,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import { decide, type Decision } from './decide.js';
 import {
   resolveElectorOptions,
+  type ResolvedElectorOptions,
   type ElectorLogger,
   type LeaderElectorOptions,
 } from './elector-options.js';
@@ -24,9 +25,16 @@ import {
 } from './errors.js';
 import { ChangeEvents } from './change-events.js';
 import * as messages from './elector.messages.js';
-import { fencingTokenOf, type FencingToken } from './fencing-token.js';
+import { fencingTokenOf, isNewerVersion, type FencingToken } from './fencing-token.js';
 import { LeaderWorkTracker } from './leader-work.js';
-import { capTerm, extendTerm, termFieldsEdited, termLeads, type Leadership } from './leadership.js';
+import {
+  capTerm,
+  extendTerm,
+  termFieldsEdited,
+  termLapsed,
+  termLeads,
+  type Leadership,
+} from './leadership.js';
 import { LeadershipWaiters } from './leadership-waiters.js';
 import { isFree, type LeaseRecord } from './lease-record.js';
 import { expiryOf, observeMissing, observeRecord, type Observation } from './lease-observation.js';
@@ -119,6 +127,10 @@ export class LeaderElector {
   private readonly logger: ElectorLogger | undefined;
   private readonly random: () => number;
   private readonly metrics: Required<ElectionMetrics>;
+  private readonly context: ResolvedElectorOptions & {
+    readonly metrics: Required<ElectionMetrics>;
+    readonly description: string;
+  };
   private readonly requests: LockRequests;
   private readonly errors: ErrorLog;
   private readonly work: LeaderWorkTracker;
@@ -142,48 +154,30 @@ export class LeaderElector {
 
   constructor(options: LeaderElectorOptions) {
     const resolved = resolveElectorOptions(options);
-    this.lock = resolved.lock;
-    this.identity = resolved.identity;
-    this.name = resolved.name;
-    this.leaseDuration = resolved.leaseDuration;
-    this.renewDeadline = resolved.renewDeadline;
-    this.retryPeriod = resolved.retryPeriod;
-    this.renewInterval = resolved.renewInterval;
-    this.requestTimeout = resolved.requestTimeout;
-    this.shutdownGracePeriod = resolved.shutdownGracePeriod;
-    this.releaseOnStop = resolved.releaseOnStop;
-    this.clock = resolved.clock;
-    this.logger = resolved.logger;
-    this.random = resolved.random;
+    ({ lock: this.lock, identity: this.identity, name: this.name } = resolved);
+    ({ leaseDuration: this.leaseDuration, renewDeadline: this.renewDeadline } = resolved);
+    ({ retryPeriod: this.retryPeriod, renewInterval: this.renewInterval } = resolved);
+    ({ requestTimeout: this.requestTimeout, releaseOnStop: this.releaseOnStop } = resolved);
+    ({ shutdownGracePeriod: this.shutdownGracePeriod, clock: this.clock } = resolved);
+    ({ logger: this.logger, random: this.random } = resolved);
     this.metrics = guardMetrics(resolved.metrics, (hook, error) =>
       this.logger?.warn(messages.METRICS_HOOK_THREW(this.name, hook, error)),
     );
+    // What every part of the elector shares: its name, identity, lock, clock, logger, metrics.
+    this.context = { ...resolved, metrics: this.metrics, description: this.lock.description };
+    const context = this.context;
+    const running = () => this.phaseValue === 'running';
     this.requests = new LockRequests({
-      name: this.name,
-      description: this.lock.description,
-      clock: this.clock,
-      requestTimeout: this.requestTimeout,
-      metrics: this.metrics,
+      ...context,
       isStopped: () => this.phaseValue === 'stopped',
     });
     this.errors = new ErrorLog(this.logger, this.name, this.identity);
     this.identityGuard = new IdentityGuard(this.identity, this.name, this.logger);
     this.work = new LeaderWorkTracker(this.clock);
-    this.events = new ChangeEvents({
-      name: this.name,
-      identity: this.identity,
-      clock: this.clock,
-      metrics: this.metrics,
-      logger: this.logger,
-    });
+    this.events = new ChangeEvents(context);
     this.watch = new LeaseWatch({
-      lock: this.lock,
-      clock: this.clock,
-      random: this.random,
-      retryPeriod: this.retryPeriod,
-      name: this.name,
-      logger: this.logger,
-      isRunning: () => this.phaseValue === 'running',
+      ...context,
+      isRunning: running,
       onReachable: () => this.requests.markReachable(),
       onEvent: (event) => this.onWatchEvent(event),
       onFailed: (error) => this.requests.failed('watch', error),
@@ -316,11 +310,13 @@ export class LeaderElector {
     const term = this.leadership;
     if (this.phaseValue !== 'running' || term === null) return null;
     if (termLeads(term, this.clock.now(), this.clock.wallNow().getTime())) return term;
-    if (this.clock.now() >= term.validFrom && !term.controller.signal.aborted) {
+    const lapsed = termLapsed(term, this.clock.now(), this.clock.wallNow().getTime());
+    if (lapsed && !term.controller.signal.aborted) {
       const reason = messages.NO_RENEW_WITHIN_DEADLINE(this.renewDeadline);
       term.controller.abort(
         new LeadershipLostError(`${this.identity} lost ${this.name}: ${reason}`),
       );
+      this.scheduleValidityCheck(0); // the step-down itself (event, log) right after this call
     }
     return null;
   }
@@ -413,14 +409,8 @@ export class LeaderElector {
   }
 
   private async release(): Promise<void> {
-    const written = await releaseLease({
-      lock: this.lock,
-      identity: this.identity,
-      name: this.name,
-      clock: this.clock,
-      logger: this.logger,
-      requests: this.requests,
-    });
+    const isOurs = (record: LeaseRecord) => !this.identityGuard.isForeign(record);
+    const written = await releaseLease({ ...this.context, requests: this.requests, isOurs });
     if (written) this.observe(written);
   }
 
@@ -520,7 +510,8 @@ export class LeaderElector {
         this.waitAsFollower(decision.until);
         return;
       }
-      this.identityGuard.add(decision.spec.renewTime);
+      const active = decision.why === 'renew' && this.clock.now() >= this.leadership!.validFrom;
+      this.identityGuard.add(decision.spec.renewTime, !active);
       const requestStart = this.clock.now();
       const wallRequestStart = this.clock.wallNow().getTime();
       const renewing = this.leadership !== null;
@@ -539,12 +530,10 @@ export class LeaderElector {
           !!decision.basedOn.uid &&
           !!written.uid &&
           written.uid !== decision.basedOn.uid;
-        const leadsAfter = recreated
-          ? this.leaseDuration
-          : decision.action === 'create'
-            ? decision.leadsAfter
-            : undefined;
+        const leadsAfter = recreated ? this.leaseDuration : decision.leadsAfter;
         this.onWritten(written, requestStart, wallRequestStart, leadsAfter, recreated);
+        const waiting = this.leadership !== null && this.leadership.validFrom > this.clock.now();
+        this.identityGuard.answered(decision.spec.renewTime, waiting);
         return;
       } catch (error) {
         if (renewing) this.metrics.renewed(this.name, this.clock.now() - requestStart, false);
@@ -571,7 +560,7 @@ export class LeaderElector {
         leaseDuration: this.leaseDuration,
         leadership: this.leadership,
         observation: this.observation,
-        sentRenewTimes: this.identityGuard,
+        sentWrites: this.identityGuard,
         lastSentRenewTime: this.identityGuard.latest,
       },
       record,
@@ -615,6 +604,13 @@ export class LeaderElector {
     this.observe(written);
     const validUntil = requestStart + this.renewDeadline;
     const now = this.clock.now();
+    // A term that ran out before this answer came (a pause) has aborted its signals: it never
+    // leads again. This write starts a new term, which keeps any wait the old one still had.
+    const lapsed = this.leadership;
+    const pendingFrom = lapsed?.validFrom ?? -Infinity;
+    if (lapsed && termLapsed(lapsed, now, this.clock.wallNow().getTime())) {
+      this.stepDown(messages.NO_RENEW_WITHIN_DEADLINE(this.renewDeadline));
+    }
     if (this.leadership) {
       extendTerm(this.leadership, written, requestStart, wallRequestStart, this.renewDeadline);
     } else {
@@ -630,7 +626,7 @@ export class LeaderElector {
       // and lead only then; the old holder's next renew meets our Lease and stops it.
       this.identityGuard.reset();
       const wait = written.neverExistedBefore ? 0 : (leadsAfter ?? 0);
-      const validFrom = wait > 0 ? now + wait : requestStart;
+      const validFrom = Math.max(wait > 0 ? now + wait : requestStart, pendingFrom);
       this.leadership = {
         validFrom,
         lastWriteStart: requestStart,
@@ -642,7 +638,7 @@ export class LeaderElector {
         record: written,
       };
       if (this.phaseValue === 'running' && validFrom > now) {
-        const message = messages.LEADS_LATER(this.identity, this.name, wait, recreated);
+        const message = messages.LEADS_LATER(this.identity, this.name, validFrom - now, recreated);
         if (recreated) this.logger?.warn(message);
         else this.logger?.log(message);
         const leadership = this.leadership;
@@ -664,25 +660,31 @@ export class LeaderElector {
 
   private announceLeadership(): void {
     const leadership = this.leadership;
-    if (!leadership) return;
+    // A term whose deadline passed while activating never leads: the validity check steps down.
+    if (!leadership || !this.isLeader()) return;
     this.logger?.log(messages.BECAME_LEADER(this.identity, this.name, leadership));
     this.emitIfChanged();
     if (this.isLeader()) this.waiters.resolveAll();
   }
 
-  private scheduleValidityCheck(): void {
+  /** Steps down when the term's deadline passes by either clock (checked after `delay`, or then). */
+  private scheduleValidityCheck(delay?: number): void {
     this.clearTimer('validity');
     const leadership = this.leadership;
     if (!leadership) return;
+    const now = this.clock.now();
+    const wallNow = this.clock.wallNow().getTime();
+    const due = Math.min(leadership.validUntil - now, leadership.wallValidUntil - wallNow);
     this.validityTimer = this.clock.setTimeout(() => {
       this.validityTimer = undefined;
-      if (this.leadership === leadership && this.clock.now() >= leadership.validUntil) {
+      if (this.leadership !== leadership) return;
+      if (termLapsed(leadership, this.clock.now(), this.clock.wallNow().getTime())) {
         this.stepDown(messages.NO_RENEW_WITHIN_DEADLINE(this.renewDeadline));
         this.requestAttempt();
       } else {
         this.scheduleValidityCheck();
       }
-    }, leadership.validUntil - this.clock.now());
+    }, delay ?? due);
   }
 
   private stepDown(reason: string): void {
@@ -742,7 +744,8 @@ export class LeaderElector {
     }
     const record = event.record;
     const holder = record.holderIdentity ?? '';
-    if (this.leadership && this.identityGuard.isForeign(record)) {
+    const ours = this.leadership?.record;
+    if (ours && this.identityGuard.isForeign(record) && isNewerVersion(record, ours)) {
       // Another process writes under our identity: stop at once, wait as a follower.
       this.observe(record);
       this.identityGuard.report(record);
@@ -806,7 +809,7 @@ export class LeaderElector {
     const isLeader =
       this.phaseValue === 'running' &&
       leadership !== null &&
-      this.clock.now() >= leadership.validFrom;
+      termLeads(leadership, this.clock.now(), this.clock.wallNow().getTime());
     if (this.observation === undefined && !isLeader && this.events.current === undefined) return;
     const record = this.observation?.record;
     this.events.emitIfChanged(

@@ -21,11 +21,7 @@ export class LeaderWorkTracker {
    * Admits one unit running under a leadership term with this signal and token; `isCurrent` tells
    * whether that term still leads.
    */
-  begin(
-    signal: AbortSignal,
-    fencingToken: FencingToken,
-    isCurrent: () => boolean,
-  ): LeaderWork {
+  begin(signal: AbortSignal, fencingToken: FencingToken, isCurrent: () => boolean): LeaderWork {
     this.running += 1;
     let ended = false;
     return {

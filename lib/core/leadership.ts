@@ -54,6 +54,11 @@ export function extendTerm(
   leadership.validUntil = extended;
 }
 
+/** Whether the term's deadline has passed by either clock: it can never lead again. */
+export function termLapsed(leadership: Leadership, now: number, wallNow: number): boolean {
+  return now >= leadership.validUntil || wallNow >= leadership.wallValidUntil;
+}
+
 /**
  * Whether the term leads at monotonic time `now` and wall time `wallNow`: from `validFrom` until
  * the renew deadline by both clocks. A wall clock that steps back never extends the term; one that

@@ -13,6 +13,8 @@ export interface ReleaseContext {
   readonly clock: Clock;
   readonly logger: ElectorLogger | undefined;
   readonly requests: LockRequests;
+  /** Whether a record naming our identity carries a write of ours (not a duplicate replica's). */
+  readonly isOurs: (record: LeaseRecord) => boolean;
 }
 
 /**
@@ -21,11 +23,11 @@ export interface ReleaseContext {
  * undefined when nothing was released; never rejects: an unreleased Lease expires instead.
  */
 export async function releaseLease(context: ReleaseContext): Promise<LeaseRecord | undefined> {
-  const { lock, identity, name, clock, logger, requests } = context;
+  const { lock, identity, name, clock, logger, requests, isOurs } = context;
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
       const record = await requests.run('get', (signal) => lock.get({ signal }));
-      if (!record || record.holderIdentity !== identity) {
+      if (!record || record.holderIdentity !== identity || !isOurs(record)) {
         logger?.debug?.(`${name} no longer names ${identity}; nothing to release`);
         return undefined;
       }

@@ -40,7 +40,7 @@ function state(fields: Partial<DecisionState> = {}): DecisionState {
     leaseDuration: 15_000,
     leadership: null,
     observation: undefined,
-    sentRenewTimes: new Set([EARLIER.getTime()]),
+    sentWrites: new Map([[EARLIER.getTime(), { needsActivation: false }]]),
     lastSentRenewTime: undefined,
     ...fields,
   };
@@ -274,7 +274,7 @@ const hardened: Row[] = [
       'names us but we never wrote it (same identity twice, or a restart): wait for expiry',
     state: state({
       observation: seen(lease({ holderIdentity: 'me' }), 5_000),
-      sentRenewTimes: new Set(),
+      sentWrites: new Map(),
     }),
     record: lease({ holderIdentity: 'me' }),
     expected: { action: 'wait', why: 'identity-in-use', until: NOW + 10_000 },
@@ -287,7 +287,7 @@ const hardened: Row[] = [
   },
   {
     situation: 'someone else writes as us while we lead: step down, wait for expiry',
-    state: state({ leadership: leading, sentRenewTimes: new Set([EARLIER.getTime()]) }),
+    state: state({ leadership: leading }),
     record: lease({ holderIdentity: 'me', renewTime: WALL }),
     expected: {
       action: 'wait',

@@ -6,8 +6,12 @@ import {
   InvalidOptionError,
   LeaderElector,
   FencingToken,
+  LockUnavailableError,
   type Clock,
   type FakeClock,
+  type LeaseRecord,
+  type LeaseSpec,
+  type LockCallOptions,
 } from '../../../lib/core/index.js';
 import { ElectionFixture } from '../support/election-fixture.js';
 
@@ -21,6 +25,19 @@ function withWallClock(clock: FakeClock, wallNow: () => Date): Clock {
     setTimeout: (callback, delayMs) => clock.setTimeout(callback, delayMs),
     clearTimeout: (handle) => clock.clearTimeout(handle),
   };
+}
+
+/** Like the Kubernetes lock: never says a Lease is new; can lose the answer of its first create. */
+class ClusterLikeLock extends InMemoryLeaseLock {
+  loseCreateAnswer = false;
+  override async create(spec: LeaseSpec, options?: LockCallOptions): Promise<LeaseRecord> {
+    const { neverExistedBefore: _fresh, ...written } = await super.create(spec, options);
+    if (this.loseCreateAnswer) {
+      this.loseCreateAnswer = false;
+      throw new LockUnavailableError('connection reset (the create was applied, its answer lost)');
+    }
+    return written;
+  }
 }
 
 describe('guarantees against operator actions and careless configuration', () => {
@@ -243,6 +260,84 @@ describe('guarantees against operator actions and careless configuration', () =>
       offset = 20_000; // 20 s of suspend: only the wall clock moved
       expect(a.elector.isLeader()).toBe(false);
       expect(signal.aborted).toBe(true);
+    });
+  });
+
+  describe('terms that lapse and waits that must hold', () => {
+    it('a renew answered after the term ran out starts a new term with live signals', async () => {
+      const a = await f.started('a', T);
+      await f.clock.advance(4_000);
+      f.store.hold('update');
+      await f.clock.advance(9_000); // a renew is in flight; the term runs until 14 s
+      f.clock.jump(1_500); // paused past the deadline
+      expect(a.elector.isLeader()).toBe(false);
+      f.store.release(); // the renew sent at 13 s answers: valid until 23 s
+      await f.clock.advance(2_000);
+      expect(a.elector.isLeader()).toBe(true);
+      expect(a.elector.leadershipSignal().aborted).toBe(false);
+      expect(a.events.map((e) => e.isLeader)).toEqual([true, false, true]);
+    });
+
+    it('a wall clock that jumps forward ends the term; the leader steps down and takes it back', async () => {
+      let offset = 0;
+      const clock = withWallClock(f.clock, () => new Date(f.clock.wallNow().getTime() + offset));
+      const a = await f.started('a', { ...T, clock });
+      await f.clock.advance(1_000);
+      offset = 60_000;
+      expect(a.elector.isLeader()).toBe(false);
+      await f.clock.advance(3_000);
+      expect(a.elector.isLeader()).toBe(true);
+      expect(a.elector.leadershipSignal().aborted).toBe(false);
+      expect(a.events.map((e) => e.isLeader)).toEqual([true, false, true]);
+    });
+
+    it('a create whose answer was lost still waits a lease duration before leading', async () => {
+      const a = f.candidate('a', { ...T, lock: new ClusterLikeLock(f.store, 'a', 'test') });
+      f.store.adminWrite({ holderIdentity: null }); // the Lease exists: a acquires it at once
+      a.elector.start();
+      await f.clock.advance(100);
+      expect(a.elector.isLeader()).toBe(true);
+      f.store.partition('a'); // a leads until its renew deadline
+      f.store.adminWrite(null);
+      const lock = new ClusterLikeLock(f.store, 'c', 'test');
+      lock.loseCreateAnswer = true;
+      const c = f.candidate('c', { ...T, lock });
+      c.elector.start();
+      await f.advanceChecking(30_000);
+      expect(c.elector.isLeader()).toBe(true);
+    });
+
+    it('an outage while activating does not shorten the wait', async () => {
+      const c = f.candidate('c', { ...T, lock: new ClusterLikeLock(f.store, 'c', 'test') });
+      c.elector.start();
+      await f.clock.advance(1_000);
+      f.store.setUnavailable(true);
+      await f.clock.advance(9_500); // the term's renew deadline passes while activating
+      f.store.setUnavailable(false);
+      await f.clock.advance(4_400); // t = 14.9 s
+      expect(c.elector.isLeader()).toBe(false);
+      await f.clock.advance(30_000);
+      expect(c.elector.isLeader()).toBe(true);
+    });
+
+    it('emits no leading event that isLeader() would not confirm', async () => {
+      const lock = new ClusterLikeLock(f.store, 'c', 'test');
+      const c = f.candidate('c', { ...T, renewInterval: 2_500, lock });
+      const seen: string[] = [];
+      c.elector.onChange((e) => seen.push(`${e.isLeader}/${c.elector.isLeader()}`));
+      c.elector.start();
+      await f.clock.advance(5_000); // renewed at 2.5 s and 5 s: valid until 15 s, when it activates
+      f.store.setUnavailable(true);
+      await f.clock.advance(11_000);
+      expect(seen.filter((entry) => entry.startsWith('true'))).toEqual([]);
+    });
+
+    it('does not release a record that another process wrote under its identity', async () => {
+      const first = await f.started('x', T);
+      f.store.muteWatches('x'); // first does not see the other process's write
+      f.store.adminWrite({ renewTime: new Date('2030-01-01T00:00:00.000Z') }); // a duplicate renewed
+      await first.elector.stop();
+      expect(f.store.current()?.holderIdentity).toBe('x');
     });
   });
 });
