@@ -38,6 +38,8 @@ const REPLICAS = 3;
 const argv = process.argv.slice(2);
 const runsArg = argv.indexOf('--runs');
 const RUNS = runsArg >= 0 ? Number(argv[runsArg + 1]) : 3;
+/** Set on SIGINT: no further run starts, and no results are written. */
+let interrupted = false;
 
 interface FirstElectionRun {
   run: number;
@@ -127,7 +129,7 @@ async function series(ctx: BenchContext, impl: Impl, profile: Profile) {
   const scenario = `first election ${impl} ${profile.name}`;
   const runs: FirstElectionRun[] = [];
   let failed = 0;
-  for (let run = 1; run <= RUNS; run++) {
+  for (let run = 1; run <= RUNS && !interrupted; run++) {
     try {
       const r = await firstElection(ctx, impl, profile, run);
       runs.push(r);
@@ -184,6 +186,7 @@ async function main(): Promise<number> {
   const failures: Failure[] = [];
   const children = new Set<CandidateProcess>();
   process.once('SIGINT', () => {
+    interrupted = true;
     log('interrupted: stopping what the bench started');
     void stopBench(stateDir, children).then(() => process.exit(130));
   });
@@ -193,7 +196,7 @@ async function main(): Promise<number> {
   try {
     const ctx = await startBench(stateDir, { quick: false, failures, children, log });
     for (const profile of [PROFILES.default, PROFILES.fast]) {
-      for (const impl of IMPLS) all.push(await series(ctx, impl, profile));
+      for (const impl of IMPLS) if (!interrupted) all.push(await series(ctx, impl, profile));
     }
   } catch (error) {
     failures.push({
@@ -204,6 +207,7 @@ async function main(): Promise<number> {
   } finally {
     await stopBench(stateDir, children);
   }
+  if (interrupted) return 130;
   const out = path.join(REPO_ROOT, 'bench', 'results', 'first-election.json');
   const machine = {
     cores: os.cpus().length,
