@@ -15,16 +15,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as prettier from 'prettier';
-import {
-  REPO_ROOT,
-  startControlPlane,
-  stopControlPlane,
-  type ControlPlane,
-} from '../test/control-plane/control-plane.js';
+import { REPO_ROOT } from '../test/control-plane/control-plane.js';
 import type { CandidateProcess } from '../test/support/candidates.js';
-import { AuditTail } from './lib/audit.js';
-import { compileForBench } from './lib/compile.js';
-import { PROFILES, type BenchContext, type Failure, type Impl } from './lib/context.js';
+import { IMPLS, PROFILES, startBench, stopBench, type Failure } from './lib/context.js';
 import { renderReport, type BenchResults } from './lib/report.js';
 import { sleep } from './lib/stats.js';
 import { renderTimelines } from './lib/svg.js';
@@ -36,7 +29,6 @@ import { timeline } from './scenarios/timeline.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
-const IMPLS: Impl[] = ['ours', 'client-go'];
 
 /** Everything the full and the quick run differ in. */
 const PLAN = quick
@@ -184,12 +176,7 @@ async function main(): Promise<number> {
   const stateDir = path.join(REPO_ROOT, '.control-plane', `bench-${stamp}-${process.pid}`);
   const failures: Failure[] = [];
   const children = new Set<CandidateProcess>();
-  let controlPlane: ControlPlane | undefined;
-
-  const cleanup = async () => {
-    for (const child of children) child.kill('SIGKILL');
-    if (controlPlane) await stopControlPlane(stateDir).catch(() => undefined);
-  };
+  const cleanup = () => stopBench(stateDir, children);
   process.once('SIGINT', () => {
     log('interrupted: stopping what the bench started');
     void cleanup().then(() => process.exit(130));
@@ -211,26 +198,7 @@ async function main(): Promise<number> {
   };
 
   try {
-    log(`state dir ${stateDir}`);
-    controlPlane = await startControlPlane({ stateDir, log: (line) => log(line) });
-    const buildDir = path.join(stateDir, 'build');
-    const files = await compileForBench(REPO_ROOT, buildDir);
-    log(`compiled ${files} files to ${buildDir}`);
-    const ctx: BenchContext = {
-      controlPlane,
-      namespace: controlPlane.namespace,
-      kubeconfig: controlPlane.kubeconfigs.leaseUser,
-      clientGoBinary: path.join(
-        path.dirname(controlPlane.state.binaries.etcd),
-        'client-go-candidate',
-      ),
-      buildDir,
-      audit: new AuditTail(controlPlane.auditLogPath, controlPlane.namespace),
-      quick,
-      failures,
-      children,
-      log,
-    };
+    const ctx = await startBench(stateDir, { quick, failures, children, log });
 
     // CPU-sensitive first, while nothing else of ours runs.
     log('gate cost');

@@ -2,9 +2,14 @@
 // candidate are, the audit log, and the candidate processes it started (to clean them up).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { ControlPlane } from '../../test/control-plane/control-plane.js';
+import {
+  startControlPlane,
+  stopControlPlane,
+  type ControlPlane,
+} from '../../test/control-plane/control-plane.js';
 import { CandidateProcess, REPO_ROOT, type CandidateEvent } from '../../test/support/candidates.js';
 import { AuditTail } from './audit.js';
+import { compileForBench } from './compile.js';
 
 export type Impl = 'ours' | 'client-go';
 export const IMPLS: readonly Impl[] = ['ours', 'client-go'];
@@ -47,6 +52,44 @@ export interface BenchContext {
   readonly failures: Failure[];
   readonly children: Set<CandidateProcess>;
   log(line: string): void;
+}
+
+/**
+ * Starts a control plane in `stateDir` (under the repository), compiles the fixtures into it, and
+ * returns the context. `failures` and `children` are the caller's, so that it can clean up even when
+ * this throws (see `stopBench`).
+ */
+export async function startBench(
+  stateDir: string,
+  options: Pick<BenchContext, 'quick' | 'failures' | 'children' | 'log'>,
+): Promise<BenchContext> {
+  const { log } = options;
+  log(`state dir ${stateDir}`);
+  const controlPlane = await startControlPlane({ stateDir, log: (line) => log(line) });
+  const buildDir = path.join(stateDir, 'build');
+  const files = await compileForBench(REPO_ROOT, buildDir);
+  log(`compiled ${files} files to ${buildDir}`);
+  return {
+    ...options,
+    controlPlane,
+    namespace: controlPlane.namespace,
+    kubeconfig: controlPlane.kubeconfigs.leaseUser,
+    clientGoBinary: path.join(
+      path.dirname(controlPlane.state.binaries.etcd),
+      'client-go-candidate',
+    ),
+    buildDir,
+    audit: new AuditTail(controlPlane.auditLogPath, controlPlane.namespace),
+  };
+}
+
+/** SIGKILLs every candidate still running and stops the control plane of `stateDir` (if started). */
+export async function stopBench(
+  stateDir: string,
+  children: Iterable<CandidateProcess>,
+): Promise<void> {
+  for (const child of children) child.kill('SIGKILL');
+  await stopControlPlane(stateDir).catch(() => undefined);
 }
 
 export interface SpawnOptions {
