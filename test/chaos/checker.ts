@@ -15,6 +15,8 @@ export interface ReplicaEvent {
   last?: number;
   message?: string;
   level?: string;
+  /** The replica's own time when `t` was taken on arrival at the harness (its clock is faked). */
+  replicaT?: number;
 }
 
 /** A fault as the harness injected it. */
@@ -134,4 +136,14 @@ export function overlapWithin(intervals: WorkInterval[], from: number, to: numbe
     .map((i) => ({ ...i, start: Math.max(i.start, from), end: Math.min(i.end, to) }))
     .filter((i) => i.end > i.start);
   return overlap(clipped).totalMs;
+}
+
+/**
+ * Overlap (as {@link overlap}) outside the given windows: the total minus what lies inside them.
+ * Used to leave out positive controls, whose overlap is expected. The windows must not intersect.
+ */
+export function overlapOutside(intervals: WorkInterval[], windows: FaultWindow[]): number {
+  let total = overlap(intervals).totalMs;
+  for (const w of windows) total -= overlapWithin(intervals, w.start, w.recovered);
+  return total;
 }
