@@ -111,6 +111,8 @@ export const FAILING_FIRST: Partial<Record<FaultName, string>> = {
   'same-identity': 'two processes with one identity both lead (security review M1)',
   'lease-deleted-leader-cut':
     'a process that never saw the Lease creates it and leads at once (security review H1)',
+  'clock-frozen':
+    'renewTime stops changing, the others take over while it still leads (security review L9)',
 };
 
 /** Wall-clock step of the `clock-stepped-back` fault, in seconds. */
@@ -181,17 +183,23 @@ class Replica {
     /** Set when its wall clock can be changed at run time. */
     readonly wallClock?: WallClockControl,
     /**
-     * Its own clocks are not real (a rate-skewed replica): events are timed when they arrive here,
-     * the replica's own time kept as `replicaT`.
+     * How its clock is faked, if it is. A rate-skewed replica's own times are not real: its events
+     * are timed when they arrive here (its own time kept as `replicaT`). The cron job of any faked
+     * replica names the second by its wrong wall clock: the real second is recorded as `slot`
+     * (its own kept as `replicaSlot`), so the cron report counts real seconds.
      */
-    stampOnArrival = false,
+    faked?: FakeClock['kind'],
   ) {
     createInterface({ input: child.stdout }).on('line', (line) => {
       try {
         const event = JSON.parse(line) as ReplicaEvent;
-        if (stampOnArrival) {
+        if (faked === 'rate') {
           event.replicaT = event.t;
           event.t = now();
+        }
+        if (faked && event.type === 'tick') {
+          event.replicaSlot = event.slot;
+          event.slot = Math.round(event.t / 1000);
         }
         this.events.push(event);
         sink(event);
@@ -341,7 +349,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       proxy,
       record,
       fake?.kind === 'wall' ? new WallClockControl(fake.file) : undefined,
-      fake?.kind === 'rate',
+      fake?.kind,
     );
     replicas.push(replica);
     return replica;
@@ -541,11 +549,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           const twin = await startReplica({ identity: leader.identity });
           await twin.waitFor((e) => e.type === 'ready', 'start-up');
           await sleep(2 * CHAOS_TIMINGS.leaseDuration);
-          const twinLed = twin.events.some((e) => e.type === 'change' && e.isLeader === true);
+          const both = leadersOverlap(all, start, now());
           twin.signal('SIGKILL');
           await twin.exited;
           await twin.proxy.close();
-          note = twinLed ? `twin ${twin.id} led` : `twin ${twin.id} never led`;
+          note = `${leader.id} and its twin ${twin.id} both led ${both} ms`;
           break;
         }
         case 'lease-deleted-leader-cut': {
@@ -558,11 +566,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           fresh.proxy.restore();
           await sleep(CHAOS_TIMINGS.renewDeadline + CHAOS_TIMINGS.leaseDuration);
           leader.proxy.restore();
+          note = `cut-off ${leader.id} and fresh ${fresh.id} both led ${leadersOverlap(all, start, now())} ms`;
           // Back to the usual count: the old leader (a follower by now) leaves.
           await retire(leader);
-          note = fresh.events.some((e) => e.type === 'change' && e.isLeader === true)
-            ? `fresh ${fresh.id} led`
-            : `fresh ${fresh.id} did not lead`;
           break;
         }
         case 'clock-frozen': {
@@ -570,10 +576,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           // durations, then is real again. Frozen on a second boundary: no step, only a stop.
           const target = await takeOver(leader, { clock: 'wall' });
           await sleep(msToNextSecond());
+          const frozen = now();
           target.wallClock!.freeze();
           await sleep(2 * CHAOS_TIMINGS.leaseDuration + 1_000);
           target.wallClock!.restore();
           await sleep(CHAOS_TIMINGS.leaseDuration);
+          note = `${target.id}'s clock frozen; acquisitions since: ${acquisitions(all, frozen)}; two leaders ${leadersOverlap(all, frozen, now())} ms`;
           await replaceFaked(target);
           break;
         }
@@ -581,10 +589,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           // The leader's wall clock steps back STEP_BACK_S and runs on; two lease durations later it
           // steps forward to real time again.
           const target = await takeOver(leader, { clock: 'wall' });
+          const stepped = now();
           target.wallClock!.stepBack(STEP_BACK_S);
           await sleep(2 * CHAOS_TIMINGS.leaseDuration + 1_000);
           target.wallClock!.restore();
           await sleep(CHAOS_TIMINGS.leaseDuration);
+          note = `${target.id}'s clock ${STEP_BACK_S} s back; acquisitions since: ${acquisitions(all, stepped)}; two leaders ${leadersOverlap(all, stepped, now())} ms`;
           await replaceFaked(target);
           break;
         }
@@ -595,16 +605,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           const rate = kind === 'clock-rate-skew-inside' ? RATE_SKEW.inside : RATE_SKEW.beyond;
           const target = await takeOver(leader, { clock: { rate } });
           await sleep(2 * CHAOS_TIMINGS.leaseDuration); // leading and renewing at its rate
+          const cut = now();
           target.proxy.cutOff();
           await sleep(
             Math.max(CHAOS_TIMINGS.renewDeadline / rate, CHAOS_TIMINGS.leaseDuration) + 1_500,
           );
           target.proxy.restore();
-          const stoppedLeading = target.events.some(
-            (e) => e.type === 'change' && e.isLeader === false && e.t > start,
+          // How long it still believed it led after another replica took over (negative: a gap).
+          const stopped = all.find(
+            (e) => e.id === target.id && e.type === 'change' && !e.isLeader && e.t > cut,
           );
+          const successor = all.find(
+            (e) => e.id !== target.id && e.type === 'change' && e.isLeader && e.t > cut,
+          );
+          note =
+            stopped && successor
+              ? `rate x${rate}: ${leadershipNote(stopped.t - successor.t)}`
+              : `rate x${rate}: ${stopped ? 'nobody took over while cut' : 'it never reported losing leadership'}`;
           await replaceFaked(target);
-          note = `rate x${rate}${stoppedLeading ? '' : ', it never reported losing leadership'}`;
           break;
         }
       }
@@ -650,7 +668,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const intervals = workIntervals(all);
   const { totalMs, cases } = overlap(intervals);
   for (const fault of results)
-    fault.overlapMs = overlapWithin(intervals, fault.start, fault.recovered);
+    fault.overlapMs = Math.round(overlapWithin(intervals, fault.start, fault.recovered));
   const report: ChaosReport = {
     seed: options.seed,
     faults: results,
@@ -668,6 +686,43 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
   fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 2));
   return report;
+}
+
+/**
+ * Milliseconds in [from, to] during which two or more replicas' last change events said they led
+ * (their @OnLeaderChange events: what they believed, whether or not work ran). Only for stretches
+ * in which no replica was killed (a killed replica sends no last event).
+ */
+export function leadersOverlap(events: ReplicaEvent[], from: number, to: number): number {
+  const leading = new Set<string>();
+  let total = 0;
+  let last = from;
+  for (const e of events) {
+    if (e.type !== 'change') continue;
+    const t = Math.min(Math.max(e.t, from), to);
+    if (leading.size >= 2) total += t - last;
+    last = t;
+    if (e.isLeader) leading.add(e.id);
+    else leading.delete(e.id);
+  }
+  if (leading.size >= 2) total += to - last;
+  return Math.round(total);
+}
+
+/** Who became leader since `from`, in order ("none" if nobody). */
+function acquisitions(events: ReplicaEvent[], from: number): string {
+  const ids = events
+    .filter((e) => e.type === 'change' && e.isLeader === true && e.t > from)
+    .map((e) => e.id);
+  return ids.join(', ') || 'none';
+}
+
+/** "led 968 ms after the successor took over", or the gap between them. */
+function leadershipNote(ms: number): string {
+  const rounded = Math.round(Math.abs(ms) / 10) * 10;
+  return ms > 0
+    ? `it led ~${rounded} ms after its successor took over`
+    : `it stopped ~${rounded} ms before its successor took over`;
 }
 
 /** Reads the Lease and replaces its spec as an administrator; returns a note if the server refused. */
