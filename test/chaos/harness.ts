@@ -398,8 +398,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   /** Stops a replica gracefully (SIGTERM: a leader releases the Lease) and closes its proxy. */
   const retire = async (replica: Replica) => {
     replica.signal('SIGTERM');
-    await Promise.race([replica.exited, sleep(15_000).then(() => replica.signal('SIGKILL'))]);
+    const kill = setTimeout(() => replica.signal('SIGKILL'), 15_000);
     await replica.exited;
+    clearTimeout(kill);
     await replica.proxy.close();
   };
 
