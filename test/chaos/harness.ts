@@ -211,6 +211,8 @@ class Replica {
     this.exited = new Promise((resolve) =>
       child.on('exit', (code) => {
         this.dead = true;
+        // A harness record: a killed replica reports nothing, yet leads no more.
+        sink({ t: now(), id: this.id, type: 'process-exit' });
         resolve(code);
       }),
     );
@@ -691,19 +693,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
 /**
  * Milliseconds in [from, to] during which two or more replicas' last change events said they led
- * (their @OnLeaderChange events: what they believed, whether or not work ran). Only for stretches
- * in which no replica was killed (a killed replica sends no last event).
+ * (their @OnLeaderChange events: what they believed, whether or not work ran), until their
+ * process exited.
  */
 export function leadersOverlap(events: ReplicaEvent[], from: number, to: number): number {
   const leading = new Set<string>();
   let total = 0;
   let last = from;
   for (const e of events) {
-    if (e.type !== 'change') continue;
+    if (e.type !== 'change' && e.type !== 'process-exit') continue;
     const t = Math.min(Math.max(e.t, from), to);
     if (leading.size >= 2) total += t - last;
     last = t;
-    if (e.isLeader) leading.add(e.id);
+    if (e.type === 'change' && e.isLeader) leading.add(e.id);
     else leading.delete(e.id);
   }
   if (leading.size >= 2) total += to - last;
