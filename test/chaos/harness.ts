@@ -671,7 +671,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const intervals = workIntervals(all);
   const { totalMs, cases } = overlap(intervals);
   for (const fault of results)
-    fault.overlapMs = Math.round(overlapWithin(intervals, fault.start, fault.recovered));
+    fault.overlapMs = Math.ceil(overlapWithin(intervals, fault.start, fault.recovered));
   const report: ChaosReport = {
     seed: options.seed,
     faults: results,

@@ -92,7 +92,8 @@ async function main() {
   fs.writeFileSync(path.join(out, `${base}.md`), markdown);
   fs.writeFileSync(path.join(out, `${base}.json`), JSON.stringify({ reports, badConfig }, null, 2));
   process.stdout.write(`\n${markdown}\n`);
-  const unexpected = Math.round(reports.reduce((sum, r) => sum + unexpectedOverlap(r), 0));
+  // Any overlap fails, even below a millisecond (shown rounded up).
+  const unexpected = Math.ceil(reports.reduce((sum, r) => sum + unexpectedOverlap(r), 0));
   const blindControls = reports.flatMap((r) =>
     r.faults
       .filter((f) => f.overlapExpected && f.overlapMs === 0)
@@ -170,7 +171,7 @@ export function renderReport(
     const sorted = [...values].sort((a, b) => a - b);
     return sorted[Math.floor(sorted.length / 2)];
   };
-  const overlapMs = Math.round(reports.reduce((sum, r) => sum + unexpectedOverlap(r), 0));
+  const overlapMs = Math.ceil(reports.reduce((sum, r) => sum + unexpectedOverlap(r), 0));
   const expectedMs = Math.round(
     reports.reduce((sum, r) => sum + r.overlapMs - unexpectedOverlap(r), 0),
   );
