@@ -15,6 +15,10 @@ export interface ReplicaEvent {
   last?: number;
   message?: string;
   level?: string;
+  /** The replica's own time when `t` was taken on arrival at the harness (its clock is faked). */
+  replicaT?: number;
+  /** A cron tick's second by the replica's own clock when `slot` is the real one (its clock is faked). */
+  replicaSlot?: number;
 }
 
 /** A fault as the harness injected it. */
@@ -134,4 +138,20 @@ export function overlapWithin(intervals: WorkInterval[], from: number, to: numbe
     .map((i) => ({ ...i, start: Math.max(i.start, from), end: Math.min(i.end, to) }))
     .filter((i) => i.end > i.start);
   return overlap(clipped).totalMs;
+}
+
+/**
+ * Overlap (as {@link overlap}) outside the given windows, measured on the stretches between them
+ * (no subtraction, so no rounding residue). Used to leave out positive controls, whose overlap is
+ * expected.
+ */
+export function overlapOutside(intervals: WorkInterval[], windows: FaultWindow[]): number {
+  const sorted = [...windows].sort((a, b) => a.start - b.start);
+  let total = 0;
+  let from = -Infinity;
+  for (const w of sorted) {
+    if (w.start > from) total += overlapWithin(intervals, from, w.start);
+    from = Math.max(from, w.recovered);
+  }
+  return total + overlapWithin(intervals, from, Infinity);
 }

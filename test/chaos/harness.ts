@@ -22,12 +22,20 @@ import {
   cronReport,
   longestGap,
   overlap,
+  overlapOutside,
   overlapWithin,
   workIntervals,
   type CronReport,
   type FaultWindow,
   type ReplicaEvent,
 } from './checker.js';
+import {
+  faketimeEnv,
+  msToNextSecond,
+  requireFaketime,
+  WallClockControl,
+  type FakeClock,
+} from './faketime.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 export const CHAOS_TIMINGS = { leaseDuration: 3_000, renewDeadline: 2_000, retryPeriod: 500 };
@@ -48,7 +56,13 @@ export type FaultName =
   | 'holder-overwritten'
   | 'duration-nonsense'
   | 'times-malformed'
-  | 'rbac-revoked';
+  | 'rbac-revoked'
+  | 'same-identity'
+  | 'lease-deleted-leader-cut'
+  | 'clock-frozen'
+  | 'clock-stepped-back'
+  | 'clock-rate-skew-inside'
+  | 'clock-rate-skew-beyond';
 
 export const ALL_FAULTS: FaultName[] = [
   'sigkill-leader',
@@ -67,6 +81,50 @@ export const ALL_FAULTS: FaultName[] = [
   'times-malformed',
   'rbac-revoked',
 ];
+
+/**
+ * Fault kinds added after the first suite: not in {@link ALL_FAULTS} (so `npm test`'s short run and
+ * the default `npm run test:chaos` draw are unchanged); select them with `--kinds`.
+ */
+export const EXTRA_FAULTS: FaultName[] = [
+  'same-identity',
+  'lease-deleted-leader-cut',
+  'clock-frozen',
+  'clock-stepped-back',
+  'clock-rate-skew-inside',
+  'clock-rate-skew-beyond',
+];
+
+export const EVERY_FAULT: FaultName[] = [...ALL_FAULTS, ...EXTRA_FAULTS];
+
+/**
+ * Positive controls: faults that MUST produce overlap, to prove the checker can see it. Their
+ * overlap is not a failure; their lack of overlap is.
+ */
+export const OVERLAP_EXPECTED: ReadonlySet<FaultName> = new Set(['clock-rate-skew-beyond']);
+
+/**
+ * Failing-first cases: kinds that overlap on today's engine, with the finding the engine fix is
+ * for. Their overlap still fails the run (the promise is broken); the report marks them.
+ */
+export const FAILING_FIRST: Partial<Record<FaultName, string>> = {
+  'same-identity': 'two processes with one identity both lead (security review M1)',
+  'lease-deleted-leader-cut':
+    'a process that never saw the Lease creates it and leads at once (security review H1)',
+  'clock-frozen':
+    'renewTime stops changing, the others take over while it still leads (security review L9)',
+};
+
+/** Wall-clock step of the `clock-stepped-back` fault, in seconds. */
+const STEP_BACK_S = 30;
+/** Clock rates of the rate-skew faults (the leader's clock runs slow). */
+export const RATE_SKEW = {
+  // Inside the margin: the slow leader stops renewDeadline / 0.9 = 2.22 s after its last renew,
+  // before the others take over at leaseDuration = 3 s. Bound: rate > renewDeadline / leaseDuration.
+  inside: 0.9,
+  // Beyond it: it stops only after renewDeadline / 0.5 = 4 s, a second after the others took over.
+  beyond: 0.5,
+};
 
 export interface ChaosOptions {
   seed: number;
@@ -87,6 +145,8 @@ export interface FaultResult extends FaultWindow {
   maxGapMs: number;
   /** Overlap of leader-only work inside the fault window (filled in after the run). */
   overlapMs: number;
+  /** A positive control: overlap is expected here (see {@link OVERLAP_EXPECTED}). */
+  overlapExpected?: boolean;
   note?: string;
 }
 
@@ -94,6 +154,8 @@ export interface ChaosReport {
   seed: number;
   faults: FaultResult[];
   overlapMs: number;
+  /** Overlap outside the windows of positive controls: must be 0. */
+  unexpectedOverlapMs: number;
   overlapCases: string[];
   cron: CronReport;
   /** Live replicas whose last change event did not name the leader after a recovery. */
@@ -111,14 +173,34 @@ class Replica {
   dead = false;
 
   constructor(
+    /** The process's name in the event log. */
     readonly id: string,
+    /** Its election identity: `id`, except for a `same-identity` twin. */
+    readonly identity: string,
     readonly child: ChildProcessWithoutNullStreams,
     readonly proxy: TcpProxy,
     sink: (event: ReplicaEvent) => void,
+    /** Set when its wall clock can be changed at run time. */
+    readonly wallClock?: WallClockControl,
+    /**
+     * How its clock is faked, if it is. A rate-skewed replica's own times are not real: its events
+     * are timed when they arrive here (its own time kept as `replicaT`). The cron job of any faked
+     * replica names the second by its wrong wall clock: the real second is recorded as `slot`
+     * (its own kept as `replicaSlot`), so the cron report counts real seconds.
+     */
+    faked?: FakeClock['kind'],
   ) {
     createInterface({ input: child.stdout }).on('line', (line) => {
       try {
         const event = JSON.parse(line) as ReplicaEvent;
+        if (faked === 'rate') {
+          event.replicaT = event.t;
+          event.t = now();
+        }
+        if (faked && event.type === 'tick') {
+          event.replicaSlot = event.slot;
+          event.slot = Math.round(event.t / 1000);
+        }
         this.events.push(event);
         sink(event);
       } catch {
@@ -129,6 +211,8 @@ class Replica {
     this.exited = new Promise((resolve) =>
       child.on('exit', (code) => {
         this.dead = true;
+        // A harness record: a killed replica reports nothing, yet leads no more.
+        sink({ t: now(), id: this.id, type: 'process-exit' });
         resolve(code);
       }),
     );
@@ -144,6 +228,25 @@ class Replica {
   signal(signal: NodeJS.Signals) {
     if (!this.dead) this.child.kill(signal);
   }
+
+  /** Waits until one of its events matches. */
+  async waitFor(match: (event: ReplicaEvent) => boolean, what: string, timeoutMs = 60_000) {
+    const deadline = now() + timeoutMs;
+    while (!this.events.some(match)) {
+      if (this.dead) throw new Error(`${this.id} exited while waiting for ${what}`);
+      if (now() > deadline) throw new Error(`${this.id}: no ${what} within ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  }
+}
+
+interface ReplicaOptions {
+  /** Election identity; default the new replica's own name. */
+  identity?: string;
+  /** Start with its connection cut (it cannot see the Lease until the proxy is restored). */
+  cut?: boolean;
+  /** Run it under libfaketime. */
+  clock?: 'wall' | { rate: number };
 }
 
 /** Deterministic PRNG (mulberry32) so that a seed reproduces the fault sequence. */
@@ -170,6 +273,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const random = seededRandom(options.seed);
   const kinds = options.kinds ?? ALL_FAULTS;
+  const planned = options.sequence ?? kinds;
+  if (planned.some((kind) => kind.startsWith('clock-'))) requireFaketime();
   const replicaCount = options.replicas ?? 3;
   const outDir =
     options.outDir ??
@@ -202,10 +307,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const leases = admin.makeApiClient(CoordinationV1Api);
   let serial = 0;
 
-  const startReplica = async (): Promise<Replica> => {
+  const startReplica = async (replicaOptions: ReplicaOptions = {}): Promise<Replica> => {
     const id = `r${++serial}`;
+    const identity = replicaOptions.identity ?? id;
     const proxy = new TcpProxy(controlPlane.state.ports.kubeApiserver);
     const port = await proxy.listen();
+    if (replicaOptions.cut) proxy.cutOff();
     const kubeconfigPath = path.join(outDir, `${id}.kubeconfig`);
     fs.writeFileSync(
       kubeconfigPath,
@@ -213,6 +320,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         .readFileSync(controlPlane.kubeconfigs.leaseUser, 'utf8')
         .replace(`127.0.0.1:${controlPlane.state.ports.kubeApiserver}`, `127.0.0.1:${port}`),
     );
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      KUBECONFIG: kubeconfigPath,
+      NAMESPACE: namespace,
+      LEASE: lease,
+      IDENTITY: identity,
+      REPLICA_NAME: id,
+      LEASE_DURATION_MS: String(CHAOS_TIMINGS.leaseDuration),
+      RENEW_DEADLINE_MS: String(CHAOS_TIMINGS.renewDeadline),
+      RETRY_PERIOD_MS: String(CHAOS_TIMINGS.retryPeriod),
+    };
+    let fake: FakeClock | undefined;
+    if (replicaOptions.clock === 'wall')
+      fake = { kind: 'wall', file: path.join(outDir, `${id}.faketime`) };
+    else if (replicaOptions.clock) fake = { kind: 'rate', rate: replicaOptions.clock.rate };
     const child = spawn(
       process.execPath,
       [
@@ -220,21 +342,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         '@swc-node/register/esm-register',
         path.join(REPO_ROOT, 'test/chaos/replica.ts'),
       ],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          KUBECONFIG: kubeconfigPath,
-          NAMESPACE: namespace,
-          LEASE: lease,
-          IDENTITY: id,
-          LEASE_DURATION_MS: String(CHAOS_TIMINGS.leaseDuration),
-          RENEW_DEADLINE_MS: String(CHAOS_TIMINGS.renewDeadline),
-          RETRY_PERIOD_MS: String(CHAOS_TIMINGS.retryPeriod),
-        },
-      },
+      { cwd: REPO_ROOT, env: fake ? faketimeEnv(env, fake) : env },
     );
-    const replica = new Replica(id, child, proxy, record);
+    const replica = new Replica(
+      id,
+      identity,
+      child,
+      proxy,
+      record,
+      fake?.kind === 'wall' ? new WallClockControl(fake.file) : undefined,
+      fake?.kind,
+    );
     replicas.push(replica);
     return replica;
   };
@@ -256,12 +374,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const deadline = now() + timeoutMs;
     for (;;) {
       const holder = await leaseHolder();
-      const leader = live().find((r) => r.id === holder && !r.paused && r.view?.isLeader);
+      const leader = live().find((r) => r.identity === holder && !r.paused && r.view?.isLeader);
       if (
         leader &&
         live()
           .filter((r) => !r.paused)
-          .every((r) => r.view?.leader === leader.id) &&
+          .every((r) => r.view?.leader === leader.identity) &&
         leader.events.some((e) => e.type === 'work-step' && e.t > now() - 1_000)
       ) {
         return leader;
@@ -278,6 +396,43 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
 
   const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)];
+
+  /** Stops a replica gracefully (SIGTERM: a leader releases the Lease) and closes its proxy. */
+  const retire = async (replica: Replica) => {
+    replica.signal('SIGTERM');
+    const kill = setTimeout(() => replica.signal('SIGKILL'), 15_000);
+    await replica.exited;
+    clearTimeout(kill);
+    await replica.proxy.close();
+  };
+
+  /**
+   * Makes a new replica (here: one with a faked clock) the leader, keeping the replica count:
+   * once it follows the current leader, the other followers' connections are cut, the leader is
+   * stopped with SIGTERM (it releases the Lease), the new replica acquires, the cuts are restored.
+   */
+  const takeOver = async (leader: Replica, replicaOptions: ReplicaOptions): Promise<Replica> => {
+    const next = await startReplica(replicaOptions);
+    await next.waitFor(
+      (e) => e.type === 'change' && e.leader === leader.identity,
+      `a change event naming ${leader.id}`,
+    );
+    const others = live().filter((r) => r !== leader && r !== next);
+    for (const r of others) r.proxy.cutOff();
+    try {
+      await retire(leader);
+      await next.waitFor((e) => e.type === 'change' && e.isLeader === true, 'leadership', 30_000);
+    } finally {
+      for (const r of others) r.proxy.restore();
+    }
+    return next;
+  };
+
+  /** Replaces a replica whose clock was faked by a plain one, so later faults see the usual set. */
+  const replaceFaked = async (faked: Replica) => {
+    await retire(faked);
+    await startReplica();
+  };
   const results: FaultResult[] = [];
   let missedChanges = 0;
   let failure: string | undefined;
@@ -391,6 +546,88 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           await grantLeaseAccess(admin, namespace);
           break;
         }
+        case 'same-identity': {
+          // A second process with the leader's identity (two pods with one hostname), side by side
+          // for two lease durations, then SIGKILLed. Its work is logged under its own name.
+          const twin = await startReplica({ identity: leader.identity });
+          await twin.waitFor((e) => e.type === 'ready', 'start-up');
+          await sleep(2 * CHAOS_TIMINGS.leaseDuration);
+          const both = leadersOverlap(all, start, now());
+          twin.signal('SIGKILL');
+          await twin.exited;
+          await twin.proxy.close();
+          note = `${leader.id} and its twin ${twin.id} both led ${both} ms`;
+          break;
+        }
+        case 'lease-deleted-leader-cut': {
+          // A fresh process, cut off from birth so that it never saw the Lease, is ready; then the
+          // leader is cut off, the Lease deleted, and the fresh process's connection restored.
+          const fresh = await startReplica({ cut: true });
+          await fresh.waitFor((e) => e.type === 'ready', 'start-up');
+          leader.proxy.cutOff();
+          await leases.deleteNamespacedLease({ name: lease, namespace });
+          fresh.proxy.restore();
+          await sleep(CHAOS_TIMINGS.renewDeadline + CHAOS_TIMINGS.leaseDuration);
+          leader.proxy.restore();
+          note = `cut-off ${leader.id} and fresh ${fresh.id} both led ${leadersOverlap(all, start, now())} ms`;
+          // Back to the usual count: the old leader (a follower by now) leaves.
+          await retire(leader);
+          break;
+        }
+        case 'clock-frozen': {
+          // The leader's wall clock stops (monotonic clock and timers run on) for two lease
+          // durations, then is real again. Frozen on a second boundary: no step, only a stop.
+          const target = await takeOver(leader, { clock: 'wall' });
+          await sleep(msToNextSecond());
+          const frozen = now();
+          target.wallClock!.freeze();
+          await sleep(2 * CHAOS_TIMINGS.leaseDuration + 1_000);
+          target.wallClock!.restore();
+          await sleep(CHAOS_TIMINGS.leaseDuration);
+          note = `${target.id}'s clock frozen; acquisitions since: ${acquisitions(all, frozen)}; two leaders ${leadersOverlap(all, frozen, now())} ms`;
+          await replaceFaked(target);
+          break;
+        }
+        case 'clock-stepped-back': {
+          // The leader's wall clock steps back STEP_BACK_S and runs on; two lease durations later it
+          // steps forward to real time again.
+          const target = await takeOver(leader, { clock: 'wall' });
+          const stepped = now();
+          target.wallClock!.stepBack(STEP_BACK_S);
+          await sleep(2 * CHAOS_TIMINGS.leaseDuration + 1_000);
+          target.wallClock!.restore();
+          await sleep(CHAOS_TIMINGS.leaseDuration);
+          note = `${target.id}'s clock ${STEP_BACK_S} s back; acquisitions since: ${acquisitions(all, stepped)}; two leaders ${leadersOverlap(all, stepped, now())} ms`;
+          await replaceFaked(target);
+          break;
+        }
+        case 'clock-rate-skew-inside':
+        case 'clock-rate-skew-beyond': {
+          // A leader whose every clock (timers included) runs at `rate`, cut off: it stops at its
+          // renew deadline by ITS clock, renewDeadline / rate of real time after its last renew.
+          const rate = kind === 'clock-rate-skew-inside' ? RATE_SKEW.inside : RATE_SKEW.beyond;
+          const target = await takeOver(leader, { clock: { rate } });
+          await sleep(2 * CHAOS_TIMINGS.leaseDuration); // leading and renewing at its rate
+          const cut = now();
+          target.proxy.cutOff();
+          await sleep(
+            Math.max(CHAOS_TIMINGS.renewDeadline / rate, CHAOS_TIMINGS.leaseDuration) + 1_500,
+          );
+          target.proxy.restore();
+          // How long it still believed it led after another replica took over (negative: a gap).
+          const stopped = all.find(
+            (e) => e.id === target.id && e.type === 'change' && !e.isLeader && e.t > cut,
+          );
+          const successor = all.find(
+            (e) => e.id !== target.id && e.type === 'change' && e.isLeader && e.t > cut,
+          );
+          note =
+            stopped && successor
+              ? `rate x${rate}: ${leadershipNote(stopped.t - successor.t)}`
+              : `rate x${rate}: ${stopped ? 'nobody took over while cut' : 'it never reported losing leadership'}`;
+          await replaceFaked(target);
+          break;
+        }
       }
       let next: Replica;
       try {
@@ -409,6 +646,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         recovered,
         maxGapMs: Math.round(longestGap(all, start, recovered)),
         overlapMs: 0,
+        ...(OVERLAP_EXPECTED.has(kind) ? { overlapExpected: true } : {}),
         ...(note ? { note } : {}),
       };
       results.push(result);
@@ -433,11 +671,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const intervals = workIntervals(all);
   const { totalMs, cases } = overlap(intervals);
   for (const fault of results)
-    fault.overlapMs = overlapWithin(intervals, fault.start, fault.recovered);
+    fault.overlapMs = Math.ceil(overlapWithin(intervals, fault.start, fault.recovered));
   const report: ChaosReport = {
     seed: options.seed,
     faults: results,
     overlapMs: totalMs,
+    unexpectedOverlapMs: overlapOutside(
+      intervals,
+      results.filter((f) => f.overlapExpected),
+    ),
     overlapCases: cases,
     cron: cronReport(all, results),
     missedChanges,
@@ -447,6 +689,43 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
   fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 2));
   return report;
+}
+
+/**
+ * Milliseconds in [from, to] during which two or more replicas' last change events said they led
+ * (their @OnLeaderChange events: what they believed, whether or not work ran), until their
+ * process exited.
+ */
+export function leadersOverlap(events: ReplicaEvent[], from: number, to: number): number {
+  const leading = new Set<string>();
+  let total = 0;
+  let last = from;
+  for (const e of events) {
+    if (e.type !== 'change' && e.type !== 'process-exit') continue;
+    const t = Math.min(Math.max(e.t, from), to);
+    if (leading.size >= 2) total += t - last;
+    last = t;
+    if (e.type === 'change' && e.isLeader) leading.add(e.id);
+    else leading.delete(e.id);
+  }
+  if (leading.size >= 2) total += to - last;
+  return Math.round(total);
+}
+
+/** Who became leader since `from`, in order ("none" if nobody). */
+function acquisitions(events: ReplicaEvent[], from: number): string {
+  const ids = events
+    .filter((e) => e.type === 'change' && e.isLeader === true && e.t > from)
+    .map((e) => e.id);
+  return ids.join(', ') || 'none';
+}
+
+/** "led 968 ms after the successor took over", or the gap between them. */
+function leadershipNote(ms: number): string {
+  const rounded = Math.round(Math.abs(ms) / 10) * 10;
+  return ms > 0
+    ? `it led ~${rounded} ms after its successor took over`
+    : `it stopped ~${rounded} ms before its successor took over`;
 }
 
 /** Reads the Lease and replaces its spec as an administrator; returns a note if the server refused. */

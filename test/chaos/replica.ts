@@ -3,7 +3,9 @@
 // processes on the machine (performance.timeOrigin + performance.now(), in ms).
 //
 // Environment: KUBECONFIG, NAMESPACE, LEASE, IDENTITY, LEASE_DURATION_MS, RENEW_DEADLINE_MS,
-// RETRY_PERIOD_MS, SHUTDOWN_GRACE_MS.
+// RETRY_PERIOD_MS, SHUTDOWN_GRACE_MS, and REPLICA_NAME: the process's name in the event log
+// (default IDENTITY). The `same-identity` fault starts a second process with the IDENTITY of another
+// under a name of its own, so that the checker tells their work apart.
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -19,8 +21,9 @@ import {
 
 const now = () => performance.timeOrigin + performance.now();
 const identity = process.env.IDENTITY ?? 'replica';
+const name = process.env.REPLICA_NAME ?? identity;
 const emit = (type: string, fields: Record<string, unknown> = {}) =>
-  process.stdout.write(`${JSON.stringify({ t: now(), id: identity, type, ...fields })}\n`);
+  process.stdout.write(`${JSON.stringify({ t: now(), id: name, type, ...fields })}\n`);
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

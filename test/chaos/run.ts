@@ -4,17 +4,26 @@
 //
 //   npm run test:chaos                      # seeds 1.., 210 faults
 //   npm run test:chaos -- --seed 7 --faults 30
+//   npm run test:chaos -- --kinds clock-frozen,same-identity --faults 3 --no-bad-config
+//
+// --kinds draws only from the listed kinds (`extra`: the kinds added later, see EXTRA_FAULTS;
+// `every`: all). A positive control (OVERLAP_EXPECTED) must show overlap and its overlap is not a
+// failure; failing-first kinds (FAILING_FIRST) fail the run as long as the engine overlaps there.
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../support/candidates.js';
 import { startControlPlane } from '../control-plane/control-plane.js';
 import { badConfigCases, runBadConfigCase } from './bad-config.js';
 import {
-  ALL_FAULTS,
   CHAOS_TIMINGS,
+  EVERY_FAULT,
+  EXTRA_FAULTS,
+  FAILING_FIRST,
+  OVERLAP_EXPECTED,
   runChaos,
   stopRunningChaos,
   type ChaosReport,
+  type FaultName,
 } from './harness.js';
 
 const args = process.argv.slice(2);
@@ -25,6 +34,21 @@ const option = (name: string, fallback: number) => {
 const targetFaults = option('faults', 210);
 const firstSeed = option('seed', 1);
 const perSeed = option('per-seed', 70);
+const kinds = parseKinds(args.includes('--kinds') ? args[args.indexOf('--kinds') + 1] : undefined);
+const skipBadConfig = args.includes('--no-bad-config');
+
+function parseKinds(list: string | undefined): FaultName[] | undefined {
+  if (list === undefined) return undefined;
+  const names = list
+    .split(',')
+    .flatMap((name) =>
+      name === 'extra' ? EXTRA_FAULTS : name === 'every' ? EVERY_FAULT : [name as FaultName],
+    );
+  const unknown = names.filter((name) => !EVERY_FAULT.includes(name));
+  if (unknown.length || !names.length)
+    throw new Error(`--kinds: unknown ${unknown.join(', ')}; known: ${EVERY_FAULT.join(', ')}`);
+  return names;
+}
 
 let badConfigControlPlane: { stop(): Promise<void> } | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -51,16 +75,58 @@ async function main() {
     let injected = 0;
     for (let seed = firstSeed; injected < targetFaults; seed++) {
       const faults = Math.min(perSeed, targetFaults - injected);
-      reports.push(await runChaos({ seed, faults }));
+      reports.push(await runChaos({ seed, faults, ...(kinds ? { kinds } : {}) }));
       injected += faults;
     }
   }
 
   // Bad configuration at start-up, on a control plane of its own.
+  const badConfig: { name: string; result: string }[] = [];
+  if (!skipBadConfig) await runBadConfig(badConfig);
+
+  const markdown = renderReport(reports, badConfig);
+  const out = path.join(REPO_ROOT, 'test', 'chaos', 'results');
+  fs.mkdirSync(out, { recursive: true });
+  // A run of selected kinds does not replace the full run's table.
+  const base = kinds ? 'latest-kinds' : 'latest';
+  fs.writeFileSync(path.join(out, `${base}.md`), markdown);
+  fs.writeFileSync(path.join(out, `${base}.json`), JSON.stringify({ reports, badConfig }, null, 2));
+  process.stdout.write(`\n${markdown}\n`);
+  // Any overlap fails, even below a millisecond (shown rounded up).
+  const unexpected = Math.ceil(reports.reduce((sum, r) => sum + unexpectedOverlap(r), 0));
+  const blindControls = reports.flatMap((r) =>
+    r.faults
+      .filter((f) => f.overlapExpected && f.overlapMs === 0)
+      .map((f) => `seed ${r.seed} ${f.name}`),
+  );
+  const missed = reports.reduce((sum, r) => sum + r.missedChanges, 0);
+  const lostOutside = reports.reduce((sum, r) => sum + r.cron.lostOutsideFaults, 0);
+  const stuck = reports.filter((r) => r.error).map((r) => `seed ${r.seed} ${r.error}`);
+  const badConfigFailures = badConfig.filter((b) => b.result.startsWith('FAILED')).length;
+  if (
+    unexpected > 0 ||
+    blindControls.length ||
+    missed > 0 ||
+    lostOutside > 0 ||
+    stuck.length ||
+    badConfigFailures
+  ) {
+    process.stderr.write(
+      `FAILED: overlap ${unexpected} ms, positive controls without overlap: ${blindControls.join(', ') || 'none'}, missed change events ${missed}, cron runs lost outside faults ${lostOutside}, no recovery: ${stuck.join('; ') || 'none'}, bad-config failures ${badConfigFailures}\n`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+/** Overlap that fails the run: all of it except inside positive controls (older reports: all). */
+function unexpectedOverlap(report: ChaosReport): number {
+  return report.unexpectedOverlapMs ?? report.overlapMs;
+}
+
+async function runBadConfig(badConfig: { name: string; result: string }[]) {
   const stateDir = fs.mkdtempSync(path.join(REPO_ROOT, '.control-plane', 'bad-config-'));
   const controlPlane = await startControlPlane({ stateDir });
   badConfigControlPlane = controlPlane;
-  const badConfig: { name: string; result: string }[] = [];
   try {
     for (const c of badConfigCases(
       controlPlane.kubeconfigs.leaseUser,
@@ -78,24 +144,6 @@ async function main() {
     await controlPlane.stop();
     badConfigControlPlane = undefined;
   }
-
-  const markdown = renderReport(reports, badConfig);
-  const out = path.join(REPO_ROOT, 'test', 'chaos', 'results');
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'latest.md'), markdown);
-  fs.writeFileSync(path.join(out, 'latest.json'), JSON.stringify({ reports, badConfig }, null, 2));
-  process.stdout.write(`\n${markdown}\n`);
-  const overlapMs = reports.reduce((sum, r) => sum + r.overlapMs, 0);
-  const missed = reports.reduce((sum, r) => sum + r.missedChanges, 0);
-  const lostOutside = reports.reduce((sum, r) => sum + r.cron.lostOutsideFaults, 0);
-  const stuck = reports.filter((r) => r.error).map((r) => `seed ${r.seed} ${r.error}`);
-  const badConfigFailures = badConfig.filter((b) => b.result.startsWith('FAILED')).length;
-  if (overlapMs > 0 || missed > 0 || lostOutside > 0 || stuck.length || badConfigFailures) {
-    process.stderr.write(
-      `FAILED: overlap ${overlapMs} ms, missed change events ${missed}, cron runs lost outside faults ${lostOutside}, no recovery: ${stuck.join('; ') || 'none'}, bad-config failures ${badConfigFailures}\n`,
-    );
-    process.exitCode = 1;
-  }
 }
 
 export function renderReport(
@@ -106,7 +154,7 @@ export function renderReport(
     string,
     { runs: number; maxGap: number; gaps: number[]; overlapMs: number; notes: Set<string> }
   >();
-  for (const kind of ALL_FAULTS)
+  for (const kind of EVERY_FAULT)
     byKind.set(kind, { runs: 0, maxGap: 0, gaps: [], overlapMs: 0, notes: new Set() });
   for (const report of reports) {
     for (const fault of report.faults) {
@@ -123,7 +171,10 @@ export function renderReport(
     const sorted = [...values].sort((a, b) => a - b);
     return sorted[Math.floor(sorted.length / 2)];
   };
-  const overlapMs = reports.reduce((sum, r) => sum + r.overlapMs, 0);
+  const overlapMs = Math.ceil(reports.reduce((sum, r) => sum + unexpectedOverlap(r), 0));
+  const expectedMs = Math.round(
+    reports.reduce((sum, r) => sum + r.overlapMs - unexpectedOverlap(r), 0),
+  );
   const faults = reports.reduce((sum, r) => sum + r.faults.length, 0);
   const lines = [
     `# Chaos run (${new Date().toISOString().slice(0, 10)})`,
@@ -136,13 +187,20 @@ export function renderReport(
   ];
   for (const [kind, row] of byKind) {
     if (!row.runs) continue;
+    const label = OVERLAP_EXPECTED.has(kind as FaultName)
+      ? `${kind} (positive control: overlap expected)`
+      : FAILING_FIRST[kind as FaultName]
+        ? `${kind} (failing-first: ${FAILING_FIRST[kind as FaultName]})`
+        : kind;
     lines.push(
-      `| ${kind} | ${row.runs} | ${median(row.gaps)} | ${row.maxGap} | ${row.overlapMs} | ${[...row.notes].join('; ')} |`,
+      `| ${label} | ${row.runs} | ${median(row.gaps)} | ${row.maxGap} | ${row.overlapMs} | ${[...row.notes].join('; ')} |`,
     );
   }
   lines.push(
     '',
-    `Overlap of leader-only work, all runs: **${overlapMs} ms** (${reports.flatMap((r) => r.overlapCases).join(', ') || 'no case'}).`,
+    reports.some((r) => r.faults.some((f) => f.overlapExpected))
+      ? `Overlap of leader-only work, all runs, outside positive controls: **${overlapMs} ms**; inside them (expected: the checker sees overlap when it happens): ${expectedMs} ms (cases, all: ${reports.flatMap((r) => r.overlapCases).join(', ') || 'none'}).`
+      : `Overlap of leader-only work, all runs: **${overlapMs} ms** (${reports.flatMap((r) => r.overlapCases).join(', ') || 'no case'}).`,
     `Leader-only work runs checked: ${reports.reduce((sum, r) => sum + r.totalWorkRuns, 0)}.`,
     `Cron (every second, @LeaderOnly): doubled ${reports.reduce((s, r) => s + r.cron.doubled.length, 0)}, ` +
       `lost during faults ${reports.reduce((s, r) => s + r.cron.lostDuringFaults, 0)}, ` +
@@ -160,6 +218,14 @@ export function renderReport(
     ...badConfig.map((b) => `| ${b.name} | ${b.result.replace(/\|/g, '/')} |`),
   );
   if (overlapMs > 0) lines.splice(4, 0, '**OVERLAP FOUND: a bug to fix in the engine.**', '');
+  const blind = reports.flatMap((r) => r.faults).filter((f) => f.overlapExpected && !f.overlapMs);
+  if (blind.length)
+    lines.splice(
+      4,
+      0,
+      `**POSITIVE CONTROL WITHOUT OVERLAP (${blind.length}): the checker is blind.**`,
+      '',
+    );
   return lines.join('\n');
 }
 

@@ -2,6 +2,7 @@ import {
   cronReport,
   longestGap,
   overlap,
+  overlapOutside,
   overlapWithin,
   workIntervals,
   type ReplicaEvent,
@@ -49,6 +50,18 @@ describe('chaos checker', () => {
     ];
     expect(overlapWithin(intervals, 0, 75)).toBe(25);
     expect(overlapWithin(intervals, 100, 200)).toBe(0);
+  });
+
+  it('counts overlap outside the windows of positive controls only', () => {
+    const intervals = [
+      { id: 'a', run: 1, start: 0, end: 100 },
+      { id: 'b', run: 1, start: 50, end: 150 },
+      { id: 'a', run: 2, start: 300, end: 400 },
+      { id: 'b', run: 2, start: 380, end: 420 },
+    ];
+    expect(overlapOutside(intervals, [])).toBe(70);
+    expect(overlapOutside(intervals, [{ name: 'control', start: 0, recovered: 200 }])).toBe(20);
+    expect(overlapOutside(intervals, [{ name: 'control', start: 0, recovered: 390 }])).toBe(10);
   });
 
   it('finds the longest stretch without committed work', () => {
