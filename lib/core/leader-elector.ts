@@ -166,7 +166,6 @@ export class LeaderElector {
     // What every part of the elector shares: its name, identity, lock, clock, logger, metrics.
     this.context = { ...resolved, metrics: this.metrics, description: this.lock.description };
     const context = this.context;
-    const running = () => this.phaseValue === 'running';
     this.requests = new LockRequests({
       ...context,
       isStopped: () => this.phaseValue === 'stopped',
@@ -177,7 +176,7 @@ export class LeaderElector {
     this.events = new ChangeEvents(context);
     this.watch = new LeaseWatch({
       ...context,
-      isRunning: running,
+      isRunning: () => this.phaseValue === 'running',
       onReachable: () => this.requests.markReachable(),
       onEvent: (event) => this.onWatchEvent(event),
       onFailed: (error) => this.requests.failed('watch', error),
@@ -641,12 +640,7 @@ export class LeaderElector {
         const message = messages.LEADS_LATER(this.identity, this.name, validFrom - now, recreated);
         if (recreated) this.logger?.warn(message);
         else this.logger?.log(message);
-        const leadership = this.leadership;
-        this.activationTimer = this.clock.setTimeout(() => {
-          this.activationTimer = undefined;
-          if (this.leadership !== leadership) return;
-          this.announceLeadership();
-        }, validFrom - now);
+        this.scheduleActivation(this.leadership);
       } else if (this.phaseValue === 'running') {
         this.announceLeadership();
       }
@@ -656,6 +650,16 @@ export class LeaderElector {
     if (this.isLeader()) this.waiters.resolveAll();
     this.scheduleValidityCheck();
     this.scheduleAttempt(requestStart + this.renewInterval);
+  }
+
+  /** Announces an activating term at its `validFrom`; a timer that fires early waits again. */
+  private scheduleActivation(leadership: Leadership): void {
+    this.activationTimer = this.clock.setTimeout(() => {
+      this.activationTimer = undefined;
+      if (this.leadership !== leadership) return;
+      if (this.clock.now() < leadership.validFrom) this.scheduleActivation(leadership);
+      else this.announceLeadership();
+    }, leadership.validFrom - this.clock.now());
   }
 
   private announceLeadership(): void {

@@ -320,6 +320,22 @@ describe('guarantees against operator actions and careless configuration', () =>
       expect(c.elector.isLeader()).toBe(true);
     });
 
+    it('announces an activating term even when its timer fires a little early (as Node timers may)', async () => {
+      const early: Clock = {
+        ...withWallClock(f.clock, () => f.clock.wallNow()),
+        setTimeout: (callback, delayMs) => f.clock.setTimeout(callback, Math.max(1, delayMs - 1)),
+      };
+      const c = f.candidate('c', {
+        ...T,
+        clock: early,
+        lock: new ClusterLikeLock(f.store, 'c', 'test'),
+      });
+      c.elector.start();
+      await f.clock.advance(15_100);
+      expect(c.elector.isLeader()).toBe(true);
+      expect(c.events.at(-1)).toEqual(expect.objectContaining({ isLeader: true, leader: 'c' }));
+    });
+
     it('emits no leading event that isLeader() would not confirm', async () => {
       const lock = new ClusterLikeLock(f.store, 'c', 'test');
       const c = f.candidate('c', { ...T, renewInterval: 2_500, lock });
