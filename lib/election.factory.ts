@@ -109,12 +109,13 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
   if (recorder) {
     const events = recorder;
     elector.onChange((event) => events.onLeaderChange(event));
-    return new Election(name, options.leaseName, namespace, elector, async () => {
+    const afterStop = async () => {
       await events.flush();
       events.close();
-    });
+    };
+    return new Election(name, options.leaseName, namespace, elector, afterStop, logger);
   }
-  return new Election(name, options.leaseName, namespace, elector);
+  return new Election(name, options.leaseName, namespace, elector, undefined, logger);
 }
 
 function eventOptions(

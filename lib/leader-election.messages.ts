@@ -33,3 +33,6 @@ export const NOT_LEADER_RESPONSE = (election: string) =>
 
 export const ON_LEADER_CHANGE_FAILED = (target: string, key: string) =>
   `@OnLeaderChange() handler ${target}.${key} failed`;
+
+export const CHANGES_SUBSCRIBER_FAILED = (election: string, error: string) =>
+  `A changes() subscriber of "${election}" threw (the election and the other subscribers go on): ${error}`;
