@@ -1,3 +1,5 @@
+import { printable } from './core/foreign-text.js';
+
 export const UNKNOWN_ELECTION = (name: string, known: readonly string[]) =>
   `No leader election named "${name}" is registered (registered: ${known.length ? known.map((n) => `"${n}"`).join(', ') : 'none'}). ` +
   `Register it with LeaderElectionModule.forRoot({ name: '${name}', leaseName: '...' }).`;
@@ -26,7 +28,7 @@ export const SKIPPED_NOT_LEADER = (
   election: string,
   leader: string | null,
 ) =>
-  `Skipped ${target}.${key}: this instance does not lead "${election}" (leader: ${leader ?? 'none'})`;
+  `Skipped ${target}.${key}: this instance does not lead "${election}" (leader: ${leader === null ? 'none' : printable(leader)})`;
 
 export const NOT_LEADER_RESPONSE = (election: string) =>
   `This instance does not lead "${election}"; send the request to the leader.`;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '../core/index.js';
+import { MAX_IDENTITY_LENGTH } from '../core/foreign-text.js';
 
 /** Where Kubernetes mounts the pod's service-account namespace. */
 export const SERVICE_ACCOUNT_NAMESPACE_FILE =
@@ -10,11 +11,15 @@ export const SERVICE_ACCOUNT_NAMESPACE_FILE =
 
 /**
  * `POD_NAME` (set it from the downward API), else `HOSTNAME`, else the OS host name, plus a random
- * suffix: a restarted process never mistakes its predecessor's lease for its own.
+ * suffix: a restarted process never mistakes its predecessor's lease for its own. Characters outside
+ * printable ASCII become `_`, and the name is cut so that the identity keeps to 253 characters.
  */
 export function defaultIdentity(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.POD_NAME || env.HOSTNAME || hostname() || 'nestjs';
-  return `${base}_${randomBytes(4).toString('hex')}`;
+  const suffix = `_${randomBytes(4).toString('hex')}`;
+  const base = (env.POD_NAME || env.HOSTNAME || hostname() || 'nestjs')
+    .replace(/[^\x20-\x7e]/g, '_')
+    .slice(0, MAX_IDENTITY_LENGTH - suffix.length);
+  return `${base}${suffix}`;
 }
 
 /**
