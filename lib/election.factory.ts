@@ -5,6 +5,7 @@ import {
   type ElectorLogger,
   type LeaseLock,
 } from './core/index.js';
+import { assertIdentity } from './core/identity.js';
 import type { LeaseEventRecorder } from './kubernetes/index.js';
 import { assertDnsSubdomain } from './kubernetes/names.js';
 import { Election } from './election.js';
@@ -55,12 +56,7 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
       throw new InvalidOptionError(flag, 'must be a boolean', options[flag]);
     }
   }
-  if (
-    options.identity !== undefined &&
-    (typeof options.identity !== 'string' || !options.identity.trim())
-  ) {
-    throw new InvalidOptionError('identity', 'must be a non-empty string', options.identity);
-  }
+  if (options.identity !== undefined) assertIdentity('identity', options.identity);
 
   const events = eventOptions(options.events, options.lock !== undefined);
   if (
@@ -109,12 +105,13 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
   if (recorder) {
     const events = recorder;
     elector.onChange((event) => events.onLeaderChange(event));
-    return new Election(name, options.leaseName, namespace, elector, async () => {
+    const afterStop = async () => {
       await events.flush();
       events.close();
-    });
+    };
+    return new Election(name, options.leaseName, namespace, elector, afterStop, logger);
   }
-  return new Election(name, options.leaseName, namespace, elector);
+  return new Election(name, options.leaseName, namespace, elector, undefined, logger);
 }
 
 function eventOptions(

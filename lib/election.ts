@@ -1,5 +1,8 @@
 import { ReplaySubject, type Observable } from 'rxjs';
-import type { LeaderChangeEvent, LeaderElector } from './core/index.js';
+import type { ElectorLogger, LeaderChangeEvent, LeaderElector } from './core/index.js';
+import { describeError } from './core/index.js';
+import { LeaderChanges } from './leader-changes.js';
+import { CHANGES_SUBSCRIBER_FAILED } from './leader-election.messages.js';
 
 /**
  * One election inside an app: the engine plus an rxjs view of its changes. The subject replays the
@@ -7,6 +10,7 @@ import type { LeaderChangeEvent, LeaderElector } from './core/index.js';
  */
 export class Election {
   private readonly subject = new ReplaySubject<LeaderChangeEvent>(1);
+  private readonly stream: Observable<LeaderChangeEvent>;
 
   constructor(
     /** Name of the election inside the app (decorators, `LeaderService`); default `'default'`. */
@@ -19,13 +23,22 @@ export class Election {
     readonly elector: LeaderElector,
     /** Runs after the elector stopped (e.g. waits for the last Events to be recorded). Never throws. */
     private readonly afterStop?: () => Promise<void>,
+    /** Where errors of {@link changes} subscribers are logged. Default: nowhere. */
+    logger?: ElectorLogger,
   ) {
     elector.onChange((event) => this.subject.next(event));
+    this.stream = new LeaderChanges<LeaderChangeEvent>(
+      (error) => logger?.error(CHANGES_SUBSCRIBER_FAILED(name, describeError(error))),
+      (subscriber) => this.subject.subscribe(subscriber),
+    );
   }
 
-  /** The election's changes; replays the latest one to a new subscriber, completes on stop. */
+  /**
+   * The election's changes; replays the latest one to a new subscriber, completes on stop. A
+   * subscriber that throws is logged and keeps neither the others nor the election from running.
+   */
   changes(): Observable<LeaderChangeEvent> {
-    return this.subject.asObservable();
+    return this.stream;
   }
 
   /**

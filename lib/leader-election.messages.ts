@@ -1,3 +1,5 @@
+import { printable } from './core/foreign-text.js';
+
 export const UNKNOWN_ELECTION = (name: string, known: readonly string[]) =>
   `No leader election named "${name}" is registered (registered: ${known.length ? known.map((n) => `"${n}"`).join(', ') : 'none'}). ` +
   `Register it with LeaderElectionModule.forRoot({ name: '${name}', leaseName: '...' }).`;
@@ -26,10 +28,13 @@ export const SKIPPED_NOT_LEADER = (
   election: string,
   leader: string | null,
 ) =>
-  `Skipped ${target}.${key}: this instance does not lead "${election}" (leader: ${leader ?? 'none'})`;
+  `Skipped ${target}.${key}: this instance does not lead "${election}" (leader: ${leader === null ? 'none' : printable(leader)})`;
 
 export const NOT_LEADER_RESPONSE = (election: string) =>
   `This instance does not lead "${election}"; send the request to the leader.`;
 
 export const ON_LEADER_CHANGE_FAILED = (target: string, key: string) =>
   `@OnLeaderChange() handler ${target}.${key} failed`;
+
+export const CHANGES_SUBSCRIBER_FAILED = (election: string, error: string) =>
+  `A changes() subscriber of "${election}" threw (the election and the other subscribers go on): ${error}`;

@@ -10,6 +10,7 @@ import {
   LEADER_HEADER,
   LEADER_ONLY_METADATA,
 } from './leader-election.constants.js';
+import { headerValue } from './core/foreign-text.js';
 import { LeaderElectionRegistry } from './leader-election.registry.js';
 import { NotLeaderException } from './not-leader.exception.js';
 
@@ -50,7 +51,9 @@ function setLeaderHeader(context: ExecutionContext, leader: string | null): void
     header?: (name: string, value: string) => unknown;
     setHeader?: (name: string, value: string) => unknown;
   }>();
-  const value = leader ?? '';
+  // Percent-encoded beyond printable ASCII: a holder name with CR/LF or non-Latin-1 characters
+  // would make Node refuse the header (a 500 instead of the 503).
+  const value = leader === null ? '' : headerValue(leader);
   if (typeof response?.header === 'function') response.header(LEADER_HEADER, value);
   else if (typeof response?.setHeader === 'function') response.setHeader(LEADER_HEADER, value);
 }

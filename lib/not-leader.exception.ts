@@ -1,9 +1,11 @@
 import { ServiceUnavailableException } from '@nestjs/common';
+import { printable } from './core/foreign-text.js';
 import { NOT_LEADER_RESPONSE } from './leader-election.messages.js';
 
 /**
  * 503 answer of a follower to a `@LeaderOnly()` handler. The body names the election and the
- * current leader; `LeaderOnlyInterceptor` also sets the `X-Leader` header.
+ * current leader (control characters escaped, cut after 253 characters); `LeaderOnlyInterceptor`
+ * also sets the `X-Leader` header.
  */
 export class NotLeaderException extends ServiceUnavailableException {
   constructor(
@@ -17,7 +19,8 @@ export class NotLeaderException extends ServiceUnavailableException {
       error: 'Service Unavailable',
       message: NOT_LEADER_RESPONSE(election),
       election,
-      leader,
+      // Whoever may update the Lease writes this name: escaped and capped for clients and their logs.
+      leader: leader === null ? null : printable(leader),
     });
   }
 }

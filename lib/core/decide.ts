@@ -1,3 +1,4 @@
+import { printable } from './foreign-text.js';
 import { isFree, type LeaseRecord, type LeaseSpec } from './lease-record.js';
 import { expiryOf, type Observation } from './lease-observation.js';
 import { leaseDurationSeconds } from './timing.js';
@@ -185,7 +186,7 @@ export function decide(
     ? undefined
     : foreign
       ? `another process writes the lease as "${identity}"`
-      : `the lease is now held by "${holder || '(nobody)'}"`;
+      : `the lease is now held by "${holder ? printable(holder) : '(nobody)'}"`;
   const lost = stepDown === undefined ? {} : { stepDown };
   if (!state.campaigning) return { action: 'wait', why: 'not-campaigning', ...lost };
 

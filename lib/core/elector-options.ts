@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from './clock.js';
 import { InvalidOptionError } from './errors.js';
+import { assertIdentity } from './identity.js';
 import type { LeaseLock } from './lock.js';
 import type { ElectionMetrics } from './metrics.js';
 import { DEFAULT_TIMINGS, validateTimings } from './timing.js';
@@ -85,9 +86,7 @@ export function resolveElectorOptions(options: LeaderElectorOptions): ResolvedEl
     throw new InvalidOptionError('options', 'must be an object');
   }
   if (!options.lock) throw new InvalidOptionError('lock', 'is required');
-  if (typeof options.lock.identity !== 'string' || options.lock.identity.trim() === '') {
-    throw new InvalidOptionError('identity', 'must be a non-empty string', options.lock.identity);
-  }
+  assertIdentity('identity', options.lock.identity);
   const timings = validateTimings({
     leaseDuration: options.leaseDuration ?? DEFAULT_TIMINGS.leaseDuration,
     renewDeadline: options.renewDeadline ?? DEFAULT_TIMINGS.renewDeadline,

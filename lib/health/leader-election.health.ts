@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { describeError } from '../core/index.js';
+import { printable } from '../core/foreign-text.js';
 import { LeaderElectionRegistry } from '../leader-election.registry.js';
 
 /** Options of {@link LeaderElectionHealthIndicator.isHealthy}. Durations in milliseconds. */
@@ -30,7 +31,8 @@ export const DEFAULT_HEALTH_OPTIONS = Object.freeze({
 
 /**
  * What the indicator reports under its key, besides `status`:
- * - `role`: `leader` or `follower`; `holder`: the current holder as observed (or null);
+ * - `role`: `leader` or `follower`; `holder`: the current holder as observed (or null; control
+ *   characters escaped, cut after 253 characters);
  * - `state`: `starting` (before bootstrap), `running`, `shutting_down` (during and after `app.close()`);
  * - `lastRenewAgoMs`: while holding the lease, time since the start of the last successful renew;
  * - `apiFailingForMs` and `lastError`: while requests to the API server fail;
@@ -125,7 +127,7 @@ export class LeaderElectionHealthIndicator {
         : election.leaseName,
       identity: elector.identity,
       role: status.isLeader ? 'leader' : 'follower',
-      holder: status.leader,
+      holder: status.leader === null ? null : printable(status.leader),
       state,
       ...(status.lastRenewAgoMs === undefined
         ? {}

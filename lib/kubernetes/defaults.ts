@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '../core/index.js';
+import { MAX_IDENTITY_LENGTH, printable } from '../core/foreign-text.js';
+import { redact } from './redact.js';
 
 /** Where Kubernetes mounts the pod's service-account namespace. */
 export const SERVICE_ACCOUNT_NAMESPACE_FILE =
@@ -10,11 +12,15 @@ export const SERVICE_ACCOUNT_NAMESPACE_FILE =
 
 /**
  * `POD_NAME` (set it from the downward API), else `HOSTNAME`, else the OS host name, plus a random
- * suffix: a restarted process never mistakes its predecessor's lease for its own.
+ * suffix: a restarted process never mistakes its predecessor's lease for its own. Characters outside
+ * printable ASCII become `_`, and the name is cut so that the identity keeps to 253 characters.
  */
 export function defaultIdentity(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.POD_NAME || env.HOSTNAME || hostname() || 'nestjs';
-  return `${base}_${randomBytes(4).toString('hex')}`;
+  const suffix = `_${randomBytes(4).toString('hex')}`;
+  const base = (env.POD_NAME || env.HOSTNAME || hostname() || 'nestjs')
+    .replace(/[^\x20-\x7e]/g, '_')
+    .slice(0, MAX_IDENTITY_LENGTH - suffix.length);
+  return `${base}${suffix}`;
 }
 
 /**
@@ -47,8 +53,25 @@ export function loadDefaultKubeConfig(): KubeConfig {
   } catch (error) {
     throw new InvalidOptionError(
       'kubeConfig',
-      `could not load the default kubeconfig (KUBECONFIG, ~/.kube/config or the in-cluster service account): ${error instanceof Error ? error.message : String(error)}`,
+      `could not load the default kubeconfig (KUBECONFIG, ~/.kube/config or the in-cluster service account): ${describeLoadError(error)}`,
     );
   }
   return kubeConfig;
+}
+
+/**
+ * Why a kubeconfig did not load, without its contents: js-yaml's message quotes the lines around
+ * the error (tokens, passwords, keys), so a YAML error is reported by its reason and position only;
+ * any other message is redacted and capped.
+ */
+function describeLoadError(error: unknown): string {
+  const { reason, mark } = (error ?? {}) as {
+    reason?: unknown;
+    mark?: { line?: unknown; column?: unknown };
+  };
+  if (typeof reason === 'string' && typeof mark?.line === 'number') {
+    const column = typeof mark.column === 'number' ? `, column ${mark.column + 1}` : '';
+    return `invalid YAML: ${printable(reason, 200)} at line ${mark.line + 1}${column}`;
+  }
+  return redact(error instanceof Error ? error.message : String(error));
 }

@@ -9,6 +9,11 @@ import {
   describeError,
   type LockOperation,
 } from '../core/index.js';
+import { printable } from '../core/foreign-text.js';
+import { redact } from './redact.js';
+
+/** How much of the API server's own message (a Status) an error keeps. */
+const MAX_SERVER_MESSAGE = 1000;
 
 /** What a failed request was doing, for error messages. */
 export interface RequestContext {
@@ -35,7 +40,10 @@ export function toLockError(error: unknown, context: RequestContext): LockError 
   const status = httpStatusOf(error);
   if (status !== undefined) {
     const body = statusBodyOf(error);
-    const serverMessage = body?.message ?? messageOf(error);
+    const serverMessage =
+      typeof body?.message === 'string'
+        ? printable(body.message, MAX_SERVER_MESSAGE)
+        : messageOf(error);
     switch (status) {
       case 401:
       case 403:
@@ -86,7 +94,7 @@ export function describeApiError(error: unknown): string {
   const status = httpStatusOf(error);
   if (status === undefined) return describeError(error);
   const message = statusBodyOf(error)?.message;
-  return `HTTP ${status}${typeof message === 'string' && message ? `: ${message}` : ''}`;
+  return `HTTP ${status}${typeof message === 'string' && message ? `: ${printable(message, MAX_SERVER_MESSAGE)}` : ''}`;
 }
 
 /** The HTTP status of a failed request: `code` of an ApiException, `statusCode` of a watch error. */
@@ -105,7 +113,8 @@ function statusBodyOf(error: unknown): StatusBody | undefined {
       const parsed: unknown = JSON.parse(body);
       return parsed && typeof parsed === 'object' ? (parsed as StatusBody) : undefined;
     } catch {
-      return body ? { message: body } : undefined;
+      // Not a Status: e.g. a proxy's HTML page, which may echo request headers.
+      return body ? { message: redact(body) } : undefined;
     }
   }
   if (body && typeof body === 'object') return body as StatusBody;
@@ -113,19 +122,23 @@ function statusBodyOf(error: unknown): StatusBody | undefined {
 }
 
 function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message.split('\n')[0];
-  return String(error);
+  return redact(error instanceof Error ? error.message.split('\n')[0] : String(error));
 }
 
+/**
+ * A failure without an answer of the API server. Its message may be an exec credential plugin's
+ * stderr (client-node rejects with it as is), so it is redacted and capped.
+ */
 function transportMessage(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
+  if (!(error instanceof Error)) return redact(String(error));
+  const message = redact(error.message);
   if (error.name === 'AbortError' || error.name === 'TimeoutError') {
-    return `request aborted (${error.message})`;
+    return `request aborted (${message})`;
   }
   const code =
     (error as { code?: unknown }).code ??
     ((error as { cause?: { code?: unknown } }).cause?.code as unknown);
-  return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+  return typeof code === 'string' ? `${printable(code, 64)}: ${message}` : message;
 }
 
 /** Extracts the user from an RBAC denial: `User "alice" cannot update resource ...`. */

@@ -11,6 +11,7 @@ import {
   type LockWatch,
   type LockWatchHandlers,
 } from '../core/index.js';
+import { assertIdentity } from '../core/identity.js';
 import { requestOptions, type RequestOptions } from './client-node-compat.js';
 import { ConnectionReuse } from './connection-reuse.js';
 import { assertDnsSubdomain, assertNamespace } from './names.js';
@@ -61,9 +62,7 @@ export class KubernetesLeaseLock implements LeaseLock {
     if (!options?.kubeConfig) throw new InvalidOptionError('kubeConfig', 'is required');
     assertDnsSubdomain('name', options.name);
     assertNamespace('namespace', options.namespace);
-    if (typeof options.identity !== 'string' || options.identity.trim() === '') {
-      throw new InvalidOptionError('identity', 'must be a non-empty string', options.identity);
-    }
+    assertIdentity('identity', options.identity);
     if (!options.kubeConfig.getCurrentCluster()) {
       throw new InvalidOptionError(
         'kubeConfig',
