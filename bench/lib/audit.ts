@@ -1,6 +1,6 @@
 // Counting API requests per client from the kube-apiserver audit log. The control plane's policy logs
 // every request on leases (level Metadata, without the RequestReceived stage, in blocking mode), and
-// every bench elector sends its identity as User-Agent (bench/fixtures/user-agent.ts, and
+// every bench elector sends its identity as User-Agent (test/fixtures/user-agent.ts, and
 // config.UserAgent in the client-go candidate), so each line names the elector that sent it.
 //
 // A request is counted once: at ResponseComplete, or for a watch at ResponseStarted (a watch that is

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { transformFile } from '@swc/core';
 
 /** Directories and files (relative to the repository root) that the fixtures import. */
-const SOURCES = ['lib', 'bench/fixtures', 'test/support/counting-lock.ts'];
+const SOURCES = ['lib', 'test/fixtures', 'test/support/counting-lock.ts', 'bench/fixtures'];
 
 /**
  * Compiles SOURCES under `repoRoot` into `outDir`, keeping the directory layout (imports already end

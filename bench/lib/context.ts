@@ -33,7 +33,7 @@ export interface Failure {
   reason: string;
 }
 
-/** The JSON lines of both candidate programs (bench/fixtures/candidate.ts, client-go-candidate). */
+/** The JSON lines of both candidate programs (test/fixtures/candidate.ts, client-go-candidate). */
 export type BenchEvent = CandidateEvent & {
   lease?: string;
   counts?: Record<string, Record<string, number>>;
@@ -45,7 +45,7 @@ export interface BenchContext {
   /** lease-user's kubeconfig: get/create/update/watch on leases. */
   readonly kubeconfig: string;
   readonly clientGoBinary: string;
-  /** Compiled lib/ and bench/fixtures/ (bench/lib/compile.ts). */
+  /** Compiled lib/, test/fixtures/ and bench/fixtures/ (bench/lib/compile.ts). */
   readonly buildDir: string;
   readonly audit: AuditTail;
   readonly quick: boolean;
@@ -110,7 +110,7 @@ export function spawnCandidate(ctx: BenchContext, options: SpawnOptions): Candid
   const { impl, identity, lease, profile } = options;
   const child =
     impl === 'ours'
-      ? spawn(process.execPath, [path.join(ctx.buildDir, 'bench/fixtures/candidate.js')], {
+      ? spawn(process.execPath, [path.join(ctx.buildDir, 'test/fixtures/candidate.js')], {
           cwd: REPO_ROOT,
           env: {
             PATH: process.env.PATH,

@@ -180,7 +180,7 @@ function intro(results: BenchResults, paths: { json: string }, push: Push): void
       'each series records the load average before and after it in the raw data.',
     '',
     '**What runs.** _ours_: the engine and the Lease lock (`LeaderElector` + `KubernetesLeaseLock`) in a Node process ' +
-      "of their own (`bench/fixtures/candidate.ts`, compiled to JavaScript like a user's build). _client-go_: " +
+      "of their own (`test/fixtures/candidate.ts`, compiled to JavaScript like a user's build). _client-go_: " +
       '`test/interop/client-go-candidate` (client-go `tools/leaderelection` with `ReleaseOnCancel`, the reference ' +
       'implementation). Both use the same Lease API, the same least-privilege user and the same timings ' +
       '(lease duration / renew deadline / retry period): **default** 15 s / 10 s / 2 s and **fast** 3 s / 2 s / 0.5 s.',

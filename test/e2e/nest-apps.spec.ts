@@ -23,7 +23,7 @@ import {
 } from '../../lib/index.js';
 import { kubeConfigFor } from '../control-plane/control-plane.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
-import { eventually } from '../support/counting-lock.js';
+import { eventually } from '../support/eventually.js';
 
 const FAST = { leaseDuration: 3_000, renewDeadline: 2_000, retryPeriod: 500 };
 

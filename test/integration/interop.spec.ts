@@ -8,7 +8,7 @@ import {
   type CandidateProcess,
 } from '../support/candidates.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
-import { eventually } from '../support/counting-lock.js';
+import { eventually } from '../support/eventually.js';
 
 const FAST = { leaseDuration: 3_000, renewDeadline: 2_000, retryPeriod: 500 };
 

@@ -12,7 +12,8 @@ import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
 import { kubeConfigFor, type ControlPlaneUser } from '../control-plane/control-plane.js';
 import { startCandidate, type CandidateProcess } from '../support/candidates.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
-import { CountingLock, eventually } from '../support/counting-lock.js';
+import { CountingLock } from '../support/counting-lock.js';
+import { eventually } from '../support/eventually.js';
 
 const FAST = { leaseDuration: 3_000, renewDeadline: 2_000, retryPeriod: 500 };
 

@@ -20,7 +20,7 @@ import {
 import { ELECTION_METRIC_NAMES, PrometheusElectionMetrics } from '../../lib/metrics/index.js';
 import { TcpProxy } from '../chaos/tcp-proxy.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
-import { eventually } from '../support/counting-lock.js';
+import { eventually } from '../support/eventually.js';
 import { RecordingLoggerService } from '../support/recording-logger.js';
 
 const FAST = { leaseDuration: 3_000, renewDeadline: 2_000, retryPeriod: 500 };

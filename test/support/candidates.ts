@@ -66,7 +66,7 @@ export function startCandidate(options: CandidateOptions): CandidateProcess {
       [
         '--import',
         '@swc-node/register/esm-register',
-        path.join(REPO_ROOT, 'bench/fixtures/candidate.ts'),
+        path.join(REPO_ROOT, 'test/fixtures/candidate.ts'),
       ],
       {
         cwd: REPO_ROOT,

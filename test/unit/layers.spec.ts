@@ -11,7 +11,6 @@ import { promisify } from 'node:util';
 import ts from 'typescript';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const LIB = path.join(ROOT, 'lib');
 const CLIENT_NODE = '@kubernetes/client-node';
 
 /** Every module specifier in `file`: imports and re-exports (type-only ones too) and `import()`. */
@@ -43,14 +42,16 @@ function specifiersOf(file: string): string[] {
 }
 
 /**
- * `lib/` files (as `lib/...`) and what each imports: packages by name, modules of this repository
- * by their path from the repository root (`./lib/core/lock.js`).
+ * The TypeScript files under `folder` (`lib` by default; as `lib/...`) and what each imports:
+ * packages by name, modules of this repository by their path from the repository root
+ * (`./lib/core/lock.js`). Installed packages and build output are skipped.
  */
-function libImports(): { file: string; imports: string[] }[] {
-  const files = fs.readdirSync(LIB, { recursive: true, encoding: 'utf8' });
+function libImports(folder = 'lib'): { file: string; imports: string[] }[] {
+  const files = fs.readdirSync(path.join(ROOT, folder), { recursive: true, encoding: 'utf8' });
   return files
-    .filter((file) => file.endsWith('.ts'))
-    .map((file) => path.posix.join('lib', file.split(path.sep).join('/')))
+    .map((file) => file.split(path.sep).join('/'))
+    .filter((file) => file.endsWith('.ts') && !/(^|\/)(node_modules|build)\//.test(file))
+    .map((file) => path.posix.join(folder, file))
     .sort()
     .map((file) => ({
       file,
@@ -102,6 +103,13 @@ describe('layers', () => {
       isRxjs(target) ||
       (isLocal(target) && !inCore(target) && !inKubernetes(target));
     expect(violations(inKubernetes, forbidden)).toEqual([]);
+  });
+
+  it('test/ imports nothing from bench/ (the benchmark uses the test support, not the reverse)', () => {
+    const fromTest = libImports('test').flatMap(({ file, imports }) =>
+      imports.filter(under('bench')).map((target) => `${file} imports ${target}`),
+    );
+    expect(fromTest).toEqual([]);
   });
 });
 
