@@ -100,10 +100,12 @@ export function describeApiError(error: unknown): string {
 /** The HTTP status of a failed request: `code` of an ApiException, `statusCode` of a watch error. */
 export function httpStatusOf(error: unknown): number | undefined {
   if (!error || typeof error !== 'object') return undefined;
+  // A DOMException (client-node 2.x's fetch, aborted or timed out) has a legacy numeric `code`
+  // (20, 23) that is no HTTP status: only 100-599 count.
+  const status = (value: unknown) =>
+    typeof value === 'number' && value >= 100 && value <= 599 ? value : undefined;
   const candidate = error as { code?: unknown; statusCode?: unknown };
-  if (typeof candidate.code === 'number') return candidate.code;
-  if (typeof candidate.statusCode === 'number') return candidate.statusCode;
-  return undefined;
+  return status(candidate.code) ?? status(candidate.statusCode);
 }
 
 function statusBodyOf(error: unknown): StatusBody | undefined {
