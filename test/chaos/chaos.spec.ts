@@ -1,7 +1,6 @@
 // The short fault-injection run inside `npm test`: every fault kind once (a fixed order), on a
 // control plane of its own, plus the bad-config start-ups. `npm run test:chaos` runs 200+ faults.
-// Of the later kinds (EXTRA_FAULTS) those that pass on today's engine run here too, with the
-// positive control; the failing-first ones (FAILING_FIRST) join once the engine is fixed.
+// The later kinds (EXTRA_FAULTS) run here too, each once, with the positive control.
 import fs from 'node:fs';
 import path from 'node:path';
 import { startControlPlane } from '../control-plane/control-plane.js';
@@ -9,8 +8,11 @@ import { REPO_ROOT } from '../support/candidates.js';
 import { badConfigCases, runBadConfigCase } from './bad-config.js';
 import { ALL_FAULTS, runChaos, type FaultName } from './harness.js';
 
-/** Later kinds that pass today (clock faults: libfaketime, installed by .ci/run), and the control. */
+/** The later kinds (clock faults: libfaketime, installed by .ci/run), and the control. */
 const PASSING_EXTRA: FaultName[] = [
+  'same-identity',
+  'lease-deleted-leader-cut',
+  'clock-frozen',
   'clock-stepped-back',
   'clock-rate-skew-inside',
   'clock-rate-skew-beyond',
@@ -28,7 +30,7 @@ describe('fault injection (short run)', () => {
     expect(report.totalWorkRuns).toBeGreaterThan(100);
   }, 600_000);
 
-  it('keeps the promise under wall-clock steps and clock rates inside the margin, and sees the overlap beyond it', async () => {
+  it('keeps the promise with a duplicate identity, a deletion under a cut-off leader, wall-clock steps and clock rates inside the margin, and sees the overlap beyond it', async () => {
     const report = await runChaos({
       seed: 1,
       faults: PASSING_EXTRA.length,
@@ -42,7 +44,7 @@ describe('fault injection (short run)', () => {
     expect(control.overlapMs).toBeGreaterThan(0);
     expect(report.missedChanges).toBe(0);
     expect(report.cron.lostOutsideFaults).toBe(0);
-  }, 300_000);
+  }, 600_000);
 
   it('reports bad configuration at start-up clearly, without hanging or crash-looping silently', async () => {
     const stateDir = fs.mkdtempSync(path.join(REPO_ROOT, '.control-plane', 'bad-config-'));
