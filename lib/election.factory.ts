@@ -9,30 +9,30 @@ import { assertIdentity } from './core/identity.js';
 import type { LeaseEventRecorder } from './kubernetes/index.js';
 import { assertDnsSubdomain } from './kubernetes/names.js';
 import { Election } from './election.js';
-import { assertKnownOptions } from './option-validation.js';
+import { assertKnownOptions, optionKeys } from './option-validation.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
 import { DEFAULT_ELECTION } from './leader-election.constants.js';
 
-const KNOWN_OPTIONS = new Set<string>([
-  'leaseName',
-  'name',
-  'namespace',
-  'identity',
-  'kubeConfig',
-  'leaseDuration',
-  'renewDeadline',
-  'retryPeriod',
-  'renewInterval',
-  'requestTimeout',
-  'releaseOnShutdown',
-  'shutdownGracePeriod',
-  'waitForLeadership',
-  'logger',
-  'labels',
-  'lock',
-  'events',
-  'metrics',
-]);
+const KNOWN_OPTIONS = optionKeys<LeaderElectionModuleOptions>({
+  leaseName: true,
+  name: true,
+  namespace: true,
+  identity: true,
+  kubeConfig: true,
+  leaseDuration: true,
+  renewDeadline: true,
+  retryPeriod: true,
+  renewInterval: true,
+  requestTimeout: true,
+  releaseOnShutdown: true,
+  shutdownGracePeriod: true,
+  waitForLeadership: true,
+  logger: true,
+  labels: true,
+  lock: true,
+  events: true,
+  metrics: true,
+});
 
 /**
  * Validates module options and builds the election; every problem is an InvalidOptionError.

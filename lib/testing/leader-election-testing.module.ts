@@ -16,7 +16,7 @@ import {
   until,
 } from './leader-election-testing.controller.js';
 import { TestingLeaseLock } from './testing-lease-lock.js';
-import { assertKnownOptions } from '../option-validation.js';
+import { assertKnownOptions, optionKeys } from '../option-validation.js';
 
 /** Options of {@link LeaderElectionTestingModule.forRoot}. */
 export interface LeaderElectionTestingOptions {
@@ -49,16 +49,16 @@ const TESTING_TIMINGS = {
   renewInterval: 60_000,
 } as const;
 
-const KNOWN = new Set([
-  'leader',
-  'name',
-  'leaseName',
-  'identity',
-  'otherLeader',
-  'logger',
-  'shutdownGracePeriod',
-  'metrics',
-]);
+const KNOWN = optionKeys<LeaderElectionTestingOptions>({
+  leader: true,
+  name: true,
+  leaseName: true,
+  identity: true,
+  otherLeader: true,
+  logger: true,
+  shutdownGracePeriod: true,
+  metrics: true,
+});
 
 const optionsToken = (name: string) => `nestjs-kube-leader:testing-options:${name}`;
 
