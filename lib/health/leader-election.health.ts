@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { describeError } from '../core/index.js';
+import { describeError } from '../core/errors.js';
 import { printable } from '../core/foreign-text.js';
 import { LeaderElectionRegistry } from '../leader-election.registry.js';
 

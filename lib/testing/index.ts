@@ -8,3 +8,5 @@ export {
   type LeaderElectionTestingOptions,
 } from './leader-election-testing.module.js';
 export { LeaderElectionTestingController } from './leader-election-testing.controller.js';
+export { FakeClock } from '../core/fake-clock.js';
+export { InMemoryLeaseLock, InMemoryLeaseStore, type LockCall } from '../core/memory-lock.js';

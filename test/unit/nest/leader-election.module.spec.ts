@@ -14,14 +14,13 @@ import { NestFactory } from '@nestjs/core';
 import { Interval, ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { firstValueFrom, toArray } from 'rxjs';
 import {
-  InMemoryLeaseLock,
-  InMemoryLeaseStore,
   LeaderElectionModule,
   LeaderOnly,
   LeaderService,
   OnLeaderChange,
   type LeaderChangeEvent,
 } from '../../../lib/index.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
 import { RecordingLoggerService } from '../../support/recording-logger.js';
 
 const FAST = { leaseDuration: 2_000, renewDeadline: 1_500, retryPeriod: 500 };
