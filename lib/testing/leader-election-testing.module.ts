@@ -11,10 +11,10 @@ import { DEFAULT_ELECTION } from '../leader-election.constants.js';
 import { LeaderElectionModule } from '../leader-election.module.js';
 import { LeaderElectionRegistry } from '../leader-election.registry.js';
 import {
-  LeaderElectionTestingController,
+  LeaderElectionTestingService,
   TESTING_OTHER_HOLDER_SECONDS,
   until,
-} from './leader-election-testing.controller.js';
+} from './leader-election-testing.service.js';
 import { TestingLeaseLock } from './testing-lease-lock.js';
 import { assertKnownOptions, optionKeys } from '../option-validation.js';
 
@@ -73,11 +73,11 @@ interface ResolvedTestingOptions {
   readonly metrics?: ElectionMetrics;
 }
 
-/** Shared by every `forRoot()` of an app: the controller. */
+/** Shared by every `forRoot()` of an app: the service. */
 @Global()
 @Module({
-  providers: [LeaderElectionTestingController],
-  exports: [LeaderElectionTestingController],
+  providers: [LeaderElectionTestingService],
+  exports: [LeaderElectionTestingService],
 })
 export class LeaderElectionTestingCoreModule {}
 
@@ -117,7 +117,7 @@ class InitialStateWaiter implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const { elector } = this.registry.get(this.options.name);
     // The election's own module bootstraps first (it is imported by ours); should it not have
-    // started, the controller's methods wait instead.
+    // started, the service's methods wait instead.
     if (elector.phase !== 'running') return;
     const { leader, otherLeader } = this.options;
     await until(
@@ -130,7 +130,7 @@ class InitialStateWaiter implements OnApplicationBootstrap {
 
 /**
  * `LeaderElectionModule` for unit tests: the election runs on an in-memory Lease instead of the
- * API server, and {@link LeaderElectionTestingController} makes this instance lead or lose, so
+ * API server, and {@link LeaderElectionTestingService} makes this instance lead or lose, so
  * tests can check what `@LeaderOnly()` methods and `@OnLeaderChange()` handlers do.
  *
  * Use it in place of `LeaderElectionModule.forRoot()` (once per election; give each but one a
@@ -144,7 +144,7 @@ class InitialStateWaiter implements OnApplicationBootstrap {
  *   providers: [ReportJob],
  * }).compile();
  * await moduleRef.init();
- * const leadership = moduleRef.get(LeaderElectionTestingController);
+ * const leadership = moduleRef.get(LeaderElectionTestingService);
  *
  * await moduleRef.get(ReportJob).run();   // skipped: a follower
  * await leadership.becomeLeader();

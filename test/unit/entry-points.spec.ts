@@ -125,7 +125,7 @@ const EXPORTS: Record<string, string[]> = {
     'FakeClock',
     'InMemoryLeaseLock',
     'InMemoryLeaseStore',
-    'LeaderElectionTestingController',
+    'LeaderElectionTestingService',
     'LeaderElectionTestingCoreModule',
     'LeaderElectionTestingModule',
     'LeaderElectionTestingOptions',

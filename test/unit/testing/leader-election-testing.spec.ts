@@ -12,7 +12,7 @@ import {
 } from 'nestjs-kube-leader';
 import { PrometheusElectionMetrics } from 'nestjs-kube-leader/metrics';
 import {
-  LeaderElectionTestingController,
+  LeaderElectionTestingService,
   LeaderElectionTestingModule,
 } from 'nestjs-kube-leader/testing';
 
@@ -60,7 +60,7 @@ describe('LeaderElectionTestingModule (as an app would use it)', () => {
     await moduleRef.init();
     return {
       job: moduleRef.get(InvoiceJob),
-      leadership: moduleRef.get(LeaderElectionTestingController),
+      leadership: moduleRef.get(LeaderElectionTestingService),
       leader: moduleRef.get(LeaderService),
     };
   }
@@ -151,7 +151,7 @@ describe('LeaderElectionTestingModule (as an app would use it)', () => {
       imports: [LeaderElectionTestingModule.forRoot()],
       providers: [InvoiceJob],
     }).compile();
-    const leadership = moduleRef.get(LeaderElectionTestingController);
+    const leadership = moduleRef.get(LeaderElectionTestingService);
     await expect(leadership.becomeLeader()).rejects.toThrow(
       /has not started: call `await moduleRef.init\(\)`/,
     );

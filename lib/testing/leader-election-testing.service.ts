@@ -6,7 +6,7 @@ import { TestingLeaseLock } from './testing-lease-lock.js';
 /** Lease duration the testing module writes for another holder: nobody takes it over during a test. */
 export const TESTING_OTHER_HOLDER_SECONDS = 3600;
 
-/** How long a change may take before the controller gives up (real milliseconds). */
+/** How long a change may take before the service gives up (real milliseconds). */
 const CHANGE_TIMEOUT = 5_000;
 
 /**
@@ -21,14 +21,14 @@ const CHANGE_TIMEOUT = 5_000;
  *
  * @example
  * ```ts
- * const leadership = moduleRef.get(LeaderElectionTestingController);
+ * const leadership = moduleRef.get(LeaderElectionTestingService);
  * await leadership.loseLeadership();
  * expect(await jobs.reconcile()).toBeUndefined(); // skipped on a follower
  * await leadership.becomeLeader();
  * ```
  */
 @Injectable()
-export class LeaderElectionTestingController {
+export class LeaderElectionTestingService {
   constructor(private readonly registry: LeaderElectionRegistry) {}
 
   /** Makes this instance the leader of `name`; resolves when it leads. */
