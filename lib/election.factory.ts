@@ -15,7 +15,7 @@ import { DEFAULT_ELECTION } from './leader-election.constants.js';
 
 const KNOWN_OPTIONS = optionKeys<LeaderElectionModuleOptions>({
   leaseName: true,
-  name: true,
+  election: true,
   namespace: true,
   identity: true,
   kubeConfig: true,
@@ -47,9 +47,9 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
     'LeaderElectionModule.forRoot() needs an options object',
   );
   assertDnsSubdomain('leaseName', options.leaseName);
-  const name = options.name ?? DEFAULT_ELECTION;
+  const name = options.election ?? DEFAULT_ELECTION;
   if (typeof name !== 'string' || name.length === 0) {
-    throw new InvalidOptionError('name', 'must be a non-empty string', options.name);
+    throw new InvalidOptionError('election', 'must be a non-empty string', options.election);
   }
   for (const flag of ['releaseOnShutdown', 'waitForLeadership'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
@@ -91,7 +91,7 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
 
   const elector = new LeaderElector({
     lock,
-    name: options.leaseName,
+    leaseName: options.leaseName,
     leaseDuration: options.leaseDuration,
     renewDeadline: options.renewDeadline,
     retryPeriod: options.retryPeriod,

@@ -22,8 +22,8 @@ import { assertKnownOptions, optionKeys } from '../option-validation.js';
 export interface LeaderElectionTestingOptions {
   /** Whether this instance leads once the app is initialized. Default true. */
   readonly leader?: boolean;
-  /** Name of the election, as `LeaderElectionModule.forRoot({ name })`. Default `'default'`. */
-  readonly name?: string;
+  /** Name of the election, as `LeaderElectionModule.forRoot({ election })`. Default `'default'`. */
+  readonly election?: string;
   /** Name of the (in-memory) Lease, as seen in change events. Default `'test-lease'`. */
   readonly leaseName?: string;
   /** This instance's identity. Default `'test-instance'`. */
@@ -51,7 +51,7 @@ const TESTING_TIMINGS = {
 
 const KNOWN = optionKeys<LeaderElectionTestingOptions>({
   leader: true,
-  name: true,
+  election: true,
   leaseName: true,
   identity: true,
   otherLeader: true,
@@ -96,7 +96,7 @@ function createOptions(options: ResolvedTestingOptions): LeaderElectionModuleOpt
   }
   return {
     leaseName: options.leaseName,
-    name: options.name,
+    election: options.name,
     lock: new TestingLeaseLock(store, options.identity, options.leaseName, options.otherLeader),
     logger: options.logger,
     ...TESTING_TIMINGS,
@@ -205,7 +205,7 @@ function resolveOptions(options: LeaderElectionTestingOptions): ResolvedTestingO
   if (options.leader !== undefined && typeof options.leader !== 'boolean') {
     throw new InvalidOptionError('leader', 'must be a boolean', options.leader);
   }
-  for (const key of ['name', 'leaseName', 'identity', 'otherLeader'] as const) {
+  for (const key of ['election', 'leaseName', 'identity', 'otherLeader'] as const) {
     const value = options[key];
     if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
       throw new InvalidOptionError(key, 'must be a non-empty string', value);
@@ -218,7 +218,7 @@ function resolveOptions(options: LeaderElectionTestingOptions): ResolvedTestingO
   }
   return {
     leader: options.leader ?? true,
-    name: options.name ?? DEFAULT_ELECTION,
+    name: options.election ?? DEFAULT_ELECTION,
     leaseName: options.leaseName ?? 'test-lease',
     identity,
     otherLeader,

@@ -284,7 +284,7 @@ describe('Nest apps on a real kube-apiserver', () => {
       electionModule(leaseA, 'two'),
       LeaderElectionModule.forRootAsync({
         useFactory: () => ({
-          name: 'reports',
+          election: 'reports',
           leaseName: leaseB,
           namespace,
           identity: 'two-reports',

@@ -15,7 +15,7 @@ async function createApp(store: InMemoryLeaseStore, identity: string) {
   @Module({
     imports: [
       LeaderElectionModule.forRoot({
-        name: 'billing',
+        election: 'billing',
         leaseName: 'jobs',
         lock: new InMemoryLeaseLock(store, identity),
         logger,

@@ -277,7 +277,7 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     const a = await createApp(storeA, 'a', {
       imports: [
         LeaderElectionModule.forRoot({
-          name: 'reports',
+          election: 'reports',
           leaseName: 'reports',
           lock: new InMemoryLeaseLock(storeB, 'a-reports'),
           logger: false,

@@ -108,7 +108,7 @@ describe('LeaderElectionTestingModule (as an app would use it)', () => {
   it('drives several elections by name', async () => {
     const { leadership, leader } = await createModule([
       LeaderElectionTestingModule.forRoot(),
-      LeaderElectionTestingModule.forRoot({ name: 'reports', leader: false }),
+      LeaderElectionTestingModule.forRoot({ election: 'reports', leader: false }),
     ]);
     expect([leader.isLeader(), leader.isLeader('reports')]).toEqual([true, false]);
     await leadership.becomeLeader('reports');
