@@ -187,11 +187,6 @@ export class LeaderElector {
   // ---------------------------------------------------------------------------------------------
   // Public state
 
-  /** Current phase: idle (not started), running, stopping, stopped. */
-  get phase(): ElectorPhase {
-    return this.phaseValue;
-  }
-
   /**
    * True only while this instance holds the lease AND the last successful renew started less than
    * `renewDeadline` ago (monotonic clock), and the elector is not stopping. Computed at call time.
@@ -211,11 +206,6 @@ export class LeaderElector {
     return this.leadingTerm()?.fencingToken ?? null;
   }
 
-  /** The last error met by the election (cleared by the next success), for health reporting. */
-  get lastError(): unknown {
-    return this.errors.last;
-  }
-
   /** A snapshot of the state, for health checks. */
   status(): ElectorStatus {
     const now = this.clock.now();
@@ -229,7 +219,7 @@ export class LeaderElector {
       lastRenewAgoMs: leadership ? now - leadership.lastWriteStart : undefined,
       lastSuccessAgoMs: lastSuccessAt === undefined ? undefined : now - lastSuccessAt,
       failingForMs: failingSince === undefined ? undefined : now - failingSince,
-      lastError: this.requests.failure,
+      lastError: this.requests.failure ?? this.errors.last,
       leaseDuration: this.leaseDuration,
       renewDeadline: this.renewDeadline,
     };

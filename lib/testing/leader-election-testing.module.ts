@@ -118,7 +118,7 @@ class InitialStateWaiter implements OnApplicationBootstrap {
     const { elector } = this.registry.get(this.options.name);
     // The election's own module bootstraps first (it is imported by ours); should it not have
     // started, the service's methods wait instead.
-    if (elector.phase !== 'running') return;
+    if (elector.status().phase !== 'running') return;
     const { leader, otherLeader } = this.options;
     await until(
       elector,

@@ -112,13 +112,13 @@ export class LeaderElectionTestingService {
           `import LeaderElectionTestingModule.forRoot(${election.name === 'default' ? '' : `{ election: '${election.name}' }`}) instead of LeaderElectionModule in the test.`,
       );
     }
-    if (mustRun && elector.phase === 'idle') {
+    if (mustRun && elector.status().phase === 'idle') {
       throw new Error(
         `The election "${election.name}" has not started: call \`await moduleRef.init()\` (or \`app.init()\`) first; ` +
           '`Test.createTestingModule(...).compile()` alone does not run lifecycle hooks.',
       );
     }
-    if (mustRun && elector.phase !== 'running') {
+    if (mustRun && elector.status().phase !== 'running') {
       throw new Error(`The election "${election.name}" is stopped (the app was closed).`);
     }
     return { elector, lock };
@@ -143,7 +143,7 @@ export function until(elector: LeaderElector, done: () => boolean, what: string)
       finish(
         new Error(
           `LeaderElectionTestingModule: timed out after ${CHANGE_TIMEOUT} ms waiting for ${what} ` +
-            `(leader: ${state?.leader ?? 'none'}, phase: ${elector.phase}). Jest fake timers that fake ` +
+            `(leader: ${state?.leader ?? 'none'}, phase: ${elector.status().phase}). Jest fake timers that fake ` +
             '`queueMicrotask` or `setImmediate` stop the in-memory Lease: keep them real.',
         ),
       );

@@ -623,7 +623,7 @@ describe('LeaderElector', () => {
         expect.stringMatching(/may not "update" leases in namespace "ns"/),
       ]);
       expect(f.calls('a').update).toBeLessThanOrEqual(5); // one per lease duration at most
-      expect(a.elector.lastError).toBeInstanceOf(LockForbiddenError);
+      expect(a.elector.status().lastError).toBeInstanceOf(LockForbiddenError);
     });
   });
 
