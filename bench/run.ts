@@ -18,7 +18,7 @@ import * as prettier from 'prettier';
 import { REPO_ROOT } from '../test/control-plane/control-plane.js';
 import type { CandidateProcess } from '../test/support/candidates.js';
 import { IMPLS, PROFILES, startBench, stopBench, type Failure } from './lib/context.js';
-import { renderReport, type BenchResults } from './lib/report.js';
+import { renderReport, type BenchResults } from './report/index.js';
 import { sleep } from './lib/stats.js';
 import { renderTimelines } from './lib/svg.js';
 import { gateCost } from './scenarios/gate.js';

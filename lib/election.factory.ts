@@ -9,30 +9,30 @@ import { assertIdentity } from './core/identity.js';
 import type { LeaseEventRecorder } from './kubernetes/index.js';
 import { assertDnsSubdomain } from './kubernetes/names.js';
 import { Election } from './election.js';
-import { assertKnownOptions } from './option-validation.js';
+import { assertKnownOptions, optionKeys } from './option-validation.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
 import { DEFAULT_ELECTION } from './leader-election.constants.js';
 
-const KNOWN_OPTIONS = new Set<string>([
-  'leaseName',
-  'name',
-  'namespace',
-  'identity',
-  'kubeConfig',
-  'leaseDuration',
-  'renewDeadline',
-  'retryPeriod',
-  'renewInterval',
-  'requestTimeout',
-  'releaseOnShutdown',
-  'shutdownGracePeriod',
-  'waitForLeadership',
-  'logger',
-  'labels',
-  'lock',
-  'events',
-  'metrics',
-]);
+const KNOWN_OPTIONS = optionKeys<LeaderElectionModuleOptions>({
+  leaseName: true,
+  election: true,
+  namespace: true,
+  identity: true,
+  kubeConfig: true,
+  leaseDuration: true,
+  renewDeadline: true,
+  retryPeriod: true,
+  renewInterval: true,
+  requestTimeout: true,
+  releaseOnShutdown: true,
+  shutdownGracePeriod: true,
+  waitForLeadership: true,
+  logger: true,
+  labels: true,
+  lock: true,
+  events: true,
+  metrics: true,
+});
 
 /**
  * Validates module options and builds the election; every problem is an InvalidOptionError.
@@ -47,9 +47,9 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
     'LeaderElectionModule.forRoot() needs an options object',
   );
   assertDnsSubdomain('leaseName', options.leaseName);
-  const name = options.name ?? DEFAULT_ELECTION;
+  const name = options.election ?? DEFAULT_ELECTION;
   if (typeof name !== 'string' || name.length === 0) {
-    throw new InvalidOptionError('name', 'must be a non-empty string', options.name);
+    throw new InvalidOptionError('election', 'must be a non-empty string', options.election);
   }
   for (const flag of ['releaseOnShutdown', 'waitForLeadership'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
@@ -91,7 +91,7 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
 
   const elector = new LeaderElector({
     lock,
-    name: options.leaseName,
+    leaseName: options.leaseName,
     leaseDuration: options.leaseDuration,
     renewDeadline: options.renewDeadline,
     retryPeriod: options.retryPeriod,

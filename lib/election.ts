@@ -1,6 +1,6 @@
 import { ReplaySubject, type Observable } from 'rxjs';
 import type { ElectorLogger, LeaderChangeEvent, LeaderElector } from './core/index.js';
-import { describeError } from './core/index.js';
+import { describeError } from './core/errors.js';
 import { LeaderChanges } from './leader-changes.js';
 import { CHANGES_SUBSCRIBER_FAILED } from './leader-election.messages.js';
 

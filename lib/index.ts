@@ -13,9 +13,6 @@ export type {
 export { DEFAULT_ELECTION, LEADER_HEADER } from './leader-election.constants.js';
 export {
   LeaderElector,
-  InMemoryLeaseLock,
-  InMemoryLeaseStore,
-  FakeClock,
   DEFAULT_TIMINGS,
   FencingToken,
   InvalidOptionError,

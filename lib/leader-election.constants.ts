@@ -1,4 +1,4 @@
-/** Name of the election registered by `forRoot()` without a `name`. */
+/** Name of the election registered by `forRoot()` without an `election`. */
 export const DEFAULT_ELECTION = 'default';
 
 /** Metadata: the election a `@LeaderOnly()` method or class is gated on. */

@@ -2,11 +2,11 @@ import { printable } from './core/foreign-text.js';
 
 export const UNKNOWN_ELECTION = (name: string, known: readonly string[]) =>
   `No leader election named "${name}" is registered (registered: ${known.length ? known.map((n) => `"${n}"`).join(', ') : 'none'}). ` +
-  `Register it with LeaderElectionModule.forRoot({ name: '${name}', leaseName: '...' }).`;
+  `Register it with LeaderElectionModule.forRoot({ election: '${name}', leaseName: '...' }).`;
 
 export const DUPLICATE_ELECTION = (name: string) =>
   `A leader election named "${name}" is already registered in this application. ` +
-  `Give each LeaderElectionModule.forRoot() its own "name" (the default is "default").`;
+  `Give each LeaderElectionModule.forRoot() its own "election" (the default is "default").`;
 
 export const LEADER_ONLY_NOT_A_METHOD = (target: string, key: string) =>
   `@LeaderOnly() can only decorate methods or classes, but ${target}.${key} is not a method.`;

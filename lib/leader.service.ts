@@ -4,8 +4,8 @@ import type { FencingToken, LeaderChangeEvent } from './core/index.js';
 import { LeaderElectionRegistry } from './leader-election.registry.js';
 
 /**
- * Status and control of the app's elections. Every method takes the election name; without one
- * it addresses the election registered by `forRoot()` without a `name`.
+ * Status and control of the app's elections. Every method takes the election's name (`election`);
+ * without one it addresses the election registered by `forRoot()` without an `election`.
  */
 @Injectable()
 export class LeaderService {
@@ -16,27 +16,27 @@ export class LeaderService {
     return this.getIdentity();
   }
 
-  /** This instance's identity in `name`. */
-  getIdentity(name?: string): string {
-    return this.registry.get(name).elector.identity;
+  /** This instance's identity in `election`. */
+  getIdentity(election?: string): string {
+    return this.registry.get(election).elector.identity;
   }
 
   /** Whether this instance leads now (computed from the monotonic clock at call time). */
-  isLeader(name?: string): boolean {
-    return this.registry.get(name).elector.isLeader();
+  isLeader(election?: string): boolean {
+    return this.registry.get(election).elector.isLeader();
   }
 
   /** The current holder as last observed, or null. */
-  getLeader(name?: string): string | null {
-    return this.registry.get(name).elector.getLeader();
+  getLeader(election?: string): string | null {
+    return this.registry.get(election).elector.getLeader();
   }
 
   /**
    * The fencing token of the current term while leading, else null: pass it with each write to a
    * system that refuses tokens lower than the highest it has seen (see {@link FencingToken}).
    */
-  fencingToken(name?: string): FencingToken | null {
-    return this.registry.get(name).elector.fencingToken();
+  fencingToken(election?: string): FencingToken | null {
+    return this.registry.get(election).elector.fencingToken();
   }
 
   /**
@@ -44,27 +44,30 @@ export class LeaderService {
    * `ElectorStoppedError` when the app shuts down first.
    */
   waitForLeadership(options?: { signal?: AbortSignal }): Promise<void>;
-  waitForLeadership(name: string | undefined, options?: { signal?: AbortSignal }): Promise<void>;
   waitForLeadership(
-    nameOrOptions?: string | { signal?: AbortSignal },
+    election: string | undefined,
+    options?: { signal?: AbortSignal },
+  ): Promise<void>;
+  waitForLeadership(
+    electionOrOptions?: string | { signal?: AbortSignal },
     options?: { signal?: AbortSignal },
   ): Promise<void> {
-    if (typeof nameOrOptions === 'object' && nameOrOptions !== null) {
-      return this.registry.get().elector.waitForLeadership(nameOrOptions);
+    if (typeof electionOrOptions === 'object' && electionOrOptions !== null) {
+      return this.registry.get().elector.waitForLeadership(electionOrOptions);
     }
-    return this.registry.get(nameOrOptions).elector.waitForLeadership(options);
+    return this.registry.get(electionOrOptions).elector.waitForLeadership(options);
   }
 
   /**
    * An AbortSignal that aborts when the current leadership ends (already aborted when not
    * leading). Pass it to long-running leader loops.
    */
-  leadershipSignal(name?: string): AbortSignal {
-    return this.registry.get(name).elector.leadershipSignal();
+  leadershipSignal(election?: string): AbortSignal {
+    return this.registry.get(election).elector.leadershipSignal();
   }
 
   /** Change events, starting with the current state; completes when the app shuts down. */
-  changes(name?: string): Observable<LeaderChangeEvent> {
-    return this.registry.get(name).changes();
+  changes(election?: string): Observable<LeaderChangeEvent> {
+    return this.registry.get(election).changes();
   }
 }

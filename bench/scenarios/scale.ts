@@ -20,6 +20,9 @@ import {
 import { CpuWindow, round2, type ProcessUsage } from '../lib/procstat.js';
 import { sleep, summarize, type Summary } from '../lib/stats.js';
 
+/** After each release, the requests of all candidates are counted over this window (ms). */
+export const HANDOVER_BURST_MS = 3_000;
+
 export interface ElectionsScale {
   impl: Impl;
   elections: number;
@@ -276,12 +279,12 @@ export async function manyCandidates(
         profile.leaseDuration + 10_000,
         mark,
       );
-      await sleep(3_000);
+      await sleep(HANDOVER_BURST_MS);
       const burst = ctx.audit.select({
         userAgent: mine,
         lease,
         from: signalAt,
-        to: signalAt + 3_000,
+        to: signalAt + HANDOVER_BURST_MS,
       });
       handovers.push({
         from: current,

@@ -19,6 +19,15 @@ import {
 } from '../lib/context.js';
 import { sleep, summarize, type Summary } from '../lib/stats.js';
 
+/**
+ * How long a group settles between runs, once every candidate reports the same leader. Long enough for
+ * the fresh process's start-up CPU to pass and for client-go followers to have polled since; the
+ * signal then falls at a random phase of their polling.
+ */
+export function settleTime(profile: Profile): number {
+  return profile.name === 'fast' ? 1_500 : 5_000;
+}
+
 export type TakeoverKind = 'graceful' | 'crash';
 
 export interface TakeoverRun {
@@ -96,9 +105,7 @@ export async function takeoverSeries(
   const short = impl === 'ours' ? 'ours' : 'go';
   const lease = uniqueName(`${kind === 'graceful' ? 'ho' : 'fo'}-${short}-${profile.name}`);
   const loadBefore = os.loadavg()[0];
-  // Long enough for the fresh process's start-up CPU to pass and for client-go followers to have
-  // polled since; the signal then falls at a random phase of their polling.
-  const settleMs = profile.name === 'fast' ? 1_500 : 5_000;
+  const settleMs = settleTime(profile);
   const group: CandidateProcess[] = [];
   let seq = 0;
   const add = () => {

@@ -21,8 +21,11 @@ export interface ElectorLogger {
 export interface LeaderElectorOptions {
   /** The lock the election runs on; its identity is this candidate's. */
   readonly lock: LeaseLock;
-  /** Name used in events and logs. Default: the lock's description. */
-  readonly name?: string;
+  /**
+   * The Lease's name as change events (`LeaderChangeEvent.lease`), logs and metrics show it.
+   * Default: the lock's description.
+   */
+  readonly leaseName?: string;
   /** Default 15000. Written to the Lease rounded UP to whole seconds. */
   readonly leaseDuration?: number;
   /** Default 10000. Must be < leaseDuration. */
@@ -135,7 +138,7 @@ export function resolveElectorOptions(options: LeaderElectorOptions): ResolvedEl
   return {
     lock: options.lock,
     identity: options.lock.identity,
-    name: options.name ?? options.lock.description,
+    name: options.leaseName ?? options.lock.description,
     ...timings,
     renewInterval,
     requestTimeout,

@@ -56,7 +56,10 @@ export interface ElectorStatus {
    * succeeded.
    */
   readonly failingForMs: number | undefined;
-  /** The error of the current failure streak, if any. */
+  /**
+   * The error of the current failure streak, or else of the last failed election attempt (e.g. an
+   * RBAC denial on update while the watch works); cleared by the next success.
+   */
   readonly lastError: unknown;
   /** The elector's `leaseDuration` (the watchdog's base). */
   readonly leaseDuration: number;

@@ -4,9 +4,21 @@
  */
 export { type Clock, type TimerHandle, SystemClock, systemClock } from './clock.js';
 export { FakeClock } from './fake-clock.js';
-export * from './errors.js';
+export {
+  LeaderElectionError,
+  InvalidOptionError,
+  LockError,
+  LockConflictError,
+  LockNotFoundError,
+  LockGoneError,
+  LockForbiddenError,
+  LockRejectedError,
+  LockUnavailableError,
+  LeadershipLostError,
+  ElectorStoppedError,
+} from './errors.js';
 export { FencingToken } from './fencing-token.js';
-export { type LeaseRecord, type LeaseSpec, isFree, sameElectionState } from './lease-record.js';
+export type { LeaseRecord, LeaseSpec } from './lease-record.js';
 export type {
   LeaseLock,
   LockCallOptions,
@@ -16,20 +28,8 @@ export type {
   LockWatchHandlers,
 } from './lock.js';
 export { InMemoryLeaseLock, InMemoryLeaseStore, type LockCall } from './memory-lock.js';
-export {
-  type ElectionTimings,
-  DEFAULT_TIMINGS,
-  RETRY_JITTER_FACTOR,
-  leaseDurationSeconds,
-  validateTimings,
-} from './timing.js';
-export {
-  type ElectionMetrics,
-  type LeaderWorkOutcome,
-  type LockErrorKind,
-  guardMetrics,
-  lockErrorKind,
-} from './metrics.js';
+export { type ElectionTimings, DEFAULT_TIMINGS } from './timing.js';
+export { type ElectionMetrics, type LeaderWorkOutcome, type LockErrorKind } from './metrics.js';
 export {
   LeaderElector,
   MAX_HONORED_LEASE_DURATION_SECONDS,

@@ -136,7 +136,7 @@ export class LeaderElector {
   private readonly work: LeaderWorkTracker;
   private readonly watch: LeaseWatch;
 
-  private phaseValue: ElectorPhase = 'idle';
+  private phase: ElectorPhase = 'idle';
   private observation: Observation | undefined;
   private leadership: Leadership | null = null;
   private readonly identityGuard: IdentityGuard;
@@ -168,7 +168,7 @@ export class LeaderElector {
     const context = this.context;
     this.requests = new LockRequests({
       ...context,
-      isStopped: () => this.phaseValue === 'stopped',
+      isStopped: () => this.phase === 'stopped',
     });
     this.errors = new ErrorLog(this.logger, this.name, this.identity);
     this.identityGuard = new IdentityGuard(this.identity, this.name, this.logger);
@@ -176,7 +176,7 @@ export class LeaderElector {
     this.events = new ChangeEvents(context);
     this.watch = new LeaseWatch({
       ...context,
-      isRunning: () => this.phaseValue === 'running',
+      isRunning: () => this.phase === 'running',
       onReachable: () => this.requests.markReachable(),
       onEvent: (event) => this.onWatchEvent(event),
       onFailed: (error) => this.requests.failed('watch', error),
@@ -186,11 +186,6 @@ export class LeaderElector {
 
   // ---------------------------------------------------------------------------------------------
   // Public state
-
-  /** Current phase: idle (not started), running, stopping, stopped. */
-  get phase(): ElectorPhase {
-    return this.phaseValue;
-  }
 
   /**
    * True only while this instance holds the lease AND the last successful renew started less than
@@ -211,25 +206,20 @@ export class LeaderElector {
     return this.leadingTerm()?.fencingToken ?? null;
   }
 
-  /** The last error met by the election (cleared by the next success), for health reporting. */
-  get lastError(): unknown {
-    return this.errors.last;
-  }
-
   /** A snapshot of the state, for health checks. */
   status(): ElectorStatus {
     const now = this.clock.now();
-    const leadership = this.phaseValue === 'stopped' ? null : this.leadership;
+    const leadership = this.phase === 'stopped' ? null : this.leadership;
     const { lastSuccessAt, failingSince } = this.requests;
     return {
-      phase: this.phaseValue,
+      phase: this.phase,
       isLeader: this.isLeader(),
       holdsLease: leadership !== null,
       leader: this.getLeader(),
       lastRenewAgoMs: leadership ? now - leadership.lastWriteStart : undefined,
       lastSuccessAgoMs: lastSuccessAt === undefined ? undefined : now - lastSuccessAt,
       failingForMs: failingSince === undefined ? undefined : now - failingSince,
-      lastError: this.requests.failure,
+      lastError: this.requests.failure ?? this.errors.last,
       leaseDuration: this.leaseDuration,
       renewDeadline: this.renewDeadline,
     };
@@ -266,7 +256,7 @@ export class LeaderElector {
    */
   waitForLeadership(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.isLeader()) return Promise.resolve();
-    if (this.phaseValue === 'stopping' || this.phaseValue === 'stopped') {
+    if (this.phase === 'stopping' || this.phase === 'stopped') {
       return Promise.reject(new ElectorStoppedError(`the elector for ${this.name} is stopped`));
     }
     return this.waiters.wait(options.signal);
@@ -307,7 +297,7 @@ export class LeaderElector {
    */
   private leadingTerm(): Leadership | null {
     const term = this.leadership;
-    if (this.phaseValue !== 'running' || term === null) return null;
+    if (this.phase !== 'running' || term === null) return null;
     if (termLeads(term, this.clock.now(), this.clock.wallNow().getTime())) return term;
     const lapsed = termLapsed(term, this.clock.now(), this.clock.wallNow().getTime());
     if (lapsed && !term.controller.signal.aborted) {
@@ -325,12 +315,12 @@ export class LeaderElector {
 
   /** Starts campaigning. Returns immediately; errors are logged and retried, never thrown. */
   start(): void {
-    if (this.phaseValue !== 'idle') {
+    if (this.phase !== 'idle') {
       throw new LeaderElectionError(
         `the elector for ${this.name} was already started (an elector starts once)`,
       );
     }
-    this.phaseValue = 'running';
+    this.phase = 'running';
     this.metrics.started(this.name);
     this.logger?.debug?.(`${this.identity} campaigning for ${this.name}`);
     this.requestAttempt();
@@ -349,12 +339,12 @@ export class LeaderElector {
   }
 
   private async doStop(): Promise<void> {
-    if (this.phaseValue === 'idle') {
-      this.phaseValue = 'stopped';
+    if (this.phase === 'idle') {
+      this.phase = 'stopped';
       return;
     }
     // 1. Refuse new work and waiters; followers stop campaigning, a leader keeps renewing.
-    this.phaseValue = 'stopping';
+    this.phase = 'stopping';
     this.waiters.rejectAll(new ElectorStoppedError(`the elector for ${this.name} stopped`));
     this.watch.close();
     const leadership = this.leadership;
@@ -397,7 +387,7 @@ export class LeaderElector {
     this.watch.close();
     this.clearTimer('activation');
     this.requests.abortAll(new ElectorStoppedError('stopped'));
-    this.phaseValue = 'stopped';
+    this.phase = 'stopped';
     try {
       this.lock.close?.();
     } catch (error) {
@@ -437,9 +427,7 @@ export class LeaderElector {
 
   private canAttempt(): boolean {
     if (this.releasing) return false;
-    return (
-      this.phaseValue === 'running' || (this.phaseValue === 'stopping' && this.leadership !== null)
-    );
+    return this.phase === 'running' || (this.phase === 'stopping' && this.leadership !== null);
   }
 
   private scheduleAttempt(at: number): void {
@@ -480,7 +468,7 @@ export class LeaderElector {
         );
       }
     } finally {
-      if (this.phaseValue === 'running') this.watch.ensureOpen();
+      if (this.phase === 'running') this.watch.ensureOpen();
     }
   }
 
@@ -555,7 +543,7 @@ export class LeaderElector {
     return decide(
       {
         identity: this.identity,
-        campaigning: this.phaseValue === 'running',
+        campaigning: this.phase === 'running',
         leaseDuration: this.leaseDuration,
         leadership: this.leadership,
         observation: this.observation,
@@ -636,12 +624,12 @@ export class LeaderElector {
         controller: new AbortController(),
         record: written,
       };
-      if (this.phaseValue === 'running' && validFrom > now) {
+      if (this.phase === 'running' && validFrom > now) {
         const message = messages.LEADS_LATER(this.identity, this.name, validFrom - now, recreated);
         if (recreated) this.logger?.warn(message);
         else this.logger?.log(message);
         this.scheduleActivation(this.leadership);
-      } else if (this.phaseValue === 'running') {
+      } else if (this.phase === 'running') {
         this.announceLeadership();
       }
       // While stopping, a write that landed after stop() began still holds the lease for us:
@@ -777,7 +765,7 @@ export class LeaderElector {
       this.requestAttempt();
       return;
     }
-    if (this.phaseValue !== 'running') return;
+    if (this.phase !== 'running') return;
     if (holder === this.identity && this.runningAttempt) {
       // Most likely the echo of the write our running attempt is making; its result decides.
       return;
@@ -808,10 +796,10 @@ export class LeaderElector {
 
   /** Emits a change event when (whether we lead, who leads) changed since the last one. */
   private emitIfChanged(): void {
-    if (this.phaseValue === 'idle') return;
+    if (this.phase === 'idle') return;
     const leadership = this.leadership;
     const isLeader =
-      this.phaseValue === 'running' &&
+      this.phase === 'running' &&
       leadership !== null &&
       termLeads(leadership, this.clock.now(), this.clock.wallNow().getTime());
     if (this.observation === undefined && !isLeader && this.events.current === undefined) return;

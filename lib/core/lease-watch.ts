@@ -1,10 +1,19 @@
 import type { Clock, TimerHandle } from './clock.js';
 import type { ElectorLogger } from './elector-options.js';
-import { describeError, LockGoneError } from './errors.js';
+import { describeError, LockGoneError, LockUnavailableError } from './errors.js';
 import type { LeaseLock, LockWatch, LockWatchEvent } from './lock.js';
 
 /** Longest pause between two attempts to re-open a failing watch (before jitter). */
 const MAX_WATCH_BACKOFF = 30_000;
+
+/**
+ * Longest silence (no event, no bookmark) an open watch may keep before it is taken for dead and
+ * re-opened. The lock asks for bookmarks (`allowWatchBookmarks`), which the API server sends about
+ * once a minute, and a held Lease changes every renew interval, so a healthy watch is never silent
+ * this long: 2.5 minutes leave room for one missed bookmark plus delays. A black-holed connection
+ * (open, but nothing arrives) otherwise keeps the watch forever: client-node 1.x has no idle timeout.
+ */
+export const WATCH_SILENCE_LIMIT = 150_000;
 
 /** What a {@link LeaseWatch} needs from its elector. */
 export interface LeaseWatchContext {
@@ -13,6 +22,8 @@ export interface LeaseWatchContext {
   readonly random: () => number;
   /** Base of the re-open backoff, and how long a watch must last to count as healthy. */
   readonly retryPeriod: number;
+  /** How long a watch may take to open (the server's answer) before it is re-opened. */
+  readonly requestTimeout: number;
   /** The election's name, for logs. */
   readonly name: string;
   readonly logger: ElectorLogger | undefined;
@@ -31,7 +42,8 @@ export interface LeaseWatchContext {
 /**
  * The elector's watch on its Lease: one open watch at a time, resumed from the last
  * resourceVersion seen, re-opened at once after a normal server-side close and with a jittered
- * exponential backoff after failures.
+ * exponential backoff after failures. A watch that does not open within the request timeout, or that
+ * stays silent for {@link WATCH_SILENCE_LIMIT}, is closed and re-opened like a failed one.
  */
 export class LeaseWatch {
   /** Where the next watch starts: the newest resourceVersion seen by reads, writes or events. */
@@ -39,6 +51,8 @@ export class LeaseWatch {
   private handle: LockWatch | null = null;
   private failures = 0;
   private reopenTimer: TimerHandle | undefined;
+  /** Checks that the open watch opened in time and is not silent (see {@link WATCH_SILENCE_LIMIT}). */
+  private watchdog: TimerHandle | undefined;
 
   constructor(private readonly context: LeaseWatchContext) {}
 
@@ -57,6 +71,7 @@ export class LeaseWatch {
     const handle = this.handle;
     this.handle = null;
     this.cancelReopen();
+    this.cancelWatchdog();
     handle?.close();
   }
 
@@ -66,14 +81,42 @@ export class LeaseWatch {
     let opened: LockWatch | null = null;
     const openedAt = context.clock.now();
     let events = 0;
+    // Until it opens, the watch must open by `openedAt + requestTimeout`; then it must hear from
+    // the server (an event or bookmark) every WATCH_SILENCE_LIMIT.
+    let openAt: number | undefined;
+    let lastHeard = openedAt;
+    const check = () => {
+      this.watchdog = undefined;
+      if (this.handle !== opened || !opened) return;
+      const now = context.clock.now();
+      const deadline =
+        openAt === undefined ? openedAt + context.requestTimeout : lastHeard + WATCH_SILENCE_LIMIT;
+      if (now < deadline) {
+        this.watchdog = context.clock.setTimeout(check, deadline - now);
+        return;
+      }
+      // Dead: close it (the lock aborts the request) and re-open it like a failed watch.
+      const error = new LockUnavailableError(
+        openAt === undefined
+          ? `watch did not open within ${context.requestTimeout} ms`
+          : `watch silent for ${Math.round((now - lastHeard) / 1000)} s`,
+      );
+      this.handle = null;
+      opened.close();
+      this.onClosed(error, events, now - openedAt);
+    };
     try {
       opened = context.lock.watch(
         {
           onOpen: () => {
-            if (this.handle === opened) context.onReachable();
+            if (this.handle !== opened) return;
+            openAt = lastHeard = context.clock.now();
+            context.onReachable();
           },
           onEvent: (event) => {
             if (this.handle !== opened) return;
+            openAt ??= context.clock.now();
+            lastHeard = context.clock.now();
             events += 1;
             this.failures = 0;
             this.resourceVersion =
@@ -84,12 +127,15 @@ export class LeaseWatch {
           onClose: (error) => {
             if (this.handle !== opened) return;
             this.handle = null;
+            this.cancelWatchdog();
             this.onClosed(error, events, context.clock.now() - openedAt);
           },
         },
         { resourceVersion: this.resourceVersion },
       );
       this.handle = opened;
+      this.cancelWatchdog();
+      this.watchdog = context.clock.setTimeout(check, context.requestTimeout);
     } catch (error) {
       this.onClosed(error, 0, 0);
     }
@@ -132,6 +178,12 @@ export class LeaseWatch {
       },
       backoff * (0.5 + context.random()),
     );
+  }
+
+  private cancelWatchdog(): void {
+    if (this.watchdog === undefined) return;
+    this.context.clock.clearTimeout(this.watchdog);
+    this.watchdog = undefined;
   }
 
   private cancelReopen(): void {

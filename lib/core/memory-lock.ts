@@ -26,6 +26,8 @@ interface Watcher {
   readonly identity: string;
   readonly handlers: LockWatchHandlers;
   closed: boolean;
+  /** Events are dropped (a black-holed connection), see {@link InMemoryLeaseStore.muteOpenWatches}. */
+  muted?: boolean;
 }
 
 /**
@@ -51,6 +53,8 @@ export class InMemoryLeaseStore {
   private unavailable = false;
   private readonly muted = new Set<string>();
   private readonly watchBlocked = new Set<string>();
+  private readonly watchStalled = new Set<string>();
+  private readonly pendingWatchers = new Set<Watcher>();
   private held: (() => void)[] | null = null;
   private heldOperation: LockOperation | '*' = '*';
   private heldIdentity: string | undefined;
@@ -95,6 +99,29 @@ export class InMemoryLeaseStore {
   muteWatches(identity: string, muted = true): void {
     if (muted) this.muted.add(identity);
     else this.muted.delete(identity);
+  }
+
+  /**
+   * Silently stops delivering events to the watches of `identity` open at this moment (they stay
+   * open), like a black-holed connection; watches opened later work. Unlike {@link muteWatches},
+   * a re-opened watch replays what the dead one missed.
+   */
+  muteOpenWatches(identity: string): void {
+    for (const watcher of this.watchers) if (watcher.identity === identity) watcher.muted = true;
+  }
+
+  /**
+   * While stalled, `identity`'s new watches never open: no answer, no event, no close, until closed
+   * by the client (a request black-holed before the server's answer). They stay stuck after `false`.
+   */
+  stallWatches(identity: string, stalled = true): void {
+    if (stalled) this.watchStalled.add(identity);
+    else this.watchStalled.delete(identity);
+  }
+
+  /** Number of watches that were opened but never answered (see {@link stallWatches}). */
+  get stalledWatches(): number {
+    return this.pendingWatchers.size;
   }
 
   /** While blocked, `identity`'s watches end at once with an error (its re-watches keep failing). */
@@ -255,8 +282,9 @@ export class InMemoryLeaseStore {
     this.calls.push({ identity, operation: 'watch' });
     const watcher: Watcher = { identity, handlers, closed: false };
     const start = resourceVersion === undefined ? undefined : Number(resourceVersion);
+    if (this.watchStalled.has(identity)) this.pendingWatchers.add(watcher);
     queueMicrotask(() => {
-      if (watcher.closed) return;
+      if (watcher.closed || this.pendingWatchers.has(watcher)) return;
       if (this.unavailable || this.watchBlocked.has(identity)) {
         this.endWatch(watcher, new LockUnavailableError('connection refused (simulated)'));
         return;
@@ -281,6 +309,7 @@ export class InMemoryLeaseStore {
       close: () => {
         watcher.closed = true;
         this.watchers.delete(watcher);
+        this.pendingWatchers.delete(watcher);
       },
     };
   }
@@ -308,7 +337,7 @@ export class InMemoryLeaseStore {
   private publish(event: LockWatchEvent): void {
     this.history.push({ version: this.version, event });
     for (const watcher of [...this.watchers]) {
-      if (this.muted.has(watcher.identity)) continue;
+      if (this.muted.has(watcher.identity) || watcher.muted) continue;
       queueMicrotask(() => {
         if (!watcher.closed) watcher.handlers.onEvent(event);
       });

@@ -24,7 +24,7 @@ export type LeaderWorkOutcome = 'executed' | 'skipped';
 
 /**
  * Hooks through which a {@link LeaderElector} reports what it does, for metrics. Every hook is
- * optional and receives the election's name (the Lease name) first. The elector catches whatever
+ * optional and receives the Lease's name (`LeaderElectorOptions.leaseName`) first. The elector catches whatever
  * a hook throws (logged once): a broken metrics backend never affects the election.
  *
  * The default is no metrics at all. `nestjs-kube-leader/metrics` implements it with prom-client
@@ -34,30 +34,30 @@ export type LeaderWorkOutcome = 'executed' | 'skipped';
  * @example
  * ```ts
  * const metrics: ElectionMetrics = {
- *   leaderOn: (name) => statsd.gauge(`leader.${name}`, 1),
- *   leaderOff: (name) => statsd.gauge(`leader.${name}`, 0),
+ *   leaderOn: (leaseName) => statsd.gauge(`leader.${leaseName}`, 1),
+ *   leaderOff: (leaseName) => statsd.gauge(`leader.${leaseName}`, 0),
  * };
  * new LeaderElector({ lock, metrics });
  * ```
  */
 export interface ElectionMetrics {
   /** The elector started (series can be initialized: this instance does not lead yet). */
-  started?(name: string): void;
+  started?(leaseName: string): void;
   /** This instance started leading (client-go's `leaderOn`). */
-  leaderOn?(name: string): void;
+  leaderOn?(leaseName: string): void;
   /** This instance stopped leading: lost, stepped down or shut down (client-go's `leaderOff`). */
-  leaderOff?(name: string): void;
+  leaderOff?(leaseName: string): void;
   /**
    * A write based on the cached record (the leader's last write, or the watched record) met a
    * conflict and the record had to be read again (client-go's `slowpathExercised`).
    */
-  slowpathExercised?(name: string): void;
+  slowpathExercised?(leaseName: string): void;
   /** A renew (the leader's update of its own record) finished, successfully or not. */
-  renewed?(name: string, durationMs: number, succeeded: boolean): void;
+  renewed?(leaseName: string, durationMs: number, succeeded: boolean): void;
   /** A request to the lock failed (a watch that ended with an error counts as `watch`). */
-  apiError?(name: string, operation: LockOperation, kind: LockErrorKind): void;
+  apiError?(leaseName: string, operation: LockOperation, kind: LockErrorKind): void;
   /** A `@LeaderOnly` call (named `Class.method`) ran on the leader or was skipped on a follower. */
-  leaderWork?(name: string, task: string, outcome: LeaderWorkOutcome): void;
+  leaderWork?(leaseName: string, task: string, outcome: LeaderWorkOutcome): void;
 }
 
 /** Classifies an error met by a lock request. */

@@ -43,7 +43,7 @@ type AnyFunction = (...args: unknown[]) => unknown;
 export function LeaderOnly(election: string = DEFAULT_ELECTION): MethodDecorator & ClassDecorator {
   if (typeof election !== 'string' || election.length === 0) {
     throw new TypeError(
-      `@LeaderOnly(name): name must be a non-empty string, got ${String(election)}`,
+      `@LeaderOnly(election): election must be a non-empty string, got ${String(election)}`,
     );
   }
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {

@@ -17,7 +17,7 @@ import { ON_LEADER_CHANGE_NOT_A_METHOD } from '../leader-election.messages.js';
 export function OnLeaderChange(election: string = DEFAULT_ELECTION): MethodDecorator {
   if (typeof election !== 'string' || election.length === 0) {
     throw new TypeError(
-      `@OnLeaderChange(name): name must be a non-empty string, got ${String(election)}`,
+      `@OnLeaderChange(election): election must be a non-empty string, got ${String(election)}`,
     );
   }
   return (target, key, descriptor) => {

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { describeError } from '../core/index.js';
+import { describeError } from '../core/errors.js';
 import { printable } from '../core/foreign-text.js';
 import { LeaderElectionRegistry } from '../leader-election.registry.js';
 
 /** Options of {@link LeaderElectionHealthIndicator.isHealthy}. Durations in milliseconds. */
 export interface LeaderElectionHealthOptions {
-  /** The election to check (the `name` given to `forRoot()`). Default: the unnamed election. */
-  readonly name?: string;
+  /** The election to check (the `election` given to `forRoot()`). Default: the unnamed election. */
+  readonly election?: string;
   /**
    * How long past `leaseDuration` a leader may go without a successful renew before the check
    * reports down: client-go's `maxTolerableExpiredLease` ("watchdog"). Default 20000 (what
@@ -95,7 +95,7 @@ export class LeaderElectionHealthIndicator {
     private readonly healthIndicatorService: HealthIndicatorService,
   ) {}
 
-  /** Checks the election `options.name` (default: the unnamed one) and reports under `key`. */
+  /** Checks the election `options.election` (default: the unnamed one) and reports under `key`. */
   isHealthy<const Key extends string>(
     key: Key,
     options: LeaderElectionHealthOptions = {},
@@ -111,7 +111,7 @@ export class LeaderElectionHealthIndicator {
       DEFAULT_HEALTH_OPTIONS.maxApiFailureDuration,
     );
     const indicator = this.healthIndicatorService.check(key);
-    const election = this.registry.get(options.name);
+    const election = this.registry.get(options.election);
     const elector = election.elector;
     const status = elector.status();
     const state =

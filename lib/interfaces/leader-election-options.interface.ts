@@ -8,7 +8,7 @@ import type { KubernetesLeaseLockOptions } from '../kubernetes/index.js';
  * | option | default |
  * | --- | --- |
  * | `leaseName` | required: the Lease's name (DNS-1123 subdomain) |
- * | `name` | `'default'`: the name decorators and `LeaderService` use for this election |
+ * | `election` | `'default'`: the name decorators and `LeaderService` use for this election |
  * | `namespace` | the pod's service-account namespace, else the kubeconfig context's, else `default` |
  * | `identity` | `POD_NAME` or `HOSTNAME` plus `_` and 8 random hex digits |
  * | `kubeConfig` | `new KubeConfig().loadFromDefault()` (in-cluster or `~/.kube/config`) |
@@ -28,7 +28,7 @@ export interface LeaderElectionModuleOptions {
   /** Name of the Lease. Required. */
   readonly leaseName: string;
   /** Name of this election inside the app (decorators, LeaderService). Default `'default'`. */
-  readonly name?: string;
+  readonly election?: string;
   /** Namespace of the Lease. */
   readonly namespace?: string;
   /** This instance's identity, written as the Lease holder. Must be unique per replica. */

@@ -6,9 +6,9 @@ import {
   LockNotFoundError,
   LockRejectedError,
   LockUnavailableError,
-  describeError,
   type LockOperation,
 } from '../core/index.js';
+import { describeError } from '../core/errors.js';
 import { printable } from '../core/foreign-text.js';
 import { redact } from './redact.js';
 

@@ -1,12 +1,5 @@
 /** The Kubernetes Lease lock: the only part of the library that imports @kubernetes/client-node. */
-export {
-  KubernetesLeaseLock,
-  type KubernetesLeaseLockOptions,
-  decodeLease,
-} from './kubernetes-lease-lock.js';
-export { assertDnsSubdomain, assertNamespace } from './names.js';
-export { formatMicroTime, parseMicroTime } from './micro-time.js';
-export { toLockError } from './errors.js';
+export { KubernetesLeaseLock, type KubernetesLeaseLockOptions } from './kubernetes-lease-lock.js';
 export { defaultIdentity, resolveNamespace } from './defaults.js';
 export {
   LeaseEventRecorder,

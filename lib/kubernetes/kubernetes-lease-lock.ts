@@ -33,6 +33,12 @@ export interface KubernetesLeaseLockOptions {
 }
 
 /**
+ * Bounds of the server-side timeout of each watch, drawn anew per watch (seconds). Like client-go's
+ * reflector (5 to 10 minutes): spreads the re-watches of many replicas over time.
+ */
+export const WATCH_TIMEOUT_SECONDS = { min: 300, max: 600 } as const;
+
+/**
  * A {@link LeaseLock} over one `coordination.k8s.io/v1` Lease through @kubernetes/client-node
  * (1.x and 2.x): `get`, `create` and `update` (replace with the resourceVersion it is based on), and
  * a watch on the single Lease (fieldSelector on its name, bookmarks on).
@@ -146,9 +152,10 @@ export class KubernetesLeaseLock implements LeaseLock {
     const query: Record<string, string | number | boolean> = {
       fieldSelector: `metadata.name=${this.name}`,
       allowWatchBookmarks: true,
-      // Like client-go's reflector: a server-side timeout between 5 and 10 minutes spreads
-      // re-watches of many replicas over time.
-      timeoutSeconds: Math.floor(300 + Math.random() * 300),
+      timeoutSeconds: Math.floor(
+        WATCH_TIMEOUT_SECONDS.min +
+          Math.random() * (WATCH_TIMEOUT_SECONDS.max - WATCH_TIMEOUT_SECONDS.min),
+      ),
     };
     if (options.resourceVersion) query.resourceVersion = options.resourceVersion;
 

@@ -7,4 +7,6 @@ export {
   LeaderElectionTestingCoreModule,
   type LeaderElectionTestingOptions,
 } from './leader-election-testing.module.js';
-export { LeaderElectionTestingController } from './leader-election-testing.controller.js';
+export { LeaderElectionTestingService } from './leader-election-testing.service.js';
+export { FakeClock } from '../core/fake-clock.js';
+export { InMemoryLeaseLock, InMemoryLeaseStore, type LockCall } from '../core/memory-lock.js';

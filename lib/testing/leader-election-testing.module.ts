@@ -11,19 +11,19 @@ import { DEFAULT_ELECTION } from '../leader-election.constants.js';
 import { LeaderElectionModule } from '../leader-election.module.js';
 import { LeaderElectionRegistry } from '../leader-election.registry.js';
 import {
-  LeaderElectionTestingController,
+  LeaderElectionTestingService,
   TESTING_OTHER_HOLDER_SECONDS,
   until,
-} from './leader-election-testing.controller.js';
+} from './leader-election-testing.service.js';
 import { TestingLeaseLock } from './testing-lease-lock.js';
-import { assertKnownOptions } from '../option-validation.js';
+import { assertKnownOptions, optionKeys } from '../option-validation.js';
 
 /** Options of {@link LeaderElectionTestingModule.forRoot}. */
 export interface LeaderElectionTestingOptions {
   /** Whether this instance leads once the app is initialized. Default true. */
   readonly leader?: boolean;
-  /** Name of the election, as `LeaderElectionModule.forRoot({ name })`. Default `'default'`. */
-  readonly name?: string;
+  /** Name of the election, as `LeaderElectionModule.forRoot({ election })`. Default `'default'`. */
+  readonly election?: string;
   /** Name of the (in-memory) Lease, as seen in change events. Default `'test-lease'`. */
   readonly leaseName?: string;
   /** This instance's identity. Default `'test-instance'`. */
@@ -49,16 +49,16 @@ const TESTING_TIMINGS = {
   renewInterval: 60_000,
 } as const;
 
-const KNOWN = new Set([
-  'leader',
-  'name',
-  'leaseName',
-  'identity',
-  'otherLeader',
-  'logger',
-  'shutdownGracePeriod',
-  'metrics',
-]);
+const KNOWN = optionKeys<LeaderElectionTestingOptions>({
+  leader: true,
+  election: true,
+  leaseName: true,
+  identity: true,
+  otherLeader: true,
+  logger: true,
+  shutdownGracePeriod: true,
+  metrics: true,
+});
 
 const optionsToken = (name: string) => `nestjs-kube-leader:testing-options:${name}`;
 
@@ -73,11 +73,11 @@ interface ResolvedTestingOptions {
   readonly metrics?: ElectionMetrics;
 }
 
-/** Shared by every `forRoot()` of an app: the controller. */
+/** Shared by every `forRoot()` of an app: the service. */
 @Global()
 @Module({
-  providers: [LeaderElectionTestingController],
-  exports: [LeaderElectionTestingController],
+  providers: [LeaderElectionTestingService],
+  exports: [LeaderElectionTestingService],
 })
 export class LeaderElectionTestingCoreModule {}
 
@@ -96,7 +96,7 @@ function createOptions(options: ResolvedTestingOptions): LeaderElectionModuleOpt
   }
   return {
     leaseName: options.leaseName,
-    name: options.name,
+    election: options.name,
     lock: new TestingLeaseLock(store, options.identity, options.leaseName, options.otherLeader),
     logger: options.logger,
     ...TESTING_TIMINGS,
@@ -117,8 +117,8 @@ class InitialStateWaiter implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const { elector } = this.registry.get(this.options.name);
     // The election's own module bootstraps first (it is imported by ours); should it not have
-    // started, the controller's methods wait instead.
-    if (elector.phase !== 'running') return;
+    // started, the service's methods wait instead.
+    if (elector.status().phase !== 'running') return;
     const { leader, otherLeader } = this.options;
     await until(
       elector,
@@ -130,7 +130,7 @@ class InitialStateWaiter implements OnApplicationBootstrap {
 
 /**
  * `LeaderElectionModule` for unit tests: the election runs on an in-memory Lease instead of the
- * API server, and {@link LeaderElectionTestingController} makes this instance lead or lose, so
+ * API server, and {@link LeaderElectionTestingService} makes this instance lead or lose, so
  * tests can check what `@LeaderOnly()` methods and `@OnLeaderChange()` handlers do.
  *
  * Use it in place of `LeaderElectionModule.forRoot()` (once per election; give each but one a
@@ -144,7 +144,7 @@ class InitialStateWaiter implements OnApplicationBootstrap {
  *   providers: [ReportJob],
  * }).compile();
  * await moduleRef.init();
- * const leadership = moduleRef.get(LeaderElectionTestingController);
+ * const leadership = moduleRef.get(LeaderElectionTestingService);
  *
  * await moduleRef.get(ReportJob).run();   // skipped: a follower
  * await leadership.becomeLeader();
@@ -205,7 +205,7 @@ function resolveOptions(options: LeaderElectionTestingOptions): ResolvedTestingO
   if (options.leader !== undefined && typeof options.leader !== 'boolean') {
     throw new InvalidOptionError('leader', 'must be a boolean', options.leader);
   }
-  for (const key of ['name', 'leaseName', 'identity', 'otherLeader'] as const) {
+  for (const key of ['election', 'leaseName', 'identity', 'otherLeader'] as const) {
     const value = options[key];
     if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
       throw new InvalidOptionError(key, 'must be a non-empty string', value);
@@ -218,7 +218,7 @@ function resolveOptions(options: LeaderElectionTestingOptions): ResolvedTestingO
   }
   return {
     leader: options.leader ?? true,
-    name: options.name ?? DEFAULT_ELECTION,
+    name: options.election ?? DEFAULT_ELECTION,
     leaseName: options.leaseName ?? 'test-lease',
     identity,
     otherLeader,

@@ -62,7 +62,8 @@ export type FaultName =
   | 'clock-frozen'
   | 'clock-stepped-back'
   | 'clock-rate-skew-inside'
-  | 'clock-rate-skew-beyond';
+  | 'clock-rate-skew-beyond'
+  | 'watch-black-holed';
 
 export const ALL_FAULTS: FaultName[] = [
   'sigkill-leader',
@@ -84,7 +85,7 @@ export const ALL_FAULTS: FaultName[] = [
 
 /**
  * Fault kinds added after the first suite (duplicate identity, a deletion under a cut-off leader,
- * clocks): `npm run test:chaos` draws from these and {@link ALL_FAULTS}; `npm test` runs each once.
+ * clocks, a black-holed watch): `npm run test:chaos` draws from these and {@link ALL_FAULTS}; `npm test` runs each once.
  */
 export const EXTRA_FAULTS: FaultName[] = [
   'same-identity',
@@ -93,6 +94,7 @@ export const EXTRA_FAULTS: FaultName[] = [
   'clock-stepped-back',
   'clock-rate-skew-inside',
   'clock-rate-skew-beyond',
+  'watch-black-holed',
 ];
 
 export const EVERY_FAULT: FaultName[] = [...ALL_FAULTS, ...EXTRA_FAULTS];
@@ -596,6 +598,39 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           await sleep(CHAOS_TIMINGS.leaseDuration);
           note = `${target.id}'s clock ${STEP_BACK_S} s back; acquisitions since: ${acquisitions(all, stepped)}; two leaders ${leadersOverlap(all, stepped, now())} ms`;
           await replaceFaked(target);
+          break;
+        }
+        case 'watch-black-holed': {
+          // A follower's connections (its watch among them) stay open but nothing from the server
+          // reaches it any more. The other followers are cut off and the leader is SIGTERMed (it
+          // releases): only the black-holed follower can take over, and its watch will not tell it.
+          // The engine re-opens a watch only after 150 s of silence, far beyond this fault: the
+          // follower takes over when its expiry timer reads (about a lease duration). The note
+          // records that handover time; the fault checks no overlap and recovery.
+          const follower = pick(live().filter((r) => r !== leader));
+          const others = live().filter((r) => r !== leader && r !== follower);
+          const held = follower.proxy.blackhole();
+          await sleep(CHAOS_TIMINGS.leaseDuration); // renewals it does not see
+          for (const r of others) r.proxy.cutOff();
+          const released = now();
+          try {
+            leader.signal('SIGTERM');
+            await leader.exited;
+            await leader.proxy.close();
+            await follower.waitFor(
+              (e) => e.type === 'change' && e.isLeader === true && e.t > released,
+              'leadership',
+              30_000,
+            );
+          } finally {
+            for (const r of others) r.proxy.restore();
+            follower.proxy.restore();
+          }
+          const led = follower.events.find(
+            (e) => e.type === 'change' && e.isLeader === true && e.t > released,
+          )!;
+          note = `${follower.id} (${held} connections black-holed) led ${Math.round(led.t - released)} ms after ${leader.id}'s SIGTERM`;
+          await startReplica();
           break;
         }
         case 'clock-rate-skew-inside':

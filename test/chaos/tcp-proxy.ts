@@ -5,6 +5,10 @@ import net from 'node:net';
 export class TcpProxy {
   private server: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  /** Client sockets whose data from the server is dropped, see {@link blackhole}. */
+  private readonly blackholed = new Set<net.Socket>();
+  /** The client socket of each upstream socket. */
+  private readonly clientOf = new Map<net.Socket, net.Socket>();
   private cut = false;
   private delayMs = 0;
   port = 0;
@@ -27,6 +31,17 @@ export class TcpProxy {
     for (const socket of this.sockets) socket.destroy();
   }
 
+  /**
+   * Black-holes the connections open at this moment: they stay open, the client's data still
+   * reaches the server, but nothing from the server reaches the client any more (a dead NAT entry,
+   * a stuck middlebox). New connections work. {@link restore} resets the black-holed ones.
+   * Returns how many connections were black-holed.
+   */
+  blackhole(): number {
+    for (const [, client] of this.clientOf) this.blackholed.add(client);
+    return this.blackholed.size;
+  }
+
   /** Delays every chunk in both directions by `ms` (0 to stop delaying). */
   delay(ms: number): void {
     this.delayMs = ms;
@@ -35,6 +50,8 @@ export class TcpProxy {
   restore(): void {
     this.cut = false;
     this.delayMs = 0;
+    for (const client of this.blackholed) client.destroy();
+    this.blackholed.clear();
   }
 
   async close(): Promise<void> {
@@ -49,9 +66,14 @@ export class TcpProxy {
     }
     this.accepted += 1;
     const upstream = net.connect(this.targetPort, '127.0.0.1');
+    this.clientOf.set(upstream, client);
     for (const socket of [client, upstream]) {
       this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        this.clientOf.delete(socket);
+        this.blackholed.delete(socket);
+      });
       socket.on('error', () => undefined);
     }
     this.pipe(client, upstream);
@@ -64,6 +86,7 @@ export class TcpProxy {
   private pipe(from: net.Socket, to: net.Socket): void {
     let chain = Promise.resolve();
     from.on('data', (chunk) => {
+      if (this.blackholed.has(to)) return; // from the server to a black-holed client: dropped
       const delay = this.delayMs;
       if (delay === 0) {
         chain = chain.then(() => {

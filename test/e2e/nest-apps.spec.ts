@@ -1,97 +1,15 @@
 // Real Nest applications (several per test, each with its own Kubernetes client) on the real
 // kube-apiserver: scheduling, HTTP gating, change handlers, shutdown.
 import 'reflect-metadata';
-import {
-  Controller,
-  Get,
-  Inject,
-  Injectable,
-  Module,
-  Post,
-  type DynamicModule,
-  type INestApplication,
-} from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { Cron, Interval, ScheduleModule } from '@nestjs/schedule';
+import { type DynamicModule, type INestApplication } from '@nestjs/common';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
-import {
-  LeaderElectionModule,
-  LeaderOnly,
-  LeaderService,
-  OnLeaderChange,
-  type LeaderChangeEvent,
-} from '../../lib/index.js';
+import { LeaderElectionModule } from '../../lib/index.js';
 import { kubeConfigFor } from '../control-plane/control-plane.js';
+import { createNestApp, type Execution } from '../fixtures/nest-app.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 
 const FAST = { leaseDuration: 3_000, renewDeadline: 2_000, retryPeriod: 500 };
-
-/** One record per leader-only execution, shared by all apps of a test (one process, one clock). */
-interface Execution {
-  app: string;
-  job: string;
-  start: number;
-  end: number;
-}
-const EXECUTIONS = 'EXECUTIONS';
-const APP_NAME = 'APP_NAME';
-
-@Injectable()
-class Jobs {
-  constructor(
-    @Inject(EXECUTIONS) private readonly executions: Execution[],
-    @Inject(APP_NAME) private readonly app: string,
-  ) {}
-
-  @Interval(100)
-  @LeaderOnly()
-  async intervalBelow() {
-    await this.record('interval-below');
-  }
-
-  @LeaderOnly()
-  @Interval(100)
-  async intervalAbove() {
-    await this.record('interval-above');
-  }
-
-  @Cron('* * * * * *')
-  @LeaderOnly()
-  cron() {
-    const now = performance.now();
-    this.executions.push({ app: this.app, job: 'cron', start: now, end: now });
-  }
-
-  private async record(job: string) {
-    const start = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 20)); // some real async work
-    this.executions.push({ app: this.app, job, start, end: performance.now() });
-  }
-}
-
-@Injectable()
-class ChangeLog {
-  readonly events: LeaderChangeEvent[] = [];
-  @OnLeaderChange()
-  onChange(event: LeaderChangeEvent) {
-    this.events.push(event);
-  }
-}
-
-@Controller('jobs')
-class JobsController {
-  constructor(private readonly leader: LeaderService) {}
-  @Post()
-  @LeaderOnly()
-  run() {
-    return { ranOn: this.leader.identity };
-  }
-  @Get('leader')
-  who() {
-    return { leader: this.leader.getLeader() };
-  }
-}
 
 describe('Nest apps on a real kube-apiserver', () => {
   let cluster: Cluster;
@@ -123,22 +41,11 @@ describe('Nest apps on a real kube-apiserver', () => {
     });
   }
 
+  /** The shared Nest app (test/fixtures/nest-app.ts), closed after the test. */
   async function createApp(name: string, imports: unknown[], executions: Execution[] = []) {
-    @Module({
-      imports: [ScheduleModule.forRoot(), ...(imports as [])],
-      providers: [
-        Jobs,
-        ChangeLog,
-        { provide: EXECUTIONS, useValue: executions },
-        { provide: APP_NAME, useValue: name },
-      ],
-      controllers: [JobsController],
-    })
-    class AppModule {}
-    const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
-    await app.init();
-    apps.push(app);
-    return { app, leader: app.get(LeaderService), changes: app.get(ChangeLog) };
+    const created = await createNestApp({ name, imports, executions });
+    apps.push(created.app);
+    return created;
   }
 
   it('runs leader-only jobs on exactly one of 3 apps, in both decorator orders, and moves them when the leader closes', async () => {
@@ -213,21 +120,21 @@ describe('Nest apps on a real kube-apiserver', () => {
     const a = await createApp('ch-a', [electionModule(lease, 'ch-a')]);
     await a.leader.waitForLeadership();
     const b = await createApp('ch-b', [electionModule(lease, 'ch-b')]);
-    await eventually(() => b.changes.events.length === 1, 10_000, 'b first event');
+    await eventually(() => b.watcher.events.length === 1, 10_000, 'b first event');
     await a.app.close();
     apps.splice(apps.indexOf(a.app), 1);
     await b.leader.waitForLeadership();
 
-    expect(a.changes.events.map((e) => [e.isLeader, e.leader])).toEqual([
+    expect(a.watcher.events.map((e) => [e.isLeader, e.leader])).toEqual([
       [true, 'ch-a'],
       [false, 'ch-a'], // stepping down: no new leader work, lease not yet released
       [false, null], // released
     ]);
-    const seenByB = b.changes.events.map((e) => [e.isLeader, e.leader]);
+    const seenByB = b.watcher.events.map((e) => [e.isLeader, e.leader]);
     expect(seenByB[0]).toEqual([false, 'ch-a']);
     expect(seenByB.at(-1)).toEqual([true, 'ch-b']);
     // Every event's previousLeader is the leader of the event before it.
-    for (const events of [a.changes.events, b.changes.events]) {
+    for (const events of [a.watcher.events, b.watcher.events]) {
       events.forEach((event, i) =>
         expect(event.previousLeader).toBe(i === 0 ? null : events[i - 1].leader),
       );
@@ -284,7 +191,7 @@ describe('Nest apps on a real kube-apiserver', () => {
       electionModule(leaseA, 'two'),
       LeaderElectionModule.forRootAsync({
         useFactory: () => ({
-          name: 'reports',
+          election: 'reports',
           leaseName: leaseB,
           namespace,
           identity: 'two-reports',

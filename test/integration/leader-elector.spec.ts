@@ -208,8 +208,8 @@ describe('LeaderElector on a real kube-apiserver', () => {
     });
     const reader = candidate('reader', lease, { user: 'leaseReader' });
     reader.elector.start();
-    await eventually(() => reader.elector.lastError !== undefined, 10_000, 'an error');
-    const error = reader.elector.lastError as LockForbiddenError;
+    await eventually(() => reader.elector.status().lastError !== undefined, 10_000, 'an error');
+    const error = reader.elector.status().lastError as LockForbiddenError;
     expect(error).toBeInstanceOf(LockForbiddenError);
     expect(error.verb).toBe('update');
     expect(error.message).toMatch(
@@ -224,17 +224,17 @@ describe('LeaderElector on a real kube-apiserver', () => {
   it('reports a missing namespace and a forbidden namespace clearly', async () => {
     const missing = candidate('x', uniqueName('ns'), { user: 'admin', ns: uniqueName('missing') });
     missing.elector.start();
-    await eventually(() => missing.elector.lastError !== undefined, 10_000, 'an error');
-    expect(missing.elector.lastError).toBeInstanceOf(LockRejectedError);
-    expect((missing.elector.lastError as Error).message).toMatch(
+    await eventually(() => missing.elector.status().lastError !== undefined, 10_000, 'an error');
+    expect(missing.elector.status().lastError).toBeInstanceOf(LockRejectedError);
+    expect((missing.elector.status().lastError as Error).message).toMatch(
       /namespace "missing-[^"]+" does not exist/,
     );
 
     const forbidden = candidate('y', uniqueName('ns'), { ns: 'default' });
     forbidden.elector.start();
-    await eventually(() => forbidden.elector.lastError !== undefined, 10_000, 'an error');
-    expect(forbidden.elector.lastError).toBeInstanceOf(LockForbiddenError);
-    expect((forbidden.elector.lastError as Error).message).toMatch(
+    await eventually(() => forbidden.elector.status().lastError !== undefined, 10_000, 'an error');
+    expect(forbidden.elector.status().lastError).toBeInstanceOf(LockForbiddenError);
+    expect((forbidden.elector.status().lastError as Error).message).toMatch(
       /may not "get" .* in namespace "default"/,
     );
     expect(forbidden.elector.isLeader()).toBe(false);

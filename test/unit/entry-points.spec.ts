@@ -4,9 +4,134 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 const LIB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../lib');
 const OPTIONAL_PEERS = ['@nestjs/terminus', 'prom-client'];
+
+/**
+ * What each entry point exports, types included. A new export is an API change: add it here on
+ * purpose (and to the CHANGELOG). Test doubles live in `testing` (and `core`), never in the main entry;
+ * internal helpers in none.
+ */
+const EXPORTS: Record<string, string[]> = {
+  index: [
+    'Clock',
+    'DEFAULT_ELECTION',
+    'DEFAULT_TIMINGS',
+    'Election',
+    'ElectionMetrics',
+    'ElectorStatus',
+    'ElectorStoppedError',
+    'FencingToken',
+    'InvalidOptionError',
+    'KubernetesLeaseLock',
+    'KubernetesLeaseLockOptions',
+    'LEADER_HEADER',
+    'LeaderChangeEvent',
+    'LeaderElectionCoreModule',
+    'LeaderElectionError',
+    'LeaderElectionModule',
+    'LeaderElectionModuleOptions',
+    'LeaderElectionOptionsFactory',
+    'LeaderElectionRegistry',
+    'LeaderElector',
+    'LeaderElectorOptions',
+    'LeaderOnly',
+    'LeaderOnlyInterceptor',
+    'LeaderService',
+    'LeaderWorkOutcome',
+    'LeadershipLostError',
+    'LeaseLock',
+    'LeaseRecord',
+    'LeaseSpec',
+    'LockConflictError',
+    'LockError',
+    'LockErrorKind',
+    'LockForbiddenError',
+    'LockGoneError',
+    'LockNotFoundError',
+    'LockOperation',
+    'LockRejectedError',
+    'LockUnavailableError',
+    'NotLeaderException',
+    'OnLeaderChange',
+  ],
+  'core/index': [
+    'Clock',
+    'DEFAULT_TIMINGS',
+    'ElectionMetrics',
+    'ElectionTimings',
+    'ElectorLogger',
+    'ElectorPhase',
+    'ElectorStatus',
+    'ElectorStoppedError',
+    'FakeClock',
+    'FencingToken',
+    'InMemoryLeaseLock',
+    'InMemoryLeaseStore',
+    'InvalidOptionError',
+    'LeaderChangeEvent',
+    'LeaderElectionError',
+    'LeaderElector',
+    'LeaderElectorOptions',
+    'LeaderWork',
+    'LeaderWorkOutcome',
+    'LeadershipLostError',
+    'LeaseLock',
+    'LeaseRecord',
+    'LeaseSpec',
+    'LockCall',
+    'LockCallOptions',
+    'LockConflictError',
+    'LockError',
+    'LockErrorKind',
+    'LockForbiddenError',
+    'LockGoneError',
+    'LockNotFoundError',
+    'LockOperation',
+    'LockRejectedError',
+    'LockUnavailableError',
+    'LockWatch',
+    'LockWatchEvent',
+    'LockWatchHandlers',
+    'MAX_HONORED_LEASE_DURATION_SECONDS',
+    'SystemClock',
+    'TimerHandle',
+    'systemClock',
+  ],
+  'kubernetes/index': [
+    'KubernetesLeaseLock',
+    'KubernetesLeaseLockOptions',
+    'LEADER_ELECTION_EVENT_REASON',
+    'LeaseEventRecorder',
+    'LeaseEventRecorderOptions',
+    'defaultIdentity',
+    'resolveNamespace',
+  ],
+  'health/index': [
+    'DEFAULT_HEALTH_OPTIONS',
+    'LeaderElectionHealthDetails',
+    'LeaderElectionHealthIndicator',
+    'LeaderElectionHealthModule',
+    'LeaderElectionHealthOptions',
+  ],
+  'metrics/index': [
+    'ELECTION_METRIC_NAMES',
+    'PrometheusElectionMetrics',
+    'PrometheusElectionMetricsOptions',
+  ],
+  'testing/index': [
+    'FakeClock',
+    'InMemoryLeaseLock',
+    'InMemoryLeaseStore',
+    'LeaderElectionTestingService',
+    'LeaderElectionTestingCoreModule',
+    'LeaderElectionTestingModule',
+    'LeaderElectionTestingOptions',
+    'LockCall',
+  ],
+};
 
 /** Every package imported (statically or dynamically, types included) from `entry`, by file. */
 function packagesReachableFrom(entry: string): Map<string, string> {
@@ -45,6 +170,29 @@ describe('entry points', () => {
     ['metrics/index.ts', 'prom-client'],
   ])('%s is where %s is imported', (entry, peer) => {
     expect(packagesReachableFrom(entry).has(peer)).toBe(true);
+  });
+
+  describe('exports', () => {
+    let program: ts.Program;
+    const file = (entry: string) => path.join(LIB, `${entry}.ts`);
+
+    beforeAll(() => {
+      program = ts.createProgram(Object.keys(EXPORTS).map(file), {
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        target: ts.ScriptTarget.ES2022,
+        experimentalDecorators: true,
+        skipLibCheck: true,
+        noEmit: true,
+      });
+    });
+
+    it.each(Object.keys(EXPORTS))('%s exports exactly its public API', (entry) => {
+      const checker = program.getTypeChecker();
+      const module = checker.getSymbolAtLocation(program.getSourceFile(file(entry))!)!;
+      const names = checker.getExportsOfModule(module).map((symbol) => symbol.getName());
+      expect(names.sort()).toEqual([...EXPORTS[entry]].sort());
+    });
   });
 
   it('exports every entry point from package.json', () => {

@@ -5,8 +5,6 @@ import { Controller, Injectable, Module, Post, type INestApplication } from '@ne
 import { NestFactory } from '@nestjs/core';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
-  InMemoryLeaseLock,
-  InMemoryLeaseStore,
   KubernetesLeaseLock,
   LeaderElectionModule,
   LeaderElector,
@@ -14,6 +12,7 @@ import {
   LeaderService,
   LeadershipLostError,
 } from '../../lib/index.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../lib/testing/index.js';
 import { defaultIdentity } from '../../lib/kubernetes/index.js';
 import { RecordingLoggerService } from '../support/recording-logger.js';
 import { ElectionFixture } from './support/election-fixture.js';

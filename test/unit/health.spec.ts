@@ -134,11 +134,11 @@ describe('LeaderElectionHealthIndicator', () => {
     const registry = new LeaderElectionRegistry();
     registry.register(new Election('jobs', 'test', undefined, candidate.elector));
     const indicator = new LeaderElectionHealthIndicator(registry, new HealthIndicatorService());
-    expect(indicator.isHealthy('jobs', { name: 'jobs' }).jobs).toEqual(
+    expect(indicator.isHealthy('jobs', { election: 'jobs' }).jobs).toEqual(
       expect.objectContaining({ status: 'up', election: 'jobs', lease: 'test' }),
     );
     expect(() => indicator.isHealthy('x')).toThrow(/No leader election named "default"/);
-    expect(() => indicator.isHealthy('jobs', { name: 'jobs', renewTolerance: -1 })).toThrow(
+    expect(() => indicator.isHealthy('jobs', { election: 'jobs', renewTolerance: -1 })).toThrow(
       /renewTolerance must be a number of milliseconds >= 0/,
     );
   });

@@ -547,6 +547,69 @@ describe('LeaderElector', () => {
     });
   });
 
+  describe('a dead watch (black-holed connection)', () => {
+    /** WATCH_SILENCE_LIMIT of lib/core/lease-watch.ts. */
+    const SILENCE_LIMIT = 150_000;
+
+    it('is re-opened after the silence limit, from the last resourceVersion, and then sees a release at once', async () => {
+      const apiErrors: string[] = [];
+      const metrics = { apiError: (...labels: string[]) => apiErrors.push(labels.join(' ')) };
+      const a = await f.started('a', T);
+      const b = await f.started('b', { ...T, metrics });
+      f.store.muteOpenWatches('b'); // open, but nothing arrives any more
+      await f.clock.advance(SILENCE_LIMIT - 1_000);
+      expect(f.calls('b').watch).toBe(1);
+      await f.clock.advance(2_000 + 1_000); // the limit, then the first re-watch backoff (random 0)
+      expect(f.calls('b').watch).toBe(2);
+      expect(f.store.openWatches).toBe(2);
+      // (b's expiry timer meanwhile wrote on the stale watched record: 409s, then reads.)
+      expect(apiErrors.filter((e) => e.includes('watch'))).toEqual(['test watch unavailable']);
+      const warnings = b.logger.at('warn').filter((m) => m.includes('silent for'));
+      expect(warnings).toEqual([expect.stringContaining('watch silent for 150 s')]);
+      const before = f.calls('b');
+      await a.elector.stop();
+      await f.clock.flush();
+      // Seen through the re-opened watch, not at b's expiry timer (no read).
+      expect(b.elector.isLeader()).toBe(true);
+      expect(f.calls('b')).toEqual({ ...before, update: before.update + 1 });
+    });
+
+    it('that never opens is re-opened after the request timeout', async () => {
+      const a = await f.started('a', T);
+      f.store.stallWatches('b'); // the watch request gets no answer at all
+      const b = await f.started('b', { ...T, requestTimeout: 4_000 });
+      f.store.stallWatches('b', false);
+      expect(f.store.stalledWatches).toBe(1);
+      await f.clock.advance(3_900);
+      expect(f.calls('b').watch).toBe(1);
+      await f.clock.advance(100 + 1_000); // the timeout, then the first re-watch backoff
+      expect(f.calls('b').watch).toBe(2);
+      expect(f.store.stalledWatches).toBe(0); // the stuck request was closed
+      expect(f.store.openWatches).toBe(2);
+      expect(b.logger.at('warn')).toEqual([
+        expect.stringContaining('watch did not open within 4000 ms'),
+      ]);
+      await a.elector.stop();
+      await f.clock.flush();
+      expect(b.elector.isLeader()).toBe(true);
+    });
+
+    it('leaves no timer behind when stopped while a re-opened watch is stuck again', async () => {
+      await f.started('a', T);
+      f.store.stallWatches('b');
+      const b = await f.started('b', { ...T, requestTimeout: 4_000 });
+      await f.clock.advance(5_000);
+      expect(f.calls('b').watch).toBe(2);
+      expect(f.store.stalledWatches).toBe(1);
+      await b.elector.stop();
+      await f.clock.flush();
+      expect(f.store.stalledWatches).toBe(0);
+      await f.stopAll();
+      expect(f.clock.pendingTimers).toBe(0);
+      expect(f.store.openWatches).toBe(0);
+    });
+  });
+
   describe('RBAC denial', () => {
     it('reports the missing verb, never leads, and retries slowly', async () => {
       f.store.adminWrite({ holderIdentity: '', leaseDurationSeconds: 1 });
@@ -560,7 +623,7 @@ describe('LeaderElector', () => {
         expect.stringMatching(/may not "update" leases in namespace "ns"/),
       ]);
       expect(f.calls('a').update).toBeLessThanOrEqual(5); // one per lease duration at most
-      expect(a.elector.lastError).toBeInstanceOf(LockForbiddenError);
+      expect(a.elector.status().lastError).toBeInstanceOf(LockForbiddenError);
     });
   });
 

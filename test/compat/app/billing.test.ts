@@ -12,7 +12,7 @@ import {
   type LeaderChangeEvent,
 } from 'nestjs-kube-leader';
 import {
-  LeaderElectionTestingController,
+  LeaderElectionTestingService,
   LeaderElectionTestingModule,
 } from 'nestjs-kube-leader/testing';
 
@@ -39,7 +39,7 @@ it('charges invoices only while leading', async () => {
   }).compile();
   await moduleRef.init();
   const billing = moduleRef.get(Billing);
-  const leadership = moduleRef.get(LeaderElectionTestingController);
+  const leadership = moduleRef.get(LeaderElectionTestingService);
 
   expect(await billing.chargeDueInvoices()).toBe(1);
 

@@ -4,13 +4,8 @@ import 'reflect-metadata';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { config, filter, map } from 'rxjs';
-import {
-  InMemoryLeaseLock,
-  InMemoryLeaseStore,
-  LeaderElectionModule,
-  LeaderService,
-  type LeaderChangeEvent,
-} from '../../../lib/index.js';
+import { LeaderElectionModule, LeaderService, type LeaderChangeEvent } from '../../../lib/index.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
 import { RecordingLoggerService } from '../../support/recording-logger.js';
 
 const FAST = { leaseDuration: 2_000, renewDeadline: 1_500, retryPeriod: 500 };
@@ -20,7 +15,7 @@ async function createApp(store: InMemoryLeaseStore, identity: string) {
   @Module({
     imports: [
       LeaderElectionModule.forRoot({
-        name: 'billing',
+        election: 'billing',
         leaseName: 'jobs',
         lock: new InMemoryLeaseLock(store, identity),
         logger,

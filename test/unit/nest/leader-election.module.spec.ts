@@ -1,112 +1,37 @@
 import 'reflect-metadata';
 import { jest } from '@jest/globals';
-import {
-  Controller,
-  Get,
-  Inject,
-  Injectable,
-  Module,
-  Post,
-  Scope,
-  type INestApplication,
-} from '@nestjs/common';
+import { Injectable, Module, Scope, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Interval, ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { firstValueFrom, toArray } from 'rxjs';
-import {
-  InMemoryLeaseLock,
-  InMemoryLeaseStore,
-  LeaderElectionModule,
-  LeaderOnly,
-  LeaderService,
-  OnLeaderChange,
-  type LeaderChangeEvent,
-} from '../../../lib/index.js';
+import { LeaderElectionModule, LeaderOnly, LeaderService } from '../../../lib/index.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
+import { BrokenWatcher, createNestApp } from '../../fixtures/nest-app.js';
 import { RecordingLoggerService } from '../../support/recording-logger.js';
 
 const FAST = { leaseDuration: 2_000, renewDeadline: 1_500, retryPeriod: 500 };
 
-const RUNS = 'RUNS';
-
-@Injectable()
-class Jobs {
-  constructor(@Inject(RUNS) private readonly runs: string[]) {}
-
-  @Interval('gate-below', 20)
-  @LeaderOnly()
-  gateBelow() {
-    this.runs.push('below');
-  }
-
-  @LeaderOnly()
-  @Interval('gate-above', 20)
-  async gateAbove() {
-    this.runs.push('above');
-  }
-
-  @LeaderOnly()
-  plain(value: number) {
-    return value * 2;
-  }
-}
-
-@Injectable()
-class Watcher {
-  readonly events: LeaderChangeEvent[] = [];
-  @OnLeaderChange()
-  onChange(event: LeaderChangeEvent) {
-    this.events.push(event);
-  }
-  @OnLeaderChange()
-  broken() {
-    throw new Error('handler bug');
-  }
-}
-
-@Controller('work')
-class WorkController {
-  @Post()
-  @LeaderOnly()
-  run() {
-    return { ran: true };
-  }
-
-  @Get('status')
-  status() {
-    return { ok: true };
-  }
-}
-
+/** The shared Nest app (test/fixtures/nest-app.ts) on an in-memory Lease named `jobs`. */
 async function createApp(
   store: InMemoryLeaseStore,
   identity: string,
-  extra: { imports?: unknown[]; providers?: unknown[]; controllers?: unknown[] } = {},
+  extra: { imports?: unknown[]; providers?: unknown[] } = {},
 ) {
-  const runs: string[] = [];
   const logger = new RecordingLoggerService();
-  @Module({
-    imports: [
-      ScheduleModule.forRoot(),
-      LeaderElectionModule.forRoot({
-        leaseName: 'jobs',
-        lock: new InMemoryLeaseLock(store, identity),
-        logger,
-        ...FAST,
-      }),
-      ...((extra.imports ?? []) as []),
-    ],
-    providers: [
-      Jobs,
-      Watcher,
-      { provide: RUNS, useValue: runs },
-      ...((extra.providers ?? []) as []),
-    ],
-    controllers: [WorkController, ...((extra.controllers ?? []) as [])],
-  })
-  class AppModule {}
-  const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
-  await app.init();
-  return { app, runs, logger, leader: app.get(LeaderService), watcher: app.get(Watcher) };
+  const election = LeaderElectionModule.forRoot({
+    leaseName: 'jobs',
+    lock: new InMemoryLeaseLock(store, identity),
+    logger,
+    ...FAST,
+  });
+  const app = await createNestApp({
+    name: identity,
+    imports: [election, ...(extra.imports ?? [])],
+    providers: extra.providers,
+  });
+  const runs = (job?: string) =>
+    app.executions.filter((execution) => job === undefined || execution.job === job).length;
+  return { ...app, logger, runs };
 }
 
 describe('LeaderElectionModule (in-memory lock)', () => {
@@ -124,8 +49,8 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     expect(a.leader.identity).toBe('a');
     expect(a.leader.fencingToken()?.toString()).toBe(store.current()?.resourceVersion);
     const intervals = a.app.get(SchedulerRegistry).getIntervals();
-    expect(intervals).toEqual(expect.arrayContaining(['gate-below', 'gate-above']));
-    expect(a.app.get(Jobs).plain(21)).toBe(42);
+    expect(intervals).toEqual(expect.arrayContaining(['interval-below', 'interval-above']));
+    expect(a.jobs.plain(21)).toBe(42);
   });
 
   it('runs leader-only jobs on exactly one of two apps and moves them when the leader closes', async () => {
@@ -134,19 +59,17 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     await a.leader.waitForLeadership();
     const b = await createApp(store, 'b');
     apps.push(b.app);
-    await waitUntil(
-      () => a.runs.filter((r) => r === 'below').length >= 3 && a.runs.includes('above'),
-    );
-    expect(b.runs).toEqual([]);
+    await waitUntil(() => a.runs('interval-below') >= 3 && a.runs('interval-above') > 0);
+    expect(b.runs()).toBe(0);
     expect(b.leader.isLeader()).toBe(false);
     expect(b.leader.getLeader()).toBe('a');
-    expect(b.app.get(Jobs).plain(1)).toBeUndefined();
+    expect(b.jobs.plain(1)).toBeUndefined();
 
     await a.app.close();
-    const runsOfA = a.runs.length;
+    const runsOfA = a.runs();
     await b.leader.waitForLeadership();
-    await waitUntil(() => b.runs.length >= 3);
-    expect(a.runs.length).toBe(runsOfA); // nothing ran on a after close
+    await waitUntil(() => b.runs() >= 3);
+    expect(a.runs()).toBe(runsOfA); // nothing ran on a after close
     expect(store.current()?.holderIdentity).toBe('b');
   });
 
@@ -161,18 +84,18 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     await a.app.listen(0, '127.0.0.1');
     await b.app.listen(0, '127.0.0.1');
 
-    const ok = await fetch(`${await a.app.getUrl()}/work`, { method: 'POST' });
+    const ok = await fetch(`${await a.app.getUrl()}/jobs`, { method: 'POST' });
     expect(ok.status).toBe(201);
-    expect(await ok.json()).toEqual({ ran: true });
+    expect(await ok.json()).toEqual({ ranOn: 'a' });
 
-    const refused = await fetch(`${await b.app.getUrl()}/work`, { method: 'POST' });
+    const refused = await fetch(`${await b.app.getUrl()}/jobs`, { method: 'POST' });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('x-leader')).toBe('a');
     expect(await refused.json()).toEqual(
       expect.objectContaining({ statusCode: 503, leader: 'a', election: 'default' }),
     );
     // Undecorated handlers are not gated.
-    expect((await fetch(`${await b.app.getUrl()}/work/status`)).status).toBe(200);
+    expect((await fetch(`${await b.app.getUrl()}/jobs/status`)).status).toBe(200);
   });
 
   it('delivers every change in order to @OnLeaderChange handlers and logs handler errors', async () => {
@@ -182,7 +105,7 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     const spy = jest.spyOn(Logger.prototype, 'error').mockImplementation((m: unknown) => {
       errors.push(String(m));
     });
-    const a = await createApp(store, 'a');
+    const a = await createApp(store, 'a', { providers: [BrokenWatcher] });
     apps.push(a.app);
     await a.leader.waitForLeadership();
     store.adminWrite({ holderIdentity: 'intruder', leaseDurationSeconds: 1 });
@@ -196,7 +119,7 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     spy.mockRestore();
     // The throwing handler was called for each of the three events, and each failure was logged.
     expect(
-      errors.filter((line) => line.includes('Watcher.broken failed: handler bug')),
+      errors.filter((line) => line.includes('BrokenWatcher.broken failed: handler bug')),
     ).toHaveLength(3);
   });
 
@@ -278,7 +201,7 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     const a = await createApp(storeA, 'a', {
       imports: [
         LeaderElectionModule.forRoot({
-          name: 'reports',
+          election: 'reports',
           leaseName: 'reports',
           lock: new InMemoryLeaseLock(storeB, 'a-reports'),
           logger: false,
@@ -307,8 +230,8 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     apps.push(a.app, b.app);
     await a.leader.waitForLeadership();
     await waitUntil(() => b.leader.getLeader() === 'other');
-    expect(a.app.get(Jobs).plain(2)).toBe(4);
-    expect(b.app.get(Jobs).plain(2)).toBeUndefined();
+    expect(a.jobs.plain(2)).toBe(4);
+    expect(b.jobs.plain(2)).toBeUndefined();
   });
 
   it('warns about @LeaderOnly on a request-scoped provider', async () => {

@@ -5,12 +5,8 @@ import { Controller, Get, Logger, Module, Post, type INestApplication } from '@n
 import { NestFactory } from '@nestjs/core';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { Registry } from 'prom-client';
-import {
-  InMemoryLeaseLock,
-  InMemoryLeaseStore,
-  LeaderElectionModule,
-  LeaderOnly,
-} from '../../../lib/index.js';
+import { LeaderElectionModule, LeaderOnly } from '../../../lib/index.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
 import {
   LeaderElectionHealthIndicator,
   LeaderElectionHealthModule,

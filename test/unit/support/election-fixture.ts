@@ -45,7 +45,7 @@ export class ElectionFixture {
     const logger = new RecordingLogger();
     const elector = new LeaderElector({
       lock: new InMemoryLeaseLock(this.store, id, 'test'),
-      name: 'test',
+      leaseName: 'test',
       clock: this.clock,
       logger,
       random: () => 0,

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
-  LeaderElectionTestingController,
+  LeaderElectionTestingService,
   LeaderElectionTestingModule,
 } from '../../../lib/testing/index.js';
 
@@ -22,8 +22,8 @@ const logRequired = () => {
 class AppModule {}
 
 const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
-await app.get(LeaderElectionTestingController).loseLeadership();
-await app.get(LeaderElectionTestingController).becomeLeader();
+await app.get(LeaderElectionTestingService).loseLeadership();
+await app.get(LeaderElectionTestingService).becomeLeader();
 await app.close();
 logRequired();
 appendFileSync(log, 'PHASE lib/kubernetes\n');

@@ -12,7 +12,7 @@ import {
 } from 'nestjs-kube-leader';
 import { PrometheusElectionMetrics } from 'nestjs-kube-leader/metrics';
 import {
-  LeaderElectionTestingController,
+  LeaderElectionTestingService,
   LeaderElectionTestingModule,
 } from 'nestjs-kube-leader/testing';
 
@@ -60,7 +60,7 @@ describe('LeaderElectionTestingModule (as an app would use it)', () => {
     await moduleRef.init();
     return {
       job: moduleRef.get(InvoiceJob),
-      leadership: moduleRef.get(LeaderElectionTestingController),
+      leadership: moduleRef.get(LeaderElectionTestingService),
       leader: moduleRef.get(LeaderService),
     };
   }
@@ -108,7 +108,7 @@ describe('LeaderElectionTestingModule (as an app would use it)', () => {
   it('drives several elections by name', async () => {
     const { leadership, leader } = await createModule([
       LeaderElectionTestingModule.forRoot(),
-      LeaderElectionTestingModule.forRoot({ name: 'reports', leader: false }),
+      LeaderElectionTestingModule.forRoot({ election: 'reports', leader: false }),
     ]);
     expect([leader.isLeader(), leader.isLeader('reports')]).toEqual([true, false]);
     await leadership.becomeLeader('reports');
@@ -151,7 +151,7 @@ describe('LeaderElectionTestingModule (as an app would use it)', () => {
       imports: [LeaderElectionTestingModule.forRoot()],
       providers: [InvoiceJob],
     }).compile();
-    const leadership = moduleRef.get(LeaderElectionTestingController);
+    const leadership = moduleRef.get(LeaderElectionTestingService);
     await expect(leadership.becomeLeader()).rejects.toThrow(
       /has not started: call `await moduleRef.init\(\)`/,
     );

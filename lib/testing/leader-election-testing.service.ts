@@ -6,7 +6,7 @@ import { TestingLeaseLock } from './testing-lease-lock.js';
 /** Lease duration the testing module writes for another holder: nobody takes it over during a test. */
 export const TESTING_OTHER_HOLDER_SECONDS = 3600;
 
-/** How long a change may take before the controller gives up (real milliseconds). */
+/** How long a change may take before the service gives up (real milliseconds). */
 const CHANGE_TIMEOUT = 5_000;
 
 /**
@@ -21,19 +21,19 @@ const CHANGE_TIMEOUT = 5_000;
  *
  * @example
  * ```ts
- * const leadership = moduleRef.get(LeaderElectionTestingController);
+ * const leadership = moduleRef.get(LeaderElectionTestingService);
  * await leadership.loseLeadership();
  * expect(await jobs.reconcile()).toBeUndefined(); // skipped on a follower
  * await leadership.becomeLeader();
  * ```
  */
 @Injectable()
-export class LeaderElectionTestingController {
+export class LeaderElectionTestingService {
   constructor(private readonly registry: LeaderElectionRegistry) {}
 
-  /** Makes this instance the leader of `name`; resolves when it leads. */
-  async becomeLeader(name?: string): Promise<void> {
-    const { elector, lock } = this.resolve(name);
+  /** Makes this instance the leader of `election`; resolves when it leads. */
+  async becomeLeader(election?: string): Promise<void> {
+    const { elector, lock } = this.resolve(election);
     await this.settled(elector);
     if (elector.isLeader()) return;
     const current = lock.store.current();
@@ -51,23 +51,23 @@ export class LeaderElectionTestingController {
 
   /**
    * Makes another instance (`otherLeader` of `forRoot()`, default `other-instance`) the leader of
-   * `name`; resolves when this instance follows it.
+   * `election`; resolves when this instance follows it.
    */
-  async loseLeadership(name?: string): Promise<void> {
-    const { lock } = this.resolve(name);
-    await this.setLeader(lock.otherLeader, name);
+  async loseLeadership(election?: string): Promise<void> {
+    const { lock } = this.resolve(election);
+    await this.setLeader(lock.otherLeader, election);
   }
 
   /**
-   * Makes `identity` the leader of `name` (this instance when it is this instance's identity);
+   * Makes `identity` the leader of `election` (this instance when it is this instance's identity);
    * resolves when this instance sees it. Another holder keeps the lease for the rest of the test.
    */
-  async setLeader(identity: string, name?: string): Promise<void> {
+  async setLeader(identity: string, election?: string): Promise<void> {
     if (typeof identity !== 'string' || identity.length === 0) {
       throw new TypeError(`setLeader(identity): identity must be a non-empty string`);
     }
-    const { elector, lock } = this.resolve(name);
-    if (identity === elector.identity) return this.becomeLeader(name);
+    const { elector, lock } = this.resolve(election);
+    if (identity === elector.identity) return this.becomeLeader(election);
     await this.settled(elector);
     if (!elector.isLeader() && elector.getLeader() === identity) return;
     const current = lock.store.current();
@@ -87,11 +87,11 @@ export class LeaderElectionTestingController {
   }
 
   /**
-   * The in-memory Lease of `name`, for fault injection: `failNext()`, `setUnavailable()`, `hold()`,
+   * The in-memory Lease of `election`, for fault injection: `failNext()`, `setUnavailable()`, `hold()`,
    * `calls`, `current()` (see `InMemoryLeaseStore`).
    */
-  store(name?: string): InMemoryLeaseStore {
-    return this.resolve(name, false).lock.store;
+  store(election?: string): InMemoryLeaseStore {
+    return this.resolve(election, false).lock.store;
   }
 
   /** Resolves once the election has its first state (it started and saw the Lease). */
@@ -109,16 +109,16 @@ export class LeaderElectionTestingController {
     if (!(lock instanceof TestingLeaseLock)) {
       throw new Error(
         `The election "${election.name}" was not registered by LeaderElectionTestingModule.forRoot(); ` +
-          `import LeaderElectionTestingModule.forRoot(${election.name === 'default' ? '' : `{ name: '${election.name}' }`}) instead of LeaderElectionModule in the test.`,
+          `import LeaderElectionTestingModule.forRoot(${election.name === 'default' ? '' : `{ election: '${election.name}' }`}) instead of LeaderElectionModule in the test.`,
       );
     }
-    if (mustRun && elector.phase === 'idle') {
+    if (mustRun && elector.status().phase === 'idle') {
       throw new Error(
         `The election "${election.name}" has not started: call \`await moduleRef.init()\` (or \`app.init()\`) first; ` +
           '`Test.createTestingModule(...).compile()` alone does not run lifecycle hooks.',
       );
     }
-    if (mustRun && elector.phase !== 'running') {
+    if (mustRun && elector.status().phase !== 'running') {
       throw new Error(`The election "${election.name}" is stopped (the app was closed).`);
     }
     return { elector, lock };
@@ -143,7 +143,7 @@ export function until(elector: LeaderElector, done: () => boolean, what: string)
       finish(
         new Error(
           `LeaderElectionTestingModule: timed out after ${CHANGE_TIMEOUT} ms waiting for ${what} ` +
-            `(leader: ${state?.leader ?? 'none'}, phase: ${elector.phase}). Jest fake timers that fake ` +
+            `(leader: ${state?.leader ?? 'none'}, phase: ${elector.status().phase}). Jest fake timers that fake ` +
             '`queueMicrotask` or `setImmediate` stop the in-memory Lease: keep them real.',
         ),
       );

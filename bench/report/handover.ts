@@ -1,0 +1,66 @@
+// Section 1: graceful handover.
+import { PROFILES } from '../lib/context.js';
+import type { TakeoverKind } from '../scenarios/takeover.js';
+import { JITTER_FACTOR, pollInterval, settleTime } from './derived.js';
+import {
+  NAME,
+  fmtExact,
+  fmtMs,
+  fmtSeconds,
+  inWords,
+  profileText,
+  stat,
+  table,
+  type Push,
+} from './format.js';
+import { series, type BenchResults } from './results.js';
+
+export function handoverSection(results: BenchResults, push: Push): void {
+  const replicas = results.takeover.find((t) => t.kind === 'graceful')?.replicas ?? 0;
+  push(
+    '## 1. Graceful handover',
+    '',
+    `${inWords(replicas, true)} candidates of one implementation on one Lease. The bench sends SIGTERM to the leader and measures ` +
+      'until another candidate reports `started_leading` (its own clock; same machine). The old leader is then ' +
+      'replaced by a fresh process, the group settles (every candidate reports the same leader, then ' +
+      `${fmtSeconds(settleTime(PROFILES.fast))} at the fast timings, ${fmtSeconds(settleTime(PROFILES.default))} ` +
+      'at the default ones), and the next run starts. Each candidate releases on SIGTERM ' +
+      '(ours: `stop()`; client-go: context cancelled with `ReleaseOnCancel`).',
+    '',
+    takeoverTable(results, 'graceful'),
+    '',
+  );
+  const o =
+    series(results, 'graceful', 'ours', 'default') ?? series(results, 'graceful', 'ours', 'fast');
+  const g =
+    series(results, 'graceful', 'client-go', 'default') ??
+    series(results, 'graceful', 'client-go', 'fast');
+  if (o && g) {
+    push(
+      `Ours: the release is one \`get\` and one \`update\`; every follower sees it as a watch event and one of them ` +
+        `acquires with one \`update\` (p50 ${fmtMs(stat(o.takeoverMs, 'p50'))} at the ${o.profile.name} timings), ` +
+        "whatever the timings. client-go's followers learn about the release only at their next poll, every retry " +
+        `period plus up to ${fmtExact(JITTER_FACTOR)}x jitter (${fmtMs(pollInterval(g.profile).min)} to ` +
+        `${fmtMs(pollInterval(g.profile).max)} at ` +
+        `the ${g.profile.name} timings), so its handover is a random part of that (p50 ${fmtMs(stat(g.takeoverMs, 'p50'))}) ` +
+        'and grows with the retry period.',
+      '',
+    );
+  }
+}
+
+export function takeoverTable(results: BenchResults, kind: TakeoverKind): string {
+  const rows = results.takeover
+    .filter((t) => t.kind === kind)
+    .map((t) => [
+      `${t.profile.name} (${profileText(t.profile)})`,
+      NAME[t.impl],
+      String(t.takeoverMs?.n ?? 0) + (t.failedRuns ? ` (+${t.failedRuns} failed)` : ''),
+      fmtMs(stat(t.takeoverMs, 'p50')),
+      fmtMs(stat(t.takeoverMs, 'p95')),
+      fmtMs(stat(t.takeoverMs, 'max')),
+      fmtMs(stat(t.takeoverMs, 'min')),
+      fmtMs(stat(t.takeoverMs, 'mean')),
+    ]);
+  return table(['timings', 'implementation', 'runs', 'p50', 'p95', 'max', 'min', 'mean'], rows);
+}

@@ -1,0 +1,51 @@
+// REPORT.md from the results of one bench run. Every number in the report comes from `results`, from
+// the timing profiles or from the code measured (./derived.ts); the explanations are chosen by
+// comparing the numbers, never written in advance. One module per section, helpers in ./format.ts.
+import { crashSection } from './crash.js';
+import type { Push } from './format.js';
+import { gateSection } from './gate.js';
+import { handoverSection } from './handover.js';
+import { headline } from './headline.js';
+import { intro } from './intro.js';
+import { loadSection } from './load.js';
+import { methodSection } from './method.js';
+import { whereNotAhead } from './not-ahead.js';
+import type { BenchResults } from './results.js';
+import { scaleSection } from './scale.js';
+import { timelineSection } from './timeline.js';
+
+export type { BenchResults } from './results.js';
+
+export function renderReport(
+  results: BenchResults,
+  paths: { json: string; svgs: Record<string, string> },
+): string {
+  const out: string[] = [];
+  const push: Push = (...lines) => out.push(...lines);
+  intro(results, paths, push);
+  headline(results, push);
+  handoverSection(results, push);
+  crashSection(results, push);
+  loadSection(results, push);
+  gateSection(results, push);
+  scaleSection(results, push);
+  timelineSection(results, paths, push);
+  push('## 7. Where we are not ahead, and why', '');
+  const notAhead = whereNotAhead(results);
+  push(
+    ...(notAhead.length > 0 ? notAhead.map((line) => `- ${line}`) : ['- Nowhere in this run.']),
+    '',
+  );
+  methodSection(results, push);
+  if (results.failures.length > 0) {
+    push(
+      '## Failures in this run',
+      '',
+      ...results.failures.map(
+        (f) => `- ${f.scenario}${f.run ? ` run ${f.run}` : ''}: ${f.reason.split('\n')[0]}`,
+      ),
+      '',
+    );
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}

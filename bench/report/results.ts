@@ -1,0 +1,54 @@
+// The raw results of one bench run (bench/results/<date>.json) and lookups into them.
+import type { Failure, Profile } from '../lib/context.js';
+import type { GateResult } from '../scenarios/gate.js';
+import type { GroupLoad, LoadResult } from '../scenarios/load.js';
+import type { CandidatesScale, ElectionsScale } from '../scenarios/scale.js';
+import type { TakeoverKind, TakeoverResult } from '../scenarios/takeover.js';
+import type { TimelineResult } from '../scenarios/timeline.js';
+import type { Impl } from '../lib/context.js';
+
+export interface BenchResults {
+  version: 1;
+  mode: 'full' | 'quick';
+  startedAt: string;
+  finishedAt: string;
+  durationS: number;
+  machine: {
+    cpuModel: string;
+    cores: number;
+    memoryGb: number;
+    kernel: string;
+    node: string;
+    go: string;
+    kubeApiserver: string;
+    etcd: string;
+    clientGo: string;
+    clientNode: string;
+    /** `git rev-parse --short HEAD` at the start (absent in older results). */
+    commit?: string;
+    loadAverage: { waitedS: number; atStart: number[]; atEnd: number[] };
+  };
+  takeover: TakeoverResult[];
+  load: LoadResult | null;
+  gate: GateResult | null;
+  scale: { elections: ElectionsScale[]; candidates: CandidatesScale[] };
+  timeline: TimelineResult[];
+  failures: Failure[];
+}
+
+/** The takeover series of one kind, implementation and timing profile. */
+export function series(
+  results: BenchResults,
+  kind: TakeoverKind,
+  impl: Impl,
+  profile: Profile['name'],
+): TakeoverResult | undefined {
+  return results.takeover.find(
+    (t) => t.kind === kind && t.impl === impl && t.profile.name === profile,
+  );
+}
+
+/** A group of the load scenario by label (`ours-3`, `go-10`, ...). */
+export function group(load: LoadResult | null, label: string): GroupLoad | undefined {
+  return load?.groups.find((g) => g.label === label);
+}
