@@ -57,8 +57,9 @@ export interface ElectorStatus {
    */
   readonly failingForMs: number | undefined;
   /**
-   * The error of the current failure streak, or else of the last failed election attempt (e.g. an
-   * RBAC denial on update while the watch works); cleared by the next success.
+   * The error of the last failed election attempt (e.g. an RBAC denial on update while the watch
+   * works), or else of the current failure streak of requests (e.g. a failing watch); cleared by
+   * the next success.
    */
   readonly lastError: unknown;
   /** The elector's `leaseDuration` (the watchdog's base). */

@@ -219,7 +219,7 @@ export class LeaderElector {
       lastRenewAgoMs: leadership ? now - leadership.lastWriteStart : undefined,
       lastSuccessAgoMs: lastSuccessAt === undefined ? undefined : now - lastSuccessAt,
       failingForMs: failingSince === undefined ? undefined : now - failingSince,
-      lastError: this.requests.failure ?? this.errors.last,
+      lastError: this.errors.last ?? this.requests.failure,
       leaseDuration: this.leaseDuration,
       renewDeadline: this.renewDeadline,
     };
