@@ -225,7 +225,11 @@ export class LeaderElector {
     };
   }
 
-  /** The last change event emitted (the current state), if any. */
+  /**
+   * The last change event emitted, if any: for the testing module, which waits for the first one.
+   * Applications read `status()` and subscribe with `onChange()`.
+   * @internal
+   */
   get currentState(): LeaderChangeEvent | undefined {
     return this.events.current;
   }
