@@ -27,6 +27,7 @@ export {
   LockRejectedError,
   LockGoneError,
   type LeaderChangeEvent,
+  type LeaderChangeReason,
   type LeaderElectorOptions,
   type ElectionMetrics,
   type ElectorStatus,

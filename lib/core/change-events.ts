@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
 import type { ElectorLogger } from './elector-options.js';
-import type { LeaderChangeEvent } from './elector-status.js';
+import type { LeaderChangeEvent, LeaderChangeReason } from './elector-status.js';
 import { describeError } from './errors.js';
 import type { FencingToken } from './fencing-token.js';
 import type { ElectionMetrics } from './metrics.js';
@@ -46,6 +46,7 @@ export class ChangeEvents {
     leader: string | null,
     fencingToken: FencingToken | null,
     term: number | null,
+    reason: LeaderChangeReason,
   ): void {
     const { name, identity, clock, metrics, logger } = this.context;
     const previous = this.last;
@@ -62,6 +63,7 @@ export class ChangeEvents {
       previousLeader: previous?.leader ?? null,
       fencingToken,
       term,
+      reason,
       at: clock.wallNow(),
     };
     this.last = event;

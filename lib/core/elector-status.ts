@@ -2,6 +2,18 @@ import type { FencingToken } from './fencing-token.js';
 
 /** What an elector reports about itself: change events, status snapshots, admitted work. */
 
+/**
+ * Why a {@link LeaderChangeEvent} was emitted:
+ * - `acquired`: this instance started leading;
+ * - `lost`: it stopped leading (renew deadline passed, another holder, another process with its
+ *   identity);
+ * - `shutting-down`: it is stopping (no new leader work; while it waits for in-flight work, the
+ *   Lease still names it) or stopped without releasing;
+ * - `released`: it stopped and released the Lease;
+ * - `observed`: another instance's change (a new holder, a release, an expiry, a deletion).
+ */
+export type LeaderChangeReason = 'acquired' | 'lost' | 'shutting-down' | 'released' | 'observed';
+
 /** Emitted once per real change of (who leads, whether we lead), in order, on every instance. */
 export interface LeaderChangeEvent {
   /** Name of the election (the Lease name unless configured otherwise). */
@@ -25,6 +37,8 @@ export interface LeaderChangeEvent {
    * as observed (while following). Informational: it restarts when the Lease is re-created.
    */
   readonly term: number | null;
+  /** Why the event was emitted: see {@link LeaderChangeReason}. */
+  readonly reason: LeaderChangeReason;
   /** Wall-clock time of the change. */
   readonly at: Date;
 }

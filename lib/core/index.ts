@@ -37,6 +37,7 @@ export {
   type ElectorPhase,
   type ElectorStatus,
   type LeaderChangeEvent,
+  type LeaderChangeReason,
   type LeaderElectorOptions,
   type LeaderWork,
 } from './leader-elector.js';

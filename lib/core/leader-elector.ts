@@ -10,6 +10,7 @@ import type {
   ElectorPhase,
   ElectorStatus,
   LeaderChangeEvent,
+  LeaderChangeReason,
   LeaderWork,
 } from './elector-status.js';
 import {
@@ -51,6 +52,7 @@ export type {
   ElectorPhase,
   ElectorStatus,
   LeaderChangeEvent,
+  LeaderChangeReason,
   LeaderWork,
 } from './elector-status.js';
 export { MAX_HONORED_LEASE_DURATION_SECONDS } from './timing.js';
@@ -357,7 +359,7 @@ export class LeaderElector {
     } else {
       this.clearTimer('attempt');
     }
-    this.emitIfChanged();
+    this.emitIfChanged('shutting-down');
 
     // 2. Wait (bounded) for admitted work.
     let drained = true;
@@ -379,9 +381,8 @@ export class LeaderElector {
     const held = this.leadership;
     // Work may also have been admitted under a leadership that lapsed and was re-acquired while
     // we waited: release only with nothing running.
-    if (this.releaseOnStop && drained && held && this.work.inFlight === 0) {
-      await this.release();
-    }
+    const released =
+      this.releaseOnStop && drained && held && this.work.inFlight === 0 && (await this.release());
 
     // 4. Tear down.
     held?.controller.abort(new LeadershipLostError(`${this.identity} is shutting down`));
@@ -397,14 +398,16 @@ export class LeaderElector {
     } catch (error) {
       this.logger?.warn(`Closing ${this.lock.description} failed: ${describeError(error)}`);
     }
-    this.emitIfChanged();
+    this.emitIfChanged(released ? 'released' : 'shutting-down');
     this.events.clear();
   }
 
-  private async release(): Promise<void> {
+  /** Releases the Lease; resolves whether it did. */
+  private async release(): Promise<boolean> {
     const isOurs = (record: LeaseRecord) => !this.identityGuard.isForeign(record);
     const written = await releaseLease({ ...this.context, requests: this.requests, isOurs });
     if (written) this.observe(written);
+    return written !== undefined;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -460,6 +463,7 @@ export class LeaderElector {
       this.errors.clear();
     } catch (error) {
       this.errors.report(this.leadership ? 'renewing' : 'acquiring', error);
+      this.emitIfChanged(); // e.g. a takeover that failed: the Lease is free, nobody leads
       if (
         error instanceof LockForbiddenError ||
         error instanceof LockRejectedError ||
@@ -659,7 +663,7 @@ export class LeaderElector {
     // A term whose deadline passed while activating never leads: the validity check steps down.
     if (!leadership || !this.isLeader()) return;
     this.logger?.log(messages.BECAME_LEADER(this.identity, this.name, leadership));
-    this.emitIfChanged();
+    this.emitIfChanged('acquired');
     if (this.isLeader()) this.waiters.resolveAll();
   }
 
@@ -693,7 +697,7 @@ export class LeaderElector {
     leadership.controller.abort(
       new LeadershipLostError(`${this.identity} lost ${this.name}: ${reason}`),
     );
-    this.emitIfChanged();
+    this.emitIfChanged('lost');
   }
 
   /** Follower: nothing to do until `until` (expiry of the current holder), if known. */
@@ -799,7 +803,7 @@ export class LeaderElector {
   // Events and timers
 
   /** Emits a change event when (whether we lead, who leads) changed since the last one. */
-  private emitIfChanged(): void {
+  private emitIfChanged(reason: LeaderChangeReason = 'observed'): void {
     if (this.phase === 'idle') return;
     const leadership = this.leadership;
     const isLeader =
@@ -813,6 +817,7 @@ export class LeaderElector {
       isLeader ? this.identity : record?.holderIdentity || null,
       isLeader ? leadership!.fencingToken : null,
       isLeader ? leadership!.term : (record?.leaseTransitions ?? null),
+      reason,
     );
   }
 

@@ -10,7 +10,9 @@ export class LeaderEventsListener {
     this.logger.log(
       event.isLeader
         ? `${event.identity} is now the leader of ${event.lease} (fencing token ${event.fencingToken})`
-        : `${event.identity} follows; leader of ${event.lease}: ${event.leader ?? 'none'}`,
+        : event.reason === 'observed'
+          ? `${event.identity} follows; leader of ${event.lease}: ${event.leader ?? 'none'}`
+          : `${event.identity} does not lead ${event.lease} (${event.reason})`,
     );
   }
 }

@@ -356,4 +356,42 @@ describe('guarantees against operator actions and careless configuration', () =>
       expect(f.store.current()?.holderIdentity).toBe('x');
     });
   });
+
+  describe('change events a handler can trust', () => {
+    it('a follower whose takeover fails reports that nobody leads (as getLeader() does)', async () => {
+      const a = await f.started('a', T);
+      const b = await f.started('b', T);
+      f.store.failNext('update', new LockUnavailableError('blip'), 'b');
+      await a.elector.stop(); // released: b's takeover meets the blip
+      await f.clock.flush();
+      expect(b.elector.isLeader()).toBe(false);
+      expect(b.elector.getLeader()).toBeNull();
+      expect(b.events.at(-1)).toEqual(
+        expect.objectContaining({ isLeader: false, leader: null, reason: 'observed' }),
+      );
+      await f.clock.advance(5_000); // the retry acquires
+      expect(b.events.at(-1)).toEqual(
+        expect.objectContaining({ isLeader: true, reason: 'acquired' }),
+      );
+    });
+
+    it('says why: acquired, observed, shutting down, released, lost', async () => {
+      const a = await f.started('a', T);
+      const b = await f.started('b', T);
+      await a.elector.stop();
+      await f.clock.flush();
+      expect(a.events.map((e) => `${e.reason} ${e.isLeader} ${e.leader}`)).toEqual([
+        'acquired true a',
+        'shutting-down false a', // no new work; the Lease still names a until the release
+        'released false null',
+      ]);
+      expect(b.events.map((e) => `${e.reason} ${e.isLeader} ${e.leader}`)).toEqual([
+        'observed false a',
+        'acquired true b',
+      ]);
+      f.store.setUnavailable(true);
+      await f.clock.advance(10_000);
+      expect(b.events.at(-1)).toEqual(expect.objectContaining({ isLeader: false, reason: 'lost' }));
+    });
+  });
 });
