@@ -1,5 +1,8 @@
 import { LeaderElectionError, LockRejectedError } from './errors.js';
 
+/** A resourceVersion or token that compares as a number: decimal digits only. */
+const DECIMAL = /^[0-9]+$/;
+
 /**
  * A fencing token: the `resourceVersion` of the write that acquired leadership, compared as a
  * decimal number of any length. Pass it to downstream systems with each write; they store the
@@ -26,7 +29,7 @@ export class FencingToken {
 
   /** Reads a token from its decimal form (e.g. a stored `toString()`); throws on anything else. */
   static parse(value: string): FencingToken {
-    if (typeof value !== 'string' || !/^[0-9]+$/.test(value)) {
+    if (typeof value !== 'string' || !DECIMAL.test(value)) {
       throw new LeaderElectionError(
         `a fencing token is a decimal number, got ${JSON.stringify(String(value)).slice(0, 40)}`,
       );
@@ -75,8 +78,7 @@ export function isNewerVersion(
   record: { readonly resourceVersion: string },
   than: { readonly resourceVersion: string },
 ): boolean {
-  const decimal = /^[0-9]+$/;
-  if (!decimal.test(record.resourceVersion) || !decimal.test(than.resourceVersion)) return true;
+  if (!DECIMAL.test(record.resourceVersion) || !DECIMAL.test(than.resourceVersion)) return true;
   const a = FencingToken.parse(record.resourceVersion);
   return a.isNewerThan(FencingToken.parse(than.resourceVersion));
 }

@@ -28,16 +28,18 @@ export type {
   LockWatchHandlers,
 } from './lock.js';
 export { InMemoryLeaseLock, InMemoryLeaseStore, type LockCall } from './memory-lock.js';
-export { type ElectionTimings, DEFAULT_TIMINGS } from './timing.js';
-export { type ElectionMetrics, type LeaderWorkOutcome, type LockErrorKind } from './metrics.js';
 export {
-  LeaderElector,
+  type ElectionTimings,
+  DEFAULT_TIMINGS,
   MAX_HONORED_LEASE_DURATION_SECONDS,
-  type ElectorLogger,
-  type ElectorPhase,
-  type ElectorStatus,
-  type LeaderChangeEvent,
-  type LeaderChangeReason,
-  type LeaderElectorOptions,
-  type LeaderWork,
-} from './leader-elector.js';
+} from './timing.js';
+export { type ElectionMetrics, type LeaderWorkOutcome, type LockErrorKind } from './metrics.js';
+export { LeaderElector } from './leader-elector.js';
+export type { ElectorLogger, LeaderElectorOptions } from './elector-options.js';
+export type {
+  ElectorPhase,
+  ElectorStatus,
+  LeaderChangeEvent,
+  LeaderChangeReason,
+  LeaderWork,
+} from './elector-status.js';

@@ -47,16 +47,6 @@ import { releaseLease } from './release.js';
 import { guardMetrics, type ElectionMetrics } from './metrics.js';
 import { RETRY_JITTER_FACTOR } from './timing.js';
 
-export type { ElectorLogger, LeaderElectorOptions } from './elector-options.js';
-export type {
-  ElectorPhase,
-  ElectorStatus,
-  LeaderChangeEvent,
-  LeaderChangeReason,
-  LeaderWork,
-} from './elector-status.js';
-export { MAX_HONORED_LEASE_DURATION_SECONDS } from './timing.js';
-
 type TimerName = 'attempt' | 'validity' | 'activation';
 
 /**
@@ -304,9 +294,10 @@ export class LeaderElector {
   private leadingTerm(): Leadership | null {
     const term = this.leadership;
     if (this.phase !== 'running' || term === null) return null;
-    if (termLeads(term, this.clock.now(), this.clock.wallNow().getTime())) return term;
-    const lapsed = termLapsed(term, this.clock.now(), this.clock.wallNow().getTime());
-    if (lapsed && !term.controller.signal.aborted) {
+    const now = this.clock.now();
+    const wallNow = this.clock.wallNow().getTime();
+    if (termLeads(term, now, wallNow)) return term;
+    if (termLapsed(term, now, wallNow) && !term.controller.signal.aborted) {
       const reason = messages.NO_RENEW_WITHIN_DEADLINE(this.renewDeadline);
       term.controller.abort(
         new LeadershipLostError(`${this.identity} lost ${this.name}: ${reason}`),
