@@ -63,7 +63,13 @@ const PLAN = quick
         warmupMs: 10_000,
       },
       elections: { count: 100, windowMs: 45_000, warmupMs: 5_000 },
-      candidates: { processes: 5, perProcess: 10, windowMs: 45_000, warmupMs: 5_000, handovers: 3 },
+      candidates: {
+        processes: 5,
+        perProcess: 10,
+        windowMs: 45_000,
+        warmupMs: 5_000,
+        handovers: 10,
+      },
       timelineProfile: PROFILES.default,
     };
 

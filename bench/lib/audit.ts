@@ -127,6 +127,38 @@ export class AuditTail {
   }
 }
 
+/**
+ * A handover's requests are counted from the signal to this long (ms) after the successor reports
+ * leading: the release, the winning update, and any conflicting tries and reads of the others, but
+ * not the new leader's first renew (a retry period later, at least 500 ms in every profile).
+ */
+export const HANDOVER_TAIL_MS = 250;
+
+/** The requests of one handover on `lease` (see {@link HANDOVER_TAIL_MS}). */
+export interface HandoverRequests {
+  total: number;
+  byVerb: Record<string, number>;
+  conflicts: number;
+}
+
+/** Counts a handover's requests; waits until the tail has passed, so the audit log has them. */
+export async function handoverRequests(
+  audit: AuditTail,
+  filter: { userAgent: (ua: string) => boolean; lease: string },
+  signalAt: number,
+  leaderAt: number,
+): Promise<HandoverRequests> {
+  const to = leaderAt + HANDOVER_TAIL_MS;
+  const wait = to + 200 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  const requests = audit.select({ ...filter, from: signalAt, to });
+  return {
+    total: requests.length,
+    byVerb: byVerb(requests),
+    conflicts: requests.filter((r) => r.code === 409).length,
+  };
+}
+
 /** Requests grouped by verb: `{ get: 3, update: 30 }`. */
 export function byVerb(requests: readonly AuditRequest[]): Record<string, number> {
   const counts: Record<string, number> = {};

@@ -5,12 +5,19 @@ import { WATCH_TIMEOUT_SECONDS } from '../../lib/kubernetes/kubernetes-lease-loc
 import type { Profile } from '../lib/context.js';
 
 export { HANDOVER_BURST_MS } from '../scenarios/scale.js';
+export { HANDOVER_TAIL_MS } from '../lib/audit.js';
 export { settleTime } from '../scenarios/takeover.js';
 
 /** The goals of the headline table. */
 export const TARGETS = {
   /** Graceful handover p95 below this (ms). */
   gracefulP95Ms: 300,
+  /** Graceful handover p95 with 3 candidates at most this (ms), takeover delay included. */
+  gracefulSmallP95Ms: 50,
+  /** Graceful handover p95 with many candidates (50) below this (ms). */
+  herdP95Ms: 100,
+  /** Lease requests per graceful handover with many candidates (50), at most. */
+  herdRequests: 5,
   /** Crash failover at most lease duration + this after the last renew (ms). */
   crashSlackMs: 300,
   /** With 3 replicas, client-go sends at least this many times as many Lease requests. */

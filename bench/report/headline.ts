@@ -1,7 +1,58 @@
 // Headline: the key comparisons against their targets.
-import { TARGETS } from './derived.js';
+import { HANDOVER_TAIL_MS, TARGETS } from './derived.js';
 import { fmtExact, fmtMs, fmtNs, fmtNum, stat, table, times, yesNo, type Push } from './format.js';
 import { group, series, type BenchResults } from './results.js';
+
+/** Handover latency and requests per handover, 3 candidates (section 1) and many (section 5). */
+function herdRows(results: BenchResults, rows: string[][]): void {
+  const requests = (runs: { requests?: { total: number } }[]) =>
+    runs.flatMap((r) => (r.requests ? [r.requests.total] : []));
+  const o3 = series(results, 'graceful', 'ours', 'default');
+  const g3 = series(results, 'graceful', 'client-go', 'default');
+  const small = o3 ? requests(o3.runs) : [];
+  if (o3 && small.length > 0) {
+    const p95 = stat(o3.takeoverMs, 'p95');
+    const theirs = g3 ? requests(g3.runs) : [];
+    rows.push([
+      `Graceful handover p95 with 3 candidates, default timings, takeover delay included (runs: ${o3.takeoverMs?.n ?? 0})`,
+      fmtMs(p95),
+      fmtMs(stat(g3?.takeoverMs, 'p95')),
+      times(p95, stat(g3?.takeoverMs, 'p95'), 'faster'),
+      `p95 <= ${fmtMs(TARGETS.gracefulSmallP95Ms)}`,
+      yesNo(p95 === null ? null : p95 <= TARGETS.gracefulSmallP95Ms),
+    ]);
+    rows.push([
+      `Lease requests per graceful handover, 3 candidates (max over runs; signal to ${HANDOVER_TAIL_MS} ms after the new leader)`,
+      fmtNum(Math.max(...small)),
+      theirs.length > 0 ? fmtNum(Math.max(...theirs)) : 'n/a',
+      '',
+      '',
+      '',
+    ]);
+  }
+  const oc = results.scale.candidates.find((c) => c.impl === 'ours');
+  const gc = results.scale.candidates.find((c) => c.impl === 'client-go');
+  if (!oc || oc.handovers.length === 0) return;
+  const p95 = stat(oc.handoverMs, 'p95');
+  rows.push([
+    `Graceful handover p95 with ${oc.candidates} candidates (handovers: ${oc.handovers.length} / ${gc?.handovers.length ?? 0})`,
+    fmtMs(p95),
+    fmtMs(stat(gc?.handoverMs, 'p95')),
+    times(p95, stat(gc?.handoverMs, 'p95'), 'faster'),
+    `p95 < ${fmtMs(TARGETS.herdP95Ms)}`,
+    yesNo(p95 === null ? null : p95 < TARGETS.herdP95Ms),
+  ]);
+  const most = Math.max(...oc.handovers.map((h) => h.requests?.total ?? Infinity));
+  const theirs = gc?.handovers.flatMap((h) => (h.requests ? [h.requests.total] : [])) ?? [];
+  rows.push([
+    `Lease requests per graceful handover, ${oc.candidates} candidates (max over handovers; signal to ${HANDOVER_TAIL_MS} ms after the new leader)`,
+    fmtNum(most),
+    theirs.length > 0 ? fmtNum(Math.max(...theirs)) : 'n/a',
+    '',
+    `<= ${TARGETS.herdRequests}`,
+    yesNo(Number.isFinite(most) ? most <= TARGETS.herdRequests : null),
+  ]);
+}
 
 export function headline(results: BenchResults, push: Push): void {
   push('## Headline', '');
@@ -20,6 +71,7 @@ export function headline(results: BenchResults, push: Push): void {
       yesNo(p95 === null ? null : p95 < TARGETS.gracefulP95Ms),
     ]);
   }
+  herdRows(results, rows);
   for (const profile of ['default', 'fast'] as const) {
     const o = series(results, 'crash', 'ours', profile);
     const g = series(results, 'crash', 'client-go', profile);

@@ -1,5 +1,5 @@
 // Section 5: many elections in one process, many candidates on one Lease.
-import { HANDOVER_BURST_MS } from './derived.js';
+import { HANDOVER_BURST_MS, HANDOVER_TAIL_MS } from './derived.js';
 import { NAME, fmtMs, fmtNum, fmtSeconds, table, verbs, type Push } from './format.js';
 import type { BenchResults } from './results.js';
 
@@ -81,12 +81,16 @@ export function scaleSection(results: BenchResults, push: Push): void {
         [
           'implementation',
           'handover times',
+          `requests in the handover (signal to ${HANDOVER_TAIL_MS} ms after the new leader)`,
           `requests in the ${fmtSeconds(HANDOVER_BURST_MS)} after each release`,
           'of which 409 Conflict',
         ],
         candidates.map((c) => [
           NAME[c.impl],
           c.handovers.map((h) => fmtMs(h.handoverMs)).join(', ') || 'n/a',
+          c.handovers
+            .map((h) => (h.requests ? `${h.requests.total} (${verbs(h.requests.byVerb)})` : 'n/a'))
+            .join('; ') || 'n/a',
           c.handovers.map((h) => `${h.requestsAfter} (${verbs(h.byVerb)})`).join('; ') || 'n/a',
           c.handovers.map((h) => String(h.conflicts)).join(', ') || 'n/a',
         ]),

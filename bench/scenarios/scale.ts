@@ -4,7 +4,7 @@
 // the release at once). CPU and RSS from /proc; requests from the audit log.
 import type { CandidateProcess } from '../../test/support/candidates.js';
 import { uniqueName } from '../../test/support/cluster.js';
-import { byVerb } from '../lib/audit.js';
+import { byVerb, handoverRequests, type HandoverRequests } from '../lib/audit.js';
 import {
   eventsOf,
   firstEvent,
@@ -159,6 +159,8 @@ export interface HerdHandover {
   requestsAfter: number;
   byVerb: Record<string, number>;
   conflicts: number;
+  /** Requests from the signal to just after the new leader (the handover itself). */
+  requests: HandoverRequests;
 }
 
 export interface CandidatesScale {
@@ -279,7 +281,13 @@ export async function manyCandidates(
         profile.leaseDuration + 10_000,
         mark,
       );
-      await sleep(HANDOVER_BURST_MS);
+      const requests = await handoverRequests(
+        ctx.audit,
+        { userAgent: mine, lease },
+        signalAt,
+        event.at,
+      );
+      await sleep(Math.max(0, signalAt + HANDOVER_BURST_MS - Date.now()));
       const burst = ctx.audit.select({
         userAgent: mine,
         lease,
@@ -293,9 +301,10 @@ export async function manyCandidates(
         requestsAfter: burst.length,
         byVerb: byVerb(burst),
         conflicts: burst.filter((r) => r.code === 409).length,
+        requests,
       });
       ctx.log(
-        `  handover ${h + 1}: ${current} -> ${event.identity} in ${handovers.at(-1)!.handoverMs} ms, ${burst.length} requests in the next 3 s (${handovers.at(-1)!.conflicts} conflicts)`,
+        `  handover ${h + 1}: ${current} -> ${event.identity} in ${handovers.at(-1)!.handoverMs} ms, ${requests.total} requests in the handover, ${burst.length} requests in the next 3 s (${handovers.at(-1)!.conflicts} conflicts)`,
       );
     }
 

@@ -17,6 +17,7 @@ import {
   type Impl,
   type Profile,
 } from '../lib/context.js';
+import { handoverRequests, type HandoverRequests } from '../lib/audit.js';
 import { sleep, summarize, type Summary } from '../lib/stats.js';
 
 /**
@@ -44,6 +45,8 @@ export interface TakeoverRun {
   fromLastRenewMs?: number;
   /** Crash only: the successor's first successful update after the signal (audit log). */
   acquiredAt?: number;
+  /** Graceful only: the group's Lease requests from the signal to just after the new leader. */
+  requests?: HandoverRequests;
 }
 
 export interface TakeoverResult {
@@ -161,6 +164,16 @@ export async function takeoverSeries(
         takeoverMs: round1(event.at - signalAt),
       };
       group.splice(group.indexOf(victim), 1);
+      if (kind === 'graceful') {
+        const inGroup = (ua: string) =>
+          ua === victim.identity || group.some((c) => c.identity === ua);
+        record.requests = await handoverRequests(
+          ctx.audit,
+          { userAgent: inGroup, lease },
+          signalAt,
+          event.at,
+        );
+      }
       await Promise.race([victim.exited, sleep(20_000)]);
       if (kind === 'crash') {
         const renews = ctx.audit.select({ userAgent: victim.identity, lease });

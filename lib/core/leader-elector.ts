@@ -26,9 +26,10 @@ import {
 } from './errors.js';
 import { ChangeEvents } from './change-events.js';
 import * as messages from './elector.messages.js';
-import { fencingTokenOf, isNewerVersion, type FencingToken } from './fencing-token.js';
+import { isNewerVersion, type FencingToken } from './fencing-token.js';
 import { LeaderWorkTracker } from './leader-work.js';
 import {
+  beginTerm,
   capTerm,
   extendTerm,
   termFieldsEdited,
@@ -45,6 +46,7 @@ import { IdentityGuard } from './identity-guard.js';
 import { ErrorLog, LockRequests } from './lock-requests.js';
 import { releaseLease } from './release.js';
 import { guardMetrics, type ElectionMetrics } from './metrics.js';
+import { takeoverDelay } from './takeover-delay.js';
 import { RETRY_JITTER_FACTOR } from './timing.js';
 
 type TimerName = 'attempt' | 'validity' | 'activation';
@@ -396,7 +398,8 @@ export class LeaderElector {
   /** Releases the Lease; resolves whether it did. */
   private async release(): Promise<boolean> {
     const isOurs = (record: LeaseRecord) => !this.identityGuard.isForeign(record);
-    const written = await releaseLease({ ...this.context, requests: this.requests, isOurs });
+    const context = { ...this.context, requests: this.requests, isOurs };
+    const written = await releaseLease(context, this.leadership?.record);
     if (written) this.observe(written);
     return written !== undefined;
   }
@@ -435,6 +438,14 @@ export class LeaderElector {
       this.attemptTimer = undefined;
       this.requestAttempt();
     }, at - this.clock.now());
+  }
+
+  /** A follower tries at `from` plus its takeover delay (see `takeoverDelay`): spreads the herd. */
+  private scheduleTakeover(from: number): void {
+    const fastestAnswer = this.requests.fastestAnswer;
+    const at = from + takeoverDelay({ random: this.random, fastestAnswer });
+    if (at > this.clock.now()) this.scheduleAttempt(at);
+    else this.requestAttempt();
   }
 
   private retryDelay(): number {
@@ -527,6 +538,16 @@ export class LeaderElector {
           throw error;
         // Someone else wrote (or deleted) the Lease: look again before deciding.
         if (round === 0 && fromCache) this.metrics.slowpathExercised(this.name);
+        const followerUpdate = !renewing && decision.action === 'update';
+        if (followerUpdate && error instanceof LockConflictError && this.watch.isLive) {
+          // Most likely another follower took it: its record comes through the watch (which
+          // re-schedules us), so no read. The retry covers a watch slower than that.
+          const seen = this.observation?.record;
+          if (!seen || (decision.action === 'update' && !isNewerVersion(seen, decision.basedOn)))
+            return this.scheduleAttempt(this.clock.now() + this.retryDelay());
+          record = seen;
+          continue;
+        }
         record = await this.read();
         const ours = this.leadership?.record;
         if (ours && record?.holderIdentity === this.identity && termFieldsEdited(ours, record)) {
@@ -613,16 +634,8 @@ export class LeaderElector {
       this.identityGuard.reset();
       const wait = written.neverExistedBefore ? 0 : (leadsAfter ?? 0);
       const validFrom = Math.max(wait > 0 ? now + wait : requestStart, pendingFrom);
-      this.leadership = {
-        validFrom,
-        lastWriteStart: requestStart,
-        validUntil,
-        wallValidUntil: wallRequestStart + this.renewDeadline,
-        term: written.leaseTransitions ?? 0,
-        fencingToken: fencingTokenOf(written),
-        controller: new AbortController(),
-        record: written,
-      };
+      const deadline = this.renewDeadline;
+      this.leadership = beginTerm(written, validFrom, requestStart, wallRequestStart, deadline);
       if (this.phase === 'running' && validFrom > now) {
         const message = messages.LEADS_LATER(this.identity, this.name, validFrom - now, recreated);
         if (recreated) this.logger?.warn(message);
@@ -693,7 +706,7 @@ export class LeaderElector {
 
   /** Follower: nothing to do until `until` (expiry of the current holder), if known. */
   private waitAsFollower(until: number | undefined): void {
-    if (until !== undefined) this.scheduleAttempt(until);
+    if (until !== undefined) this.scheduleTakeover(until);
     else this.clearTimer('attempt');
     this.emitIfChanged();
   }
@@ -769,10 +782,12 @@ export class LeaderElector {
       // Most likely the echo of the write our running attempt is making; its result decides.
       return;
     }
-    if (isFree(record) || holder === this.identity) {
+    if (holder === this.identity || (isFree(record) && this.runningAttempt)) {
       this.requestAttempt();
+    } else if (isFree(record)) {
+      this.scheduleTakeover(this.clock.now());
     } else {
-      this.scheduleAttempt(
+      this.scheduleTakeover(
         expiryOf(this.observation, record, this.clock.now(), this.leaseDuration),
       );
       this.emitIfChanged();

@@ -1,4 +1,4 @@
-import type { FencingToken } from './fencing-token.js';
+import { fencingTokenOf, type FencingToken } from './fencing-token.js';
 import type { LeaseRecord } from './lease-record.js';
 
 /** Our term while we hold the Lease (activating or leading). Times on the monotonic clock. */
@@ -30,6 +30,29 @@ export interface Leadership {
    * until `until`, until a renew that started after we saw the edit (`seenAt`) succeeds.
    */
   cap?: { readonly until: number; readonly seenAt: number };
+}
+
+/**
+ * A new term from our write `written`, whose request started at `requestStart` (monotonic) and
+ * `wallRequestStart` (wall clock); it leads from `validFrom`.
+ */
+export function beginTerm(
+  written: LeaseRecord,
+  validFrom: number,
+  requestStart: number,
+  wallRequestStart: number,
+  renewDeadline: number,
+): Leadership {
+  return {
+    validFrom,
+    lastWriteStart: requestStart,
+    validUntil: requestStart + renewDeadline,
+    wallValidUntil: wallRequestStart + renewDeadline,
+    term: written.leaseTransitions ?? 0,
+    fencingToken: fencingTokenOf(written),
+    controller: new AbortController(),
+    record: written,
+  };
 }
 
 /**

@@ -49,6 +49,8 @@ export class LeaseWatch {
   /** Where the next watch starts: the newest resourceVersion seen by reads, writes or events. */
   resourceVersion: string | undefined;
   private handle: LockWatch | null = null;
+  /** Whether the server answered the open watch (it opened, or an event came). */
+  private answered = false;
   private failures = 0;
   private reopenTimer: TimerHandle | undefined;
   /** Checks that the open watch opened in time and is not silent (see {@link WATCH_SILENCE_LIMIT}). */
@@ -59,6 +61,11 @@ export class LeaseWatch {
   /** True while a watch is open: its events keep the elector's view of the Lease current. */
   get isOpen(): boolean {
     return this.handle !== null;
+  }
+
+  /** True while a watch is open and the server has answered it: changes will come through it. */
+  get isLive(): boolean {
+    return this.handle !== null && this.answered;
   }
 
   /** Opens the watch unless one is open or a re-open is already scheduled. */
@@ -111,11 +118,13 @@ export class LeaseWatch {
           onOpen: () => {
             if (this.handle !== opened) return;
             openAt = lastHeard = context.clock.now();
+            this.answered = true;
             context.onReachable();
           },
           onEvent: (event) => {
             if (this.handle !== opened) return;
             openAt ??= context.clock.now();
+            this.answered = true;
             lastHeard = context.clock.now();
             events += 1;
             this.failures = 0;
@@ -134,6 +143,7 @@ export class LeaseWatch {
         { resourceVersion: this.resourceVersion },
       );
       this.handle = opened;
+      this.answered = false;
       this.cancelWatchdog();
       this.watchdog = context.clock.setTimeout(check, context.requestTimeout);
     } catch (error) {

@@ -18,15 +18,22 @@ export interface ReleaseContext {
 }
 
 /**
- * Hands the Lease back: holder "", duration 1 s, transitions kept; only if the fresh record still
- * names us (a conflict reads again, three times at most). Resolves the written record, or
- * undefined when nothing was released; never rejects: an unreleased Lease expires instead.
+ * Hands the Lease back: holder "", duration 1 s, transitions kept; only if the record still names
+ * us. The first try is based on `lastWrite` (our last write, when we hold the Lease: no read
+ * first); a conflict reads again, three tries at most. Resolves the written record, or undefined
+ * when nothing was released; never rejects: an unreleased Lease expires instead.
  */
-export async function releaseLease(context: ReleaseContext): Promise<LeaseRecord | undefined> {
+export async function releaseLease(
+  context: ReleaseContext,
+  lastWrite?: LeaseRecord,
+): Promise<LeaseRecord | undefined> {
   const { lock, identity, name, clock, logger, requests, isOurs } = context;
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
-      const record = await requests.run('get', (signal) => lock.get({ signal }));
+      const record =
+        attempt === 1 && lastWrite
+          ? lastWrite
+          : await requests.run('get', (signal) => lock.get({ signal }));
       if (!record || record.holderIdentity !== identity || !isOurs(record)) {
         logger?.debug?.(`${name} no longer names ${identity}; nothing to release`);
         return undefined;

@@ -148,6 +148,7 @@ export function until(elector: LeaderElector, done: () => boolean, what: string)
         ),
       );
     }, CHANGE_TIMEOUT);
-    timer.unref();
+    // Not unref'd: while a change is awaited, the elector's own (unref'd) timers must get to run,
+    // e.g. the short takeover delay in a script that has nothing else keeping it alive.
   });
 }

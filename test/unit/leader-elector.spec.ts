@@ -227,13 +227,14 @@ describe('LeaderElector', () => {
       expect(b.elector.isLeader()).toBe(true);
     });
 
-    it('re-reads on 409 and does not take a lease someone else just renewed', async () => {
+    it('re-reads on 409 when its watch is not open, and does not take a lease someone else just renewed', async () => {
       f.store.adminWrite({ holderIdentity: 'x', leaseDurationSeconds: 15 });
+      f.store.stallWatches('b');
       const b = await f.started('b', T);
       f.store.failNext('update', new LockConflictError('stale'), 'b');
       await f.clock.advance(15_000);
       // The conflict led to a read; the record is unchanged, so it is still expired: retried.
-      expect(f.calls('b').get).toBe(2);
+      expect(f.calls('b').get).toBeGreaterThanOrEqual(2);
       expect(b.elector.isLeader()).toBe(true);
     });
   });
@@ -253,12 +254,12 @@ describe('LeaderElector', () => {
       expect(b.elector.fencingToken()!.isNewerThan(aToken)).toBe(true);
     });
 
-    it('releases with holder "", a 1 s duration and transitions kept, after reading the record', async () => {
+    it('releases with holder "", a 1 s duration and transitions kept, based on its last write (no read)', async () => {
       const a = await f.started('a', T);
       const before = f.calls('a');
       const release = a.elector.stop();
       await release;
-      expect(f.calls('a')).toEqual({ ...before, get: before.get + 1, update: before.update + 1 });
+      expect(f.calls('a')).toEqual({ ...before, update: before.update + 1 });
       expect(f.store.current()).toEqual(
         expect.objectContaining({
           holderIdentity: '',

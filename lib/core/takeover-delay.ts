@@ -1,0 +1,53 @@
+/**
+ * Smallest time scale of the takeover spread in ms: about how long one follower's write takes to
+ * reach the others' watches on a fast API server (the window in which a second follower's try
+ * still conflicts).
+ */
+export const TAKEOVER_SPREAD_FLOOR = 5;
+
+/** Largest time scale in ms, however slow the API server has answered so far. */
+export const TAKEOVER_SPREAD_CEILING = 200;
+
+/**
+ * The spread covers this many time scales (the share of draws at 0 is e^-5, 0.7 %): up to about 50
+ * followers, on average at most two others try within one time scale of the first; with more, a
+ * few more (about 4 of 200).
+ */
+const SPREAD_SCALES = 5;
+
+/** What {@link takeoverDelay} needs to know. */
+export interface TakeoverDelayInput {
+  /** Random source in [0, 1). */
+  readonly random: () => number;
+  /**
+   * The quickest answer this process has had from the API server, in ms, if any: the spread
+   * scales with it, because the herd's conflicts come from tries sent before the first one's
+   * write could be seen.
+   */
+  readonly fastestAnswer: number | undefined;
+}
+
+/**
+ * How long a follower waits, once its watch shows the Lease free (released, or expired), before it
+ * tries to take it. Every follower sees a release at the same moment; trying at once, N followers
+ * send N updates of which N - 1 fail with 409 Conflict.
+ *
+ * The delay is `max(0, spread + scale * ln(u))` for a uniform `u`: its distribution function grows
+ * exponentially (e^(t / scale)) up to `spread`. Whatever N, the first try then comes about
+ * `scale * ln(N)` before `spread`, and on average only e^(w / scale) - 1 others follow within the
+ * time `w` its write needs to reach their watches, where they cancel their own (a new holder
+ * re-schedules the follower's attempt). Followers need not know how many they are; a few followers
+ * wait about `spread` (25 ms on a fast API server), many wait less.
+ *
+ * The one place that orders followers: a successor preference (e.g. a rollout's new pods) will be
+ * an input here.
+ */
+export function takeoverDelay({ random, fastestAnswer }: TakeoverDelayInput): number {
+  const scale = Math.min(
+    TAKEOVER_SPREAD_CEILING,
+    Math.max(TAKEOVER_SPREAD_FLOOR, fastestAnswer ?? TAKEOVER_SPREAD_FLOOR),
+  );
+  const u = random();
+  if (!(u > 0)) return 0;
+  return Math.max(0, scale * (SPREAD_SCALES + Math.log(u)));
+}
