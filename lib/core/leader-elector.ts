@@ -442,8 +442,7 @@ export class LeaderElector {
 
   /** A follower tries at `from` plus its takeover delay (see `takeoverDelay`): spreads the herd. */
   private scheduleTakeover(from: number): void {
-    const fastestAnswer = this.requests.fastestAnswer;
-    const at = from + takeoverDelay({ random: this.random, fastestAnswer });
+    const at = from + takeoverDelay({ random: this.random });
     if (at > this.clock.now()) this.scheduleAttempt(at);
     else this.requestAttempt();
   }

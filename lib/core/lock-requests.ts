@@ -25,14 +25,8 @@ export class LockRequests {
   private lastSuccess: number | undefined;
   private streakStart: number | undefined;
   private streakError: unknown;
-  private fastest: number | undefined;
 
   constructor(private readonly context: LockRequestsContext) {}
-
-  /** The quickest answer (success or conflict) so far in ms: the API server's round trip at best. */
-  get fastestAnswer(): number | undefined {
-    return this.fastest;
-  }
 
   /** Monotonic time of the last successful request or watch event (a conflict counts: the server answered). */
   get lastSuccessAt(): number | undefined {
@@ -55,7 +49,6 @@ export class LockRequests {
     const controller = new AbortController();
     this.inflight.add(controller);
     let timer: TimerHandle | undefined;
-    const start = clock.now();
     const timeout = new Promise<never>((_, reject) => {
       timer = clock.setTimeout(() => {
         const error = new LockUnavailableError(
@@ -68,20 +61,14 @@ export class LockRequests {
     try {
       const result = await Promise.race([request(controller.signal), timeout]);
       this.markReachable();
-      this.answeredIn(clock.now() - start);
       return result;
     } catch (error) {
-      if (lockErrorKind(error) === 'conflict') this.answeredIn(clock.now() - start);
       if (!this.context.isStopped()) this.failed(operation, error);
       throw error;
     } finally {
       if (timer !== undefined) clock.clearTimeout(timer);
       this.inflight.delete(controller);
     }
-  }
-
-  private answeredIn(duration: number): void {
-    if (this.fastest === undefined || duration < this.fastest) this.fastest = duration;
   }
 
   /** Counts a failed request (or a watch that ended with an error) in metrics and the streak. */

@@ -1,12 +1,8 @@
 /**
- * Smallest time scale of the takeover spread in ms: about how long one follower's write takes to
- * reach the others' watches on a fast API server (the window in which a second follower's try
- * still conflicts).
+ * Time scale of the takeover spread in ms: about how long one follower's write takes to reach the
+ * others' watches on a fast API server (the window in which a second follower's try still conflicts).
  */
-export const TAKEOVER_SPREAD_FLOOR = 5;
-
-/** Largest time scale in ms, however slow the API server has answered so far. */
-export const TAKEOVER_SPREAD_CEILING = 200;
+export const TAKEOVER_SPREAD_SCALE = 5;
 
 /**
  * The spread covers this many time scales (the share of draws at 0 is e^-5, 0.7 %): up to about 50
@@ -19,12 +15,6 @@ const SPREAD_SCALES = 5;
 export interface TakeoverDelayInput {
   /** Random source in [0, 1). */
   readonly random: () => number;
-  /**
-   * The quickest answer this process has had from the API server, in ms, if any: the spread
-   * scales with it, because the herd's conflicts come from tries sent before the first one's
-   * write could be seen.
-   */
-  readonly fastestAnswer: number | undefined;
 }
 
 /**
@@ -32,22 +22,18 @@ export interface TakeoverDelayInput {
  * tries to take it. Every follower sees a release at the same moment; trying at once, N followers
  * send N updates of which N - 1 fail with 409 Conflict.
  *
- * The delay is `max(0, spread + scale * ln(u))` for a uniform `u`: its distribution function grows
- * exponentially (e^(t / scale)) up to `spread`. Whatever N, the first try then comes about
- * `scale * ln(N)` before `spread`, and on average only e^(w / scale) - 1 others follow within the
- * time `w` its write needs to reach their watches, where they cancel their own (a new holder
- * re-schedules the follower's attempt). Followers need not know how many they are; a few followers
- * wait about `spread` (25 ms on a fast API server), many wait less.
+ * The delay is `max(0, scale * (5 + ln(u)))` for a uniform `u` (at most 25 ms): its distribution
+ * function grows exponentially (e^(t / scale)). Whatever N, the first try then comes about
+ * `scale * ln(N)` before the end of the spread, and on average only e^(w / scale) - 1 others follow
+ * within the time `w` its write needs to reach their watches, where they cancel their own try (a
+ * new holder re-schedules a follower's attempt). Followers need not know how many they are: a few
+ * wait up to 25 ms, many wait less. A slower API server (larger `w`) lets a few more try.
  *
  * The one place that orders followers: a successor preference (e.g. a rollout's new pods) will be
  * an input here.
  */
-export function takeoverDelay({ random, fastestAnswer }: TakeoverDelayInput): number {
-  const scale = Math.min(
-    TAKEOVER_SPREAD_CEILING,
-    Math.max(TAKEOVER_SPREAD_FLOOR, fastestAnswer ?? TAKEOVER_SPREAD_FLOOR),
-  );
+export function takeoverDelay({ random }: TakeoverDelayInput): number {
   const u = random();
   if (!(u > 0)) return 0;
-  return Math.max(0, scale * (SPREAD_SCALES + Math.log(u)));
+  return Math.max(0, TAKEOVER_SPREAD_SCALE * (SPREAD_SCALES + Math.log(u)));
 }
