@@ -77,6 +77,9 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
   if (options.lock) {
     lock = options.lock;
   } else {
+    // Before client-node loads: a client-node too new for this Node fails here, naming the fix.
+    const { assertClientNodeRuns } = await import('./kubernetes/client-node-support.js');
+    assertClientNodeRuns();
     const { createLeaseLock } = await import('./kubernetes/create-lease-lock.js');
     ({ lock, namespace, recorder } = createLeaseLock({
       kubeConfig: options.kubeConfig,

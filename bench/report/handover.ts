@@ -38,7 +38,7 @@ export function handoverSection(results: BenchResults, push: Push): void {
   if (o && g) {
     push(
       "Ours: the release is one `update` (based on the leader's last write); every follower sees it as a watch " +
-        'event and waits a short random takeover delay (spread over about 25 ms on a fast API server, shorter the ' +
+        'event and waits a short random takeover delay (spread over up to 30 ms, shorter the ' +
         `more followers there are); the first acquires with one \`update\` and the others cancel their try (p50 ${fmtMs(stat(o.takeoverMs, 'p50'))} at the ${o.profile.name} timings), ` +
         "whatever the timings. client-go's followers learn about the release only at their next poll, every retry " +
         `period plus up to ${fmtExact(JITTER_FACTOR)}x jitter (${fmtMs(pollInterval(g.profile).min)} to ` +

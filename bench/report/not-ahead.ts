@@ -116,7 +116,7 @@ export function whereNotAhead(results: BenchResults): string[] {
           `With ${gc.candidates - 1} followers each polling every ${fmtExact(poll.min / 1000)} to ` +
           `${fmtExact(poll.max / 1000)} s, one of client-go's polls falls within ` +
           'tens of milliseconds of the release. All of ours see the release at once and each waits a random ' +
-          'takeover delay first (spread over about 25 ms on a fast API server, so that only one or two try ' +
+          'takeover delay first (spread over up to 30 ms, so that only a few try ' +
           `before the winner's write reaches the others; ${fmtNum(conflicts, 1)} conflicts per handover here)` +
           (small
             ? `; with 3 candidates the same handover takes ${fmtMs(stat(small.takeoverMs, 'p50'))} at the median`

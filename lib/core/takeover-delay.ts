@@ -2,7 +2,7 @@
  * Time scale of the takeover spread in ms: about how long one follower's write takes to reach the
  * others' watches on a fast API server (the window in which a second follower's try still conflicts).
  */
-export const TAKEOVER_SPREAD_SCALE = 5;
+export const TAKEOVER_SPREAD_SCALE = 6;
 
 /**
  * The spread covers this many time scales (the share of draws at 0 is e^-5, 0.7 %): up to about 50
@@ -22,12 +22,12 @@ export interface TakeoverDelayInput {
  * tries to take it. Every follower sees a release at the same moment; trying at once, N followers
  * send N updates of which N - 1 fail with 409 Conflict.
  *
- * The delay is `max(0, scale * (5 + ln(u)))` for a uniform `u` (at most 25 ms): its distribution
+ * The delay is `max(0, scale * (5 + ln(u)))` for a uniform `u` (at most 30 ms): its distribution
  * function grows exponentially (e^(t / scale)). Whatever N, the first try then comes about
  * `scale * ln(N)` before the end of the spread, and on average only e^(w / scale) - 1 others follow
  * within the time `w` its write needs to reach their watches, where they cancel their own try (a
  * new holder re-schedules a follower's attempt). Followers need not know how many they are: a few
- * wait up to 25 ms, many wait less. A slower API server (larger `w`) lets a few more try.
+ * wait up to 30 ms, many wait less. A slower API server (larger `w`) lets a few more try.
  *
  * The one place that orders followers: a successor preference (e.g. a rollout's new pods) will be
  * an input here.

@@ -1,0 +1,113 @@
+// Checks that the installed @kubernetes/client-node runs on this Node before anything loads it: a
+// client-node too new for the runtime otherwise crashes deep inside its HTTP stack with a message that
+// names neither package. Reads client-node's package.json only; never imports client-node.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LeaderElectionError } from '../core/index.js';
+
+const PACKAGE = '@kubernetes/client-node';
+
+/**
+ * The oldest Node each client-node major runs on, where its package.json does not say so itself
+ * (2.0 has no `engines` field, yet its HTTP client needs Node >= 22.19).
+ */
+const MINIMUM_NODE: Readonly<Record<number, string>> = { 2: '22.19.0' };
+
+/** The client-node major that supports Node older than what a newer major needs. */
+const FALLBACK_RANGE = '^1.4.0';
+
+/** client-node's name, version and `engines.node`, found without loading it; undefined if absent. */
+export function installedClientNode(
+  from: string = import.meta.url,
+): { version: string; enginesNode?: string } | undefined {
+  const file = packageJsonOf(from);
+  if (!file) return undefined;
+  try {
+    const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      version?: unknown;
+      engines?: { node?: unknown };
+    };
+    if (typeof manifest.version !== 'string') return undefined;
+    const enginesNode = manifest.engines?.node;
+    return {
+      version: manifest.version,
+      ...(typeof enginesNode === 'string' ? { enginesNode } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function packageJsonOf(from: string): string | undefined {
+  const require = createRequire(from);
+  try {
+    return require.resolve(`${PACKAGE}/package.json`);
+  } catch {
+    // An `exports` map without package.json: find it above the resolved entry point.
+  }
+  let entry: string;
+  try {
+    entry = fileURLToPath(import.meta.resolve(PACKAGE, from));
+  } catch {
+    return undefined;
+  }
+  for (let dir = path.dirname(entry); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'package.json');
+    if (!fs.existsSync(candidate)) continue;
+    try {
+      if ((JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: unknown }).name === PACKAGE)
+        return candidate;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** [major, minor, patch] of a version string, or undefined. */
+function parts(version: string): [number, number, number] | undefined {
+  const match = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version.trim());
+  return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : undefined;
+}
+
+function atLeast(version: [number, number, number], minimum: [number, number, number]): boolean {
+  for (let i = 0; i < 3; i++) if (version[i] !== minimum[i]) return version[i] > minimum[i];
+  return true;
+}
+
+/**
+ * The oldest Node the given client-node needs: its `engines.node` when that is a plain `>=x.y.z`,
+ * else what is known of its major; undefined when nothing is known.
+ */
+export function minimumNodeFor(client: {
+  version: string;
+  enginesNode?: string;
+}): string | undefined {
+  const stated = /^\s*>=\s*v?(\d+\.\d+\.\d+)\s*$/.exec(client.enginesNode ?? '');
+  if (stated) return stated[1];
+  const major = parts(client.version)?.[0];
+  return major === undefined ? undefined : MINIMUM_NODE[major];
+}
+
+/**
+ * Throws a {@link LeaderElectionError} naming both versions and the fix when the installed
+ * client-node needs a newer Node than `nodeVersion`. Passes when client-node is missing (its import
+ * then fails with Node's own clear error) or when nothing is known about its needs.
+ */
+export function assertClientNodeRuns(
+  nodeVersion: string = process.versions.node,
+  client = installedClientNode(),
+): void {
+  if (!client) return;
+  const minimum = minimumNodeFor(client);
+  const node = parts(nodeVersion);
+  const needed = minimum === undefined ? undefined : parts(minimum);
+  if (!node || !needed || atLeast(node, needed)) return;
+  throw new LeaderElectionError(
+    `${PACKAGE} ${client.version} needs Node >= ${minimum}, but this process runs Node ` +
+      `${nodeVersion.replace(/^v/, '')}. Install the client-node that supports it: ` +
+      `npm install ${PACKAGE}@${FALLBACK_RANGE} (or run on Node ${minimum} or later).`,
+  );
+}
