@@ -39,4 +39,3 @@ export {
   type LeaseSpec,
   type Clock,
 } from './core/index.js';
-export { KubernetesLeaseLock, type KubernetesLeaseLockOptions } from './kubernetes/index.js';

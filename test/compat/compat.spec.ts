@@ -25,6 +25,7 @@ import {
   type Cell,
   type Compiled,
 } from './matrix.js';
+import { CLI_PROJECTS, typeCheckReadme, type CliProject } from './readme.js';
 
 interface AppEvent {
   event: string;
@@ -154,6 +155,19 @@ describe.each(cells.map((cell) => [cell.name, cell] as const))('cell %s', (_name
       ).version,
     );
   });
+
+  // The README as pasted into the Nest CLI's project of this cell's Nest major (where the cell has
+  // the optional peers the README's blocks import).
+  const readmeProject = cell.optionalPeers
+    ? (`nest${cell.pinned['@nestjs/common'].split('.')[0]}` as CliProject)
+    : undefined;
+  if (readmeProject && readmeProject in CLI_PROJECTS) {
+    it(`compiles every TypeScript block of the README as pasted into a \`nest new\` project (${readmeProject})`, () => {
+      const check = typeCheckReadme(cell, readmeProject);
+      expect(check.files).toEqual(expect.arrayContaining(['src/app.module.ts', 'src/main.ts']));
+      expect([check.status, check.output]).toEqual([0, '']);
+    });
+  }
 
   it("passes the README testing example as a user's jest test (ES module)", () => {
     const run = runJest(cell, compiled.testEsm);

@@ -4,6 +4,7 @@
 //   cell            Node                       Nest  client-node  optional peers
 //   node20-nest11   the machine's (20.x)       11    1.x          terminus 11, schedule 6, prom-client
 //   node20-nest12   the machine's (20.x)       12    1.x          none
+//   node22-nest11   npm package node@22        11    2.x          terminus 12, schedule 12, prom-client
 //   node24-nest11   npm package node@24        11    2.x          none
 //   node24-nest12   npm package node@24        12    2.x          terminus 12, schedule 12, prom-client
 //

@@ -25,8 +25,6 @@ const EXPORTS: Record<string, string[]> = {
     'ElectorStoppedError',
     'FencingToken',
     'InvalidOptionError',
-    'KubernetesLeaseLock',
-    'KubernetesLeaseLockOptions',
     'LEADER_HEADER',
     'LeaderChangeEvent',
     'LeaderChangeReason',

@@ -5,13 +5,13 @@ import { Controller, Injectable, Module, Post, type INestApplication } from '@ne
 import { NestFactory } from '@nestjs/core';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
-  KubernetesLeaseLock,
   LeaderElectionModule,
   LeaderElector,
   LeaderOnly,
   LeaderService,
   LeadershipLostError,
 } from '../../lib/index.js';
+import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../lib/testing/index.js';
 import { defaultIdentity } from '../../lib/kubernetes/index.js';
 import { RecordingLoggerService } from '../support/recording-logger.js';

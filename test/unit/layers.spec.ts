@@ -139,7 +139,7 @@ describe('what an app really loads', () => {
     }
   }
 
-  it(`an app started with LeaderElectionTestingModule never loads ${CLIENT_NODE}`, async () => {
+  it(`an app that imports the main entry and starts with LeaderElectionTestingModule never loads ${CLIENT_NODE}`, async () => {
     const { before, after, markerFound } = await loadedBy(
       'test/unit/support/testing-app-probe.ts',
       'PHASE lib/kubernetes',

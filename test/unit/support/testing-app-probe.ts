@@ -1,10 +1,12 @@
 // Run by test/unit/layers.spec.ts in a child process, under record-resolutions.mjs: starts and stops
-// an app with LeaderElectionTestingModule, then (as a check that the log works) loads lib/kubernetes.
+// an app with LeaderElectionTestingModule whose provider imports the main entry (as an app's code
+// does), then (as a check that the log works) loads lib/kubernetes.
 import 'reflect-metadata';
 import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Module } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { LeaderOnly, LeaderService } from '../../../lib/index.js';
 import {
   LeaderElectionTestingService,
   LeaderElectionTestingModule,
@@ -18,10 +20,21 @@ const logRequired = () => {
   }
 };
 
-@Module({ imports: [LeaderElectionTestingModule.forRoot()] })
+@Injectable()
+class Jobs {
+  constructor(readonly leader: LeaderService) {}
+
+  @LeaderOnly()
+  run(): boolean {
+    return true;
+  }
+}
+
+@Module({ imports: [LeaderElectionTestingModule.forRoot()], providers: [Jobs] })
 class AppModule {}
 
 const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+if (app.get(Jobs).run() !== true) throw new Error('the leader-only method did not run');
 await app.get(LeaderElectionTestingService).loseLeadership();
 await app.get(LeaderElectionTestingService).becomeLeader();
 await app.close();

@@ -1,0 +1,85 @@
+// The README's TypeScript blocks, compiled as a user would paste them into a project made by the Nest
+// CLI: each block names its file in its first line (`// src/app.module.ts`), and all of them are
+// type-checked together with the CLI's own tsconfig (test/compat/cli/) and module format, against
+// the packed package and the peers installed in a compatibility cell.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, type Cell } from './matrix.js';
+
+const CLI_DIR = path.join(REPO_ROOT, 'test', 'compat', 'cli');
+
+/** The Nest CLI projects the README is checked against (test/compat/cli/<name>). */
+export const CLI_PROJECTS = {
+  nest11: { type: 'commonjs', compiler: 'typescript 5.9 (the project pins ^5.7.3)' },
+  nest12: { type: 'module', compiler: 'typescript 6.0' },
+} as const;
+export type CliProject = keyof typeof CLI_PROJECTS;
+
+export interface ReadmeBlock {
+  /** Where the block says it goes, e.g. `src/app.module.ts`. */
+  file: string;
+  /** The README line of the opening fence. */
+  line: number;
+  code: string;
+}
+
+/** Every ```ts block of `markdown`; throws when one does not start with its file name. */
+export function readmeBlocks(markdown: string): ReadmeBlock[] {
+  const blocks: ReadmeBlock[] = [];
+  const lines = markdown.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim() !== '```ts') continue;
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && lines[i].trim() !== '```'; i++) body.push(lines[i]);
+    const named = /^\/\/ (src\/[\w./-]+\.ts)\s*$/.exec(body[0] ?? '');
+    if (!named) {
+      throw new Error(
+        `README line ${start + 1}: a TypeScript block must start with its file name, e.g. "// src/app.module.ts"`,
+      );
+    }
+    if (blocks.some((b) => b.file === named[1])) {
+      throw new Error(`README line ${start + 1}: ${named[1]} is named by two blocks`);
+    }
+    blocks.push({ file: named[1], line: start + 1, code: body.join('\n') + '\n' });
+  }
+  return blocks;
+}
+
+/**
+ * Writes the blocks into `<cell>/readme-<project>/` with the CLI project's tsconfig and module
+ * format, and runs the cell's own TypeScript on it. The cell's node_modules (one level up) hold the
+ * packed package and the peers. Nest 12's tsconfig lists `vitest/globals` for the test globals; the
+ * Nest 11 project gets them from `@types/jest`, which its tsconfig picks up by default.
+ */
+export function typeCheckReadme(
+  cell: Cell,
+  project: CliProject,
+  markdown = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'),
+): { status: number | null; output: string; files: string[] } {
+  const dir = path.join(cell.dir, `readme-${project}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.copyFileSync(path.join(CLI_DIR, project, 'tsconfig.json'), path.join(dir, 'tsconfig.json'));
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: `readme-${project}`, private: true, type: CLI_PROJECTS[project].type }),
+  );
+  const blocks = readmeBlocks(markdown);
+  for (const block of blocks) {
+    const file = path.join(dir, block.file);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, block.code);
+  }
+  const tsc = path.join(cell.dir, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--noEmit'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  return {
+    status: result.status,
+    output: `${result.stdout}${result.stderr}`.trim(),
+    files: blocks.map((b) => b.file),
+  };
+}

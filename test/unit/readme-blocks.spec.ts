@@ -1,0 +1,25 @@
+// The README's TypeScript blocks are complete files (test/compat/readme.ts type-checks them in each
+// compatibility cell): each names its file, no file twice.
+import fs from 'node:fs';
+import path from 'node:path';
+import { readmeBlocks } from '../compat/readme.js';
+import { REPO_ROOT } from '../compat/matrix.js';
+
+describe('README TypeScript blocks', () => {
+  it('each start with the file they belong in, and the Quick start has a main.ts', () => {
+    const blocks = readmeBlocks(fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'));
+    expect(blocks.map((b) => b.file)).toEqual(
+      expect.arrayContaining(['src/app.module.ts', 'src/billing.service.ts', 'src/main.ts']),
+    );
+    const main = blocks.find((b) => b.file === 'src/main.ts')!;
+    expect(main.code).toContain('app.enableShutdownHooks()');
+  });
+
+  it('refuses a block without a file name, and a file named twice', () => {
+    expect(() => readmeBlocks('# x\n\n```ts\nconst a = 1;\n```\n')).toThrow(
+      'README line 3: a TypeScript block must start with its file name',
+    );
+    const twice = '```ts\n// src/a.ts\n```\n\n```ts\n// src/a.ts\n```\n';
+    expect(() => readmeBlocks(twice)).toThrow('src/a.ts is named by two blocks');
+  });
+});
