@@ -19,6 +19,7 @@ export default tseslint.config(
       '.control-plane/**',
       'test/compat/cells/*/node_modules/**',
       'test/compat/cells/*/build/**',
+      'test/compat/cli/nest*/**',
     ],
   },
   js.configs.recommended,

@@ -22,6 +22,13 @@ const common = {
     '^nestjs-kube-leader/(core|kubernetes|health|metrics|testing)$': '<rootDir>/lib/$1/index.ts',
   },
   testEnvironment: 'node',
+  // The consumer projects of the compatibility matrix run their own tests with their own runners.
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '<rootDir>/test/compat/cells/',
+    '<rootDir>/test/compat/cli/',
+  ],
+  modulePathIgnorePatterns: ['<rootDir>/test/compat/cells/', '<rootDir>/test/compat/cli/'],
 };
 
 export default {

@@ -117,10 +117,15 @@ export function packPackage(destination: string): string {
   if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'index.js'))) {
     throw new Error('dist/ is missing: build the package first (npm run build; npm test does)');
   }
-  const output = execFileSync('npm', ['pack', '--silent', '--pack-destination', destination], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-  });
+  // --ignore-scripts: dist/ was just built (npm test builds first); the prepack build is for publishing.
+  const output = execFileSync(
+    'npm',
+    ['pack', '--silent', '--ignore-scripts', '--pack-destination', destination],
+    {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    },
+  );
   return path.join(destination, output.trim().split('\n').at(-1)!);
 }
 
