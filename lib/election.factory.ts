@@ -7,11 +7,13 @@ import {
 } from './core/index.js';
 import { assertIdentity } from './core/identity.js';
 import type { LeaseEventRecorder } from './kubernetes/index.js';
-import { assertDnsSubdomain } from './kubernetes/names.js';
+import { assertDnsSubdomain, assertNamespace } from './kubernetes/names.js';
 import { Election } from './election.js';
 import { assertKnownOptions, optionKeys } from './option-validation.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
 import { DEFAULT_ELECTION } from './leader-election.constants.js';
+import { CAMPAIGNING, LOCAL_MODE } from './leader-election.messages.js';
+import { assertLocalAllowed, localLock } from './local-mode.js';
 
 const KNOWN_OPTIONS = optionKeys<LeaderElectionModuleOptions>({
   leaseName: true,
@@ -30,6 +32,7 @@ const KNOWN_OPTIONS = optionKeys<LeaderElectionModuleOptions>({
   logger: true,
   labels: true,
   lock: true,
+  local: true,
   events: true,
   metrics: true,
 });
@@ -51,14 +54,20 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
   if (typeof name !== 'string' || name.length === 0) {
     throw new InvalidOptionError('election', 'must be a non-empty string', options.election);
   }
-  for (const flag of ['releaseOnShutdown', 'waitForLeadership'] as const) {
+  for (const flag of ['releaseOnShutdown', 'waitForLeadership', 'local'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
       throw new InvalidOptionError(flag, 'must be a boolean', options[flag]);
     }
   }
   if (options.identity !== undefined) assertIdentity('identity', options.identity);
 
-  const events = eventOptions(options.events, options.lock !== undefined);
+  // Checked before any kubeconfig is looked for: the option's own error comes first.
+  if (options.namespace !== undefined && !options.lock)
+    assertNamespace('namespace', options.namespace);
+  if (options.local) assertLocalAllowed(options);
+  const events = options.local
+    ? undefined
+    : eventOptions(options.events, options.lock !== undefined);
   if (
     options.metrics !== undefined &&
     (options.metrics === null || typeof options.metrics !== 'object')
@@ -76,12 +85,15 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
   let recorder: LeaseEventRecorder | undefined;
   if (options.lock) {
     lock = options.lock;
+  } else if (options.local) {
+    lock = localLock(options.leaseName, options.identity);
+    logger?.warn(LOCAL_MODE(lock.identity, options.leaseName));
   } else {
     // Before client-node loads: a client-node too new for this Node fails here, naming the fix.
     const { assertClientNodeRuns } = await import('./kubernetes/client-node-support.js');
     assertClientNodeRuns();
     const { createLeaseLock } = await import('./kubernetes/create-lease-lock.js');
-    ({ lock, namespace, recorder } = createLeaseLock({
+    const setup = createLeaseLock({
       kubeConfig: options.kubeConfig,
       namespace: options.namespace,
       leaseName: options.leaseName,
@@ -89,7 +101,17 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
       labels: options.labels,
       events,
       logger,
-    }));
+    });
+    ({ lock, namespace, recorder } = setup);
+    logger?.log(
+      CAMPAIGNING(
+        lock.identity,
+        setup.namespace,
+        options.leaseName,
+        setup.server,
+        setup.namespaceSource,
+      ),
+    );
   }
 
   const elector = new LeaderElector({

@@ -23,8 +23,8 @@ export class Election {
     readonly elector: LeaderElector,
     /** Runs after the elector stopped (e.g. waits for the last Events to be recorded). Never throws. */
     private readonly afterStop?: () => Promise<void>,
-    /** Where errors of {@link changes} subscribers are logged. Default: nowhere. */
-    logger?: ElectorLogger,
+    /** Where errors of {@link changes} subscribers (and start-up warnings) are logged. */
+    readonly logger?: ElectorLogger,
   ) {
     elector.onChange((event) => this.subject.next(event));
     this.stream = new LeaderChanges<LeaderChangeEvent>(

@@ -3,7 +3,19 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { Subscription } from 'rxjs';
 import type { LeaderChangeEvent } from './core/index.js';
 import { LEADER_ONLY_METADATA, ON_LEADER_CHANGE_METADATA } from './leader-election.constants.js';
-import { LEADER_ONLY_REQUEST_SCOPED, ON_LEADER_CHANGE_FAILED } from './leader-election.messages.js';
+import {
+  LEADER_ONLY_REQUEST_SCOPED,
+  ON_LEADER_CHANGE_FAILED,
+  SCHEDULED_WITHOUT_SCHEDULER,
+} from './leader-election.messages.js';
+
+/** @nestjs/schedule's method metadata (its SCHEDULER_TYPE: 1 cron, 2 timeout, 3 interval), by name. */
+const SCHEDULER_TYPE = 'SCHEDULER_TYPE';
+const SCHEDULE_DECORATORS: Readonly<Record<number, string>> = {
+  1: '@Cron',
+  2: '@Timeout',
+  3: '@Interval',
+};
 import { LeaderElectionRegistry } from './leader-election.registry.js';
 
 /**
@@ -24,6 +36,8 @@ export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdo
 
   onModuleInit(): void {
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
+    // ScheduleModule.forRoot() provides SchedulerRegistry; without it scheduled methods never run.
+    const hasScheduler = wrappers.some((w) => w.name === 'SchedulerRegistry');
     for (const wrapper of wrappers) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
       if (!instance || typeof instance !== 'object') continue;
@@ -38,6 +52,11 @@ export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdo
         if (gatedOn !== undefined) {
           this.registry.get(gatedOn); // throws a clear error when the election does not exist
           if (!isStatic) this.logger.warn(LEADER_ONLY_REQUEST_SCOPED(className, key));
+          const scheduled =
+            SCHEDULE_DECORATORS[Reflect.getMetadata(SCHEDULER_TYPE, method) as number];
+          if (scheduled && !hasScheduler) {
+            this.logger.warn(SCHEDULED_WITHOUT_SCHEDULER(className, key, scheduled));
+          }
         }
         const elections: string[] | undefined = Reflect.getMetadata(
           ON_LEADER_CHANGE_METADATA,

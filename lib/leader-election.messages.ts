@@ -26,9 +26,20 @@ export const SKIPPED_NOT_LEADER = (
   target: string,
   key: string,
   election: string,
+  lease: string,
   leader: string | null,
 ) =>
-  `Skipped ${target}.${key}: this instance does not lead "${election}" (leader: ${leader === null ? 'none' : printable(leader)})`;
+  `Skipped ${target}.${key}: this instance does not lead election "${election}" (${lease}, leader: ${leader === null ? 'none' : printable(leader)})`;
+
+/** The start-up line of an election on a Kubernetes Lease. */
+export const CAMPAIGNING = (
+  identity: string,
+  namespace: string,
+  leaseName: string,
+  server: string,
+  namespaceSource: string,
+) =>
+  `${identity} campaigning for lease ${namespace}/${leaseName} on ${server} (namespace from ${namespaceSource})`;
 
 export const NOT_LEADER_RESPONSE = (election: string) =>
   `This instance does not lead "${election}"; send the request to the leader.`;
@@ -38,3 +49,21 @@ export const ON_LEADER_CHANGE_FAILED = (target: string, key: string) =>
 
 export const CHANGES_SUBSCRIBER_FAILED = (election: string, error: string) =>
   `A changes() subscriber of "${election}" threw (the election and the other subscribers go on): ${error}`;
+
+export const NO_SHUTDOWN_HOOKS = (leaseName: string) =>
+  `Nothing handles SIGTERM, so it will not release "${leaseName}": another replica then takes over one lease ` +
+  'duration later instead of at once. Call app.enableShutdownHooks() after creating the app (or set ' +
+  'releaseOnShutdown: false to silence this).';
+
+export const SCHEDULED_WITHOUT_SCHEDULER = (target: string, key: string, decorator: string) =>
+  `@LeaderOnly() ${target}.${key} has ${decorator}, but no ScheduleModule is imported: it never runs. ` +
+  "Import ScheduleModule.forRoot() from '@nestjs/schedule'.";
+
+export const LOCAL_MODE = (identity: string, leaseName: string) =>
+  `Local mode: ${identity} leads "${leaseName}" alone, on an in-memory Lease (no Kubernetes API, no other ` +
+  'replica). For development only: it is refused in a cluster.';
+
+export const LOCAL_MODE_IN_CLUSTER =
+  'must not be true in a cluster (KUBERNETES_SERVICE_HOST is set): even a one-replica Deployment runs two ' +
+  'pods during every rollout, and only the election keeps them apart. Set it from your development ' +
+  "configuration only, e.g. local: process.env.NODE_ENV === 'development'";

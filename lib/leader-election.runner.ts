@@ -3,11 +3,20 @@ import type {
   FactoryProvider,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import { InMemoryLeaseLock } from './core/index.js';
 import type { Election } from './election.js';
 import { createElection } from './election.factory.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
 import { LEADER_ELECTION_MODULE_OPTIONS } from './leader-election.module-definition.js';
 import { LeaderElectionRegistry } from './leader-election.registry.js';
+import { NO_SHUTDOWN_HOOKS } from './leader-election.messages.js';
+
+/**
+ * How long after bootstrap the runner checks that something handles SIGTERM: apps call
+ * `app.enableShutdownHooks()` once the app exists, which may be after bootstrap.
+ */
+export const SHUTDOWN_HOOKS_CHECK_DELAY = 1_000;
+let warnedNoShutdownHooks = false;
 
 /**
  * One per `forRoot()`: starts the election in onApplicationBootstrap without blocking (unless
@@ -15,6 +24,8 @@ import { LeaderElectionRegistry } from './leader-election.registry.js';
  * awaited (bounded), then the lease released. Built by {@link LEADER_ELECTION_RUNNER}.
  */
 export class LeaderElectionRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private hooksCheck: ReturnType<typeof setTimeout> | undefined;
+
   constructor(
     readonly election: Election,
     private readonly waitForLeadership: boolean,
@@ -22,13 +33,31 @@ export class LeaderElectionRunner implements OnApplicationBootstrap, BeforeAppli
 
   async onApplicationBootstrap(): Promise<void> {
     this.election.elector.start();
+    this.checkShutdownHooksLater();
     if (this.waitForLeadership) {
       await this.election.elector.waitForLeadership();
     }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    clearTimeout(this.hooksCheck);
     await this.election.stop();
+  }
+
+  /**
+   * Warns once per process when the Lease would be released on shutdown but nothing handles
+   * SIGTERM (no `enableShutdownHooks()`): a rollout's SIGTERM then ends the process without a
+   * release. Not for in-memory Leases (tests, local mode), where no other replica waits.
+   */
+  private checkShutdownHooksLater(): void {
+    const { elector, leaseName, logger } = this.election;
+    if (!elector.releaseOnStop || elector.lock instanceof InMemoryLeaseLock) return;
+    this.hooksCheck = setTimeout(() => {
+      if (warnedNoShutdownHooks || process.listenerCount('SIGTERM') > 0) return;
+      warnedNoShutdownHooks = true;
+      logger?.warn(NO_SHUTDOWN_HOOKS(leaseName));
+    }, SHUTDOWN_HOOKS_CHECK_DELAY);
+    this.hooksCheck.unref();
   }
 }
 

@@ -20,11 +20,13 @@ export const LEADS_LATER = (identity: string, name: string, ms: number, recreate
     : 'it created the Lease, which this process never saw before') +
   ', and a leader it may have had could still be running until its renew deadline';
 
+/** `lease`: the lock's description, e.g. `lease my-namespace/billing`. */
 export const BECAME_LEADER = (
   identity: string,
-  name: string,
+  lease: string,
   term: { readonly term: number; readonly fencingToken: unknown },
-) => `${identity} became leader of ${name} (term ${term.term}, fencing token ${term.fencingToken})`;
+) =>
+  `${identity} became leader of ${lease} (term ${term.term}, fencing token ${term.fencingToken})`;
 
 export const RECORD_EDITED = (name: string, identity: string, seconds: unknown) =>
   `${name} was edited by someone else (leaseDurationSeconds ${String(seconds)}); ${identity} ` +

@@ -69,13 +69,19 @@ export class LockForbiddenError extends LockError {
     readonly namespace: string,
     /** The user named by the server's message, or undefined when it names none. */
     readonly user: string | undefined,
-    serverMessage: string,
+    /** What the server said (a bare "Forbidden" is not repeated in the message). */
+    readonly serverMessage: string,
     cause?: unknown,
   ) {
+    // One wording for every verb: the watch's denial carries no body, so its user comes from an
+    // earlier denial (see KubernetesLeaseLock) and a bare status word is not repeated.
+    const said = /^(forbidden|unauthorized)$/i.test(serverMessage.trim())
+      ? ''
+      : ` Server said: ${serverMessage}`;
     super(
       `Forbidden: ${user ? `user "${user}"` : 'the client'} may not "${verb}" ${resource} in namespace "${namespace}". ` +
         `Grant it with a Role rule { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update", "watch"] } ` +
-        `bound to this identity in "${namespace}". Server said: ${serverMessage}`,
+        `bound to this identity in "${namespace}".${said}`,
       cause,
     );
   }

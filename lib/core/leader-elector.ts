@@ -665,7 +665,7 @@ export class LeaderElector {
     const leadership = this.leadership;
     // A term whose deadline passed while activating never leads: the validity check steps down.
     if (!leadership || !this.isLeader()) return;
-    this.logger?.log(messages.BECAME_LEADER(this.identity, this.name, leadership));
+    this.logger?.log(messages.BECAME_LEADER(this.identity, this.lock.description, leadership));
     this.emitIfChanged('acquired');
     if (this.isLeader()) this.waiters.resolveAll();
   }

@@ -95,7 +95,9 @@ function wrapMethod(
     if (!work) {
       const leader = elector.getLeader();
       if (isHandler(this, gated)) throw new NotLeaderException(election, leader);
-      logger.debug(SKIPPED_NOT_LEADER(className, methodName, election, leader));
+      logger.debug(
+        SKIPPED_NOT_LEADER(className, methodName, election, elector.lock.description, leader),
+      );
       return isAsync ? Promise.resolve(undefined) : undefined;
     }
     let result: unknown;

@@ -59,6 +59,13 @@ export interface LeaderElectionModuleOptions {
   /** Labels put on the Lease when this instance creates it. */
   readonly labels?: Readonly<Record<string, string>>;
   /**
+   * Development without a cluster: this instance leads alone, at once, on an in-memory Lease (no
+   * Kubernetes API, so `kubeConfig`, `namespace` and `events` are not used). Refused at start-up when
+   * `KUBERNETES_SERVICE_HOST` is set (in a pod): even a one-replica Deployment runs two pods during
+   * every rollout, and only the election keeps them apart. Default false.
+   */
+  readonly local?: boolean;
+  /**
    * Advanced: a custom lock instead of the Kubernetes Lease (e.g. an in-memory lock in tests).
    * When set, `kubeConfig`, `namespace` and `identity` are ignored (the lock has its identity).
    */

@@ -1,6 +1,11 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError, type ElectorLogger } from '../core/index.js';
-import { defaultIdentity, loadDefaultKubeConfig, resolveNamespace } from './defaults.js';
+import {
+  defaultIdentity,
+  loadDefaultKubeConfig,
+  namespaceAndSource,
+  serverAddress,
+} from './defaults.js';
 import { KubernetesLeaseLock } from './kubernetes-lease-lock.js';
 import { LeaseEventRecorder } from './lease-event-recorder.js';
 
@@ -22,6 +27,10 @@ export interface LeaseLockSetup {
   readonly lock: KubernetesLeaseLock;
   readonly namespace: string;
   readonly recorder?: LeaseEventRecorder;
+  /** The API server, without credentials. */
+  readonly server: string;
+  /** Where the namespace came from, in words (for the start-up line). */
+  readonly namespaceSource: string;
 }
 
 /**
@@ -34,7 +43,12 @@ export function createLeaseLock(options: LeaseLockSetupOptions): LeaseLockSetup 
   if (!(kubeConfig instanceof Object) || typeof kubeConfig.getCurrentCluster !== 'function') {
     throw new InvalidOptionError('kubeConfig', 'must be a KubeConfig from @kubernetes/client-node');
   }
-  const namespace = options.namespace ?? resolveNamespace(kubeConfig);
+  const resolved = options.namespace === undefined ? namespaceAndSource(kubeConfig) : undefined;
+  const namespace = options.namespace ?? resolved!.namespace;
+  const where = {
+    server: serverAddress(kubeConfig),
+    namespaceSource: resolved?.source ?? 'the namespace option',
+  };
   const lock = new KubernetesLeaseLock({
     kubeConfig,
     namespace,
@@ -42,7 +56,7 @@ export function createLeaseLock(options: LeaseLockSetupOptions): LeaseLockSetup 
     identity: options.identity ?? defaultIdentity(),
     labels: options.labels,
   });
-  if (!options.events) return { lock, namespace };
+  if (!options.events) return { lock, namespace, ...where };
   const recorder = new LeaseEventRecorder({
     kubeConfig,
     namespace,
@@ -52,5 +66,5 @@ export function createLeaseLock(options: LeaseLockSetupOptions): LeaseLockSetup 
     leaseUid: () => lock.uid,
     logger: options.logger,
   });
-  return { lock, namespace, recorder };
+  return { lock, namespace, recorder, ...where };
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '../core/index.js';
 import { MAX_IDENTITY_LENGTH, printable } from '../core/foreign-text.js';
@@ -31,22 +32,73 @@ export function resolveNamespace(
   kubeConfig: KubeConfig,
   namespaceFile: string = SERVICE_ACCOUNT_NAMESPACE_FILE,
 ): string {
+  return namespaceAndSource(kubeConfig, namespaceFile).namespace;
+}
+
+/** {@link resolveNamespace}, and where the namespace came from (for the start-up log line). */
+export function namespaceAndSource(
+  kubeConfig: KubeConfig,
+  namespaceFile: string = SERVICE_ACCOUNT_NAMESPACE_FILE,
+): { namespace: string; source: string } {
   try {
     const fromFile = readFileSync(namespaceFile, 'utf8').trim();
-    if (fromFile) return fromFile;
+    if (fromFile) return { namespace: fromFile, source: `the service account (${namespaceFile})` };
   } catch {
     // Not in a pod.
   }
   const contextName = kubeConfig.getCurrentContext();
   const context = kubeConfig.getContexts().find((candidate) => candidate.name === contextName);
-  return context?.namespace || 'default';
+  const quoted = printable(contextName ?? '', 100);
+  return context?.namespace
+    ? { namespace: context.namespace, source: `the kubeconfig context "${quoted}"` }
+    : { namespace: 'default', source: `the default: the kubeconfig context "${quoted}" sets none` };
 }
+
+/** The API server's address without credentials (a URL may carry user:password). */
+export function serverAddress(kubeConfig: KubeConfig): string {
+  const server = kubeConfig.getCurrentCluster()?.server ?? '';
+  try {
+    const url = new URL(server);
+    return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+  } catch {
+    return 'an API server with an unparsable address';
+  }
+}
+
+/** Where Kubernetes mounts the pod's service-account token (client-node's in-cluster signal). */
+export const SERVICE_ACCOUNT_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** Where client-node looks for a kubeconfig, in its order. */
+export interface KubeConfigSources {
+  readonly env: NodeJS.ProcessEnv;
+  /** `~/.kube/config`. */
+  readonly homeConfig: string;
+  readonly tokenFile: string;
+}
+
+const defaultSources = (): KubeConfigSources => ({
+  env: process.env,
+  // HOME first, as client-node's own lookup.
+  homeConfig: join(process.env.HOME || homedir(), '.kube', 'config'),
+  tokenFile: SERVICE_ACCOUNT_TOKEN_FILE,
+});
 
 /**
  * The kubeconfig client-node finds by itself: `KUBECONFIG`, else `~/.kube/config`, else the
- * in-cluster service account. A failure is an {@link InvalidOptionError} on `kubeConfig`.
+ * in-cluster service account. Where none of them exists, client-node would fall back to
+ * `http://localhost:8080` and fail on every request: that is refused here, naming the places
+ * looked at. A failure is an {@link InvalidOptionError} on `kubeConfig`.
  */
-export function loadDefaultKubeConfig(): KubeConfig {
+export function loadDefaultKubeConfig(sources: KubeConfigSources = defaultSources()): KubeConfig {
+  const { env, homeConfig, tokenFile } = sources;
+  if (!env.KUBECONFIG && !existsSync(homeConfig) && !existsSync(tokenFile)) {
+    throw new InvalidOptionError(
+      'kubeConfig',
+      `no kubeconfig found: KUBECONFIG is not set, ${homeConfig} does not exist, and this is not a pod ` +
+        `(no ${tokenFile}). Point KUBECONFIG at a cluster, or develop without one with the module option ` +
+        'local: true (the README\'s "Running locally")',
+    );
+  }
   const kubeConfig = new KubeConfig();
   try {
     kubeConfig.loadFromDefault();

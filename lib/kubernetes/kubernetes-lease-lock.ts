@@ -1,6 +1,7 @@
 import { CoordinationV1Api, Watch, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import {
   InvalidOptionError,
+  LockForbiddenError,
   LockGoneError,
   type LockError,
   type LockOperation,
@@ -61,6 +62,8 @@ export class KubernetesLeaseLock implements LeaseLock {
   private readonly labels: Readonly<Record<string, string>> | undefined;
   /** The last full object seen, so that a replace keeps fields we do not manage. */
   private lastSeen: V1Lease | undefined;
+  /** The user an earlier 403 named (the server names it in a denial's body; a watch's has none). */
+  private deniedUser: string | undefined;
   /** One kept-alive connection pool instead of client-node's connection per request. */
   private readonly connections: ConnectionReuse;
 
@@ -172,9 +175,9 @@ export class KubernetesLeaseLock implements LeaseLock {
               ? new LockGoneError(
                   `watch ${this.description}: ${status.message ?? 'resource version too old'}`,
                 )
-              : toLockError(
+              : this.lockError(
                   { code: status?.code ?? 500, body: JSON.stringify(status) },
-                  this.context('watch'),
+                  'watch',
                 ),
           );
         } else if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
@@ -193,7 +196,7 @@ export class KubernetesLeaseLock implements LeaseLock {
       const name = (error as { name?: string }).name;
       // client-node 2.x ends an idle watch with a client-side timeout: a normal close for us.
       if (!closedByUs && (name === 'AbortError' || name === 'TimeoutError')) return end();
-      end(toLockError(error, this.context('watch')));
+      end(this.lockError(error, 'watch'));
     };
 
     this.watcher
@@ -204,7 +207,7 @@ export class KubernetesLeaseLock implements LeaseLock {
         if (closedByUs || ended) started.abort();
         else handlers.onOpen?.();
       })
-      .catch((error: unknown) => end(toLockError(error, this.context('watch'))));
+      .catch((error: unknown) => end(this.lockError(error, 'watch')));
 
     return {
       close: () => {
@@ -230,7 +233,23 @@ export class KubernetesLeaseLock implements LeaseLock {
    */
   private failed(error: unknown, verb: LockOperation): LockError {
     if (httpStatusOf(error) === 401) this.connections.reset();
-    return toLockError(error, this.context(verb));
+    return this.lockError(error, verb);
+  }
+
+  /**
+   * {@link toLockError}, with the user of an earlier denial on a denial that names none (a watch's
+   * 403 has no body), so that every verb's Forbidden reads the same.
+   */
+  private lockError(error: unknown, verb: LockOperation): LockError {
+    const mapped = toLockError(error, this.context(verb));
+    if (!(mapped instanceof LockForbiddenError)) return mapped;
+    if (mapped.user) {
+      this.deniedUser = mapped.user;
+      return mapped;
+    }
+    if (!this.deniedUser) return mapped;
+    const { resource, namespace, serverMessage } = mapped;
+    return new LockForbiddenError(verb, resource, namespace, this.deniedUser, serverMessage, error);
   }
 
   /** One request with the call's abort signal and the kept connections; remembers the answer. */

@@ -5,6 +5,7 @@ import { LockConflictError, LockForbiddenError, type LeaseSpec } from '../../lib
 import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
 import { TcpProxy } from '../chaos/tcp-proxy.js';
 import { kubeConfigFor, type ControlPlaneUser } from '../control-plane/control-plane.js';
+import { createNamespace } from '../control-plane/rbac.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
 
 const spec = (holder: string, transitions = 0): LeaseSpec => ({
@@ -79,6 +80,33 @@ describe('KubernetesLeaseLock on a real kube-apiserver', () => {
     expect((denied as Error).message).toContain(
       `may not "update" leases.coordination.k8s.io in namespace "${namespace}"`,
     );
+  });
+
+  it('words a denied watch like any other denial, naming the user an earlier denial named', async () => {
+    // A namespace where lease-reader has no role at all: get and watch are both denied.
+    const bare = uniqueName('bare');
+    await createNamespace(cluster.kubeConfigs.admin, bare);
+    const reader = new KubernetesLeaseLock({
+      kubeConfig: kubeConfigFor(cluster.state, 'leaseReader'),
+      namespace: bare,
+      name: 'denied',
+      identity: 'me',
+    });
+    const get = (await reader.get().catch((e: unknown) => e)) as LockForbiddenError;
+    const watch = await new Promise<LockForbiddenError>((resolve) => {
+      reader.watch({
+        onEvent: () => undefined,
+        onClose: (error) => resolve(error as LockForbiddenError),
+      });
+    });
+    expect(get).toBeInstanceOf(LockForbiddenError);
+    expect(watch).toBeInstanceOf(LockForbiddenError);
+    expect(watch.user).toBe('lease-reader');
+    const wording = (error: Error, verb: string) =>
+      error.message.replace(`"${verb}"`, '"<verb>"').replace(/ Server said: .*$/, '');
+    expect(wording(watch, 'watch')).toBe(wording(get, 'get'));
+    expect(watch.message).not.toContain('Server said: Forbidden');
+    reader.close();
   });
 
   it('keeps labels, annotations and other fields when it replaces the Lease', async () => {

@@ -161,6 +161,20 @@ describe('health, metrics and Events on a real kube-apiserver', () => {
     return replica;
   }
 
+  it('says at start-up which Lease, API server, namespace source and identity it uses', async () => {
+    const lease = uniqueName('startup');
+    const a = await startReplica('pod-a', lease, { waitForLeadership: true });
+    const server = `127.0.0.1:${a.proxy.port}`;
+    expect(a.logger.lines).toContain(
+      `log pod-a campaigning for lease ${namespace}/${lease} on https://${server} (namespace from the namespace option)`,
+    );
+    expect(a.logger.lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^log pod-a became leader of lease ${namespace}/${lease} \\(term \\d+`),
+      ),
+    );
+  });
+
   it('reports health transitions, metric values and Events through a failover', async () => {
     const lease = uniqueName('failover');
     const a = await startReplica('pod-a', lease, { waitForLeadership: true });

@@ -1,0 +1,135 @@
+// Running locally: without any kubeconfig the app fails at start-up saying where it looked (instead
+// of client-node's silent fallback to http://localhost:8080 and an error every few seconds), and
+// `local: true` runs the app alone, leading at once, refused inside a pod.
+import 'reflect-metadata';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Injectable, Module, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { LeaderElectionModule, LeaderOnly, LeaderService } from '../../../lib/index.js';
+import { loadDefaultKubeConfig } from '../../../lib/kubernetes/defaults.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
+
+class Lines implements LoggerService {
+  readonly lines: string[] = [];
+  log(message: string) {
+    this.lines.push(`log ${message}`);
+  }
+  warn(message: string) {
+    this.lines.push(`warn ${message}`);
+  }
+  error(message: string) {
+    this.lines.push(`error ${message}`);
+  }
+}
+
+@Injectable()
+class Jobs {
+  runs = 0;
+
+  @LeaderOnly()
+  run(): void {
+    this.runs += 1;
+  }
+}
+
+async function start(options: Record<string, unknown>, logger = new Lines()) {
+  @Module({
+    imports: [LeaderElectionModule.forRoot({ leaseName: 'billing', logger, ...options })],
+    providers: [Jobs],
+  })
+  class AppModule {}
+  const app = await NestFactory.createApplicationContext(AppModule, {
+    logger: false,
+    abortOnError: false,
+  });
+  return { app, logger };
+}
+
+/** Runs `body` with the given environment variables set (undefined: unset), then restores them. */
+async function withEnv(vars: Record<string, string | undefined>, body: () => Promise<void>) {
+  const saved = Object.fromEntries(Object.keys(vars).map((key) => [key, process.env[key]]));
+  for (const [key, value] of Object.entries(vars)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  try {
+    await body();
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+describe('without a kubeconfig', () => {
+  it('refuses to start, naming every place it looked', () => {
+    expect(() =>
+      loadDefaultKubeConfig({
+        env: {},
+        homeConfig: '/nowhere/.kube/config',
+        tokenFile: '/nowhere/serviceaccount/token',
+      }),
+    ).toThrow(
+      'Invalid leader election option "kubeConfig": no kubeconfig found: KUBECONFIG is not set, /nowhere/.kube/config does ' +
+        'not exist, and this is not a pod (no /nowhere/serviceaccount/token). Point KUBECONFIG at a cluster, ' +
+        'or develop without one with the module option local: true',
+    );
+  });
+
+  it('fails the app at start-up instead of retrying against http://localhost:8080', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nkl-home-'));
+    try {
+      await withEnv({ KUBECONFIG: undefined, HOME: home }, async () => {
+        await expect(start({})).rejects.toThrow(
+          `no kubeconfig found: KUBECONFIG is not set, ${home}/.kube/config does not exist`,
+        );
+      });
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('local: true', () => {
+  it('leads alone at once, runs leader-only work, and says so at start-up', async () => {
+    await withEnv({ KUBERNETES_SERVICE_HOST: undefined }, async () => {
+      const { app, logger } = await start({ local: true, identity: 'dev' });
+      try {
+        await app.init();
+        expect(app.get(LeaderService).isLeader()).toBe(true);
+        app.get(Jobs).run();
+        expect(app.get(Jobs).runs).toBe(1);
+        expect(logger.lines).toContain(
+          'warn Local mode: dev leads "billing" alone, on an in-memory Lease (no Kubernetes API, no other ' +
+            'replica). For development only: it is refused in a cluster.',
+        );
+      } finally {
+        await app.close();
+      }
+    });
+  });
+
+  it('is refused in a pod (KUBERNETES_SERVICE_HOST set), naming why', async () => {
+    await withEnv({ KUBERNETES_SERVICE_HOST: '10.96.0.1' }, async () => {
+      await expect(start({ local: true })).rejects.toThrow(
+        'Invalid leader election option "local": must not be true in a cluster (KUBERNETES_SERVICE_HOST is set): even a ' +
+          'one-replica Deployment runs two pods during every rollout',
+      );
+    });
+  });
+
+  it('is refused with a custom lock, and must be a boolean', async () => {
+    await withEnv({ KUBERNETES_SERVICE_HOST: undefined }, async () => {
+      const lock = new InMemoryLeaseLock(new InMemoryLeaseStore(), 'x');
+      await expect(start({ local: true, lock })).rejects.toThrow(
+        'Invalid leader election option "local": cannot be combined with a custom "lock"',
+      );
+      await expect(start({ local: 'yes' })).rejects.toThrow(
+        'Invalid leader election option "local": must be a boolean',
+      );
+    });
+  });
+});
