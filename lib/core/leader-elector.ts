@@ -140,6 +140,8 @@ export class LeaderElector {
   private validityTimer: TimerHandle | undefined;
   private runningAttempt: Promise<void> | null = null;
   private attemptQueued = false;
+  /** A version a follower's write conflicted on: the watch owes us a newer one (else read). */
+  private conflictedOn: string | undefined;
 
   private readonly events: ChangeEvents;
   private stopPromise: Promise<void> | undefined;
@@ -537,13 +539,15 @@ export class LeaderElector {
           throw error;
         // Someone else wrote (or deleted) the Lease: look again before deciding.
         if (round === 0 && fromCache) this.metrics.slowpathExercised(this.name);
-        const followerUpdate = !renewing && decision.action === 'update';
-        if (followerUpdate && error instanceof LockConflictError && this.watch.isLive) {
+        const lost = !renewing && error instanceof LockConflictError && this.watch.isLive;
+        if (lost && decision.action === 'update') {
           // Most likely another follower took it: its record comes through the watch (which
-          // re-schedules us), so no read. The retry covers a watch slower than that.
+          // re-schedules us), so no read. The retry (a read) covers a watch that brings nothing.
           const seen = this.observation?.record;
-          if (!seen || (decision.action === 'update' && !isNewerVersion(seen, decision.basedOn)))
+          if (!seen || !isNewerVersion(seen, decision.basedOn)) {
+            this.conflictedOn = decision.basedOn.resourceVersion;
             return this.scheduleAttempt(this.clock.now() + this.retryDelay());
+          }
           record = seen;
           continue;
         }
@@ -577,12 +581,14 @@ export class LeaderElector {
 
   /**
    * The record to base a write on without reading first, or undefined to read: our own last write
-   * while leading, or the watched record while the watch is open. A stale one costs a 409 + read.
+   * while leading, or the watched record while the watch is open, unless a write already conflicted
+   * on it (the watch did not bring the change: it may be dead). A stale one costs a 409 + read.
    */
   private cachedRecord(): LeaseRecord | null | undefined {
     if (this.leadership) return this.leadership.record;
-    if (this.watch.isOpen && this.observation) return this.observation.record;
-    return undefined;
+    const watched = this.observation?.record;
+    if (!this.watch.isOpen || !this.observation) return undefined;
+    return watched && watched.resourceVersion === this.conflictedOn ? undefined : watched;
   }
 
   private async read(): Promise<LeaseRecord | null> {
@@ -719,12 +725,8 @@ export class LeaderElector {
   }
 
   private observeLeaseMissing(source: 'watch' | 'read'): void {
-    this.observation = observeMissing(
-      this.observation,
-      source,
-      this.clock.now(),
-      this.leaseDuration,
-    );
+    const now = this.clock.now();
+    this.observation = observeMissing(this.observation, source, now, this.leaseDuration);
   }
 
   /**

@@ -63,17 +63,30 @@ describe('a herd of followers', () => {
     expect(requests.reduce((sum, r) => sum + r.get, 0)).toBe(0);
   });
 
-  it('after losing the race (409), waits for the watch instead of reading', async () => {
+  it('after losing the race to a change its dead watch did not deliver, reads before trying again', async () => {
+    f.store.adminWrite({ holderIdentity: 'x', leaseDurationSeconds: 15 });
+    const b = await f.started('b', T);
+    f.store.muteOpenWatches('b'); // black-holed: open, answered once, silent from now on
+    await f.clock.advance(5_000);
+    f.store.adminWrite({ holderIdentity: '', leaseDurationSeconds: 1 }); // released; b does not see it
+    // b's expiry timer fires on its stale record: 409. Its watch brings nothing, so the retry reads
+    // (instead of writing on the same stale record again and again until the watch is re-opened).
+    await f.clock.advance(10_000 + 3 * T.retryPeriod);
+    expect(b.elector.isLeader()).toBe(true);
+    expect(f.calls('b').get).toBe(2);
+  });
+
+  it('after losing the race (409), waits for the watch instead of reading, and reads only if it brings nothing', async () => {
     f.store.adminWrite({ holderIdentity: 'x', leaseDurationSeconds: 15 });
     const b = await f.started('b', T);
     f.store.failNext('update', new LockConflictError('stale'), 'b');
     await f.clock.advance(15_000);
-    // The answer said "someone else wrote", but the watch brought nothing newer: no read, and
-    // the follower tries again one retry period later (on the unchanged, expired record).
+    // The answer said "someone else wrote": no read at once, the watch is expected to bring it.
     expect(f.calls('b').get).toBe(1);
     expect(b.elector.isLeader()).toBe(false);
+    // Nothing came (the record did not change): one retry period later, one read, then the write.
     await f.clock.advance(T.retryPeriod);
-    expect(f.calls('b').get).toBe(1);
+    expect(f.calls('b').get).toBe(2);
     expect(b.elector.isLeader()).toBe(true);
   });
 });
