@@ -652,6 +652,8 @@ export class LeaderElector {
       // While stopping, a write that landed after stop() began still holds the lease for us:
       // recording it lets stop() release it instead of leaving it to expire.
     }
+    // A renew can land after validFrom but before the activation timer: announce it first.
+    if (this.isLeader() && this.activationTimer !== undefined) this.announceLeadership();
     if (this.isLeader()) this.waiters.resolveAll();
     this.scheduleValidityCheck();
     this.scheduleAttempt(requestStart + this.renewInterval);
@@ -668,6 +670,7 @@ export class LeaderElector {
   }
 
   private announceLeadership(): void {
+    this.clearTimer('activation');
     const leadership = this.leadership;
     // A term whose deadline passed while activating never leads: the validity check steps down.
     if (!leadership || !this.isLeader()) return;

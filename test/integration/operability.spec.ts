@@ -168,6 +168,8 @@ describe('health, metrics and Events on a real kube-apiserver', () => {
     expect(a.logger.lines).toContain(
       `log pod-a campaigning for lease ${namespace}/${lease} on https://${server} (namespace from the namespace option)`,
     );
+    // waitForLeadership resolves once it leads, after the announcement (log, change event).
+    expect(a.app.get(LeaderService).isLeader()).toBe(true);
     expect(a.logger.lines).toContainEqual(
       expect.stringMatching(
         new RegExp(`^log pod-a became leader of lease ${namespace}/${lease} \\(term \\d+`),
