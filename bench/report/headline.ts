@@ -11,16 +11,7 @@ function herdRows(results: BenchResults, rows: string[][]): void {
   const g3 = series(results, 'graceful', 'client-go', 'default');
   const small = o3 ? requests(o3.runs) : [];
   if (o3 && small.length > 0) {
-    const p95 = stat(o3.takeoverMs, 'p95');
     const theirs = g3 ? requests(g3.runs) : [];
-    rows.push([
-      `Graceful handover p95 with 3 candidates, default timings, takeover delay included (runs: ${o3.takeoverMs?.n ?? 0})`,
-      fmtMs(p95),
-      fmtMs(stat(g3?.takeoverMs, 'p95')),
-      times(p95, stat(g3?.takeoverMs, 'p95'), 'faster'),
-      `p95 <= ${fmtMs(TARGETS.gracefulSmallP95Ms)}`,
-      yesNo(p95 === null ? null : p95 <= TARGETS.gracefulSmallP95Ms),
-    ]);
     rows.push([
       `Lease requests per graceful handover, 3 candidates (max over runs; signal to ${HANDOVER_TAIL_MS} ms after the new leader)`,
       fmtNum(Math.max(...small)),

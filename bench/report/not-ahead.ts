@@ -124,6 +124,19 @@ export function whereNotAhead(results: BenchResults): string[] {
           '.',
       );
     }
+    const herd = oc.handovers.map((h) => (h.requests ? h.requests.total - 1 : 0));
+    if (Math.max(...herd) > TARGETS.herdRequests) {
+      lines.push(
+        `**Requests of the followers per handover with ${oc.candidates} candidates**: ${herd.join(', ')} in the ` +
+          `${oc.handovers.length} handovers in order (median ${fmtNum(median(herd), 0)}; goal at most ` +
+          `${TARGETS.herdRequests}; before the takeover delay every follower tried at once, with an update and a read after its 409). Each follower waits a random ` +
+          "delay of up to 30 ms, spread so that only the first one or two try before the first one's write reaches " +
+          "the others' watches; the ones above the goal are the first handovers after start, when the candidate " +
+          `processes (${oc.candidates / oc.processes} candidates each, all on ${results.machine.cores} cores with the API server) ` +
+          "run the takeover path for the first time and deliver the winner's record to their watches late. Each " +
+          'follower sends at most one update per handover and no read.',
+      );
+    }
     if (burst >= mean(gc.handovers.map((h) => h.requestsAfter))) {
       lines.push(
         `**Request burst at a handover with ${oc.candidates} candidates**: ours sends ${fmtNum(burst, 0)} requests in the ` +
