@@ -11,6 +11,7 @@ import {
   runProjectTests,
 } from './cli-projects.js';
 import { REPO_ROOT, installCells, packPackage } from './matrix.js';
+import { readmeJestKeys } from './readme.js';
 
 let workDir: string;
 let tarball: string;
@@ -29,10 +30,7 @@ afterAll(() => {
 
 describe('the README in the Nest CLI projects', () => {
   it("matches the Nest 11 project's jest settings to the README's block", () => {
-    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-    const block = /```json\n(\{\n {2}"jest"[\s\S]*?)```/.exec(readme);
-    expect(block).not.toBeNull();
-    const wanted = (JSON.parse(block![1]) as { jest: object }).jest;
+    const wanted = readmeJestKeys();
     const manifest = JSON.parse(
       fs.readFileSync(path.join(projectDir('nest11'), 'package.json'), 'utf8'),
     ) as { jest: object };

@@ -3,14 +3,12 @@
 // `npm test` on a given Node: installed from its lockfile in place (skipped when unchanged), the packed
 // package installed without saving, the README's blocks written to src/.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, listCells, nodeBinary, run } from './matrix.js';
+import { REPO_ROOT, installFromLockfile, listCells, nodeBinary, run } from './matrix.js';
 import { readmeBlocks, type CliProject } from './readme.js';
 
 export const CLI_DIR = path.join(REPO_ROOT, 'test', 'compat', 'cli');
-const STAMP = '.cli-project-installed';
 
 /** The README files a project's test needs: the service and its spec. */
 export const README_TEST_FILES = ['src/billing.service.ts', 'src/billing.service.spec.ts'];
@@ -28,15 +26,7 @@ export function projectDir(project: CliProject): string {
 
 /** Installs the project from its lockfile unless it is installed at this lockfile already. */
 export function installProject(project: CliProject): void {
-  const dir = projectDir(project);
-  const hash = createHash('sha256')
-    .update(fs.readFileSync(path.join(dir, 'package-lock.json')))
-    .digest('hex');
-  const stamp = path.join(dir, 'node_modules', STAMP);
-  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === hash) return;
-  // As for the cells: `npm install --no-save` installs exactly the locked versions.
-  run('npm', ['install', '--no-save', '--no-audit', '--no-fund'], dir);
-  fs.writeFileSync(stamp, hash);
+  installFromLockfile(projectDir(project));
 }
 
 /** Installs the packed package (not saved) and writes the README's service and spec to src/. */

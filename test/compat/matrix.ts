@@ -77,12 +77,6 @@ export function installedVersion(cell: Cell, pkg: string): string {
   return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version;
 }
 
-function lockHash(cell: Cell): string {
-  return createHash('sha256')
-    .update(fs.readFileSync(path.join(cell.dir, 'package-lock.json')))
-    .digest('hex');
-}
-
 /** Runs a command to completion; throws with its output when it exits non-zero. */
 export function run(command: string, args: string[], cwd: string): void {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
@@ -93,21 +87,32 @@ export function run(command: string, args: string[], cwd: string): void {
   }
 }
 
+/**
+ * Installs the consumer app in `dir` from its lockfile unless it is installed at this lockfile
+ * already (a stamp in its node_modules); returns whether it installed.
+ */
+export function installFromLockfile(dir: string): boolean {
+  const stamp = path.join(dir, 'node_modules', STAMP);
+  const hash = createHash('sha256')
+    .update(fs.readFileSync(path.join(dir, 'package-lock.json')))
+    .digest('hex');
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === hash) return false;
+  // Not `npm ci`: as for the repository itself (see .ci/run), the lockfiles cannot list other
+  // platforms' optional binaries (jest's resolver has some) that this registry does not serve.
+  // `npm install --no-save` installs exactly the locked versions.
+  run('npm', ['install', '--no-save', '--no-audit', '--no-fund'], dir);
+  fs.writeFileSync(stamp, hash);
+  return true;
+}
+
 /** Installs every cell whose lockfile changed since its last install, from its lockfile. */
 export function installCells(log: (line: string) => void = () => {}): void {
   for (const cell of listCells()) {
-    const stamp = path.join(cell.dir, 'node_modules', STAMP);
-    const hash = lockHash(cell);
-    if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === hash) {
+    const started = Date.now();
+    if (!installFromLockfile(cell.dir)) {
       log(`${cell.name}: up to date`);
       continue;
     }
-    const started = Date.now();
-    // Not `npm ci`: as for the repository itself (see .ci/run), the lockfiles cannot list other
-    // platforms' optional binaries (jest's resolver has some) that this registry does not serve.
-    // `npm install --no-save` installs exactly the locked versions.
-    run('npm', ['install', '--no-save', '--no-audit', '--no-fund'], cell.dir);
-    fs.writeFileSync(stamp, hash);
     log(`${cell.name}: installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 }

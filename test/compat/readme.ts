@@ -24,6 +24,15 @@ export interface ReadmeBlock {
   code: string;
 }
 
+/** The `"jest"` section of the README's ```json block for Nest 11 projects. */
+export function readmeJestKeys(
+  markdown = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'),
+): Record<string, unknown> {
+  const block = /```json\n(\{\n {2}"jest"[\s\S]*?)```/.exec(markdown);
+  if (!block) throw new Error('README: no ```json block with a "jest" section');
+  return (JSON.parse(block[1]) as { jest: Record<string, unknown> }).jest;
+}
+
 /** Every ```ts block of `markdown`; throws when one does not start with its file name. */
 export function readmeBlocks(markdown: string): ReadmeBlock[] {
   const blocks: ReadmeBlock[] = [];

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './matrix.js';
 import { CLI_DIR } from './cli-projects.js';
+import { readmeJestKeys } from './readme.js';
 
 /** The CLI version each project is generated with. */
 const CLI_VERSIONS = { nest11: '11.0.24', nest12: '12.0.8' } as const;
@@ -16,14 +17,6 @@ const CLI_VERSIONS = { nest11: '11.0.24', nest12: '12.0.8' } as const;
 function sh(command: string, args: string[], cwd: string): void {
   console.log(`$ ${command} ${args.join(' ')}   (in ${cwd})`);
   execFileSync(command, args, { cwd, stdio: 'inherit' });
-}
-
-/** The README's jest block for Nest 11 projects. */
-function readmeJestKeys(): Record<string, unknown> {
-  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-  const block = /```json\n(\{\n {2}"jest"[\s\S]*?)```/.exec(readme);
-  if (!block) throw new Error('README: no ```json block with a "jest" section');
-  return (JSON.parse(block[1]) as { jest: Record<string, unknown> }).jest;
 }
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nkl-cli-'));

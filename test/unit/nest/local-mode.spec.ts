@@ -5,24 +5,12 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Injectable, Module, type LoggerService } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { LeaderElectionModule, LeaderOnly, LeaderService } from '../../../lib/index.js';
 import { loadDefaultKubeConfig } from '../../../lib/kubernetes/defaults.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
-
-class Lines implements LoggerService {
-  readonly lines: string[] = [];
-  log(message: string) {
-    this.lines.push(`log ${message}`);
-  }
-  warn(message: string) {
-    this.lines.push(`warn ${message}`);
-  }
-  error(message: string) {
-    this.lines.push(`error ${message}`);
-  }
-}
+import { RecordingLoggerService } from '../../support/recording-logger.js';
 
 @Injectable()
 class Jobs {
@@ -34,7 +22,7 @@ class Jobs {
   }
 }
 
-async function start(options: Record<string, unknown>, logger = new Lines()) {
+async function start(options: Record<string, unknown>, logger = new RecordingLoggerService()) {
   @Module({
     imports: [LeaderElectionModule.forRoot({ leaseName: 'billing', logger, ...options })],
     providers: [Jobs],

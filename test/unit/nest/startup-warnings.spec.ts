@@ -1,25 +1,13 @@
 // Mistakes that otherwise show only much later, said once at start-up: a scheduled @LeaderOnly job
 // without ScheduleModule (it never runs), and a Lease that SIGTERM will not release (no shutdown hooks).
 import 'reflect-metadata';
-import { Injectable, Module, type LoggerService } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Cron, Interval, ScheduleModule } from '@nestjs/schedule';
 import { LeaderElectionModule, LeaderOnly, type LeaseLock } from '../../../lib/index.js';
 import { SHUTDOWN_HOOKS_CHECK_DELAY } from '../../../lib/leader-election.runner.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
-
-class Lines implements LoggerService {
-  readonly lines: string[] = [];
-  log(message: string) {
-    this.lines.push(`log ${message}`);
-  }
-  warn(message: string) {
-    this.lines.push(`warn ${message}`);
-  }
-  error(message: string) {
-    this.lines.push(`error ${message}`);
-  }
-}
+import { RecordingLoggerService } from '../../support/recording-logger.js';
 
 @Injectable()
 class Jobs {
@@ -45,7 +33,7 @@ function sharedLock(): LeaseLock {
   };
 }
 
-async function start(imports: unknown[], providers: unknown[], logger: Lines) {
+async function start(imports: unknown[], providers: unknown[], logger: RecordingLoggerService) {
   @Module({ imports: imports as never[], providers: providers as never[] })
   class AppModule {}
   return NestFactory.createApplicationContext(AppModule, { logger });
@@ -57,7 +45,7 @@ describe('a scheduled @LeaderOnly job', () => {
     "Import ScheduleModule.forRoot() from '@nestjs/schedule'.";
 
   it('without ScheduleModule is named at start-up, with its decorator', async () => {
-    const logger = new Lines();
+    const logger = new RecordingLoggerService();
     const app = await start(
       [LeaderElectionModule.forRoot({ leaseName: 'jobs', lock: sharedLock(), logger: false })],
       [Jobs],
@@ -69,7 +57,7 @@ describe('a scheduled @LeaderOnly job', () => {
   });
 
   it('with ScheduleModule.forRoot() says nothing', async () => {
-    const logger = new Lines();
+    const logger = new RecordingLoggerService();
     const app = await start(
       [
         ScheduleModule.forRoot(),
@@ -101,11 +89,11 @@ describe('releasing on SIGTERM', () => {
   });
 
   it('says nothing when the app enabled shutdown hooks after it was created', async () => {
-    const logger = new Lines();
+    const logger = new RecordingLoggerService();
     const app = await start(
       [LeaderElectionModule.forRoot({ leaseName: 'jobs', lock: sharedLock(), logger })],
       [],
-      new Lines(),
+      new RecordingLoggerService(),
     );
     app.enableShutdownHooks();
     await afterTheCheck();
@@ -114,11 +102,11 @@ describe('releasing on SIGTERM', () => {
   });
 
   it('warns once when nothing handles SIGTERM, naming the fix', async () => {
-    const logger = new Lines();
+    const logger = new RecordingLoggerService();
     const app = await start(
       [LeaderElectionModule.forRoot({ leaseName: 'jobs', lock: sharedLock(), logger })],
       [],
-      new Lines(),
+      new RecordingLoggerService(),
     );
     await afterTheCheck();
     await app.close();
