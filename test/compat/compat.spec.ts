@@ -271,7 +271,10 @@ describe.each(cells.map((cell) => [cell.name, cell] as const))('cell %s', (_name
         .makeApiClient(CoordinationV1Api)
         .readNamespacedLease({ name: lease, namespace });
       expect(record.spec?.holderIdentity ?? '').toBe('');
-      expect([a.stderr, b.stderr]).toEqual([[], []]);
+      // Nothing from the library on stderr. The cron package itself warns on stderr whenever its
+      // timer fires late (even by 1 ms, on a loaded machine); that says nothing about the library.
+      const ours = (lines: string[]) => lines.filter((l) => !CRON_LATE_TIMER.test(l));
+      expect([ours(a.stderr), ours(b.stderr)]).toEqual([[], []]);
     } finally {
       a.kill('SIGKILL');
       b?.kill('SIGKILL');
@@ -279,6 +282,9 @@ describe.each(cells.map((cell) => [cell.name, cell] as const))('cell %s', (_name
     }
   });
 });
+
+/** cron's own warning when the event loop delays a tick (printed by the cron package). */
+const CRON_LATE_TIMER = /^\[Cron\] Missed execution deadline by \d+ms for job/;
 
 /** Resolves once the Lease's renewTime has taken `count` more values (read every 100 ms). */
 async function renewals(lease: string, count: number): Promise<void> {
