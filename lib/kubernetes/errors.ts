@@ -48,7 +48,7 @@ export function toLockError(error: unknown, context: RequestContext): LockError 
       case 401:
       case 403:
         return new LockForbiddenError(
-          context.verb,
+          verbFromMessage(serverMessage) ?? context.verb,
           'leases.coordination.k8s.io',
           context.namespace,
           userFromMessage(serverMessage),
@@ -141,6 +141,14 @@ function transportMessage(error: unknown): string {
     (error as { code?: unknown }).code ??
     ((error as { cause?: { code?: unknown } }).cause?.code as unknown);
   return typeof code === 'string' ? `${printable(code, 64)}: ${message}` : message;
+}
+
+/**
+ * The verb an RBAC denial names: `... cannot update resource ...`. It can differ from the request's
+ * own: the lock creates the Lease with a PUT, which the server checks as `update`, then as `create`.
+ */
+function verbFromMessage(message: string): string | undefined {
+  return /\bcannot (get|create|update|watch|list|patch|delete) resource\b/.exec(message)?.[1];
 }
 
 /** Extracts the user from an RBAC denial: `User "alice" cannot update resource ...`. */

@@ -1,6 +1,7 @@
 import { CoordinationV1Api, Watch, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import {
   InvalidOptionError,
+  LockConflictError,
   LockForbiddenError,
   LockGoneError,
   type LockError,
@@ -15,6 +16,7 @@ import {
 import { assertIdentity } from '../core/identity.js';
 import { requestOptions, type RequestOptions } from './client-node-compat.js';
 import { ConnectionReuse } from './connection-reuse.js';
+import { withTokenFileAuth, type ServiceAccountToken } from './service-account-token.js';
 import { assertDnsSubdomain, assertNamespace } from './names.js';
 import { httpStatusOf, toLockError, type RequestContext } from './errors.js';
 import { formatMicroTime, parseMicroTime } from './micro-time.js';
@@ -66,6 +68,8 @@ export class KubernetesLeaseLock implements LeaseLock {
   private deniedUser: string | undefined;
   /** One kept-alive connection pool instead of client-node's connection per request. */
   private readonly connections: ConnectionReuse;
+  /** The service-account token file, when the KubeConfig is in-cluster (read again on a 401). */
+  private readonly token: ServiceAccountToken | undefined;
 
   constructor(options: KubernetesLeaseLockOptions) {
     if (!options?.kubeConfig) throw new InvalidOptionError('kubeConfig', 'is required');
@@ -83,9 +87,11 @@ export class KubernetesLeaseLock implements LeaseLock {
     this.name = options.name;
     this.labels = options.labels;
     this.description = `lease ${options.namespace}/${options.name}`;
-    this.api = options.kubeConfig.makeApiClient(CoordinationV1Api);
-    this.watcher = new Watch(options.kubeConfig);
-    this.connections = new ConnectionReuse(options.kubeConfig);
+    const { kubeConfig, token } = withTokenFileAuth(options.kubeConfig);
+    this.token = token;
+    this.api = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.watcher = new Watch(kubeConfig);
+    this.connections = new ConnectionReuse(kubeConfig);
   }
 
   async get(options?: LockCallOptions): Promise<LeaseRecord | null> {
@@ -99,6 +105,12 @@ export class KubernetesLeaseLock implements LeaseLock {
     }
   }
 
+  /**
+   * Creates the Lease with a PUT to its name, not a POST: the API server checks a PUT that creates
+   * as `create` on that name, so a Role can name the Lease (`resourceNames`) for every verb; a POST
+   * has no name in its URL and matches no such rule. A PUT without resourceVersion never overwrites:
+   * when the Lease exists, the server refuses it (422), which is this method's conflict.
+   */
   async create(spec: LeaseSpec, options?: LockCallOptions): Promise<LeaseRecord> {
     const body: V1Lease = {
       apiVersion: 'coordination.k8s.io/v1',
@@ -110,9 +122,17 @@ export class KubernetesLeaseLock implements LeaseLock {
       },
       spec: encodeSpec(spec),
     };
-    return this.send('create', options, (request) =>
-      this.api.createNamespacedLease({ namespace: this.namespace, body }, request),
-    );
+    try {
+      return await this.send('create', options, (request) =>
+        this.api.replaceNamespacedLease(
+          { name: this.name, namespace: this.namespace, body },
+          request,
+        ),
+      );
+    } catch (error) {
+      if (!existedAlready(error)) throw error;
+      throw new LockConflictError(`create ${this.description}: it exists already`, error);
+    }
   }
 
   async update(
@@ -196,7 +216,7 @@ export class KubernetesLeaseLock implements LeaseLock {
       const name = (error as { name?: string }).name;
       // client-node 2.x ends an idle watch with a client-side timeout: a normal close for us.
       if (!closedByUs && (name === 'AbortError' || name === 'TimeoutError')) return end();
-      end(this.lockError(error, 'watch'));
+      end(this.watchFailed(error));
     };
 
     this.watcher
@@ -207,7 +227,7 @@ export class KubernetesLeaseLock implements LeaseLock {
         if (closedByUs || ended) started.abort();
         else handlers.onOpen?.();
       })
-      .catch((error: unknown) => end(this.lockError(error, 'watch')));
+      .catch((error: unknown) => end(this.watchFailed(error)));
 
     return {
       close: () => {
@@ -236,6 +256,12 @@ export class KubernetesLeaseLock implements LeaseLock {
     return this.lockError(error, verb);
   }
 
+  /** A watch that ended with an error; after a 401 the next watch reads the token file again. */
+  private watchFailed(error: unknown): LockError {
+    if (httpStatusOf(error) === 401) this.token?.refresh(undefined);
+    return this.lockError(error, 'watch');
+  }
+
   /**
    * {@link toLockError}, with the user of an earlier denial on a denial that names none (a watch's
    * 403 has no body), so that every verb's Forbidden reads the same.
@@ -259,14 +285,22 @@ export class KubernetesLeaseLock implements LeaseLock {
     request: (requestOptions: RequestOptions) => Promise<V1Lease>,
   ): Promise<LeaseRecord> {
     const signal = options?.signal;
-    try {
-      const lease = await request(
+    const once = () =>
+      request(
         requestOptions(async (context) => {
           if (signal) context.setSignal(signal);
           await this.connections.apply(context);
         }),
       );
-      return this.remember(lease);
+    const used = this.token?.lastRead;
+    try {
+      return this.remember(await once());
+    } catch (error) {
+      // The kubelet rotated the token and the old one is no longer valid: once more with the new one.
+      if (httpStatusOf(error) !== 401 || !this.token?.refresh(used)) throw this.failed(error, verb);
+    }
+    try {
+      return this.remember(await once());
     } catch (error) {
       throw this.failed(error, verb);
     }
@@ -280,6 +314,16 @@ export class KubernetesLeaseLock implements LeaseLock {
   private context(verb: LockOperation): RequestContext {
     return { verb, namespace: this.namespace, name: this.name };
   }
+}
+
+/** A create by PUT refused because the Lease exists: 422 on `metadata.resourceVersion`. */
+function existedAlready(error: unknown): boolean {
+  const cause = (error as LockError).cause;
+  return (
+    (error as LockError).name === 'LockRejectedError' &&
+    httpStatusOf(cause) === 422 &&
+    /metadata\.resourceVersion/.test((error as LockError).message)
+  );
 }
 
 /** Encodes the election fields; MicroTime as a string with six fractional digits. */

@@ -107,7 +107,6 @@ export function apiserverArgs(layout: StateDirLayout, ports: Ports): string[] {
     '--service-cluster-ip-range=10.0.0.0/24',
     '--authorization-mode=RBAC',
     `--token-auth-file=${layout.tokensFile}`,
-    '--disable-admission-plugins=ServiceAccount',
     `--audit-policy-file=${layout.auditPolicy}`,
     `--audit-log-path=${layout.auditLog}`,
     '--audit-log-mode=blocking',
@@ -185,9 +184,8 @@ export function writeKubeconfig(state: ControlPlaneState, user: ControlPlaneUser
   const userName = state.users[user];
   const clusterName = 'nkl-local';
   const contextName = `${userName}@${clusterName}`;
-  const verification = state.tls.caFile
-    ? `      certificate-authority-data: ${q(fs.readFileSync(state.tls.caFile).toString('base64'))}`
-    : '      insecure-skip-tls-verify: true';
+  if (!state.tls.caFile) throw new Error('the serving certificate has not been verified yet');
+  const verification = `      certificate-authority-data: ${q(fs.readFileSync(state.tls.caFile).toString('base64'))}`;
   const lines = [
     '# Written by test/control-plane/control-plane.ts; valid while this control plane runs.',
     'apiVersion: v1',

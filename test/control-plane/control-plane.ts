@@ -229,7 +229,7 @@ export async function startControlPlane(
       kubeconfigs: layout.kubeconfigs,
       tokens,
       users: { ...USER_NAMES },
-      tls: { caFile: null, insecureSkipTLSVerify: true, note: 'not checked yet' },
+      tls: { caFile: null, note: 'not checked yet' },
       advertiseAddress: advertise.address,
       auditLogPath: layout.auditLog,
       logs: { etcd: layout.etcdLog, kubeApiserver: layout.apiserverLog },
@@ -263,7 +263,7 @@ export async function startControlPlane(
     const tApiserver = performance.now();
 
     state.tls = await step('check the serving certificate', layout.apiserverLog, () =>
-      checkServingCertificate(state, layout.certDir),
+      checkServingCertificate(state),
     );
     for (const user of CONTROL_PLANE_USERS) writeKubeconfig(state, user);
     writeState(state);

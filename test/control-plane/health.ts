@@ -6,7 +6,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { sleep, type StartedProcess } from './processes.js';
-import type { ControlPlaneState } from './state.js';
+import { layoutOf, type ControlPlaneState } from './state.js';
 
 interface ProbeResult {
   status: number;
@@ -16,7 +16,7 @@ interface ProbeResult {
 /** One GET with a short timeout and no keep-alive; rejects on transport errors. */
 export function probe(
   url: string,
-  options: { token?: string; ca?: Buffer; insecure?: boolean; timeoutMs?: number } = {},
+  options: { token?: string; ca?: Buffer; timeoutMs?: number } = {},
 ): Promise<ProbeResult> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
@@ -29,7 +29,6 @@ export function probe(
             headers,
             agent: false,
             ca: options.ca,
-            rejectUnauthorized: !options.insecure,
           })
         : http.request(target, { headers, agent: false });
     request.setTimeout(options.timeoutMs ?? 2_000, () =>
@@ -100,7 +99,10 @@ export function waitForReadyz(
     url,
     timeoutMs,
     async () => {
-      const { status, body } = await probe(url, { insecure: true });
+      // Verified with the server's own CA from the start (the file appears as the server starts).
+      const caFile = servingCaFile(state);
+      if (!fs.existsSync(caFile)) return `no ${caFile} yet`;
+      const { status, body } = await probe(url, { ca: fs.readFileSync(caFile) });
       return status === 200
         ? true
         : `HTTP ${status} ${body
@@ -113,32 +115,22 @@ export function waitForReadyz(
   );
 }
 
+/** kube-apiserver writes a self-signed serving cert followed by its CA to `<certdir>/apiserver.crt`. */
+export function servingCaFile(state: ControlPlaneState): string {
+  return path.join(layoutOf(state.stateDir).certDir, 'apiserver.crt');
+}
+
 /**
- * kube-apiserver writes a self-signed serving cert followed by its CA to `<certdir>/apiserver.crt`; trust
- * it if a verifying TLS connection to 127.0.0.1 succeeds with it, else fall back to skipping verification.
+ * Clients trust the server's own CA file once a verifying TLS connection to the server succeeds with
+ * it. There is no fallback to skipping verification: emulated pods verify the server as real ones do.
  */
 export async function checkServingCertificate(
   state: ControlPlaneState,
-  certDir: string,
 ): Promise<ControlPlaneState['tls']> {
-  const caFile = path.join(certDir, 'apiserver.crt');
-  try {
-    const ca = fs.readFileSync(caFile);
-    const { status } = await probe(`${state.server}/readyz`, { ca });
-    if (status === 200)
-      return { caFile, insecureSkipTLSVerify: false, note: `verified with ${caFile}` };
-    return {
-      caFile: null,
-      insecureSkipTLSVerify: true,
-      note: `verifying GET /readyz answered ${status}`,
-    };
-  } catch (error) {
-    return {
-      caFile: null,
-      insecureSkipTLSVerify: true,
-      note: `cannot verify with ${caFile}: ${(error as Error).message}`,
-    };
-  }
+  const caFile = servingCaFile(state);
+  const { status } = await probe(`${state.server}/readyz`, { ca: fs.readFileSync(caFile) });
+  if (status !== 200) throw new Error(`GET /readyz verified with ${caFile} answered ${status}`);
+  return { caFile, note: `verified with ${caFile}` };
 }
 
 export async function waitForDefaultNamespace(admin: KubeConfig, timeoutMs: number): Promise<void> {

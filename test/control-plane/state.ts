@@ -43,7 +43,7 @@ export interface ControlPlaneState {
   /** Kubernetes user names: admin, lease-user, lease-reader. */
   users: Record<ControlPlaneUser, string>;
   /** How clients verify the serving certificate. */
-  tls: { caFile: string | null; insecureSkipTLSVerify: boolean; note: string };
+  tls: { caFile: string | null; note: string };
   /** `--advertise-address` if one had to be passed, else null (kube-apiserver picks the default-route IP). */
   advertiseAddress: string | null;
   auditLogPath: string;
