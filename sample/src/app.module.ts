@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LeaderElectionModule } from 'nestjs-kube-leader';
+import { HealthModule } from './health.module.js';
 import { LeaderEventsListener } from './leader-events.listener.js';
 import { LeaderStatusController } from './leader-status.controller.js';
 import { ReconcileJob } from './reconcile.job.js';
@@ -20,6 +21,8 @@ const optionalNumber = (name: string): number | undefined =>
       renewDeadline: optionalNumber('RENEW_DEADLINE_MS'),
       retryPeriod: optionalNumber('RETRY_PERIOD_MS'),
     }),
+    // GET /health/ready and /health/live, for the probes in k8s/deployment.yaml.
+    HealthModule,
   ],
   controllers: [LeaderStatusController],
   providers: [ReconcileJob, LeaderEventsListener],
