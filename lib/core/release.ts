@@ -9,7 +9,6 @@ import type { LockRequests } from './lock-requests.js';
 export interface ReleaseContext {
   readonly lock: LeaseLock;
   readonly identity: string;
-  readonly name: string;
   readonly clock: Clock;
   readonly logger: ElectorLogger | undefined;
   readonly requests: LockRequests;
@@ -27,7 +26,9 @@ export async function releaseLease(
   context: ReleaseContext,
   lastWrite?: LeaseRecord,
 ): Promise<LeaseRecord | undefined> {
-  const { lock, identity, name, clock, logger, requests, isOurs } = context;
+  const { lock, identity, clock, logger, requests, isOurs } = context;
+  // Named as the start-up and "became leader" lines name it: `lease <namespace>/<name>`.
+  const name = lock.description;
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
       const record =

@@ -10,7 +10,7 @@ export interface AuditEvent {
   stage: 'ResponseStarted' | 'ResponseComplete' | 'Panic' | 'RequestReceived';
   verb: string;
   requestURI: string;
-  user: { username: string; groups?: string[] };
+  user: { username: string; groups?: string[]; extra?: Record<string, string[]> };
   objectRef?: { resource?: string; namespace?: string; name?: string; apiGroup?: string };
   responseStatus?: { code?: number };
   requestReceivedTimestamp: string;

@@ -1,0 +1,251 @@
+// The sample as a cluster runs it: its image built by the Dockerfile's steps, sample/k8s/ applied as
+// shipped, three Pods on the test kubelet (in-cluster configuration from the service-account volume,
+// tokens from the TokenRequest API bound to each Pod, the manifests' user and read-only root). The
+// election must work with exactly the shipped RBAC, survive the kubelet's token rotations, and hand
+// over when the leader's Pod is deleted.
+import fs from 'node:fs';
+import { CoordinationV1Api, KubeConfig, Watch, type V1Lease } from '@kubernetes/client-node';
+import { readAuditEvents } from '../control-plane/audit.js';
+import { startSamplePods, type SamplePods } from '../kubelet/sample-pods.js';
+import type { IssuedToken, RunningPod } from '../kubelet/kubelet.js';
+import { loadCluster, type Cluster } from '../support/cluster.js';
+
+const LEASE = 'sample-app'; // the Deployment's LEASE_NAME and the Role's resourceNames
+const SERVICE_ACCOUNT = 'sample-app';
+
+describe('the sample as three pods on the shipped manifests', () => {
+  let cluster: Cluster;
+  let sample: SamplePods;
+  let leases: CoordinationV1Api;
+
+  beforeAll(async () => {
+    cluster = loadCluster();
+    sample = await startSamplePods({ state: cluster.state });
+    leases = cluster.kubeConfigs.admin.makeApiClient(CoordinationV1Api);
+  }, 240_000);
+
+  afterAll(async () => {
+    await sample?.kubelet.stopAll();
+  });
+
+  const lease = () => leases.readNamespacedLease({ name: LEASE, namespace: sample.namespace });
+  const podOf = (holder: string | null | undefined) =>
+    sample.pods.find((pod) => holder?.startsWith(`${pod.name}_`));
+  const running = () => sample.pods.filter((pod) => !pod.exit);
+  /** The Lease once `accept` holds for it (polled every 100 ms: a condition wait). */
+  async function leaseWhen(accept: (lease: V1Lease) => boolean, what: string, timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      try {
+        const current = await lease();
+        if (accept(current)) return current;
+        last = current.spec;
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`${what} not within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+  }
+  /** Lease requests of the sample's ServiceAccount, with the ID of the token each one carried. */
+  const requestsOfPods = (since?: Date) =>
+    readAuditEvents(cluster.auditLogPath, {
+      username: `system:serviceaccount:${sample.namespace}:${SERVICE_ACCOUNT}`,
+      namespace: sample.namespace,
+      since,
+    }).map((event) => ({
+      verb: event.verb,
+      code: event.responseStatus?.code,
+      name: event.objectRef?.name,
+      pod: event.user.extra?.['authentication.kubernetes.io/pod-name']?.[0],
+      tokenId: event.user.extra?.['authentication.kubernetes.io/credential-id']?.[0]?.replace(
+        /^JTI=/,
+        '',
+      ),
+    }));
+  const usedToken = (token: IssuedToken, since: Date) =>
+    requestsOfPods(since).some((r) => r.tokenId === token.id && r.code === 200);
+
+  it('elects one leader with the in-cluster configuration and exactly the shipped RBAC', async () => {
+    const elected = await leaseWhen((l) => podOf(l.spec?.holderIdentity) !== undefined, 'a leader');
+    expect(running()).toHaveLength(3);
+    // Every request came from the pods' ServiceAccount with a token the kubelet issued for that pod.
+    const requests = requestsOfPods();
+    expect(requests.length).toBeGreaterThan(0);
+    for (const request of requests) {
+      const pod = sample.pods.find((p) => p.name === request.pod);
+      expect(pod?.tokens.map((t) => t.id)).toContain(request.tokenId);
+      expect(request.name).toBe(LEASE);
+    }
+    // The Lease was created through PUT to its name (allowed by `create` with resourceNames): no
+    // request was denied, and none went to the collection (a POST has no name).
+    expect(requests.filter((r) => r.code !== 200 && r.code !== 201 && r.code !== 404)).toEqual([]);
+    const leader = podOf(elected.spec?.holderIdentity)!;
+    await until(() => leads(leader), 'the holder leading', 30_000);
+    expect(sample.pods.filter(leads)).toEqual([leader]);
+    const startLine = leader.logs.find((line) => line.includes('campaigning for lease'));
+    expect(startLine).toContain(`lease ${sample.namespace}/${LEASE}`);
+    expect(startLine).toContain(
+      'namespace from the service account (/var/run/secrets/kubernetes.io/serviceaccount/namespace)',
+    );
+    // The readiness probe (terminus, /health/ready) passes on all three.
+    await until(() => sample.pods.every((pod) => pod.ready), 'all pods ready', 30_000);
+  });
+
+  it("lets the pods' token use its own Lease and no other Lease in the namespace", async () => {
+    const pod = sample.pods[0];
+    const token = fs.readFileSync(`${sample.kubelet.serviceAccountDir(pod.name)}/token`, 'utf8');
+    const asPod = new KubeConfig();
+    asPod.loadFromOptions({
+      clusters: [{ name: 'c', server: cluster.server, caFile: cluster.state.tls.caFile! }],
+      users: [{ name: 'pod', token }],
+      contexts: [{ name: 'c', cluster: 'c', user: 'pod' }],
+      currentContext: 'c',
+    });
+    const api = asPod.makeApiClient(CoordinationV1Api);
+    const namespace = sample.namespace;
+    const other = 'another-app';
+    const status = (request: Promise<unknown>) =>
+      request.then(
+        () => 200,
+        (error: { code?: number }) => error.code,
+      );
+    const body = (name: string): V1Lease => ({ metadata: { name }, spec: { holderIdentity: 'x' } });
+
+    expect(await status(api.readNamespacedLease({ name: LEASE, namespace }))).toBe(200);
+    expect(await status(api.readNamespacedLease({ name: other, namespace }))).toBe(403);
+    // A create through POST cannot be allowed by name; through PUT to the name it is `create`.
+    expect(await status(api.createNamespacedLease({ namespace, body: body(other) }))).toBe(403);
+    expect(
+      await status(api.replaceNamespacedLease({ name: other, namespace, body: body(other) })),
+    ).toBe(403);
+    // The watch names the Lease by a field selector, which RBAC checks as that name.
+    const watchStatus = (fieldSelector?: string) =>
+      new Promise<number | undefined>((resolve) => {
+        void new Watch(asPod)
+          .watch(
+            `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`,
+            fieldSelector ? { fieldSelector } : {},
+            () => undefined,
+            (error) => resolve((error as { statusCode?: number } | null)?.statusCode),
+          )
+          .then((controller) => {
+            resolve(200);
+            controller.abort();
+          });
+      });
+    expect(await watchStatus(`metadata.name=${LEASE}`)).toBe(200);
+    expect(await watchStatus(`metadata.name=${other}`)).toBe(403);
+    expect(await watchStatus()).toBe(403);
+    // Nothing else: no list, even of its own Lease.
+    expect(
+      await status(api.listNamespacedLease({ namespace, fieldSelector: `metadata.name=${LEASE}` })),
+    ).toBe(403);
+  });
+
+  it("keeps the leader through the kubelet's token rotations, also when the old token is revoked", async () => {
+    const before = await leaseWhen((l) => podOf(l.spec?.holderIdentity) !== undefined, 'a leader');
+    const holder = before.spec!.holderIdentity!;
+    const leader = podOf(holder)!;
+    // The holder leads once its listener said so (a creator of the Lease waits one leaseDuration).
+    await until(() => leads(leader), 'the holder leading', 30_000);
+    const changes = () => sample.pods.map((pod) => changeLines(pod).length);
+    const changesBefore = changes();
+    const usageBefore = sample.pods.map((pod) => sample.kubelet.usage(pod.name));
+    const measuredFrom = Date.now();
+
+    // (a) New content while the old token stays valid. The leader's new token is bound to a Secret,
+    // so that (b) can revoke it while the Pod lives on. Within a minute (the file is read again
+    // every minute) the leader renews with it.
+    const rotatedAt = new Date();
+    const secretBound = await sample.kubelet.rotateToken(leader.name, { boundTo: 'Secret' });
+    for (const pod of sample.pods) {
+      if (pod !== leader) await sample.kubelet.rotateToken(pod.name);
+    }
+    await until(
+      () => usedToken(secretBound, rotatedAt),
+      'the leader renewing with its new token',
+      90_000,
+    );
+
+    // (b) The kubelet writes another token, and the one in use stops being valid at once (its bound
+    // object is deleted), before the file is due to be read again: the leader's next renew is
+    // answered 401, the lock reads the file again and the renew succeeds with the new token.
+    const revokedAt = new Date();
+    const podBound = await sample.kubelet.rotateToken(leader.name);
+    await sample.kubelet.revoke(secretBound);
+    await until(
+      () => usedToken(podBound, revokedAt),
+      'the leader renewing with the newest token',
+      30_000,
+    );
+    // The revoked token was answered 401 once (the audit log records failed authentications with
+    // no user), and the leader carried on.
+    const unauthorized = readAuditEvents(cluster.auditLogPath, {
+      namespace: sample.namespace,
+      name: LEASE,
+      since: revokedAt,
+      stage: 'any', // a failed authentication is recorded at ResponseStarted
+    }).filter((event) => event.responseStatus?.code === 401);
+    expect(unauthorized.length).toBeGreaterThanOrEqual(1);
+
+    const after = await lease();
+    expect(after.spec?.holderIdentity).toBe(holder);
+    expect(after.spec?.leaseTransitions).toBe(before.spec?.leaseTransitions);
+    // The sample's @OnLeaderChange listener logs every change it sees: none since the rotations.
+    expect(changes()).toEqual(changesBefore);
+    expect(changeLines(leader).at(-1)).toContain('is now the leader');
+
+    // Steady-state usage (the manifests' requests and limits come from these figures).
+    sample.pods.forEach((pod, index) => {
+      const now = sample.kubelet.usage(pod.name)!;
+      const cpu =
+        (now.cpuSeconds - usageBefore[index]!.cpuSeconds) / ((Date.now() - measuredFrom) / 1000);
+      console.log(
+        `${pod === leader ? 'leader  ' : 'follower'} ${pod.name}: RSS ${(now.rssBytes / 2 ** 20).toFixed(0)} MiB, CPU ${(cpu * 1000).toFixed(1)} millicores`,
+      );
+    });
+  }, 150_000);
+
+  it('hands leadership over when the leader pod is deleted (SIGTERM, release)', async () => {
+    const before = await leaseWhen((l) => podOf(l.spec?.holderIdentity) !== undefined, 'a leader');
+    const leader = podOf(before.spec?.holderIdentity)!;
+    const exit = await sample.kubelet.deletePod(leader.name);
+    // Nest closed the app (released the Lease) and re-raised SIGTERM: the process ended by SIGTERM,
+    // well within the grace period (no SIGKILL).
+    expect(exit).toEqual({ code: 143, signal: null });
+    const after = await leaseWhen(
+      (l) => {
+        const pod = podOf(l.spec?.holderIdentity);
+        return pod !== undefined && pod !== leader;
+      },
+      'another pod leading',
+      15_000,
+    );
+    expect(after.spec?.leaseTransitions).toBe((before.spec?.leaseTransitions ?? 0) + 1);
+    expect(leader.logs.filter((line) => /released lease|\(released\)/.test(line))).toEqual([
+      expect.stringContaining(`released lease ${sample.namespace}/${LEASE}`),
+      expect.stringContaining('does not lead sample-app (released)'),
+    ]);
+  });
+});
+
+/** The lines the sample's @OnLeaderChange listener logged. */
+function changeLines(pod: RunningPod): string[] {
+  return pod.logs.filter((line) => line.includes('[LeaderChange]'));
+}
+
+/** Whether the pod's listener last logged that it leads. */
+function leads(pod: RunningPod): boolean {
+  return changeLines(pod).at(-1)?.includes('is now the leader') ?? false;
+}
+
+/** Polls `condition` every 100 ms; rejects after `timeoutMs`. */
+async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,166 @@
+// The shipped Role names the Lease (`resourceNames`) for get, create, update and watch. For each verb:
+// the request that needs it works by name, and a Role without it gives the error (or the fallback)
+// the README describes. Each case is a ServiceAccount with its own Role, as a pod would have, and a
+// token from the TokenRequest API.
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
+import { LeaderElector } from '../../lib/core/index.js';
+import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
+import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
+import { eventually } from '../support/eventually.js';
+
+const FAST = { leaseDuration: 3_000, renewDeadline: 2_000, retryPeriod: 500 };
+const ALL_VERBS = ['get', 'create', 'update', 'watch'] as const;
+
+describe('RBAC by name: each verb of the Lease rule', () => {
+  let cluster: Cluster;
+  let namespace: string;
+  const electors: LeaderElector[] = [];
+
+  beforeAll(async () => {
+    cluster = loadCluster();
+    namespace = await cluster.uniqueNamespace('rbac');
+  });
+
+  afterEach(async () => {
+    await Promise.all(electors.splice(0).map((e) => e.stop()));
+  });
+
+  /** A ServiceAccount whose Role grants `verbs` on the Lease `lease` only; its KubeConfig. */
+  async function serviceAccount(lease: string, verbs: readonly string[]): Promise<KubeConfig> {
+    const admin = cluster.kubeConfigs.admin;
+    const name = uniqueName('sa');
+    await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccount({
+      namespace,
+      body: { metadata: { name } },
+    });
+    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createNamespacedRole({
+      namespace,
+      body: {
+        metadata: { name },
+        rules: [
+          {
+            apiGroups: ['coordination.k8s.io'],
+            resources: ['leases'],
+            resourceNames: [lease],
+            verbs: [...verbs],
+          },
+        ],
+      },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace,
+      body: {
+        metadata: { name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subjects: [{ kind: 'ServiceAccount', name, namespace }],
+      },
+    });
+    const request = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+      name,
+      namespace,
+      body: { spec: { audiences: [], expirationSeconds: 600 } },
+    });
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'c', server: cluster.server, caFile: cluster.state.tls.caFile! }],
+      users: [{ name, token: request.status!.token }],
+      contexts: [{ name: 'c', cluster: 'c', user: name }],
+      currentContext: 'c',
+    });
+    await waitForRole(kubeConfig, lease, verbs);
+    return kubeConfig;
+  }
+
+  /** Waits until the Role is effective: a GET of the Lease answers something else than 403. */
+  async function waitForRole(kubeConfig: KubeConfig, lease: string, verbs: readonly string[]) {
+    if (!verbs.includes('get')) return;
+    const api = kubeConfig.makeApiClient(CoordinationV1Api);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const code = await api.readNamespacedLease({ name: lease, namespace }).then(
+        () => 200,
+        (error: { code?: number }) => error.code,
+      );
+      if (code !== 403) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('the Role did not become effective within 30 s');
+  }
+
+  function candidate(kubeConfig: KubeConfig, lease: string, identity: string) {
+    const messages: string[] = [];
+    const elector = new LeaderElector({
+      lock: new KubernetesLeaseLock({ kubeConfig, namespace, name: lease, identity }),
+      ...FAST,
+      logger: {
+        log: () => undefined,
+        warn: (m) => messages.push(m),
+        error: (m) => messages.push(m),
+      },
+    });
+    electors.push(elector);
+    elector.start();
+    return { elector, messages };
+  }
+
+  const createLease = (name: string) =>
+    cluster.kubeConfigs.admin.makeApiClient(CoordinationV1Api).createNamespacedLease({
+      namespace,
+      body: { metadata: { name }, spec: { holderIdentity: '', leaseDurationSeconds: 1 } },
+    });
+
+  it('leads with get, create, update and watch on its Lease by name (the Lease created by PUT)', async () => {
+    const lease = uniqueName('all');
+    const { elector, messages } = candidate(await serviceAccount(lease, ALL_VERBS), lease, 'a');
+    await elector.waitForLeadership();
+    expect(messages).toEqual([]);
+  });
+
+  it.each([
+    ['get', 'reads the Lease before anything else'],
+    ['create', 'creates the missing Lease (a PUT to its name, checked as create)'],
+    [
+      'update',
+      'writes every acquisition and renew (the PUT that creates is checked as update first)',
+    ],
+  ])('never leads without %s: it %s, and the error names the verb', async (missing) => {
+    const lease = uniqueName(`no-${missing}`);
+    const verbs = ALL_VERBS.filter((verb) => verb !== missing);
+    const { elector, messages } = candidate(await serviceAccount(lease, verbs), lease, 'a');
+    await eventually(() => messages.length > 0, 20_000, 'the denial reported');
+    expect(messages[0]).toMatch(
+      new RegExp(
+        `Forbidden: user "system:serviceaccount:${namespace}:[^"]+" may not "${missing}" leases`,
+      ),
+    );
+    expect(elector.isLeader()).toBe(false);
+  });
+
+  it('leads without create once the Lease exists (only the first replica ever creates it)', async () => {
+    const lease = uniqueName('no-create-existing');
+    await createLease(lease);
+    const verbs = ALL_VERBS.filter((verb) => verb !== 'create');
+    const { elector, messages } = candidate(await serviceAccount(lease, verbs), lease, 'a');
+    await elector.waitForLeadership();
+    expect(messages).toEqual([]);
+  });
+
+  it('works without watch by reading the Lease every retryPeriod, and says so', async () => {
+    const lease = uniqueName('no-watch');
+    const verbs = ALL_VERBS.filter((verb) => verb !== 'watch');
+    const leader = candidate(await serviceAccount(lease, ALL_VERBS), lease, 'leader');
+    await leader.elector.waitForLeadership();
+    const follower = candidate(await serviceAccount(lease, verbs), lease, 'follower');
+    await eventually(() => follower.messages.length > 0, 20_000, 'the denied watch reported');
+    expect(follower.messages[0]).toMatch(/may not "watch" leases/);
+    // The leader stops and releases: without a watch the follower sees it at its next read.
+    await leader.elector.stop();
+    await follower.elector.waitForLeadership();
+  });
+});

@@ -1,0 +1,53 @@
+// The sample as a cluster runs it: its image built by the Dockerfile's steps, sample/k8s/ applied into
+// a fresh namespace, the Deployment's Pods on the test kubelet.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BuiltImage } from '../../sample/docker-steps.js';
+import { kubeConfigFor, type ControlPlaneState } from '../control-plane/control-plane.js';
+import { createNamespace } from '../control-plane/rbac.js';
+import { uniqueName } from '../support/cluster.js';
+import { sampleImage } from '../support/sample-image.js';
+import { TestKubelet, type Image, type RunningPod } from './kubelet.js';
+import { applyManifests, loadManifests } from './manifests.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SAMPLE_MANIFESTS = path.join(ROOT, 'sample', 'k8s');
+
+export interface SamplePods {
+  namespace: string;
+  kubelet: TestKubelet;
+  pods: RunningPod[];
+  image: BuiltImage;
+}
+
+export async function startSamplePods(options: {
+  state: ControlPlaneState;
+  replicas?: number;
+  log?: (line: string) => void;
+}): Promise<SamplePods> {
+  const { state } = options;
+  const log = options.log ?? (() => undefined);
+  const admin = kubeConfigFor(state, 'admin');
+  const image = sampleImage(log);
+  const namespace = uniqueName('sample');
+  await createNamespace(admin, namespace);
+  await applyManifests(admin, namespace, loadManifests(SAMPLE_MANIFESTS));
+  const kubelet = new TestKubelet({
+    admin,
+    namespace,
+    apiServerPort: state.ports.kubeApiserver,
+    caFile: state.tls.caFile!,
+    image: imageOf(image),
+    podsDir: fs.mkdtempSync(path.join(os.tmpdir(), 'kubelet-')),
+    log,
+  });
+  const pods = await kubelet.startDeployment('sample-app', options.replicas);
+  return { namespace, kubelet, pods, image };
+}
+
+/** What the kubelet runs: the final stage's WORKDIR as the image, with its CMD and ENV. */
+function imageOf(image: BuiltImage): Image {
+  return { dir: image.workdir, command: image.cmd, env: image.env };
+}
