@@ -101,6 +101,23 @@ if (purpose === 'test' && spawnSync('faketime', ['--version'], { encoding: 'utf8
       'sudo apt-get install faketime (`bash .ci/run` installs it).',
   );
 }
+if (purpose === 'test') {
+  // The test kubelet (test/kubelet/) runs pods in private mount and network namespaces, as root.
+  const missingTools = ['unshare', 'setpriv', 'ip', 'mount'].filter(
+    (tool) => spawnSync(tool, ['--version'], { encoding: 'utf8' }).error,
+  );
+  if (missingTools.length > 0) {
+    problems.push(
+      `The test kubelet needs ${missingTools.join(', ')} (Debian: util-linux, mount, iproute2).`,
+    );
+  }
+  if (process.getuid?.() !== 0) {
+    problems.push(
+      'The test kubelet runs pods in their own mount and network namespaces, which needs root: run ' +
+        '`npm test` as root (e.g. in a container or CI machine).',
+    );
+  }
+}
 if (problems.length > 0) {
   for (const problem of problems) say(problem);
   process.exit(1);
