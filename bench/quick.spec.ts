@@ -23,5 +23,6 @@ describe('npm run bench -- --quick', () => {
     expect(text).toContain('Graceful handover');
     expect(text).toContain('Crash failover');
     expect(text).toContain('Cost of the gate');
+    expect(text).toContain('Rolling update');
   }, 900_000);
 });

@@ -6,6 +6,8 @@
 //   npm run bench                 # full run, about 20 minutes on 2 cores
 //   npm run bench -- --quick      # smoke run (about 2 minutes), output in bench/results/quick/
 //   options: --no-wait (do not wait for a quiet machine), --keep (keep the state dir)
+//   npm run bench -- --only rollout [--quick]   # one scenario alone: raw data and its section in
+//                                               # bench/results/only/ (REPORT.md untouched)
 //   npm run bench -- --render bench/results/<date>.json   # re-render report and charts only
 //
 // Exits non-zero when a run fails to produce a leader (or any scenario fails). Targets are reported,
@@ -17,18 +19,36 @@ import path from 'node:path';
 import * as prettier from 'prettier';
 import { REPO_ROOT } from '../test/control-plane/control-plane.js';
 import type { CandidateProcess } from '../test/support/candidates.js';
-import { IMPLS, PROFILES, startBench, stopBench, type Failure } from './lib/context.js';
+import {
+  IMPLS,
+  PROFILES,
+  startBench,
+  stopBench,
+  type BenchContext,
+  type Failure,
+  type Impl,
+} from './lib/context.js';
 import { renderReport, type BenchResults } from './report/index.js';
 import { sleep } from './lib/stats.js';
 import { renderTimelines } from './lib/svg.js';
 import { gateCost } from './scenarios/gate.js';
 import { steadyStateLoad, type GroupSpec } from './scenarios/load.js';
+import { rolloutSection } from './report/rollout.js';
+import { rolloutSeries, type RolloutResult } from './scenarios/rollout.js';
 import { manyCandidates, manyElections } from './scenarios/scale.js';
 import { takeoverSeries, type TakeoverResult } from './scenarios/takeover.js';
 import { timeline } from './scenarios/timeline.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
+const onlyIndex = process.argv.indexOf('--only');
+/** Scenarios that run alone with `--only <name>`. */
+const ALONE = ['rollout'] as const;
+const only = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined;
+if (only !== undefined && !(ALONE as readonly string[]).includes(only)) {
+  process.stderr.write(`--only: expected one of ${ALONE.join(', ')}, got ${only}\n`);
+  process.exit(2);
+}
 
 /** Everything the full and the quick run differ in. */
 const PLAN = quick
@@ -46,6 +66,7 @@ const PLAN = quick
       elections: { count: 10, windowMs: 8_000, warmupMs: 2_000 },
       candidates: { processes: 2, perProcess: 5, windowMs: 8_000, warmupMs: 2_000, handovers: 1 },
       timelineProfile: PROFILES.fast,
+      rollouts: 1,
     }
   : {
       fastRuns: 20,
@@ -71,6 +92,7 @@ const PLAN = quick
         handovers: 10,
       },
       timelineProfile: PROFILES.default,
+      rollouts: 5,
     };
 
 /** Where a run's outputs go: the full run's report is bench/REPORT.md, a quick run's stays aside. */
@@ -111,6 +133,23 @@ async function writeOutputs(
   );
   log(`wrote ${path.relative(REPO_ROOT, json)}, ${path.relative(REPO_ROOT, reportPath)}`);
 }
+/**
+ * `--only <scenario>`: the raw data and the scenario's section of the report (on stderr too) go to
+ * bench/results/only/, so that a run of one scenario never replaces the full run's REPORT.md.
+ */
+async function writeAlone(results: BenchResults, scenario: string): Promise<void> {
+  const outDir = path.join(REPO_ROOT, 'bench', 'results', 'only');
+  fs.mkdirSync(outDir, { recursive: true });
+  const base = path.join(outDir, `${results.startedAt.slice(0, 10)}-${scenario}`);
+  fs.writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  const lines: string[] = [];
+  rolloutSection(results, (...more) => lines.push(...more));
+  const markdown = await prettier.format(lines.join('\n'), { parser: 'markdown' });
+  fs.writeFileSync(`${base}.md`, markdown);
+  process.stderr.write(`\n${markdown}\n`);
+  log(`wrote ${path.relative(REPO_ROOT, base)}.json and .md`);
+}
+
 const t0 = Date.now();
 const log = (line: string) =>
   process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
@@ -169,6 +208,105 @@ function machine(load: { waitedS: number; before: number[] }) {
   };
 }
 
+/** The whole plan, CPU-sensitive scenarios first. */
+async function everyScenario(ctx: BenchContext, results: BenchResults): Promise<void> {
+  // CPU-sensitive first, while nothing else of ours runs.
+  log('gate cost');
+  results.gate = await gateCost(ctx).catch(() => null);
+
+  for (const kind of ['graceful', 'crash'] as const) {
+    for (const impl of IMPLS) {
+      results.takeover.push(await takeoverSeries(ctx, impl, PROFILES.fast, kind, PLAN.fastRuns));
+    }
+  }
+  if (PLAN.defaultRuns > 0) {
+    for (const impl of IMPLS) {
+      results.takeover.push(
+        await takeoverSeries(ctx, impl, PROFILES.default, 'graceful', PLAN.defaultRuns),
+      );
+    }
+    // A crash run at default timings is mostly waiting for the 15 s lease to expire: the two
+    // implementations run side by side, on their own Leases.
+    const crashes = await Promise.all(
+      IMPLS.map((impl) => takeoverSeries(ctx, impl, PROFILES.default, 'crash', PLAN.defaultRuns)),
+    );
+    for (const [i, series] of crashes.entries()) {
+      const other: TakeoverResult = crashes[1 - i];
+      series.concurrentWith = `${other.impl} crash series on lease ${other.lease}`;
+      results.takeover.push(series);
+    }
+  }
+
+  log('steady-state API load');
+  results.load = await steadyStateLoad(
+    ctx,
+    PROFILES.default,
+    PLAN.load.groups,
+    PLAN.load.windowMs,
+    PLAN.load.warmupMs,
+  ).catch(() => null);
+
+  for (const impl of IMPLS) {
+    const e = PLAN.elections;
+    const scale = await manyElections(
+      ctx,
+      impl,
+      PROFILES.default,
+      e.count,
+      e.windowMs,
+      e.warmupMs,
+    ).catch(() => null);
+    if (scale) results.scale.elections.push(scale);
+  }
+  for (const impl of IMPLS) {
+    const c = PLAN.candidates;
+    const scale = await manyCandidates(
+      ctx,
+      impl,
+      PROFILES.default,
+      c.processes,
+      c.perProcess,
+      c.windowMs,
+      c.warmupMs,
+      c.handovers,
+    ).catch(() => null);
+    if (scale) results.scale.candidates.push(scale);
+  }
+
+  for (const impl of IMPLS) {
+    const result = await timeline(ctx, impl, PLAN.timelineProfile).catch(() => null);
+    if (result) results.timeline.push(result);
+  }
+
+  await rollouts(ctx, results);
+}
+
+/**
+ * The rolling-update series at the default timings: ours then client-go; side by side, each on its own
+ * Lease, in the quick run (ours' group spends most of its series on its first election).
+ */
+async function rollouts(ctx: BenchContext, results: BenchResults): Promise<void> {
+  const one = (impl: Impl) =>
+    rolloutSeries(ctx, impl, PROFILES.default, PLAN.rollouts).catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      ctx.failures.push({ scenario: `rollout ${impl}`, reason });
+      log(`rollout ${impl}: FAILED: ${reason}`);
+      return null;
+    });
+  const series: (RolloutResult | null)[] = [];
+  if (quick) {
+    series.push(...(await Promise.all(IMPLS.map(one))));
+    const [a, b] = series;
+    if (a && b) {
+      a.concurrentWith = `${b.impl} rollout series on lease ${b.lease}`;
+      b.concurrentWith = `${a.impl} rollout series on lease ${a.lease}`;
+    }
+  } else {
+    for (const impl of IMPLS) series.push(await one(impl));
+  }
+  results.rollout = series.filter((s) => s !== null);
+}
+
 async function main(): Promise<number> {
   const renderIndex = process.argv.indexOf('--render');
   if (renderIndex > 0) {
@@ -200,79 +338,14 @@ async function main(): Promise<number> {
     gate: null,
     scale: { elections: [], candidates: [] },
     timeline: [],
+    rollout: [],
     failures,
   };
 
   try {
     const ctx = await startBench(stateDir, { quick, failures, children, log });
-
-    // CPU-sensitive first, while nothing else of ours runs.
-    log('gate cost');
-    results.gate = await gateCost(ctx).catch(() => null);
-
-    for (const kind of ['graceful', 'crash'] as const) {
-      for (const impl of IMPLS) {
-        results.takeover.push(await takeoverSeries(ctx, impl, PROFILES.fast, kind, PLAN.fastRuns));
-      }
-    }
-    if (PLAN.defaultRuns > 0) {
-      for (const impl of IMPLS) {
-        results.takeover.push(
-          await takeoverSeries(ctx, impl, PROFILES.default, 'graceful', PLAN.defaultRuns),
-        );
-      }
-      // A crash run at default timings is mostly waiting for the 15 s lease to expire: the two
-      // implementations run side by side, on their own Leases.
-      const crashes = await Promise.all(
-        IMPLS.map((impl) => takeoverSeries(ctx, impl, PROFILES.default, 'crash', PLAN.defaultRuns)),
-      );
-      for (const [i, series] of crashes.entries()) {
-        const other: TakeoverResult = crashes[1 - i];
-        series.concurrentWith = `${other.impl} crash series on lease ${other.lease}`;
-        results.takeover.push(series);
-      }
-    }
-
-    log('steady-state API load');
-    results.load = await steadyStateLoad(
-      ctx,
-      PROFILES.default,
-      PLAN.load.groups,
-      PLAN.load.windowMs,
-      PLAN.load.warmupMs,
-    ).catch(() => null);
-
-    for (const impl of IMPLS) {
-      const e = PLAN.elections;
-      const scale = await manyElections(
-        ctx,
-        impl,
-        PROFILES.default,
-        e.count,
-        e.windowMs,
-        e.warmupMs,
-      ).catch(() => null);
-      if (scale) results.scale.elections.push(scale);
-    }
-    for (const impl of IMPLS) {
-      const c = PLAN.candidates;
-      const scale = await manyCandidates(
-        ctx,
-        impl,
-        PROFILES.default,
-        c.processes,
-        c.perProcess,
-        c.windowMs,
-        c.warmupMs,
-        c.handovers,
-      ).catch(() => null);
-      if (scale) results.scale.candidates.push(scale);
-    }
-
-    for (const impl of IMPLS) {
-      const result = await timeline(ctx, impl, PLAN.timelineProfile).catch(() => null);
-      if (result) results.timeline.push(result);
-    }
+    if (only === 'rollout') await rollouts(ctx, results);
+    else await everyScenario(ctx, results);
   } catch (error) {
     failures.push({
       scenario: 'bench',
@@ -287,7 +360,8 @@ async function main(): Promise<number> {
   results.durationS = Math.round((Date.now() - t0) / 1000);
   results.machine.loadAverage.atEnd = os.loadavg();
 
-  await writeOutputs(results, true);
+  if (only) await writeAlone(results, only);
+  else await writeOutputs(results, true);
 
   if (failures.length > 0) {
     log(`${failures.length} failure(s):`);

@@ -34,9 +34,13 @@ export interface Failure {
 }
 
 /** The JSON lines of both candidate programs (test/fixtures/candidate.ts, client-go-candidate). */
-export type BenchEvent = CandidateEvent & {
+export type BenchEvent = Omit<CandidateEvent, 'event'> & {
+  /** Plus `requests` (SIGUSR2) and `tick` (ours with LEADER_TICK_MS: one run of the leader-only task). */
+  event: CandidateEvent['event'] | 'requests' | 'tick';
   lease?: string;
   counts?: Record<string, Record<string, number>>;
+  /** `tick`: the wall-clock slot (ms since the epoch / period) the run belongs to. */
+  slot?: number;
 };
 
 export interface BenchContext {
@@ -103,6 +107,8 @@ export interface SpawnOptions {
   elections?: number;
   /** N candidates <identity>-<i> on the Lease, in this process. */
   candidates?: number;
+  /** A leader-only task every N ms that prints a `tick` event per run (ours only). */
+  leaderTickMs?: number;
 }
 
 /** Starts a candidate process of either implementation. */
@@ -124,6 +130,7 @@ export function spawnCandidate(ctx: BenchContext, options: SpawnOptions): Candid
             ...(options.renewInterval ? { RENEW_INTERVAL_MS: String(options.renewInterval) } : {}),
             ELECTIONS: String(options.elections ?? 1),
             CANDIDATES: String(options.candidates ?? 1),
+            ...(options.leaderTickMs ? { LEADER_TICK_MS: String(options.leaderTickMs) } : {}),
           },
         })
       : spawn(ctx.clientGoBinary, [

@@ -26,8 +26,12 @@ export const TARGETS = {
   gateOverheadNs: 1_000,
   /** Crash failover from the SIGKILL counts as faster only from this ratio on. */
   crashSpeedup: 1.5,
-  /** A follower's skip path above this (ns) is explained in section 7. */
+  /** A follower's skip path above this (ns) is explained in section 8. */
   followerSkipNs: 500,
+  /** Leadership changes per rolling update of 3 replicas (ours): exactly this many. */
+  rolloutChanges: 1,
+  /** Time without a leader per rolling update (ours) below this (ms). */
+  rolloutLeaderlessMs: 100,
   /** What the full run's series sizes are chosen for (minutes). */
   fullRunMinutes: 25,
 } as const;

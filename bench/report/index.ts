@@ -11,6 +11,7 @@ import { loadSection } from './load.js';
 import { methodSection } from './method.js';
 import { whereNotAhead } from './not-ahead.js';
 import type { BenchResults } from './results.js';
+import { rolloutSection } from './rollout.js';
 import { scaleSection } from './scale.js';
 import { timelineSection } from './timeline.js';
 
@@ -30,7 +31,8 @@ export function renderReport(
   gateSection(results, push);
   scaleSection(results, push);
   timelineSection(results, paths, push);
-  push('## 7. Where we are not ahead, and why', '');
+  rolloutSection(results, push);
+  push('## 8. Where we are not ahead, and why', '');
   const notAhead = whereNotAhead(results);
   push(
     ...(notAhead.length > 0 ? notAhead.map((line) => `- ${line}`) : ['- Nowhere in this run.']),

@@ -2,6 +2,7 @@
 import type { Failure, Profile } from '../lib/context.js';
 import type { GateResult } from '../scenarios/gate.js';
 import type { GroupLoad, LoadResult } from '../scenarios/load.js';
+import type { RolloutResult } from '../scenarios/rollout.js';
 import type { CandidatesScale, ElectionsScale } from '../scenarios/scale.js';
 import type { TakeoverKind, TakeoverResult } from '../scenarios/takeover.js';
 import type { TimelineResult } from '../scenarios/timeline.js';
@@ -33,6 +34,8 @@ export interface BenchResults {
   gate: GateResult | null;
   scale: { elections: ElectionsScale[]; candidates: CandidatesScale[] };
   timeline: TimelineResult[];
+  /** Rolling updates per implementation (absent in results from before the scenario existed). */
+  rollout?: RolloutResult[];
   failures: Failure[];
 }
 

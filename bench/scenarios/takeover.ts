@@ -67,19 +67,20 @@ export interface TakeoverResult {
 }
 
 /**
- * Waits until exactly one candidate of `group` leads and every other has reported it as the leader;
- * returns the leader's identity.
+ * Waits until exactly one candidate of `group` leads and every one of `followers` (default: the whole
+ * group) has reported it as the leader; returns the leader's identity.
  */
 export async function waitForSettledLeader(
   group: readonly CandidateProcess[],
   timeoutMs: number,
+  followers: readonly CandidateProcess[] = group,
 ): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const leaders = leadersOf(group);
     if (leaders.length === 1) {
       const leader = leaders[0];
-      const following = group.every((candidate) => {
+      const following = followers.every((candidate) => {
         const last = eventsOf(candidate)
           .filter((e) => e.event === 'new_leader')
           .at(-1);

@@ -1,0 +1,270 @@
+// A rolling update, the way a Deployment with maxSurge 1 and maxUnavailable 0 does it: 3 replicas of
+// one implementation on one Lease; three times, a new replica starts, the runner waits until it
+// follows (reports the current leader), then SIGTERMs an old replica, the leader whenever the leader
+// is an old replica (the worst case), and waits for it to exit. The 3 new replicas are the old ones of
+// the next rollout. Measured per rollout: leadership changes, time without a leader and runs of a
+// leader-only task that nobody executed.
+import os from 'node:os';
+import type { CandidateProcess } from '../../test/support/candidates.js';
+import { uniqueName } from '../../test/support/cluster.js';
+import {
+  hostOf,
+  spawnCandidate,
+  stopAll,
+  type BenchContext,
+  type Impl,
+  type Profile,
+} from '../lib/context.js';
+import {
+  countTicks,
+  coverage,
+  leadershipIntervals,
+  round1,
+  type LeadershipInterval,
+  type TickCount,
+} from '../lib/leadership.js';
+import { LeaseHolderWatch } from '../lib/lease-watch.js';
+import { sleep, summarize, type Summary } from '../lib/stats.js';
+import { settleTime, waitForSettledLeader } from './takeover.js';
+
+/** Period of the leader-only task of our candidates (client-go's candidate has none). */
+export const LEADER_TICK_MS = 100;
+
+export interface RolloutStep {
+  /** The new replica started in this step. */
+  started: string;
+  /** From its spawn to its report of the current leader. */
+  followedAfterMs: number;
+  /** The old replica SIGTERMed in this step. */
+  victim: string;
+  victimWasLeader: boolean;
+  signalAt: number;
+  /** From the signal to the process's exit. */
+  exitedAfterMs: number;
+  /**
+   * The next leader when the victim led: its identity, whether it is a new replica, and whether it is
+   * the one a later step started after this signal (a candidate that joined after the release).
+   */
+  successor?: { identity: string; isNew: boolean; joinedAfter: boolean; afterMs: number };
+}
+
+export interface RolloutRun {
+  run: number;
+  /** Just before the first new replica starts; the old group has settled. */
+  startedAt: number;
+  /** Once the last old replica has exited and every new replica reports the same leader. */
+  endedAt: number;
+  oldReplicas: string[];
+  newReplicas: string[];
+  steps: RolloutStep[];
+  /** Holders in order as the Lease watcher saw them in the window ('' = released), first = before. */
+  holders: string[];
+  /** Changes of holder seen by the Lease watcher. */
+  changes: number;
+  /** `started_leading` reports in the window (should equal `changes`). */
+  changesReported: number;
+  leaders: LeadershipInterval[];
+  gaps: number[];
+  leaderlessMs: number;
+  /** Time in which two candidates reported leading at once. */
+  overlapMs: number;
+  /** Ours only: runs of the leader-only task. */
+  ticks?: TickCount;
+}
+
+export interface RolloutResult {
+  impl: Impl;
+  profile: Profile;
+  replicas: number;
+  lease: string;
+  tickMs: number;
+  runs: RolloutRun[];
+  failedRuns: number;
+  changes: Summary | null;
+  leaderlessMs: Summary | null;
+  /** Ours: expected minus executed runs of the leader-only task. */
+  ticksLost: Summary | null;
+  /** Run side by side with another series (quick run). */
+  concurrentWith?: string;
+  loadAverage: { before: number; after: number };
+}
+
+export async function rolloutSeries(
+  ctx: BenchContext,
+  impl: Impl,
+  profile: Profile,
+  rollouts: number,
+  replicas = 3,
+): Promise<RolloutResult> {
+  const scenario = `rollout ${impl}`;
+  const short = impl === 'ours' ? 'ours' : 'go';
+  const lease = uniqueName(`ro-${short}`);
+  const loadBefore = os.loadavg()[0];
+  const timeoutMs = profile.leaseDuration + profile.renewDeadline + 30_000;
+  const watch = await new LeaseHolderWatch(ctx.kubeconfig, ctx.namespace, lease).start();
+  const everyone: CandidateProcess[] = [];
+  let version = 0;
+  let seq = 0;
+  const spawn = () => {
+    const candidate = spawnCandidate(ctx, {
+      impl,
+      identity: `${short}-v${version}-${seq++}`,
+      lease,
+      profile,
+      ...(impl === 'ours' ? { leaderTickMs: LEADER_TICK_MS } : {}),
+    });
+    everyone.push(candidate);
+    return candidate;
+  };
+  const group: CandidateProcess[] = [];
+  const fill = async () => {
+    while (group.length < replicas) {
+      group.push(spawn());
+      await sleep(200);
+    }
+  };
+
+  const results: RolloutRun[] = [];
+  let failed = 0;
+  ctx.log(`${scenario}: ${rollouts} rollouts of ${replicas} replicas, lease ${lease}`);
+  await fill();
+  for (let run = 1; run <= rollouts; run++) {
+    try {
+      await waitForSettledLeader(group, timeoutMs);
+      await sleep(settleTime(profile));
+      version += 1;
+      const old = [...group];
+      const steps: RolloutStep[] = [];
+      const startedAt = Date.now();
+      for (let step = 0; step < replicas; step++) {
+        const fresh = spawn();
+        group.push(fresh);
+        const spawnedAt = Date.now();
+        const leader = await waitForSettledLeader(group, timeoutMs, [fresh]);
+        const followedAfterMs = Date.now() - spawnedAt;
+        const remaining = old.filter((c) => group.includes(c));
+        const victim = hostOf(remaining, leader) ?? remaining[0];
+        const signalAt = Date.now();
+        victim.kill('SIGTERM');
+        const exited = await Promise.race([victim.exited.then(() => true), sleep(20_000)]);
+        if (!exited) throw new Error(`${victim.identity} did not exit within 20 s of SIGTERM`);
+        group.splice(group.indexOf(victim), 1);
+        steps.push({
+          started: fresh.identity,
+          followedAfterMs,
+          victim: victim.identity,
+          victimWasLeader: victim.identity === leader,
+          signalAt,
+          exitedAfterMs: Date.now() - signalAt,
+        });
+      }
+      await waitForSettledLeader(group, timeoutMs);
+      const endedAt = Date.now();
+      // The last tick events of the window are still on their way through the pipes.
+      await sleep(2 * LEADER_TICK_MS);
+      const record = measure(ctx, {
+        run,
+        lease,
+        startedAt,
+        endedAt,
+        old,
+        fresh: group,
+        everyone,
+        steps,
+        watch,
+      });
+      results.push(record);
+      ctx.log(
+        `${scenario} ${run}/${rollouts}: ${record.changes} change(s) (${record.holders.join(' -> ')}), ` +
+          `${record.leaderlessMs} ms without a leader` +
+          (record.ticks ? `, ${record.ticks.lost} of ${record.ticks.expected} runs lost` : ''),
+      );
+    } catch (error) {
+      failed += 1;
+      const reason = error instanceof Error ? error.message : String(error);
+      ctx.failures.push({ scenario, run, reason });
+      ctx.log(`${scenario} ${run}: FAILED: ${reason}`);
+      await stopAll(group.splice(0), 5_000);
+      await fill();
+    }
+  }
+  await stopAll(group.splice(0));
+  watch.stop();
+  const ticks = results.flatMap((r) => (r.ticks ? [r.ticks.lost] : []));
+  return {
+    impl,
+    profile,
+    replicas,
+    lease,
+    tickMs: LEADER_TICK_MS,
+    runs: results,
+    failedRuns: failed,
+    changes: summarize(results.map((r) => r.changes)),
+    leaderlessMs: summarize(results.map((r) => r.leaderlessMs)),
+    ticksLost: summarize(ticks),
+    loadAverage: { before: loadBefore, after: os.loadavg()[0] },
+  };
+}
+
+/** The measurements of one rollout, from the reports, the audit log and the Lease watcher. */
+function measure(
+  ctx: BenchContext,
+  r: {
+    run: number;
+    lease: string;
+    startedAt: number;
+    endedAt: number;
+    old: readonly CandidateProcess[];
+    fresh: readonly CandidateProcess[];
+    everyone: readonly CandidateProcess[];
+    steps: RolloutStep[];
+    watch: LeaseHolderWatch;
+  },
+): RolloutRun {
+  const signalled = new Map(r.steps.map((s) => [s.victim, s.signalAt]));
+  // A release is the signalled replica's last successful update after its signal.
+  const releasedAt = (identity: string) => {
+    const signalAt = signalled.get(identity);
+    if (signalAt === undefined) return undefined;
+    return ctx.audit
+      .select({ userAgent: identity, lease: r.lease, from: signalAt })
+      .filter((q) => q.verb === 'update' && q.code === 200)
+      .at(-1)?.completedAt;
+  };
+  const leaders = leadershipIntervals(r.everyone, releasedAt).filter(
+    (i) => (i.end ?? Infinity) > r.startedAt && i.start < r.endedAt,
+  );
+  const newIdentities = new Set(r.fresh.map((c) => c.identity));
+  for (const [index, step] of r.steps.entries()) {
+    if (!step.victimWasLeader) continue;
+    const next = leaders.find((i) => i.start >= step.signalAt && i.identity !== step.victim);
+    if (next) {
+      step.successor = {
+        identity: next.identity,
+        isNew: newIdentities.has(next.identity),
+        joinedAfter: r.steps.slice(index + 1).some((later) => later.started === next.identity),
+        afterMs: round1(next.start - step.signalAt),
+      };
+    }
+  }
+  const before = r.watch.changes.filter((c) => c.at < r.startedAt).at(-1);
+  const during = r.watch.changes.filter((c) => c.at >= r.startedAt && c.at < r.endedAt);
+  const { gaps, leaderlessMs, overlapMs } = coverage(leaders, r.startedAt, r.endedAt);
+  const ours = r.everyone.some((c) => c.options.impl === 'ours');
+  return {
+    run: r.run,
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    oldReplicas: r.old.map((c) => c.identity),
+    newReplicas: r.fresh.map((c) => c.identity),
+    steps: r.steps,
+    holders: [...(before ? [before] : []), ...during].map((c) => c.holder),
+    changes: r.watch.acquisitions(r.startedAt, r.endedAt).length,
+    changesReported: leaders.filter((i) => i.start >= r.startedAt).length,
+    leaders,
+    gaps,
+    leaderlessMs,
+    overlapMs,
+    ...(ours ? { ticks: countTicks(r.everyone, LEADER_TICK_MS, r.startedAt, r.endedAt) } : {}),
+  };
+}
