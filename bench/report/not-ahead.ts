@@ -1,4 +1,4 @@
-// Section 7: every comparison where ours is not ahead (or misses a target), with the reason.
+// Section 8: every comparison where ours is not ahead (or misses a target), with the reason.
 import { HANDOVER_BURST_MS, TARGETS, pollInterval, pollsPerMinute } from './derived.js';
 import {
   fmtExact,
@@ -12,6 +12,7 @@ import {
   stat,
 } from './format.js';
 import { group, series, type BenchResults } from './results.js';
+import { rolloutNotAhead } from './rollout.js';
 
 export function whereNotAhead(results: BenchResults): string[] {
   const lines: string[] = [];
@@ -207,5 +208,6 @@ export function whereNotAhead(results: BenchResults): string[] {
       );
     }
   }
+  lines.push(...rolloutNotAhead(results));
   return lines;
 }

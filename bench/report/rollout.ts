@@ -32,6 +32,9 @@ function goalMet(r: RolloutResult): boolean | null {
 /** "once", "twice", "three times", "12 times". */
 const timesInWords = (n: number) => (n === 1 ? 'once' : n === 2 ? 'twice' : `${inWords(n)} times`);
 
+/** "one rollout", "five rollouts". */
+const rollouts = (n: number) => `${inWords(n)} rollout${n === 1 ? '' : 's'}`;
+
 /** "median / max" of a summary, as counts. */
 const counts = (r: ReturnType<typeof summarize>) =>
   `${fmtNum(stat(r, 'p50'))} / ${fmtNum(stat(r, 'max'))}`;
@@ -108,8 +111,7 @@ export function rolloutSection(results: BenchResults, push: Push): void {
   );
   if (series.some((r) => r.concurrentWith)) {
     push(
-      'In this run the two series ran at the same time, each on its own Lease (the quick run saves the time of ' +
-        "ours' first election that way).",
+      'In this run the two series ran at the same time, each on its own Lease, to keep the quick run short.',
       '',
     );
   }
@@ -143,7 +145,7 @@ function explain(series: RolloutResult[], push: Push): void {
     if (h.total === 0) continue;
     lines.push(
       `${NAME[r.impl]}: an old replica led when it was stopped ${timesInWords(h.total)} in ` +
-        `${inWords(r.runs.length)} rollout(s); ${h.toNew} of these handovers went to a new replica` +
+        `${rollouts(r.runs.length)}; ${h.toNew} of these handovers went to a new replica` +
         (h.total > h.toNew
           ? `, ${h.total - h.toNew} to an old one, which a later step of the rollout stopped in turn`
           : '') +
@@ -161,14 +163,14 @@ function explain(series: RolloutResult[], push: Push): void {
     const mismatch = r.runs.filter((run) => run.changes !== run.changesReported);
     if (mismatch.length > 0) {
       lines.push(
-        `${NAME[r.impl]}: in ${mismatch.length} rollout(s) the candidates reported a different number of ` +
+        `${NAME[r.impl]}: in ${rollouts(mismatch.length)} the candidates reported a different number of ` +
           '`started_leading` than the Lease watch saw changes of holder; the raw data has both.',
       );
     }
     const overlaps = r.runs.filter((run) => run.overlapMs > 0);
     if (overlaps.length > 0) {
       lines.push(
-        `${NAME[r.impl]}: two candidates reported leading at once in ${overlaps.length} rollout(s), for up to ` +
+        `${NAME[r.impl]}: two candidates reported leading at once in ${rollouts(overlaps.length)}, for up to ` +
           `${fmtMs(Math.max(...overlaps.map((run) => run.overlapMs)))}.`,
       );
     }
@@ -183,4 +185,18 @@ function explain(series: RolloutResult[], push: Push): void {
     );
   }
   if (lines.length > 0) push(...lines.map((line) => `- ${line}`), '');
+}
+
+/** For section 8: the rolling update, where ours moves leadership more often than client-go. */
+export function rolloutNotAhead(results: BenchResults): string[] {
+  const ours = results.rollout?.find((r) => r.impl === 'ours');
+  const go = results.rollout?.find((r) => r.impl === 'client-go');
+  const o = stat(ours?.changes, 'p50');
+  const g = stat(go?.changes, 'p50');
+  if (o === null || g === null || o <= g) return [];
+  return [
+    `**Leadership changes per rolling update: median ${fmtNum(o)}, client-go ${fmtNum(g)}** ` +
+      `(section 7). Ours hands over to whichever follower takes over first, old replicas included, so the ` +
+      'rollout may stop the new leader again.',
+  ];
 }
