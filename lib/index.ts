@@ -1,6 +1,6 @@
 export { LeaderElectionModule, LeaderElectionCoreModule } from './leader-election.module.js';
 export { LeaderService } from './leader.service.js';
-export { LeaderOnly } from './decorators/leader-only.decorator.js';
+export { LeaderOnly, type LeaderOnlyOptions } from './decorators/leader-only.decorator.js';
 export { OnLeaderChange } from './decorators/on-leader-change.decorator.js';
 export { LeaderOnlyInterceptor } from './leader-only.interceptor.js';
 export { NotLeaderException } from './not-leader.exception.js';

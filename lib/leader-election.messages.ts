@@ -22,6 +22,14 @@ export const LEADER_ONLY_REQUEST_SCOPED = (target: string, key: string) =>
   `@LeaderOnly() on ${target}.${key}: ${target} is request- or transient-scoped. The gate works per call, ` +
   `but scheduled jobs (@Cron/@Interval/@Timeout) are not supported on such providers; make it a singleton.`;
 
+export const SKIPPED_NOT_CONFIRMED = (
+  target: string,
+  key: string,
+  election: string,
+  leader: string | null,
+) =>
+  `Skipped ${target}.${key}: leadership of election "${election}" could not be confirmed by a renew (leader: ${leader === null ? 'none' : printable(leader)})`;
+
 export const SKIPPED_NOT_LEADER = (
   target: string,
   key: string,

@@ -66,6 +66,28 @@ export class LeaderService {
     return this.registry.get(election).elector.leadershipSignal();
   }
 
+  /**
+   * Hands leadership over on purpose (e.g. before maintenance, or to move work to another
+   * replica): no new leader-only work from now on, in-flight work is awaited (up to
+   * `shutdownGracePeriod`) while the Lease is still renewed, then the Lease is released, naming
+   * `successor` (another replica's identity) as the preferred next holder when given. This
+   * instance does not take the Lease again until another replica has led, or for one
+   * `leaseDuration`, whichever comes first. Resolves true when it released; false when it did not
+   * lead, or when leader work was still running after the grace period (the Lease then expires
+   * instead, as on shutdown).
+   */
+  stepDown(options?: { successor?: string }): Promise<boolean>;
+  stepDown(election: string | undefined, options?: { successor?: string }): Promise<boolean>;
+  stepDown(
+    electionOrOptions?: string | { successor?: string },
+    options?: { successor?: string },
+  ): Promise<boolean> {
+    if (typeof electionOrOptions === 'object' && electionOrOptions !== null) {
+      return this.registry.get().elector.stepDown(electionOrOptions);
+    }
+    return this.registry.get(electionOrOptions).elector.stepDown(options);
+  }
+
   /** Change events, starting with the current state; completes when the app shuts down. */
   changes(election?: string): Observable<LeaderChangeEvent> {
     return this.registry.get(election).changes();

@@ -52,7 +52,9 @@ export type DecisionReason =
   /** Someone else holds an unexpired lease: wait for its expiry (or a watch event). */
   | 'held-by-other'
   /** We are stopping and hold nothing: never acquire. */
-  | 'not-campaigning';
+  | 'not-campaigning'
+  /** We stepped down: no acquisition until another holder took the Lease or the hold ends. */
+  | 'held-back';
 
 /** What to do next, and why. */
 export type Decision = (

@@ -9,10 +9,13 @@ import type { FencingToken } from './fencing-token.js';
  *   identity);
  * - `shutting-down`: it is stopping (no new leader work; while it waits for in-flight work, the
  *   Lease still names it) or stopped without releasing;
- * - `released`: it stopped and released the Lease;
+ * - `stepping-down`: it steps down on purpose (`stepDown()`): no new leader work while it waits for
+ *   in-flight work, then it releases;
+ * - `released`: it released the Lease (stopping, or stepping down);
  * - `observed`: another instance's change (a new holder, a release, an expiry, a deletion).
  */
-export type LeaderChangeReason = 'acquired' | 'lost' | 'shutting-down' | 'released' | 'observed';
+export type LeaderChangeReason =
+  'acquired' | 'lost' | 'shutting-down' | 'stepping-down' | 'released' | 'observed';
 
 /** Emitted once per real change of (who leads, whether we lead), in order, on every instance. */
 export interface LeaderChangeEvent {

@@ -28,6 +28,12 @@ export interface LeaseRecord {
    * leader that is cut off from the API server, so its creator waits one lease duration.
    */
   readonly neverExistedBefore?: boolean;
+  /**
+   * The successor a releasing leader named (`stepDown({ successor })`), on a free Lease only: that
+   * follower takes it first. Never written into `holderIdentity` (another process's identity there
+   * would defeat the duplicate-identity check). The Kubernetes lock keeps it in an annotation.
+   */
+  readonly preferredHolder?: string | null;
 }
 
 /** What the elector writes. Every field is set on every write. */
@@ -42,6 +48,8 @@ export interface LeaseSpec {
   readonly renewTime: Date;
   /** Incremented when the lease changes hands, kept otherwise. */
   readonly leaseTransitions: number;
+  /** On a release only: the successor the leader names (see `LeaseRecord.preferredHolder`). */
+  readonly preferredHolder?: string;
 }
 
 /** True when the record names no holder. */

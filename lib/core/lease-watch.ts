@@ -52,6 +52,8 @@ export class LeaseWatch {
   /** Whether the server answered the open watch (it opened, or an event came). */
   private answered = false;
   private failures = 0;
+  /** Since when the watch has been answering without a failure (kept across normal re-watches). */
+  private healthySince: number | undefined;
   private reopenTimer: TimerHandle | undefined;
   /** Checks that the open watch opened in time and is not silent (see {@link WATCH_SILENCE_LIMIT}). */
   private watchdog: TimerHandle | undefined;
@@ -68,6 +70,11 @@ export class LeaseWatch {
     return this.handle !== null && this.answered;
   }
 
+  /** How long the watch has been answering without a failure, ms (0 when it is not). */
+  healthyFor(now: number): number {
+    return this.isLive && this.healthySince !== undefined ? now - this.healthySince : 0;
+  }
+
   /** Opens the watch unless one is open or a re-open is already scheduled. */
   ensureOpen(): void {
     if (!this.handle && this.reopenTimer === undefined) this.open();
@@ -77,6 +84,7 @@ export class LeaseWatch {
   close(): void {
     const handle = this.handle;
     this.handle = null;
+    this.healthySince = undefined;
     this.cancelReopen();
     this.cancelWatchdog();
     handle?.close();
@@ -119,12 +127,14 @@ export class LeaseWatch {
             if (this.handle !== opened) return;
             openAt = lastHeard = context.clock.now();
             this.answered = true;
+            this.healthySince ??= openAt;
             context.onReachable();
           },
           onEvent: (event) => {
             if (this.handle !== opened) return;
             openAt ??= context.clock.now();
             this.answered = true;
+            this.healthySince ??= openAt;
             lastHeard = context.clock.now();
             events += 1;
             this.failures = 0;
@@ -154,7 +164,10 @@ export class LeaseWatch {
   private onClosed(error: unknown, events: number, openForMs: number): void {
     const context = this.context;
     if (!context.isRunning()) return;
-    if (error) context.onFailed(error);
+    if (error) {
+      context.onFailed(error);
+      this.healthySince = undefined;
+    }
     if (error instanceof LockGoneError) {
       // Our resourceVersion is too old: read the current state, then watch from it.
       this.resourceVersion = undefined;

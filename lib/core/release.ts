@@ -18,13 +18,14 @@ export interface ReleaseContext {
 
 /**
  * Hands the Lease back: holder "", duration 1 s, transitions kept; only if the record still names
- * us. The first try is based on `lastWrite` (our last write, when we hold the Lease: no read
+ * us; `successor`, if given, is named as the preferred next holder. The first try is based on `lastWrite` (our last write, when we hold the Lease: no read
  * first); a conflict reads again, three tries at most. Resolves the written record, or undefined
  * when nothing was released; never rejects: an unreleased Lease expires instead.
  */
 export async function releaseLease(
   context: ReleaseContext,
   lastWrite?: LeaseRecord,
+  successor?: string,
 ): Promise<LeaseRecord | undefined> {
   const { lock, identity, clock, logger, requests, isOurs } = context;
   // Named as the start-up and "became leader" lines name it: `lease <namespace>/<name>`.
@@ -48,6 +49,7 @@ export async function releaseLease(
             acquireTime: now,
             renewTime: now,
             leaseTransitions: record.leaseTransitions ?? 0,
+            ...(successor ? { preferredHolder: successor } : {}),
           },
           record.resourceVersion,
           { signal },

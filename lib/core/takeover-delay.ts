@@ -11,10 +11,39 @@ export const TAKEOVER_SPREAD_SCALE = 6;
  */
 const SPREAD_SCALES = 5;
 
+/**
+ * How a follower ranks as the successor of a Lease that is free or expired (see `Succession`):
+ * - `named`: the releasing leader named it (`LeaseRecord.preferredHolder`): it tries at once;
+ * - `preferred`: it joined an established term and has followed steadily since (in a rolling
+ *   update, a new pod): it tries within {@link PREFERRED_SPREAD} ms, before any other;
+ * - `other`: any other follower: the herd spread below, never before {@link OTHERS_FROM} ms;
+ * - `other-named`: another follower was named: the others give it {@link NAMED_GRACE} ms first.
+ */
+export type SuccessorRank = 'named' | 'preferred' | 'other' | 'other-named';
+
+/** Preferred followers try within this many ms (spread so that two of them rarely collide). */
+export const PREFERRED_SPREAD = 2;
+
+/**
+ * No other follower tries before this many ms: by then a preferred follower's write has reached
+ * the API server (its request left up to {@link PREFERRED_SPREAD} ms after the release was seen),
+ * so the others' writes conflict instead of winning. Only e^-3.7 (2.6 %) of the herd spread lies
+ * below it: followers without a preferred peer lose almost nothing.
+ */
+export const OTHERS_FROM = 8;
+
+/** How long the others leave a named successor to take the Lease before they try (ms). */
+export const NAMED_GRACE = 100;
+
 /** What {@link takeoverDelay} needs to know. */
 export interface TakeoverDelayInput {
   /** Random source in [0, 1). */
   readonly random: () => number;
+  /**
+   * This follower's rank as successor of a released Lease. Without one (a Lease that expired: its
+   * holder crashed), only the herd spread applies.
+   */
+  readonly rank?: SuccessorRank;
 }
 
 /**
@@ -22,18 +51,34 @@ export interface TakeoverDelayInput {
  * tries to take it. Every follower sees a release at the same moment; trying at once, N followers
  * send N updates of which N - 1 fail with 409 Conflict.
  *
- * The delay is `max(0, scale * (5 + ln(u)))` for a uniform `u` (at most 30 ms): its distribution
- * function grows exponentially (e^(t / scale)). Whatever N, the first try then comes about
- * `scale * ln(N)` before the end of the spread, and on average only e^(w / scale) - 1 others follow
- * within the time `w` its write needs to reach their watches, where they cancel their own try (a
- * new holder re-schedules a follower's attempt). Followers need not know how many they are: a few
- * wait up to 30 ms, many wait less. A slower API server (larger `w`) lets a few more try.
+ * The herd spread is `max(0, scale * (5 + ln(u)))` for a uniform `u` (at most 30 ms): its
+ * distribution function grows exponentially (e^(t / scale)). Whatever N, the first try then comes
+ * about `scale * ln(N)` before the end of the spread, and on average only e^(w / scale) - 1 others
+ * follow within the time `w` its write needs to reach their watches, where they cancel their own
+ * try (a new holder re-schedules a follower's attempt). Followers need not know how many they are:
+ * a few wait up to 30 ms, many wait less. A slower API server (larger `w`) lets a few more try.
  *
- * The one place that orders followers: a successor preference (e.g. a rollout's new pods) will be
- * an input here.
+ * On a released Lease a successor preference orders followers by {@link SuccessorRank}: the named
+ * one first, then the preferred ones, then the herd. An expired Lease (its holder crashed) is taken
+ * with the herd spread only: at its expiry, as exactly as before.
  */
-export function takeoverDelay({ random }: TakeoverDelayInput): number {
+export function takeoverDelay({ random, rank }: TakeoverDelayInput): number {
   const u = random();
+  switch (rank) {
+    case undefined:
+      return herdSpread(u);
+    case 'named':
+      return 0;
+    case 'preferred':
+      return PREFERRED_SPREAD * u;
+    case 'other-named':
+      return NAMED_GRACE + herdSpread(u);
+    case 'other':
+      return Math.max(OTHERS_FROM, herdSpread(u));
+  }
+}
+
+function herdSpread(u: number): number {
   if (!(u > 0)) return 0;
   return Math.max(0, TAKEOVER_SPREAD_SCALE * (SPREAD_SCALES + Math.log(u)));
 }

@@ -11,6 +11,7 @@ import {
 import {
   LEADER_ONLY_NOT_A_METHOD,
   LEADER_ONLY_WITHOUT_REGISTRY,
+  SKIPPED_NOT_CONFIRMED,
   SKIPPED_NOT_LEADER,
 } from '../leader-election.messages.js';
 import { LeaderElectionRegistry } from '../leader-election.registry.js';
@@ -21,6 +22,21 @@ const logger = new Logger('LeaderOnly');
 const REGISTRY_INJECTED = Symbol('nestjs-kube-leader:registry-injected');
 
 type AnyFunction = (...args: unknown[]) => unknown;
+
+/** Options of {@link LeaderOnly}. */
+export interface LeaderOnlyOptions {
+  /** The election (default: the one registered by `forRoot()` without a name). */
+  readonly election?: string;
+  /**
+   * Confirmed runs: before each run the leader renews the Lease (one conditional write, which
+   * takes the place of its next scheduled renew), and the method runs only if that renew
+   * succeeded, with leadership guaranteed for `renewDeadline` from the renew's start. For work
+   * whose side effects must not happen on a leader that was just partitioned away. The method
+   * then always returns a Promise; inside it, still check `LeaderService.isLeader()` (or the
+   * work's signal) right before each side effect.
+   */
+  readonly confirm?: boolean;
+}
 
 /**
  * Runs the method only on the leader of `election` (default: the unnamed election).
@@ -40,7 +56,13 @@ type AnyFunction = (...args: unknown[]) => unknown;
  * async reconcile() { ... }
  * ```
  */
-export function LeaderOnly(election: string = DEFAULT_ELECTION): MethodDecorator & ClassDecorator {
+export function LeaderOnly(
+  electionOrOptions: string | LeaderOnlyOptions = DEFAULT_ELECTION,
+): MethodDecorator & ClassDecorator {
+  const options =
+    typeof electionOrOptions === 'string' ? { election: electionOrOptions } : electionOrOptions;
+  const election = options?.election ?? DEFAULT_ELECTION;
+  const confirm = options?.confirm === true;
   if (typeof election !== 'string' || election.length === 0) {
     throw new TypeError(
       `@LeaderOnly(election): election must be a non-empty string, got ${String(election)}`,
@@ -48,20 +70,24 @@ export function LeaderOnly(election: string = DEFAULT_ELECTION): MethodDecorator
   }
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (key === undefined) {
-      decorateClass(target as new (...args: unknown[]) => unknown, election);
+      decorateClass(target as new (...args: unknown[]) => unknown, election, confirm);
       return;
     }
     const className = (target as { constructor: { name: string } }).constructor.name;
     if (!descriptor || typeof descriptor.value !== 'function') {
       throw new TypeError(LEADER_ONLY_NOT_A_METHOD(className, String(key)));
     }
-    wrapMethod(target, key, descriptor, election);
+    wrapMethod(target, key, descriptor, election, confirm);
     UseInterceptors(LeaderOnlyInterceptor)(target, key, descriptor);
     return descriptor;
   }) as MethodDecorator & ClassDecorator;
 }
 
-function decorateClass(type: new (...args: unknown[]) => unknown, election: string): void {
+function decorateClass(
+  type: new (...args: unknown[]) => unknown,
+  election: string,
+  confirm: boolean,
+): void {
   Reflect.defineMetadata(LEADER_ONLY_METADATA, election, type);
   UseInterceptors(LeaderOnlyInterceptor)(type);
   const prototype = type.prototype as Record<string, unknown>;
@@ -70,7 +96,7 @@ function decorateClass(type: new (...args: unknown[]) => unknown, election: stri
     const descriptor = Object.getOwnPropertyDescriptor(prototype, key);
     if (!descriptor || typeof descriptor.value !== 'function') continue;
     if (Reflect.hasOwnMetadata(LEADER_ONLY_METADATA, descriptor.value)) continue;
-    wrapMethod(prototype, key, descriptor, election);
+    wrapMethod(prototype, key, descriptor, election, confirm);
     Object.defineProperty(prototype, key, descriptor);
   }
 }
@@ -80,6 +106,7 @@ function wrapMethod(
   key: string | symbol,
   descriptor: PropertyDescriptor,
   election: string,
+  confirm: boolean,
 ): void {
   const original = descriptor.value as AnyFunction;
   const className = (prototype as { constructor: { name: string } }).constructor.name;
@@ -99,6 +126,22 @@ function wrapMethod(
         SKIPPED_NOT_LEADER(className, methodName, election, elector.lock.description, leader),
       );
       return isAsync ? Promise.resolve(undefined) : undefined;
+    }
+    if (confirm) {
+      // Admitted first (shutdown waits for it), then confirmed by a renew, then run.
+      return (async () => {
+        try {
+          if (!(await elector.confirmLeadership()) || !work.isCurrent()) {
+            const leader = elector.getLeader();
+            if (isHandler(this, gated)) throw new NotLeaderException(election, leader);
+            logger.debug(SKIPPED_NOT_CONFIRMED(className, methodName, election, leader));
+            return undefined;
+          }
+          return await original.apply(this, args);
+        } finally {
+          work.end();
+        }
+      })();
     }
     let result: unknown;
     try {

@@ -42,6 +42,13 @@ export interface KubernetesLeaseLockOptions {
 export const WATCH_TIMEOUT_SECONDS = { min: 300, max: 600 } as const;
 
 /**
+ * The annotation that names the successor a releasing leader prefers (`stepDown({ successor })`).
+ * Never `holderIdentity`: another process's identity there would defeat the duplicate-identity
+ * check. Only set on a free Lease; the next holder's write removes it.
+ */
+export const PREFERRED_HOLDER_ANNOTATION = 'nestjs-kube-leader/preferred-holder';
+
+/**
  * A {@link LeaseLock} over one `coordination.k8s.io/v1` Lease through @kubernetes/client-node
  * (1.x and 2.x): `get`, `create` and `update` (replace with the resourceVersion it is based on), and
  * a watch on the single Lease (fieldSelector on its name, bookmarks on).
@@ -150,6 +157,7 @@ export class KubernetesLeaseLock implements LeaseLock {
         name: this.name,
         namespace: this.namespace,
         resourceVersion,
+        annotations: withPreferredHolder(base?.metadata?.annotations, spec.preferredHolder),
       },
       spec: { ...(base?.spec ?? {}), ...encodeSpec(spec) },
     };
@@ -326,6 +334,17 @@ function existedAlready(error: unknown): boolean {
   );
 }
 
+/** `annotations` with the preferred-holder annotation set to `holder`, or without it. */
+function withPreferredHolder(
+  annotations: Record<string, string> | undefined,
+  holder: string | undefined,
+): Record<string, string> | undefined {
+  const rest = { ...(annotations ?? {}) };
+  delete rest[PREFERRED_HOLDER_ANNOTATION];
+  if (holder) rest[PREFERRED_HOLDER_ANNOTATION] = holder;
+  return Object.keys(rest).length > 0 ? rest : undefined;
+}
+
 /** Encodes the election fields; MicroTime as a string with six fractional digits. */
 function encodeSpec(spec: LeaseSpec): NonNullable<V1Lease['spec']> {
   return {
@@ -342,6 +361,7 @@ function encodeSpec(spec: LeaseSpec): NonNullable<V1Lease['spec']> {
 /** Reads a Lease tolerantly: fields of the wrong type become null instead of failing. */
 export function decodeLease(lease: V1Lease): LeaseRecord {
   const spec = (lease.spec ?? {}) as Record<string, unknown>;
+  const preferred = lease.metadata?.annotations?.[PREFERRED_HOLDER_ANNOTATION];
   const integer = (value: unknown) =>
     typeof value === 'number' && Number.isInteger(value) ? value : null;
   return {
@@ -352,5 +372,6 @@ export function decodeLease(lease: V1Lease): LeaseRecord {
     leaseTransitions: integer(spec.leaseTransitions),
     resourceVersion: lease.metadata?.resourceVersion ?? '',
     uid: lease.metadata?.uid ?? null,
+    ...(preferred ? { preferredHolder: preferred } : {}),
   };
 }

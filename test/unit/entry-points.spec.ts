@@ -37,6 +37,7 @@ const EXPORTS: Record<string, string[]> = {
     'LeaderElector',
     'LeaderElectorOptions',
     'LeaderOnly',
+    'LeaderOnlyOptions',
     'LeaderOnlyInterceptor',
     'LeaderService',
     'LeaderWorkOutcome',

@@ -11,6 +11,7 @@ import {
   ElectorStoppedError,
 } from '../../lib/core/index.js';
 import { ElectionFixture } from './support/election-fixture.js';
+import { OTHERS_FROM } from '../../lib/core/takeover-delay.js';
 
 const T = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
 
@@ -247,7 +248,7 @@ describe('LeaderElector', () => {
       const before = f.calls('b');
       const aToken = a.elector.fencingToken()!;
       await a.elector.stop();
-      await f.clock.flush();
+      await f.clock.advance(OTHERS_FROM); // a follower that saw the term begin
       expect(b.elector.isLeader()).toBe(true);
       expect(f.calls('b')).toEqual({ ...before, update: before.update + 1 });
       expect(f.store.current()?.leaseTransitions).toBe(1);
@@ -495,7 +496,7 @@ describe('LeaderElector', () => {
       const a = await f.started('a', T);
       const b = await f.started('b', T);
       await a.elector.stop();
-      await f.clock.flush();
+      await f.clock.advance(OTHERS_FROM); // a follower that saw the term begin
       expect(b.elector.isLeader()).toBe(true);
       await b.elector.stop();
       const c = await f.started('c', T);
@@ -569,7 +570,7 @@ describe('LeaderElector', () => {
       expect(warnings).toEqual([expect.stringContaining('watch silent for 150 s')]);
       const before = f.calls('b');
       await a.elector.stop();
-      await f.clock.flush();
+      await f.clock.advance(OTHERS_FROM); // a follower that saw the term begin
       // Seen through the re-opened watch, not at b's expiry timer (no read).
       expect(b.elector.isLeader()).toBe(true);
       expect(f.calls('b')).toEqual({ ...before, update: before.update + 1 });
@@ -591,7 +592,7 @@ describe('LeaderElector', () => {
         expect.stringContaining('watch did not open within 4000 ms'),
       ]);
       await a.elector.stop();
-      await f.clock.flush();
+      await f.clock.advance(OTHERS_FROM); // a follower that saw the term begin
       expect(b.elector.isLeader()).toBe(true);
     });
 
@@ -644,7 +645,7 @@ describe('LeaderElector', () => {
       expect(b.elector.isLeader()).toBe(false);
       work.end();
       await stopped;
-      await f.clock.flush();
+      await f.clock.advance(OTHERS_FROM); // a follower that saw the term begin
       expect(b.elector.isLeader()).toBe(true);
     });
 

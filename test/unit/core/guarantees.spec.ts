@@ -14,6 +14,7 @@ import {
   type LockCallOptions,
 } from '../../../lib/core/index.js';
 import { ElectionFixture } from '../support/election-fixture.js';
+import { OTHERS_FROM } from '../../../lib/core/takeover-delay.js';
 
 const T = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
 
@@ -109,7 +110,7 @@ describe('guarantees against operator actions and careless configuration', () =>
       tokens.push(a.elector.fencingToken()!);
       const b = await f.started('b', T);
       await a.elector.stop(); // released: b takes over
-      await f.clock.flush();
+      await f.clock.advance(OTHERS_FROM); // a follower that saw the term begin
       tokens.push(b.elector.fencingToken()!);
       await b.elector.stop(); // scaled to zero
       f.store.adminWrite(null); // the Lease is gone (a namespace re-created, a prune)
@@ -363,7 +364,7 @@ describe('guarantees against operator actions and careless configuration', () =>
       const b = await f.started('b', T);
       f.store.failNext('update', new LockUnavailableError('blip'), 'b');
       await a.elector.stop(); // released: b's takeover meets the blip
-      await f.clock.flush();
+      await f.clock.advance(OTHERS_FROM); // a follower that saw the term begin
       expect(b.elector.isLeader()).toBe(false);
       expect(b.elector.getLeader()).toBeNull();
       expect(b.events.at(-1)).toEqual(
@@ -379,7 +380,7 @@ describe('guarantees against operator actions and careless configuration', () =>
       const a = await f.started('a', T);
       const b = await f.started('b', T);
       await a.elector.stop();
-      await f.clock.flush();
+      await f.clock.advance(OTHERS_FROM); // a follower that saw the term begin
       expect(a.events.map((e) => `${e.reason} ${e.isLeader} ${e.leader}`)).toEqual([
         'acquired true a',
         'shutting-down false a', // no new work; the Lease still names a until the release

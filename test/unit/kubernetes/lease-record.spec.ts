@@ -233,24 +233,29 @@ describe('KubernetesLeaseLock writes', () => {
   it.each<[string, Record<string, string> | undefined, object]>([
     ['with the configured labels', { team: 'billing' }, { labels: { team: 'billing' } }],
     ['without labels when none are configured', undefined, {}],
-  ])('create sends a new Lease %s, no resourceVersion', async (_name, labels, extra) => {
-    const { lock, sent } = lockWithStub(undefined, labels);
-    const answer = await lock.create(SPEC);
-    expect(sent).toEqual([
-      {
-        verb: 'create',
-        body: {
-          apiVersion: 'coordination.k8s.io/v1',
-          kind: 'Lease',
-          metadata: { name: 'billing-leader', namespace: 'apps', ...extra },
-          spec: ENCODED,
+  ])(
+    'create sends a new Lease %s by PUT to its name, no resourceVersion',
+    async (_name, labels, extra) => {
+      const { lock, sent } = lockWithStub(undefined, labels);
+      const answer = await lock.create(SPEC);
+      // A PUT (replace) without resourceVersion: RBAC checks it as `create` of this name, and the
+      // server refuses it when the Lease exists (see the integration test).
+      expect(sent).toEqual([
+        {
+          verb: 'update',
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name: 'billing-leader', namespace: 'apps', ...extra },
+            spec: ENCODED,
+          },
         },
-      },
-    ]);
-    expect(answer.resourceVersion).toBe('4712');
-    expect(answer.uid).toBe('new-uid');
-    expect(answer.neverExistedBefore).toBeUndefined();
-  });
+      ]);
+      expect(answer.resourceVersion).toBe('4712');
+      expect(answer.uid).toBe('new-uid');
+      expect(answer.neverExistedBefore).toBeUndefined();
+    },
+  );
 
   it('a release writes holder "" and every other field', async () => {
     const { lock, sent } = lockWithStub();
