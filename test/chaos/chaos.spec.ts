@@ -1,7 +1,7 @@
 // The short fault-injection run inside `npm test`: every fault kind once (a fixed order), on a
 // control plane of its own, plus the bad-config start-ups. `npm run test:chaos` runs 252 faults.
-// The later kinds (EXTRA_FAULTS: clock faults with libfaketime, installed by .ci/run) run here too,
-// each once, with the positive control.
+// The later kinds (EXTRA_FAULTS: clock faults with libfaketime, installed by .ci/run, and a rolling
+// update) run here too, each once, with the positive control.
 import fs from 'node:fs';
 import path from 'node:path';
 import { startControlPlane } from '../control-plane/control-plane.js';
@@ -21,7 +21,7 @@ describe('fault injection (short run)', () => {
     expect(report.totalWorkRuns).toBeGreaterThan(100);
   }, 600_000);
 
-  it('keeps the promise with a duplicate identity, a deletion under a cut-off leader, wall-clock steps, clock rates inside the margin and a black-holed watch, and sees the overlap beyond it', async () => {
+  it('keeps the promise with a duplicate identity, a deletion under a cut-off leader, wall-clock steps, clock rates inside the margin, a black-holed watch and a rolling update, and sees the overlap beyond it', async () => {
     const report = await runChaos({
       seed: 1,
       faults: EXTRA_FAULTS.length,
@@ -33,6 +33,9 @@ describe('fault injection (short run)', () => {
     const control = report.faults.find((f) => f.name === 'clock-rate-skew-beyond')!;
     expect(control.overlapExpected).toBe(true);
     expect(control.overlapMs).toBeGreaterThan(0);
+    // The old leader is replaced: at least one change, reported against the goal of one.
+    const rollout = report.faults.find((f) => f.name === 'rolling-update')!;
+    expect(rollout.leadershipChanges).toBeGreaterThanOrEqual(1);
     expect(report.missedChanges).toBe(0);
     expect(report.cron.lostOutsideFaults).toBe(0);
   }, 600_000);

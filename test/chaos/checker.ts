@@ -155,3 +155,34 @@ export function overlapOutside(intervals: WorkInterval[], windows: FaultWindow[]
   }
   return total + overlapWithin(intervals, from, Infinity);
 }
+
+/**
+ * The leaders in [from, to] in order, starting with `leader` (the one leading at `from`), from the
+ * replicas' change events saying they lead; a replica acquiring again right after itself is not a
+ * move. `moves` counts the changes of leader: a rolling update's goal is 1 (the old leader is
+ * replaced once).
+ */
+export function leadershipMoves(
+  events: ReplicaEvent[],
+  leader: string,
+  from: number,
+  to: number,
+): { moves: number; leaders: string[] } {
+  const leaders = [leader];
+  const acquired = events
+    .filter((e) => e.type === 'change' && e.isLeader === true && e.t >= from && e.t <= to)
+    .sort((a, b) => a.t - b.t);
+  for (const e of acquired) if (leaders.at(-1) !== e.id) leaders.push(e.id);
+  return { moves: leaders.length - 1, leaders };
+}
+
+/** "leadership changes per fault: 1 in 11 of 12, 2 in 1 of 12 (goal 1)", or nothing. */
+export function changesNote(changes: number[], goal: number | undefined): string | undefined {
+  if (!changes.length) return undefined;
+  const counts = new Map<number, number>();
+  for (const c of changes) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const parts = [...counts]
+    .sort(([a], [b]) => a - b)
+    .map(([c, n]) => `${c} in ${n} of ${changes.length}`);
+  return `leadership changes per fault: ${parts.join(', ')}${goal === undefined ? '' : ` (goal ${goal})`}`;
+}

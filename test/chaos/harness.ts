@@ -20,6 +20,7 @@ import { createNamespace, grantLeaseAccess, waitForLeaseAccess } from '../contro
 import { REPO_ROOT } from '../support/candidates.js';
 import {
   cronReport,
+  leadershipMoves,
   longestGap,
   overlap,
   overlapOutside,
@@ -63,7 +64,8 @@ export type FaultName =
   | 'clock-stepped-back'
   | 'clock-rate-skew-inside'
   | 'clock-rate-skew-beyond'
-  | 'watch-black-holed';
+  | 'watch-black-holed'
+  | 'rolling-update';
 
 export const ALL_FAULTS: FaultName[] = [
   'sigkill-leader',
@@ -85,7 +87,8 @@ export const ALL_FAULTS: FaultName[] = [
 
 /**
  * Fault kinds added after the first suite (duplicate identity, a deletion under a cut-off leader,
- * clocks, a black-holed watch): `npm run test:chaos` draws from these and {@link ALL_FAULTS}; `npm test` runs each once.
+ * clocks, a black-holed watch, a rolling update): `npm run test:chaos` draws from these and
+ * {@link ALL_FAULTS}; `npm test` runs each once.
  */
 export const EXTRA_FAULTS: FaultName[] = [
   'same-identity',
@@ -95,6 +98,7 @@ export const EXTRA_FAULTS: FaultName[] = [
   'clock-rate-skew-inside',
   'clock-rate-skew-beyond',
   'watch-black-holed',
+  'rolling-update',
 ];
 
 export const EVERY_FAULT: FaultName[] = [...ALL_FAULTS, ...EXTRA_FAULTS];
@@ -112,6 +116,16 @@ export const OVERLAP_EXPECTED: ReadonlySet<FaultName> = new Set(['clock-rate-ske
 export const FAILING_FIRST: Partial<Record<FaultName, string>> = {
   // None today. same-identity (M1: 4960 ms of overlap), lease-deleted-leader-cut (H1: 234 ms) and
   // clock-frozen (L9: 3-20 ms) were here until the engine was hardened; they now show 0 ms.
+};
+
+/**
+ * Kinds with a goal for the number of leadership changes per fault (see {@link leadershipMoves}).
+ * Reported per fault against the goal, not a failure: only overlap fails these kinds.
+ */
+export const LEADERSHIP_CHANGES_GOAL: Partial<Record<FaultName, number>> = {
+  // The leader is replaced once, by a replica that joined its established term (rollout-aware
+  // succession): one move, not one per old replica.
+  'rolling-update': 1,
 };
 
 /** Wall-clock step of the `clock-stepped-back` fault, in seconds. */
@@ -146,6 +160,12 @@ export interface FaultResult extends FaultWindow {
   overlapMs: number;
   /** A positive control: overlap is expected here (see {@link OVERLAP_EXPECTED}). */
   overlapExpected?: boolean;
+  /**
+   * Kinds with a goal ({@link LEADERSHIP_CHANGES_GOAL}): how many times the leader changed from
+   * the injection to the recovery, and the leaders in order (the first led at the injection).
+   */
+  leadershipChanges?: number;
+  leaders?: string[];
   note?: string;
 }
 
@@ -427,6 +447,32 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return next;
   };
 
+  /**
+   * A Deployment's rolling update (maxSurge 1, maxUnavailable 0): every live replica is replaced
+   * once. Each step starts a new replica, waits until it follows the current leader (every live
+   * replica names it) and one more retry period, then SIGTERMs an old replica, the leader whenever
+   * an old replica leads, and waits for it to exit. It begins on an established term (the leader has
+   * led one lease duration), as a rollout usually does: a new replica that joins it then ranks first
+   * as the successor. Its steady watch needs one retry period; the second one is the readiness
+   * margin.
+   */
+  const rollingUpdate = async (leader: Replica) => {
+    const old = live();
+    const acquired = [...leader.events]
+      .reverse()
+      .find((e) => e.type === 'change' && e.isLeader === true);
+    const established =
+      (acquired?.t ?? 0) + CHAOS_TIMINGS.leaseDuration + 2 * CHAOS_TIMINGS.retryPeriod;
+    await sleep(Math.max(0, established - now()));
+    for (let step = 0; step < old.length; step++) {
+      await startReplica();
+      const current = await waitForStableLeader();
+      await sleep(2 * CHAOS_TIMINGS.retryPeriod);
+      const remaining = old.filter((r) => !r.dead);
+      await retire(remaining.includes(current) ? current : remaining[0]);
+    }
+  };
+
   /** Replaces a replica whose clock was faked by a plain one, so later faults see the usual set. */
   const replaceFaked = async (faked: Replica) => {
     await retire(faked);
@@ -633,6 +679,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           await startReplica();
           break;
         }
+        case 'rolling-update':
+          await rollingUpdate(leader);
+          break;
         case 'clock-rate-skew-inside':
         case 'clock-rate-skew-beyond': {
           // A leader whose every clock (timers included) runs at `rate`, cut off: it stops at its
@@ -672,6 +721,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       // Every live replica must have heard of the current leader (no lost change events).
       for (const r of live()) if (r.view?.leader !== next.id) missedChanges += 1;
       const recovered = now();
+      const moves =
+        LEADERSHIP_CHANGES_GOAL[kind] === undefined
+          ? undefined
+          : leadershipMoves(all, leader.id, start, recovered);
       const result: FaultResult = {
         name: kind,
         start,
@@ -679,11 +732,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         maxGapMs: Math.round(longestGap(all, start, recovered)),
         overlapMs: 0,
         ...(OVERLAP_EXPECTED.has(kind) ? { overlapExpected: true } : {}),
+        ...(moves ? { leadershipChanges: moves.moves, leaders: moves.leaders } : {}),
         ...(note ? { note } : {}),
       };
       results.push(result);
+      const changes = moves
+        ? `, ${moves.moves} leadership change(s) (${moves.leaders.join(' -> ')})`
+        : '';
       log(
-        `  fault ${n + 1}/${total} ${kind}: leader ${leader.id} -> ${next.id}, max gap ${result.maxGapMs} ms${note ? ` (${note})` : ''}`,
+        `  fault ${n + 1}/${total} ${kind}: leader ${leader.id} -> ${next.id}, max gap ${result.maxGapMs} ms${changes}${note ? ` (${note})` : ''}`,
       );
     }
   } finally {

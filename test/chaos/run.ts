@@ -1,5 +1,5 @@
 // `npm run test:chaos`: the full fault-injection run. Several seeds until at least --faults faults
-// (default 252: every fault kind 12 times on average), then the table of faults x runs x max gap,
+// (default 252: every fault kind 11 times on average), then the table of faults x runs x max gap,
 // overlap, cron runs lost/doubled, missed change events, and bad-config start-ups.
 //
 //   npm run test:chaos                      # seeds 1.., 252 faults of every kind
@@ -14,11 +14,13 @@ import path from 'node:path';
 import { REPO_ROOT } from '../support/candidates.js';
 import { startControlPlane } from '../control-plane/control-plane.js';
 import { badConfigCases, runBadConfigCase } from './bad-config.js';
+import { changesNote } from './checker.js';
 import {
   CHAOS_TIMINGS,
   EVERY_FAULT,
   EXTRA_FAULTS,
   FAILING_FIRST,
+  LEADERSHIP_CHANGES_GOAL,
   OVERLAP_EXPECTED,
   runChaos,
   stopRunningChaos,
@@ -152,10 +154,24 @@ export function renderReport(
 ): string {
   const byKind = new Map<
     string,
-    { runs: number; maxGap: number; gaps: number[]; overlapMs: number; notes: Set<string> }
+    {
+      runs: number;
+      maxGap: number;
+      gaps: number[];
+      overlapMs: number;
+      changes: number[];
+      notes: Set<string>;
+    }
   >();
   for (const kind of EVERY_FAULT)
-    byKind.set(kind, { runs: 0, maxGap: 0, gaps: [], overlapMs: 0, notes: new Set() });
+    byKind.set(kind, {
+      runs: 0,
+      maxGap: 0,
+      gaps: [],
+      overlapMs: 0,
+      changes: [],
+      notes: new Set(),
+    });
   for (const report of reports) {
     for (const fault of report.faults) {
       const row = byKind.get(fault.name)!;
@@ -163,6 +179,7 @@ export function renderReport(
       row.maxGap = Math.max(row.maxGap, fault.maxGapMs);
       row.gaps.push(fault.maxGapMs);
       row.overlapMs += fault.overlapMs;
+      if (fault.leadershipChanges !== undefined) row.changes.push(fault.leadershipChanges);
       if (fault.note) row.notes.add(fault.note);
     }
   }
@@ -192,8 +209,9 @@ export function renderReport(
       : FAILING_FIRST[kind as FaultName]
         ? `${kind} (failing-first: ${FAILING_FIRST[kind as FaultName]})`
         : kind;
+    const changes = changesNote(row.changes, LEADERSHIP_CHANGES_GOAL[kind as FaultName]);
     lines.push(
-      `| ${label} | ${row.runs} | ${median(row.gaps)} | ${row.maxGap} | ${row.overlapMs} | ${[...row.notes].join('; ')} |`,
+      `| ${label} | ${row.runs} | ${median(row.gaps)} | ${row.maxGap} | ${row.overlapMs} | ${[...(changes ? [changes] : []), ...row.notes].join('; ')} |`,
     );
   }
   lines.push(

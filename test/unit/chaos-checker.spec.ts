@@ -1,5 +1,7 @@
 import {
+  changesNote,
   cronReport,
+  leadershipMoves,
   longestGap,
   overlap,
   overlapOutside,
@@ -82,5 +84,27 @@ describe('chaos checker', () => {
     expect(report.lost).toEqual([12, 13, 15, 16]);
     expect(report.lostDuringFaults).toBe(2);
     expect(report.lostOutsideFaults).toBe(2);
+  });
+
+  it('counts the changes of leader in a window, not a replica acquiring again after itself', () => {
+    const events = [
+      e(50, 'a', 'change', { isLeader: true }),
+      e(110, 'b', 'change', { isLeader: false, leader: 'c' }),
+      e(120, 'c', 'change', { isLeader: true }),
+      e(100, 'a', 'change', { isLeader: false, leader: null }),
+      e(300, 'c', 'change', { isLeader: true }),
+      e(400, 'b', 'change', { isLeader: true }),
+      e(900, 'a', 'change', { isLeader: true }),
+    ];
+    expect(leadershipMoves(events, 'a', 100, 500)).toEqual({ moves: 2, leaders: ['a', 'c', 'b'] });
+    expect(leadershipMoves(events, 'b', 500, 800)).toEqual({ moves: 0, leaders: ['b'] });
+  });
+
+  it('summarizes the changes per fault against their goal', () => {
+    expect(changesNote([1, 2, 1], 1)).toBe(
+      'leadership changes per fault: 1 in 2 of 3, 2 in 1 of 3 (goal 1)',
+    );
+    expect(changesNote([0], undefined)).toBe('leadership changes per fault: 0 in 1 of 1');
+    expect(changesNote([], 1)).toBeUndefined();
   });
 });
