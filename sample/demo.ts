@@ -1,6 +1,7 @@
 // `npm run demo`: three replicas of the sample app elect a leader on a real kube-apiserver; the
-// leader is killed, another takes over; the failover and handover times are measured and printed;
-// everything is stopped at the end.
+// leader is killed, another takes over; the leader is stopped gracefully, another takes over; then a
+// rolling update replaces the three replicas. The failover and handover times, and how often
+// leadership moved during the rollout, are measured and printed; everything is stopped at the end.
 //
 //   npm run demo                      # local control plane (built on first use), demo timings
 //   npm run demo -- --use-kubeconfig  # the current kubeconfig (KUBECONFIG / ~/.kube/config) instead
@@ -9,6 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import {
   startControlPlane,
@@ -33,7 +35,10 @@ interface Replica {
   port: number;
   child: ChildProcess;
   exited: boolean;
+  exitedAt?: number;
   reconciles: number;
+  /** Its own leader-change reports (its @OnLeaderChange log lines), timed on arrival here. */
+  leading: { at: number; isLeader: boolean }[];
 }
 
 interface Status {
@@ -93,8 +98,10 @@ async function main() {
     // Live view: who leads, as each replica reports it.
     let shown = '';
     const view = setInterval(async () => {
-      const statuses = await Promise.all(replicas.map((r) => status(r)));
-      const line = replicas
+      // Replicas stopped a while ago leave the view.
+      const listed = replicas.filter((r) => !r.exitedAt || Date.now() - r.exitedAt < 5_000);
+      const statuses = await Promise.all(listed.map((r) => status(r)));
+      const line = listed
         .map((r, i) => {
           const s = statuses[i];
           if (r.exited) return `${r.name}: ${color(90, 'down')}`;
@@ -116,6 +123,10 @@ async function main() {
     say(color(31, `SIGKILL ${first.name} (a crash: the lease is not released)`));
     const killedAt = Date.now();
     first.child.kill('SIGKILL');
+    // As a Deployment does, a replacement starts at once (the rollout below needs three replicas;
+    // this one, and replica-e below, see the next term begin. Started once a term had lasted a lease
+    // duration, they would rank with the rollout's new replicas as successors of its leader).
+    replicas.push(await startReplica('replica-d', lease, kubeconfig, namespace));
     const second = await waitForLeader(
       replicas.filter((r) => r !== first),
       60_000,
@@ -132,13 +143,22 @@ async function main() {
     );
     const termAt = Date.now();
     second.child.kill('SIGTERM');
+    replicas.push(await startReplica('replica-e', lease, kubeconfig, namespace));
     const third = await waitForLeader(
       replicas.filter((r) => r !== first && r !== second),
       60_000,
     );
     const handover = Date.now() - termAt;
     say(`${color(1, third.name)} took over ${color(32, `${handover} ms`)} after SIGTERM`);
+    const thirdLeadsSince = Date.now();
     await waitUntil(() => third.reconciles >= 1, 20_000);
+
+    const rollout = await rollingUpdate({
+      replicas,
+      leader: third,
+      leaderSince: thirdLeadsSince,
+      start: (name) => startReplica(name, lease, kubeconfig, namespace),
+    });
     clearInterval(view);
 
     const total = replicas.map((r) => `${r.name} ${r.reconciles}`).join(', ');
@@ -149,6 +169,9 @@ async function main() {
     );
     console.log(
       `  graceful handover (SIGTERM -> new leader): ${handover} ms  (one watch event after the release)`,
+    );
+    console.log(
+      `  rolling update (3 replicas replaced):      leadership moved ${times(rollout.moves)}, longest time without a leader ${rollout.leaderlessMs} ms`,
     );
     console.log(`  reconcile runs per replica: ${total} (only ever on the leader)`);
     console.log('');
@@ -185,7 +208,7 @@ async function startReplica(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  const replica: Replica = { name, port, child, exited: false, reconciles: 0 };
+  const replica: Replica = { name, port, child, exited: false, reconciles: 0, leading: [] };
   const log = fs.createWriteStream(path.join(ROOT, '.control-plane', `demo-${name}.log`));
   child.stdout?.on('data', (chunk: Buffer) => {
     log.write(chunk);
@@ -196,8 +219,124 @@ async function startReplica(
     }
   });
   child.stderr?.pipe(log);
-  child.on('exit', () => (replica.exited = true));
+  // The sample's LeaderChange lines: "<id> is now the leader of ..." / "<id> does not lead ...".
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (!line.includes('[LeaderChange]')) return;
+    if (line.includes(' is now the leader of '))
+      replica.leading.push({ at: Date.now(), isLeader: true });
+    else if (line.includes(' does not lead '))
+      replica.leading.push({ at: Date.now(), isLeader: false });
+  });
+  child.on('exit', () => {
+    replica.exited = true;
+    replica.exitedAt = Date.now();
+    replica.leading.push({ at: replica.exitedAt, isLeader: false });
+  });
   return replica;
+}
+
+/**
+ * A rolling update as a Deployment does it (maxSurge 1, maxUnavailable 0): three times, a new
+ * replica starts, the demo waits until its /leader names the leader and one retry period more (its
+ * watch counts as steady after one), then SIGTERMs an old replica: the leader while it is old. It
+ * starts once the leader has led one lease duration, so the new replicas join an established term
+ * (they then rank first as successors). Measured from the replicas' own leader-change reports: how
+ * many times leadership moved, and the longest time nobody led.
+ */
+async function rollingUpdate(options: {
+  replicas: Replica[];
+  leader: Replica;
+  leaderSince: number;
+  start: (name: string) => Promise<Replica>;
+}): Promise<{ moves: number; leaderlessMs: number }> {
+  const { replicas, leader, leaderSince, start } = options;
+  const old = replicas.filter((r) => !r.exited);
+  for (const follower of old) if (follower !== leader) await waitForFollower(follower, old, 60_000);
+  const established = leaderSince + timings.leaseDuration + timings.retryPeriod;
+  await sleep(established - Date.now());
+  say(
+    color(
+      33,
+      `rolling update: ${old.map((r) => r.name).join(', ')} replaced one at a time (a new replica follows, then SIGTERM of an old one, the leader first)`,
+    ),
+  );
+  const from = Date.now();
+  const fresh: Replica[] = [];
+  for (const name of ['replica-f', 'replica-g', 'replica-h']) {
+    const next = await start(name);
+    replicas.push(next);
+    fresh.push(next);
+    const current = await waitForFollower(next, replicas, 60_000);
+    await sleep(timings.retryPeriod + 500);
+    const victim = old.includes(current) && !current.exited ? current : old.find((r) => !r.exited)!;
+    say(
+      `  ${next.name} follows ${current.name}; SIGTERM ${victim.name}${victim === current ? ' (the leader)' : ''}`,
+    );
+    victim.child.kill('SIGTERM');
+    await waitForExit(victim, 15_000);
+  }
+  const last = await waitForLeader(fresh, 60_000);
+  const { leaders, leaderlessMs } = leadership(replicas, leader, from, Date.now());
+  say(
+    `rolling update done: leadership moved ${color(1, times(leaders.length - 1))} (${leaders.map((r) => r.name).join(' -> ')}), longest time without a leader ${color(32, `${leaderlessMs} ms`)}; ${last.name} leads`,
+  );
+  return { moves: leaders.length - 1, leaderlessMs };
+}
+
+/** The leaders in [from, to] in order (the first led at `from`) and the longest time nobody led. */
+function leadership(
+  replicas: Replica[],
+  leader: Replica,
+  from: number,
+  to: number,
+): { leaders: Replica[]; leaderlessMs: number } {
+  const reports = replicas
+    .flatMap((replica) => replica.leading.map((report) => ({ replica, ...report })))
+    .filter((report) => report.at >= from && report.at <= to)
+    .sort((a, b) => a.at - b.at);
+  const leaders = [leader];
+  const leading = new Set([leader]);
+  let leaderlessSince: number | undefined;
+  let leaderlessMs = 0;
+  for (const { replica, at, isLeader } of reports) {
+    if (isLeader) {
+      if (leaderlessSince !== undefined)
+        leaderlessMs = Math.max(leaderlessMs, at - leaderlessSince);
+      leaderlessSince = undefined;
+      leading.add(replica);
+      if (leaders.at(-1) !== replica) leaders.push(replica);
+    } else if (leading.delete(replica) && leading.size === 0) {
+      leaderlessSince = at;
+    }
+  }
+  return { leaders, leaderlessMs };
+}
+
+/** Waits until `replica`'s /leader names a replica that says it leads; returns that leader. */
+async function waitForFollower(
+  replica: Replica,
+  replicas: Replica[],
+  timeoutMs: number,
+): Promise<Replica> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const named = (await status(replica))?.leader;
+    for (const candidate of replicas) {
+      if (candidate === replica || !named) continue;
+      const s = await status(candidate);
+      if (s?.isLeader && s.identity === named) return candidate;
+    }
+    await sleep(50);
+  }
+  throw new Error(`${replica.name} did not follow a leader within ${timeoutMs} ms`);
+}
+
+function times(n: number): string {
+  return n === 1 ? 'once' : `${n} times`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
 async function status(replica: Replica): Promise<Status | undefined> {
