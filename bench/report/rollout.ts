@@ -179,9 +179,9 @@ function explain(series: RolloutResult[], push: Push): void {
   if (ours && goalMet(ours) === false) {
     const h = handovers(ours);
     lines.push(
-      'Ours does not meet the goal in this run: a stopped leader releases and any follower may take over, old or ' +
-        `new (${h.total - h.toNew} of ${h.total} handovers went to an old replica). To move leadership once per ` +
-        "rollout, the leader's successor must be a replica that the rollout will not stop: a new one.",
+      'Ours does not meet the goal in this run: ' +
+        `${h.total - h.toNew} of ${h.total} handovers went to an old replica, which the rollout then stopped in turn ` +
+        '(a successor ranks first when it joined an established term and has followed steadily for a retry period: see README, Succession).',
     );
   }
   if (lines.length > 0) push(...lines.map((line) => `- ${line}`), '');
@@ -196,7 +196,6 @@ export function rolloutNotAhead(results: BenchResults): string[] {
   if (o === null || g === null || o <= g) return [];
   return [
     `**Leadership changes per rolling update: median ${fmtNum(o)}, client-go ${fmtNum(g)}** ` +
-      `(section 7). Ours hands over to whichever follower takes over first, old replicas included, so the ` +
-      'rollout may stop the new leader again.',
+      '(section 7): some of our handovers went to an old replica, which the rollout stopped again.',
   ];
 }

@@ -1,7 +1,9 @@
 // A rolling update, the way a Deployment with maxSurge 1 and maxUnavailable 0 does it: 3 replicas of
 // one implementation on one Lease; three times, a new replica starts, the runner waits until it
-// follows (reports the current leader), then SIGTERMs an old replica, the leader whenever the leader
-// is an old replica (the worst case), and waits for it to exit. The 3 new replicas are the old ones of
+// follows (reports the current leader) and then one retry period more (a Deployment stops an old pod
+// only once the new one is Ready: a readiness probe takes at least that long), then SIGTERMs an old
+// replica, the leader whenever the leader is an old replica (the worst case), and waits for it to
+// exit. Both implementations get the same waits. The 3 new replicas are the old ones of
 // the next rollout. Measured per rollout: leadership changes, time without a leader and runs of a
 // leader-only task that nobody executed.
 import os from 'node:os';
@@ -142,6 +144,7 @@ export async function rolloutSeries(
         const spawnedAt = Date.now();
         const leader = await waitForSettledLeader(group, timeoutMs, [fresh]);
         const followedAfterMs = Date.now() - spawnedAt;
+        await sleep(profile.retryPeriod); // ready: following for one retry period
         const remaining = old.filter((c) => group.includes(c));
         const victim = hostOf(remaining, leader) ?? remaining[0];
         const signalAt = Date.now();

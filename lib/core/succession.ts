@@ -15,13 +15,14 @@ export interface SuccessionContext {
  * Who takes the Lease first when it becomes free (released) or expires, and when this follower
  * tries: rollout-aware succession.
  *
- * In a rolling update the replicas that are terminated next are the old ones; a new replica has
- * joined a term that was already running. So a follower ranks `preferred` when the first record it
- * saw of the current term was already at least one `leaseDuration` old (`renewTime - acquireTime`,
- * both written by the holder's clock: no clocks are compared), and its watch has been healthy for
- * at least one `retryPeriod` since (a replica that keeps crashing never gets there). Replicas that
- * saw the term begin (started with the leader, or before it) rank `other`. A releasing leader may
- * name its successor (`LeaseRecord.preferredHolder`), which then goes first.
+ * In a rolling update the replicas that are terminated next are the old ones; a new replica joined
+ * the current term late. So a follower ranks `preferred` when it joined the term in its second half
+ * so far: the term's age when this process first saw it (`renewTime - acquireTime` of that record)
+ * is at least half its age at the last record seen. Both ages come from the holder's own clock, so
+ * no clocks are compared. It must also follow steadily: its watch healthy for at least one
+ * `retryPeriod` (a replica that keeps crashing never gets there). Replicas that saw the term begin
+ * (started with the leader, or before it) rank `other`. A releasing leader may name its successor
+ * (`LeaseRecord.preferredHolder`), which then goes first.
  *
  * After a step-down the former leader holds back: it does not take the Lease again until someone
  * else has acquired it, or until the hold ends (one `leaseDuration`), whichever comes first.
@@ -30,10 +31,13 @@ export interface SuccessionContext {
  * rule still applies. A client-go peer on the same Lease ignores the preference.
  */
 export class Succession {
-  /** The term seen last: its holder and `acquireTime` (ms). */
-  private term: { readonly holder: string; readonly acquiredAt: number } | undefined;
-  /** Whether this process joined that term when it was already established. */
-  private joinedEstablished = false;
+  /**
+   * The term seen last: its holder and `acquireTime`, its age when this process first saw it, and
+   * its age at the last record seen (ms, all on the holder's clock).
+   */
+  private term:
+    | { readonly holder: string; readonly acquiredAt: number; joinedAt: number; lastAge: number }
+    | undefined;
   private holdUntil: number | undefined;
 
   constructor(private readonly context: SuccessionContext) {}
@@ -43,10 +47,12 @@ export class Succession {
     const holder = record.holderIdentity;
     const acquiredAt = record.acquireTime?.getTime();
     if (!holder || acquiredAt === undefined) return; // free: the term that ended still counts
-    if (this.term?.holder === holder && this.term.acquiredAt === acquiredAt) return;
-    const termAge = (record.renewTime?.getTime() ?? acquiredAt) - acquiredAt;
-    this.term = { holder, acquiredAt };
-    this.joinedEstablished = termAge >= this.context.leaseDuration;
+    const age = Math.max(0, (record.renewTime?.getTime() ?? acquiredAt) - acquiredAt);
+    if (this.term?.holder === holder && this.term.acquiredAt === acquiredAt) {
+      this.term.lastAge = Math.max(this.term.lastAge, age);
+      return;
+    }
+    this.term = { holder, acquiredAt, joinedAt: age, lastAge: age };
     if (holder !== this.context.identity) this.holdUntil = undefined; // someone else leads
   }
 
@@ -65,7 +71,9 @@ export class Succession {
     const named = record?.preferredHolder;
     if (named) return named === this.context.identity ? 'named' : 'other-named';
     const steady = this.context.watchHealthyFor() >= this.context.retryPeriod;
-    return steady && this.joinedEstablished ? 'preferred' : 'other';
+    const term = this.term;
+    const joinedLate = term !== undefined && term.joinedAt > 0 && 2 * term.joinedAt >= term.lastAge;
+    return steady && joinedLate ? 'preferred' : 'other';
   }
 
   /**

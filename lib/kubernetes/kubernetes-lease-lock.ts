@@ -42,9 +42,11 @@ export interface KubernetesLeaseLockOptions {
 export const WATCH_TIMEOUT_SECONDS = { min: 300, max: 600 } as const;
 
 /**
- * The annotation that names the successor a releasing leader prefers (`stepDown({ successor })`).
- * Never `holderIdentity`: another process's identity there would defeat the duplicate-identity
- * check. Only set on a free Lease; the next holder's write removes it.
+ * The annotation that names the successor a releasing leader prefers (`stepDown({ successor })`):
+ * `{"holder":"<identity>","transitions":<leaseTransitions of the release>}`. Never `holderIdentity`:
+ * another process's identity there would defeat the duplicate-identity check. Our next holder's
+ * write removes it; a client-go holder keeps annotations as it found them, so the name only counts
+ * while `leaseTransitions` is still the release's (any acquisition increments it).
  */
 export const PREFERRED_HOLDER_ANNOTATION = 'nestjs-kube-leader/preferred-holder';
 
@@ -157,7 +159,7 @@ export class KubernetesLeaseLock implements LeaseLock {
         name: this.name,
         namespace: this.namespace,
         resourceVersion,
-        annotations: withPreferredHolder(base?.metadata?.annotations, spec.preferredHolder),
+        annotations: withPreferredHolder(base?.metadata?.annotations, spec),
       },
       spec: { ...(base?.spec ?? {}), ...encodeSpec(spec) },
     };
@@ -337,12 +339,28 @@ function existedAlready(error: unknown): boolean {
 /** `annotations` with the preferred-holder annotation set to `holder`, or without it. */
 function withPreferredHolder(
   annotations: Record<string, string> | undefined,
-  holder: string | undefined,
+  spec: LeaseSpec,
 ): Record<string, string> | undefined {
   const rest = { ...(annotations ?? {}) };
   delete rest[PREFERRED_HOLDER_ANNOTATION];
-  if (holder) rest[PREFERRED_HOLDER_ANNOTATION] = holder;
+  if (spec.preferredHolder) {
+    const value = { holder: spec.preferredHolder, transitions: spec.leaseTransitions };
+    rest[PREFERRED_HOLDER_ANNOTATION] = JSON.stringify(value);
+  }
   return Object.keys(rest).length > 0 ? rest : undefined;
+}
+
+/** The successor the annotation names, if it was written by the release this record shows. */
+function preferredHolderOf(lease: V1Lease): string | undefined {
+  const text = lease.metadata?.annotations?.[PREFERRED_HOLDER_ANNOTATION];
+  if (!text) return undefined;
+  try {
+    const { holder, transitions } = JSON.parse(text) as { holder?: unknown; transitions?: unknown };
+    const current = (lease.spec as { leaseTransitions?: unknown } | undefined)?.leaseTransitions;
+    return typeof holder === 'string' && holder && transitions === current ? holder : undefined;
+  } catch {
+    return undefined; // written by someone else: ignored
+  }
 }
 
 /** Encodes the election fields; MicroTime as a string with six fractional digits. */
@@ -361,7 +379,7 @@ function encodeSpec(spec: LeaseSpec): NonNullable<V1Lease['spec']> {
 /** Reads a Lease tolerantly: fields of the wrong type become null instead of failing. */
 export function decodeLease(lease: V1Lease): LeaseRecord {
   const spec = (lease.spec ?? {}) as Record<string, unknown>;
-  const preferred = lease.metadata?.annotations?.[PREFERRED_HOLDER_ANNOTATION];
+  const preferred = preferredHolderOf(lease);
   const integer = (value: unknown) =>
     typeof value === 'number' && Number.isInteger(value) ? value : null;
   return {

@@ -153,4 +153,33 @@ describe('interoperability with client-go leaderelection on one Lease', () => {
     );
     expect(implementations).toEqual(new Set(['ours', 'client-go']));
   });
+
+  it('keeps rollout-aware succession safe with a client-go peer: the new replica succeeds, never two leaders', async () => {
+    const lease = uniqueName('interop-rollout');
+    const old = start('ours', 'ours-old', lease);
+    await old.waitFor((e) => e.event === 'started_leading');
+    const ledAt = Date.now();
+    const go = start('client-go', 'go-peer', lease);
+    await go.waitFor((e) => e.event === 'new_leader' && e.leader === 'ours-old');
+    // The term is established (older than one lease duration) when the new replica joins it.
+    await eventually(() => Date.now() - ledAt > FAST.leaseDuration, 10_000, 'an established term');
+    const fresh = start('ours', 'ours-new', lease);
+    await fresh.waitFor((e) => e.event === 'new_leader' && e.leader === 'ours-old');
+    const followingAt = Date.now();
+    await eventually(
+      () => Date.now() - followingAt > FAST.retryPeriod,
+      5_000,
+      'following steadily',
+    );
+    signal(old, 'SIGTERM');
+    await fresh.waitFor((e) => e.event === 'started_leading', 10_000);
+    // client-go still takes over when ours releases the Lease last.
+    signal(fresh, 'SIGTERM');
+    await go.waitFor((e) => e.event === 'started_leading', 30_000);
+    const all = intervals(processes, signalledAt);
+    expect(overlaps(all)).toEqual([]);
+    expect(
+      all.filter((i) => i.identity !== 'go-1' && i.identity !== 'go-2').map((i) => i.identity),
+    ).toEqual(expect.arrayContaining(['ours-old', 'ours-new', 'go-peer']));
+  });
 });

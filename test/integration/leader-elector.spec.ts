@@ -9,6 +9,7 @@ import {
   type LeaderElectorOptions,
 } from '../../lib/core/index.js';
 import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
+import { PREFERRED_HOLDER_ANNOTATION } from '../../lib/kubernetes/kubernetes-lease-lock.js';
 import { kubeConfigFor, type ControlPlaneUser } from '../control-plane/control-plane.js';
 import { startCandidate, type CandidateProcess } from '../support/candidates.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
@@ -121,6 +122,80 @@ describe('LeaderElector on a real kube-apiserver', () => {
     // b learned of the release from its watch (no read) and acquired with one update.
     expect(b.lock.snapshot()).toEqual({ ...before, update: before.update + 1 });
     expect(b.elector.fencingToken()!.isNewerThan(aToken)).toBe(true);
+  });
+
+  it('moves leadership once in a rolling update: a replica that joined the running term succeeds', async () => {
+    const lease = uniqueName('rollout');
+    const old = ['old-a', 'old-b', 'old-c'].map((id) => candidate(id, lease));
+    old[0].elector.start();
+    await old[0].elector.waitForLeadership();
+    old.slice(1).forEach((c) => c.elector.start());
+    const all = [...old];
+    const monitor = new TwoLeaderMonitor(() => all.map((c) => c.elector));
+    await eventually(
+      () => all.every((c) => c.elector.getLeader() === 'old-a'),
+      10_000,
+      'following',
+    );
+    // The term is established (older than one lease duration) before the rollout begins.
+    await eventually(() => old[0].lock.counts.update >= 8, 20_000, 'an established term');
+    const transitions = async () =>
+      (
+        await cluster.kubeConfigs.admin
+          .makeApiClient(CoordinationV1Api)
+          .readNamespacedLease({ name: lease, namespace })
+      ).spec?.leaseTransitions;
+    const before = await transitions();
+    for (const replaced of old) {
+      const fresh = candidate(`new-${replaced.elector.identity}`, lease);
+      all.push(fresh);
+      fresh.elector.start();
+      const leader = () => all.find((c) => c.elector.isLeader())?.elector.identity;
+      await eventually(
+        () => fresh.elector.getLeader() === leader(),
+        10_000,
+        'the new one following',
+      );
+      // Following steadily: its watch healthy for one retry period.
+      const watchingSince = Date.now();
+      await eventually(() => Date.now() - watchingSince > FAST.retryPeriod, 5_000, 'steady');
+      await replaced.elector.stop();
+      await eventually(() => leader() !== undefined, 10_000, 'a leader after the stop');
+    }
+    monitor.stop();
+    expect(monitor.violations).toEqual([]);
+    expect(all.filter((c) => c.elector.isLeader()).map((c) => c.elector.identity)).toEqual([
+      'new-old-a',
+    ]);
+    expect(await transitions()).toBe(before! + 1);
+  });
+
+  it('steps down to a named successor (an annotation, never the holder field), then holds back', async () => {
+    const lease = uniqueName('step-down');
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => candidate(id, lease));
+    a.elector.start();
+    await a.elector.waitForLeadership();
+    b.elector.start();
+    c.elector.start();
+    await eventually(
+      () => b.elector.getLeader() === 'a' && c.elector.getLeader() === 'a',
+      10_000,
+      'following',
+    );
+    const bBefore = b.lock.snapshot();
+    expect(await a.elector.stepDown({ successor: 'c' })).toBe(true);
+    await c.elector.waitForLeadership();
+    expect(b.lock.snapshot()).toEqual(bBefore); // b left it to c: no write
+    const record = await cluster.kubeConfigs.admin
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ name: lease, namespace });
+    expect(record.spec?.holderIdentity).toBe('c');
+    expect(record.metadata?.annotations?.[PREFERRED_HOLDER_ANNOTATION]).toBeUndefined();
+    // Confirmed leadership: one renew per call.
+    const updates = c.lock.counts.update;
+    expect(await c.elector.confirmLeadership()).toBe(true);
+    expect(c.lock.counts.update).toBe(updates + 1);
+    expect(a.elector.isLeader()).toBe(false);
   });
 
   it('fencing tokens only increase: release, deletion, a fresh process, scale to zero', async () => {

@@ -5,7 +5,13 @@ import { LeaderElectionHealthIndicator } from '../../lib/health/index.js';
 import { LeaderElectionRegistry } from '../../lib/leader-election.registry.js';
 import { ElectionFixture, type Candidate } from './support/election-fixture.js';
 
-const T = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
+// client-go's cadence (a renew every retryPeriod), so that the figures below count per retry period.
+const T = {
+  leaseDuration: 15_000,
+  renewDeadline: 10_000,
+  retryPeriod: 2_000,
+  renewInterval: 2_000,
+};
 
 describe('LeaderElectionHealthIndicator', () => {
   let f: ElectionFixture;

@@ -75,13 +75,26 @@ describe('LeaderElector', () => {
     });
 
     it.each([1_000, 9_000])(
-      'rejects a renewInterval of %i ms outside [retryPeriod, renewDeadline - retryPeriod]',
+      'rejects a renewInterval of %i ms: below retryPeriod, or too long to retry a timed-out renew',
       (renewInterval) => {
         expect(() => new LeaderElector({ lock: lock(), ...T, renewInterval })).toThrow(
-          /"renewInterval": must be between retryPeriod \(2000 ms\) and renewDeadline - retryPeriod \(8000 ms\)/,
+          /"renewInterval": must be retryPeriod \(2000 ms\), or longer but below renewDeadline - requestTimeout - retryPeriod \(5500 ms\)/,
         );
       },
     );
+
+    it('renews every renewDeadline / 2 by default when a timed-out renew can still be retried, else every retryPeriod', () => {
+      const defaults = new LeaderElector({ lock: lock(), ...T });
+      expect([defaults.renewInterval, defaults.requestTimeout]).toEqual([5_000, 2_500]);
+      // 4 / 3 / 1 s: the request timeout stays 1.5 s (never below 2 s but for renewDeadline / 2),
+      // and 1.5 + 1.5 + 1 s would not fit in 3 s, so client-go's cadence.
+      const tight = { leaseDuration: 4_000, renewDeadline: 3_000, retryPeriod: 1_000 };
+      const short = new LeaderElector({ lock: lock(), ...tight });
+      expect([short.renewInterval, short.requestTimeout]).toEqual([1_000, 1_500]);
+      // An explicit requestTimeout that leaves no room keeps retryPeriod too.
+      const slow = new LeaderElector({ lock: lock(), ...T, requestTimeout: 5_000 });
+      expect(slow.renewInterval).toBe(2_000);
+    });
 
     it('renews every renewInterval when set, and retries every retryPeriod after a failure', async () => {
       const a = await f.started('a', { ...T, renewInterval: 5_000 });
@@ -135,8 +148,8 @@ describe('LeaderElector', () => {
       expect(b.elector.getLeader()).toBe('a');
       await f.advanceChecking(60_000);
       expect(f.calls('b')).toEqual({ get: 1, create: 0, update: 0, watch: 1 });
-      // The leader renews once per retryPeriod and never reads in steady state.
-      expect(f.calls('a')).toEqual({ get: 1, create: 1, update: 30, watch: 1 });
+      // The leader renews every renewInterval (renewDeadline / 2 by default) and never reads.
+      expect(f.calls('a')).toEqual({ get: 1, create: 1, update: 12, watch: 1 });
       expect(a.elector.isLeader()).toBe(true);
       expect(b.events).toEqual([expect.objectContaining({ isLeader: false, leader: 'a' })]);
       expect(a.events).toHaveLength(1);

@@ -3,7 +3,13 @@ import { LockUnavailableError, type ElectionMetrics } from '../../lib/core/index
 import { ELECTION_METRIC_NAMES, PrometheusElectionMetrics } from '../../lib/metrics/index.js';
 import { ElectionFixture } from './support/election-fixture.js';
 
-const T = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
+// client-go's cadence (a renew every retryPeriod), so that the figures below count per retry period.
+const T = {
+  leaseDuration: 15_000,
+  renewDeadline: 10_000,
+  retryPeriod: 2_000,
+  renewInterval: 2_000,
+};
 
 /** Records every hook call as a line, e.g. `leaderOn test`. */
 class RecordingMetrics implements Required<ElectionMetrics> {

@@ -207,7 +207,7 @@ describe('confirmLeadership', () => {
     expect(await a.elector.confirmLeadership()).toBe(true);
     expect(f.calls('a').update).toBe(before + 1);
     // The next renew comes renewInterval after the confirming one, not at the old schedule.
-    await f.clock.advance(T.retryPeriod - 1);
+    await f.clock.advance(a.elector.renewInterval - 1);
     expect(f.calls('a').update).toBe(before + 1);
     await f.clock.advance(1);
     expect(f.calls('a').update).toBe(before + 2);

@@ -4,7 +4,11 @@
 // recording stub: no API server, no network.
 import { KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { LeaseRecord, LeaseSpec } from '../../../lib/core/index.js';
-import { KubernetesLeaseLock, decodeLease } from '../../../lib/kubernetes/kubernetes-lease-lock.js';
+import {
+  KubernetesLeaseLock,
+  PREFERRED_HOLDER_ANNOTATION,
+  decodeLease,
+} from '../../../lib/kubernetes/kubernetes-lease-lock.js';
 
 const ACQUIRED = '2026-11-30T11:59:00.250000Z';
 const RENEWED = '2026-11-30T12:00:00.750000Z';
@@ -264,5 +268,46 @@ describe('KubernetesLeaseLock writes', () => {
     const answer = await lock.update(released, '4711');
     expect(sent.at(-1)!.body.spec).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
     expect(answer.holderIdentity).toBe('');
+  });
+
+  it("a release naming a successor writes it in an annotation with the release's transitions; the next write drops it", async () => {
+    const { lock, sent } = lockWithStub();
+    await lock.get();
+    const released: LeaseSpec = {
+      ...SPEC,
+      holderIdentity: '',
+      leaseDurationSeconds: 1,
+      preferredHolder: 'billing-next',
+    };
+    const answer = await lock.update(released, '4711');
+    const body = sent.at(-1)!.body;
+    expect(body.spec?.holderIdentity).toBe('');
+    expect(body.metadata?.annotations?.[PREFERRED_HOLDER_ANNOTATION]).toBe(
+      '{"holder":"billing-next","transitions":4}',
+    );
+    expect(answer.preferredHolder).toBe('billing-next');
+    await lock.update(SPEC, answer.resourceVersion);
+    expect(sent.at(-1)!.body.metadata?.annotations?.[PREFERRED_HOLDER_ANNOTATION]).toBeUndefined();
+  });
+
+  it('ignores a successor annotation carried into a later term (a client-go holder keeps annotations)', () => {
+    const annotated = (transitions: number) =>
+      decodeLease({
+        metadata: {
+          resourceVersion: '1',
+          annotations: {
+            [PREFERRED_HOLDER_ANNOTATION]: JSON.stringify({ holder: 'b', transitions: 4 }),
+          },
+        },
+        spec: { holderIdentity: '', leaseTransitions: transitions },
+      }).preferredHolder;
+    expect(annotated(4)).toBe('b');
+    expect(annotated(5)).toBeUndefined();
+    expect(
+      decodeLease({
+        metadata: { resourceVersion: '1', annotations: { [PREFERRED_HOLDER_ANNOTATION]: 'b' } },
+        spec: { holderIdentity: '' },
+      }).preferredHolder,
+    ).toBeUndefined();
   });
 });
