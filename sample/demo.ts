@@ -123,9 +123,9 @@ async function main() {
     say(color(31, `SIGKILL ${first.name} (a crash: the lease is not released)`));
     const killedAt = Date.now();
     first.child.kill('SIGKILL');
-    // As a Deployment does, a replacement starts at once (the rollout below needs three replicas;
-    // this one, and replica-e below, see the next term begin. Started once a term had lasted a lease
-    // duration, they would rank with the rollout's new replicas as successors of its leader).
+    // As a Deployment does, a replacement starts at once (the rollout below needs three replicas).
+    // It is up when the next term begins, as replica-e below is: of the rollout's old replicas,
+    // none joined the term late, which is what ranks a follower first as the successor.
     replicas.push(await startReplica('replica-d', lease, kubeconfig, namespace));
     const second = await waitForLeader(
       replicas.filter((r) => r !== first),
@@ -239,8 +239,8 @@ async function startReplica(
  * A rolling update as a Deployment does it (maxSurge 1, maxUnavailable 0): three times, a new
  * replica starts, the demo waits until its /leader names the leader and one retry period more (its
  * watch counts as steady after one), then SIGTERMs an old replica: the leader while it is old. It
- * starts once the leader has led one lease duration, so the new replicas join an established term
- * (they then rank first as successors). Measured from the replicas' own leader-change reports: how
+ * starts once the leader has led one lease duration, so that the new replicas join a term well under
+ * way, as in a cluster (a follower that joined the term late ranks first as its successor). Measured from the replicas' own leader-change reports: how
  * many times leadership moved, and the longest time nobody led.
  */
 async function rollingUpdate(options: {

@@ -451,8 +451,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
    * A Deployment's rolling update (maxSurge 1, maxUnavailable 0): every live replica is replaced
    * once. Each step starts a new replica, waits until it follows the current leader (every live
    * replica names it) and one more retry period, then SIGTERMs an old replica, the leader whenever
-   * an old replica leads, and waits for it to exit. It begins on an established term (the leader has
-   * led one lease duration), as a rollout usually does: a new replica that joins it then ranks first
+   * an old replica leads, and waits for it to exit. It begins once the leader has led one lease
+   * duration, as a rollout usually finds it: a new replica joins the term late, which ranks it first
    * as the successor. Its steady watch needs one retry period; the second one is the readiness
    * margin.
    */
