@@ -33,6 +33,7 @@ import { sleep } from './lib/stats.js';
 import { renderTimelines } from './lib/svg.js';
 import { gateCost } from './scenarios/gate.js';
 import { steadyStateLoad, type GroupSpec } from './scenarios/load.js';
+import { gateSection } from './report/gate.js';
 import { rolloutSection } from './report/rollout.js';
 import { rolloutSeries, type RolloutResult } from './scenarios/rollout.js';
 import { manyCandidates, manyElections } from './scenarios/scale.js';
@@ -43,7 +44,7 @@ const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 /** Scenarios that run alone with `--only <name>`. */
-const ALONE = ['rollout'] as const;
+const ALONE = ['rollout', 'gate'] as const;
 const only = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined;
 if (only !== undefined && !(ALONE as readonly string[]).includes(only)) {
   process.stderr.write(`--only: expected one of ${ALONE.join(', ')}, got ${only}\n`);
@@ -143,7 +144,9 @@ async function writeAlone(results: BenchResults, scenario: string): Promise<void
   const base = path.join(outDir, `${results.startedAt.slice(0, 10)}-${scenario}`);
   fs.writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
   const lines: string[] = [];
-  rolloutSection(results, (...more) => lines.push(...more));
+  const push = (...more: string[]) => lines.push(...more);
+  if (scenario === 'gate') gateSection(results, push);
+  else rolloutSection(results, push);
   const markdown = await prettier.format(lines.join('\n'), { parser: 'markdown' });
   fs.writeFileSync(`${base}.md`, markdown);
   process.stderr.write(`\n${markdown}\n`);
@@ -345,6 +348,7 @@ async function main(): Promise<number> {
   try {
     const ctx = await startBench(stateDir, { quick, failures, children, log });
     if (only === 'rollout') await rollouts(ctx, results);
+    else if (only === 'gate') results.gate = await gateCost(ctx);
     else await everyScenario(ctx, results);
   } catch (error) {
     failures.push({

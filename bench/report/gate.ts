@@ -58,6 +58,14 @@ export function gateSection(results: BenchResults, push: Push): void {
             gate.lockPerCall.clientNode,
           ],
           ['raw HTTPS on one kept-alive connection (best case)', gate.lockPerCall.rawKeepAlive],
+          ...(gate.lockPerCall.confirmed
+            ? [
+                [
+                  'ours, `@LeaderOnly({ confirm: true })`: one renew per call',
+                  gate.lockPerCall.confirmed,
+                ] as const,
+              ]
+            : []),
         ] as const
       ).map(([label, r]) => [
         label,

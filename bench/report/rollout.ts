@@ -181,7 +181,7 @@ function explain(series: RolloutResult[], push: Push): void {
     lines.push(
       'Ours does not meet the goal in this run: ' +
         `${h.total - h.toNew} of ${h.total} handovers went to an old replica, which the rollout then stopped in turn ` +
-        '(a successor ranks first when it joined an established term and has followed steadily for a retry period: see README, Succession).',
+        '(a successor ranks first when it joined the term in its second half and has followed steadily for a retry period: see README, Succession).',
     );
   }
   if (lines.length > 0) push(...lines.map((line) => `- ${line}`), '');

@@ -24,7 +24,7 @@ export interface GateResult {
   follower: GateSide;
   /** The primitives of the follower's skip path, each timed alone (ns per call). */
   followerBreakdown: { getLeaderNs: number; handlerCheckNs: number; disabledDebugLogNs: number };
-  lockPerCall: { clientNode: LockPerCall; rawKeepAlive: LockPerCall };
+  lockPerCall: { clientNode: LockPerCall; rawKeepAlive: LockPerCall; confirmed?: LockPerCall };
   node: string;
 }
 

@@ -82,6 +82,7 @@ export class Succession {
    */
   delay(record: LeaseRecord | undefined, released: boolean): number {
     const rank = released ? this.rank(record) : undefined;
-    return takeoverDelay({ random: this.context.random, rank });
+    const joinedAgoMs = this.term ? this.term.lastAge - this.term.joinedAt : 0;
+    return takeoverDelay({ random: this.context.random, rank, joinedAgoMs });
   }
 }

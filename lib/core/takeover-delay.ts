@@ -14,23 +14,39 @@ const SPREAD_SCALES = 5;
 /**
  * How a follower ranks as the successor of a Lease that is free or expired (see `Succession`):
  * - `named`: the releasing leader named it (`LeaseRecord.preferredHolder`): it tries at once;
- * - `preferred`: it joined an established term and has followed steadily since (in a rolling
- *   update, a new pod): it tries within {@link PREFERRED_SPREAD} ms, before any other;
+ * - `preferred`: it joined the term late and has followed steadily since (in a rolling update, a
+ *   new pod): it tries before any other, the latest joiner first (see {@link preferredDelay});
  * - `other`: any other follower: the herd spread below, never before {@link OTHERS_FROM} ms;
  * - `other-named`: another follower was named: the others give it {@link NAMED_GRACE} ms first.
  */
 export type SuccessorRank = 'named' | 'preferred' | 'other' | 'other-named';
 
-/** Preferred followers try within this many ms (spread so that two of them rarely collide). */
+/** A random part of a preferred follower's delay (ms), so that two of them rarely collide. */
 export const PREFERRED_SPREAD = 2;
+
+/** The longest delay of a preferred follower (ms), well before {@link OTHERS_FROM}. */
+export const PREFERRED_LATEST = 14;
+
+/**
+ * A preferred follower's delay: 3 ms per doubling of the time since it joined the term (on the
+ * holder's clock), at most {@link PREFERRED_LATEST}, plus up to {@link PREFERRED_SPREAD}: the one
+ * that joined last goes first. In back-to-back rollouts the previous rollout's last new replica
+ * may also have joined late; the current rollout's new replica joined later still.
+ */
+export function preferredDelay(joinedAgoMs: number, u: number): number {
+  const order = 3 * Math.log2(1 + Math.max(0, joinedAgoMs) / 1000);
+  return Math.min(PREFERRED_LATEST, order) + PREFERRED_SPREAD * u;
+}
 
 /**
  * No other follower tries before this many ms: by then a preferred follower's write has reached
  * the API server (its request left up to {@link PREFERRED_SPREAD} ms after the release was seen),
- * so the others' writes conflict instead of winning. Only e^-3.7 (2.6 %) of the herd spread lies
- * below it: followers without a preferred peer lose almost nothing.
+ * so the others' writes conflict instead of winning. The margin also covers the release event
+ * reaching processes at different times on a busy node (tens of ms were seen with 8 ms). A fifth
+ * of the herd spread (e^-10/6) lies below it: followers without a preferred peer take over a few
+ * ms later on average, never later than before.
  */
-export const OTHERS_FROM = 8;
+export const OTHERS_FROM = 20;
 
 /** How long the others leave a named successor to take the Lease before they try (ms). */
 export const NAMED_GRACE = 100;
@@ -44,6 +60,8 @@ export interface TakeoverDelayInput {
    * holder crashed), only the herd spread applies.
    */
   readonly rank?: SuccessorRank;
+  /** For `preferred`: how long before the release (holder's clock) it joined the term, ms. */
+  readonly joinedAgoMs?: number;
 }
 
 /**
@@ -62,7 +80,7 @@ export interface TakeoverDelayInput {
  * one first, then the preferred ones, then the herd. An expired Lease (its holder crashed) is taken
  * with the herd spread only: at its expiry, as exactly as before.
  */
-export function takeoverDelay({ random, rank }: TakeoverDelayInput): number {
+export function takeoverDelay({ random, rank, joinedAgoMs = 0 }: TakeoverDelayInput): number {
   const u = random();
   switch (rank) {
     case undefined:
@@ -70,7 +88,7 @@ export function takeoverDelay({ random, rank }: TakeoverDelayInput): number {
     case 'named':
       return 0;
     case 'preferred':
-      return PREFERRED_SPREAD * u;
+      return preferredDelay(joinedAgoMs, u);
     case 'other-named':
       return NAMED_GRACE + herdSpread(u);
     case 'other':

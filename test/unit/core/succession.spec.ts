@@ -52,6 +52,17 @@ describe('succession', () => {
     expect(transitions()).toBe(start! + 1);
   });
 
+  it('prefers the latest joiner when two joined late (back-to-back rollouts)', async () => {
+    const { a } = await oldReplicas(60_000);
+    await f.started('earlier', T); // joined at 60 s of the term
+    await f.clock.advance(30_000);
+    await f.started('latest', T); // joined at 90 s: both in the term's second half at 92 s
+    await f.clock.advance(T.retryPeriod);
+    await a.elector.stop();
+    await f.clock.advance(OTHERS_FROM);
+    expect(f.leaders()).toEqual(['latest']);
+  });
+
   it('does not prefer a new replica that has not followed steadily for a retry period', async () => {
     const { a } = await oldReplicas();
     await f.started('new', T);
