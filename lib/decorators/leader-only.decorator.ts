@@ -112,7 +112,8 @@ function wrapMethod(
   const className = (prototype as { constructor: { name: string } }).constructor.name;
   const methodName = String(key);
   const task = `${className}.${methodName}`;
-  const isAsync = original.constructor?.name === 'AsyncFunction';
+  // A confirmed run is always asynchronous (it waits for a renew), on followers too.
+  const isAsync = confirm || original.constructor?.name === 'AsyncFunction';
 
   const gated = function (this: Record<string, unknown>, ...args: unknown[]): unknown {
     const registry = this?.[REGISTRY_PROPERTY] as LeaderElectionRegistry | undefined;

@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { firstValueFrom, toArray } from 'rxjs';
 import { LeaderElectionModule, LeaderOnly, LeaderService } from '../../../lib/index.js';
+import { LockUnavailableError } from '../../../lib/core/index.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
 import { BrokenWatcher, createNestApp } from '../../fixtures/nest-app.js';
 import { RecordingLoggerService } from '../../support/recording-logger.js';
@@ -170,6 +171,59 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     await closing;
     expect(order).toEqual(['work started', 'work finished', 'closed, holder ""']);
     expect(store.openWatches).toBe(0);
+  });
+
+  it('confirms leadership with one renew before each @LeaderOnly({ confirm: true }) run, and skips when it fails', async () => {
+    const store = new InMemoryLeaseStore();
+    const runs: string[] = [];
+    @Injectable()
+    class Payouts {
+      @LeaderOnly({ confirm: true })
+      payOut(id: string) {
+        runs.push(id); // synchronous: the confirmed wrapper returns a Promise anyway
+        return id;
+      }
+
+      @LeaderOnly()
+      plain(id: string) {
+        runs.push(id);
+        return id;
+      }
+    }
+    const a = await createApp(store, 'a', { providers: [Payouts] });
+    const b = await createApp(store, 'b', { providers: [Payouts] });
+    apps.push(a.app, b.app);
+    await a.leader.waitForLeadership();
+    const payouts = a.app.get(Payouts);
+    const updates = () => store.count({ identity: 'a', operation: 'update' });
+
+    let before = updates();
+    expect(payouts.plain('plain')).toBe('plain');
+    expect(updates()).toBe(before); // the plain gate makes no request
+    before = updates();
+    await expect(payouts.payOut('first')).resolves.toBe('first');
+    expect(updates()).toBe(before + 1); // one renew, then the run
+
+    // The renew fails (the API server is gone for a moment): the run is skipped.
+    store.failNext('update', new LockUnavailableError('blip'), 'a');
+    await expect(payouts.payOut('second')).resolves.toBeUndefined();
+    // A follower skips it without a request.
+    const bUpdates = store.count({ identity: 'b', operation: 'update' });
+    await expect(b.app.get(Payouts).payOut('third')).resolves.toBeUndefined();
+    expect(store.count({ identity: 'b', operation: 'update' })).toBe(bUpdates);
+    expect(runs).toEqual(['plain', 'first']);
+  });
+
+  it('steps down through LeaderService: the other app takes over, the first does not take it back', async () => {
+    const store = new InMemoryLeaseStore();
+    const a = await createApp(store, 'a');
+    const b = await createApp(store, 'b');
+    apps.push(a.app, b.app);
+    await a.leader.waitForLeadership();
+    expect(await a.leader.stepDown()).toBe(true);
+    await b.leader.waitForLeadership();
+    expect(a.leader.isLeader()).toBe(false);
+    expect(await a.leader.stepDown()).toBe(false); // not the leader any more
   });
 
   it('completes changes() when the app closes', async () => {
