@@ -3,7 +3,8 @@
 // processes on the machine (performance.timeOrigin + performance.now(), in ms).
 //
 // Environment: KUBECONFIG, NAMESPACE, LEASE, IDENTITY, LEASE_DURATION_MS, RENEW_DEADLINE_MS,
-// RETRY_PERIOD_MS, SHUTDOWN_GRACE_MS, and REPLICA_NAME: the process's name in the event log
+// RETRY_PERIOD_MS, SHUTDOWN_GRACE_MS, CHAOS_RENEW_INTERVAL_MS, CHAOS_REQUEST_TIMEOUT_MS (optional),
+// and REPLICA_NAME: the process's name in the event log
 // (default IDENTITY). The `same-identity` fault starts a second process with the IDENTITY of another
 // under a name of its own, so that the checker tells their work apart.
 import 'reflect-metadata';
@@ -73,6 +74,8 @@ async function main() {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(process.env.KUBECONFIG!);
   const number = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+  const optional = (option: string, value: string | undefined) =>
+    value === undefined ? {} : { [option]: Number(value) };
   @Module({
     imports: [
       ScheduleModule.forRoot(),
@@ -85,6 +88,10 @@ async function main() {
         renewDeadline: number('RENEW_DEADLINE_MS', 2000),
         retryPeriod: number('RETRY_PERIOD_MS', 500),
         shutdownGracePeriod: number('SHUTDOWN_GRACE_MS', 2000),
+        // Unset: the library's defaults for these timings. Set (CHAOS_RENEW_INTERVAL_MS and
+        // CHAOS_REQUEST_TIMEOUT_MS of the run): a cadence under test, e.g. the default's ratios.
+        ...optional('renewInterval', process.env.CHAOS_RENEW_INTERVAL_MS),
+        ...optional('requestTimeout', process.env.CHAOS_REQUEST_TIMEOUT_MS),
         logger: {
           log: (message: string) => emit('log', { level: 'log', message }),
           warn: (message: string) => emit('log', { level: 'warn', message }),
