@@ -272,7 +272,7 @@ export class TestKubelet {
     return exit;
   }
 
-  /** Kills every container at once (test clean-up) and closes the sockets. */
+  /** Kills every container at once (test clean-up), closes the sockets and removes the pods' files. */
   async stopAll(): Promise<void> {
     for (const runtime of this.pods.values()) {
       runtime.deleting = true;
@@ -282,6 +282,7 @@ export class TestKubelet {
     }
     await Promise.all([...this.pods.values()].map((r) => r.exited));
     this.pods.clear();
+    fs.rmSync(this.options.podsDir, { recursive: true, force: true }); // sockets, volumes, logs
   }
 
   /** Resident memory and CPU time of a pod's container process, from /proc. */

@@ -19,6 +19,8 @@ const INPUTS = [
   'sample',
 ];
 
+const PREFIX = 'nestjs-kube-leader-sample-image-';
+
 export interface SampleImage extends BuiltImage {
   /** Whether this call ran the steps (false: an identical earlier build was reused). */
   readonly builtNow: boolean;
@@ -26,12 +28,16 @@ export interface SampleImage extends BuiltImage {
 
 export function sampleImage(log: (line: string) => void = () => undefined): SampleImage {
   // In the temporary directory: the image's user (1000) must be able to reach the files.
-  const dir = path.join(os.tmpdir(), `nestjs-kube-leader-sample-image-${inputHash()}`);
+  const dir = path.join(os.tmpdir(), `${PREFIX}${inputHash()}`);
   const record = path.join(dir, 'image.json');
   if (fs.existsSync(record)) {
     return { ...(JSON.parse(fs.readFileSync(record, 'utf8')) as BuiltImage), builtNow: false };
   }
-  fs.rmSync(dir, { recursive: true, force: true });
+  // Earlier builds (other inputs) are not needed any more: each holds a full dependency tree.
+  for (const entry of fs.readdirSync(os.tmpdir())) {
+    if (entry.startsWith(PREFIX))
+      fs.rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
+  }
   const image = runDockerfile(undefined, undefined, dir, log);
   fs.writeFileSync(record, JSON.stringify(image)); // last: a half-built directory is never reused
   return { ...image, builtNow: true };
