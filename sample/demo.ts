@@ -8,7 +8,6 @@
 //   npm run demo -- --default-timings # 15 s / 10 s / 2 s instead of the demo's 4 s / 3 s / 1 s
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +16,7 @@ import {
   stopControlPlane,
   type ControlPlane,
 } from '../test/control-plane/control-plane.js';
+import { freeLoopbackPort } from '../test/control-plane/processes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -186,7 +186,7 @@ async function startReplica(
   kubeconfig: string,
   namespace?: string,
 ): Promise<Replica> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const child = spawn(
     process.execPath,
     ['--import', '@swc-node/register/esm-register', 'sample/src/main.ts'],
@@ -381,17 +381,6 @@ function waitForExit(replica: Replica, timeoutMs: number): Promise<void> {
     replica.child.on('exit', () => {
       clearTimeout(timer);
       resolve();
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
     });
   });
 }

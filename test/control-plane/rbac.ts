@@ -68,19 +68,21 @@ export async function grantLeaseAccess(admin: KubeConfig, namespace: string): Pr
 
 /**
  * Waits until `user` may read leases in `namespace`: a GET of a lease that does not exist answers 404
- * once the binding is effective, 403 before.
+ * once the binding is effective, 403 before. `lease`: the name to read, for a Role that names its
+ * Lease (`resourceNames`); it may exist (200) or not (404).
  */
 export async function waitForLeaseAccess(
   user: KubeConfig,
   namespace: string,
   timeoutMs = 30_000,
+  lease = 'rbac-probe-does-not-exist',
 ): Promise<void> {
   const leases = user.makeApiClient(CoordinationV1Api);
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
     try {
-      await leases.readNamespacedLease({ name: 'rbac-probe-does-not-exist', namespace });
+      await leases.readNamespacedLease({ name: lease, namespace });
       return;
     } catch (error) {
       if (error instanceof ApiException && error.code === 404) return;

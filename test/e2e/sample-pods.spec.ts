@@ -9,6 +9,7 @@ import { readAuditEvents } from '../control-plane/audit.js';
 import { startSamplePods, type SamplePods } from '../kubelet/sample-pods.js';
 import type { IssuedToken, RunningPod } from '../kubelet/kubelet.js';
 import { loadCluster, type Cluster } from '../support/cluster.js';
+import { eventually } from '../support/eventually.js';
 
 const LEASE = 'sample-app'; // the Deployment's LEASE_NAME and the Role's resourceNames
 const SERVICE_ACCOUNT = 'sample-app';
@@ -82,7 +83,7 @@ describe('the sample as three pods on the shipped manifests', () => {
     // request was denied, and none went to the collection (a POST has no name).
     expect(requests.filter((r) => r.code !== 200 && r.code !== 201 && r.code !== 404)).toEqual([]);
     const leader = podOf(elected.spec?.holderIdentity)!;
-    await until(() => leads(leader), 'the holder leading', 30_000);
+    await eventually(() => leads(leader), 30_000, 'the holder leading');
     expect(sample.pods.filter(leads)).toEqual([leader]);
     const startLine = leader.logs.find((line) => line.includes('campaigning for lease'));
     expect(startLine).toContain(`lease ${sample.namespace}/${LEASE}`);
@@ -90,7 +91,7 @@ describe('the sample as three pods on the shipped manifests', () => {
       'namespace from the service account (/var/run/secrets/kubernetes.io/serviceaccount/namespace)',
     );
     // The readiness probe (terminus, /health/ready) passes on all three.
-    await until(() => sample.pods.every((pod) => pod.ready), 'all pods ready', 30_000);
+    await eventually(() => sample.pods.every((pod) => pod.ready), 30_000, 'all pods ready');
   });
 
   it("lets the pods' token use its own Lease and no other Lease in the namespace", async () => {
@@ -149,7 +150,7 @@ describe('the sample as three pods on the shipped manifests', () => {
     const holder = before.spec!.holderIdentity!;
     const leader = podOf(holder)!;
     // The holder leads once its listener said so (a creator of the Lease waits one leaseDuration).
-    await until(() => leads(leader), 'the holder leading', 30_000);
+    await eventually(() => leads(leader), 30_000, 'the holder leading');
     const changes = () => sample.pods.map((pod) => changeLines(pod).length);
     const changesBefore = changes();
     const usageBefore = sample.pods.map((pod) => sample.kubelet.usage(pod.name));
@@ -163,10 +164,11 @@ describe('the sample as three pods on the shipped manifests', () => {
     for (const pod of sample.pods) {
       if (pod !== leader) await sample.kubelet.rotateToken(pod.name);
     }
-    await until(
+    await eventually(
       () => usedToken(secretBound, rotatedAt),
-      'the leader renewing with its new token',
       90_000,
+      'the leader renewing with its new token',
+      100, // each check parses the audit log
     );
 
     // (b) The kubelet writes another token, and the one in use stops being valid at once (its bound
@@ -175,10 +177,11 @@ describe('the sample as three pods on the shipped manifests', () => {
     const revokedAt = new Date();
     const podBound = await sample.kubelet.rotateToken(leader.name);
     await sample.kubelet.revoke(secretBound);
-    await until(
+    await eventually(
       () => usedToken(podBound, revokedAt),
-      'the leader renewing with the newest token',
       30_000,
+      'the leader renewing with the newest token',
+      100, // each check parses the audit log
     );
     // The revoked token was answered 401 once (the audit log records failed authentications with
     // no user), and the leader carried on.
@@ -239,13 +242,4 @@ function changeLines(pod: RunningPod): string[] {
 /** Whether the pod's listener last logged that it leads. */
 function leads(pod: RunningPod): boolean {
   return changeLines(pod).at(-1)?.includes('is now the leader') ?? false;
-}
-
-/** Polls `condition` every 100 ms; rejects after `timeoutMs`. */
-async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

@@ -10,6 +10,7 @@ import {
 } from '@kubernetes/client-node';
 import { LeaderElector } from '../../lib/core/index.js';
 import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
+import { waitForLeaseAccess } from '../control-plane/rbac.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 
@@ -73,24 +74,9 @@ describe('RBAC by name: each verb of the Lease rule', () => {
       contexts: [{ name: 'c', cluster: 'c', user: name }],
       currentContext: 'c',
     });
-    await waitForRole(kubeConfig, lease, verbs);
+    // Effective once a GET of the Lease is no longer 403 (only when the Role grants get).
+    if (verbs.includes('get')) await waitForLeaseAccess(kubeConfig, namespace, 30_000, lease);
     return kubeConfig;
-  }
-
-  /** Waits until the Role is effective: a GET of the Lease answers something else than 403. */
-  async function waitForRole(kubeConfig: KubeConfig, lease: string, verbs: readonly string[]) {
-    if (!verbs.includes('get')) return;
-    const api = kubeConfig.makeApiClient(CoordinationV1Api);
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const code = await api.readNamespacedLease({ name: lease, namespace }).then(
-        () => 200,
-        (error: { code?: number }) => error.code,
-      );
-      if (code !== 403) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error('the Role did not become effective within 30 s');
   }
 
   function candidate(kubeConfig: KubeConfig, lease: string, identity: string) {

@@ -4,13 +4,13 @@
 // within the Deployment's terminationGracePeriodSeconds.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAllYaml, type V1Deployment } from '@kubernetes/client-node';
 import { sampleImage, type SampleImage } from '../support/sample-image.js';
 import { loadCluster, uniqueName } from '../support/cluster.js';
+import { freeLoopbackPort } from '../control-plane/processes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const readJson = (file: string) =>
@@ -52,17 +52,6 @@ function snapshot(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[]).map((file) => {
     const stat = fs.lstatSync(path.join(dir, file));
     return `${file} ${stat.size} ${stat.mtimeMs}`;
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
   });
 }
 
@@ -137,7 +126,7 @@ describe('sample/Dockerfile, run step by step', () => {
     fs.copyFileSync(cluster.kubeconfigPaths.leaseUser, kubeconfig);
     fs.chmodSync(kubeconfig, 0o644);
     const before = snapshot(image.root);
-    const port = await freePort();
+    const port = await freeLoopbackPort();
 
     const asImageUser = process.getuid?.() === 0 ? { uid: 1000, gid: 1000 } : {};
     const [command, ...args] = image.cmd;
