@@ -137,14 +137,23 @@ describe('LeaderElector on a real kube-apiserver', () => {
       10_000,
       'following',
     );
-    // The term is established (older than one lease duration) before the rollout begins.
-    await eventually(() => old[0].lock.counts.update >= 8, 20_000, 'an established term');
-    const transitions = async () =>
-      (
-        await cluster.kubeConfigs.admin
-          .makeApiClient(CoordinationV1Api)
-          .readNamespacedLease({ name: lease, namespace })
-      ).spec?.leaseTransitions;
+    const read = () =>
+      cluster.kubeConfigs.admin
+        .makeApiClient(CoordinationV1Api)
+        .readNamespacedLease({ name: lease, namespace });
+    const termAge = (record: Awaited<ReturnType<typeof read>>) =>
+      new Date(record.spec!.renewTime!).getTime() - new Date(record.spec!.acquireTime!).getTime();
+    // The old replicas saw the term begin: before the rollout the term is more than twice as old
+    // as it was when they joined (a fresh Lease is led only after one lease duration, so they joined
+    // at about that age).
+    const joinedAt = termAge(await read());
+    await eventually(
+      async () => termAge(await read()) > 2 * joinedAt + 2 * FAST.retryPeriod,
+      20_000,
+      'an established term',
+      200,
+    );
+    const transitions = async () => (await read()).spec?.leaseTransitions;
     const before = await transitions();
     for (const replaced of old) {
       const fresh = candidate(`new-${replaced.elector.identity}`, lease);
@@ -156,9 +165,12 @@ describe('LeaderElector on a real kube-apiserver', () => {
         10_000,
         'the new one following',
       );
-      // Following steadily: its watch healthy for one retry period.
-      const watchingSince = Date.now();
-      await eventually(() => Date.now() - watchingSince > FAST.retryPeriod, 5_000, 'steady');
+      // Following steadily: its watch answered for more than one retry period.
+      await eventually(
+        () => Date.now() - (fresh.lock.watchLiveSince ?? Infinity) > 1.5 * FAST.retryPeriod,
+        5_000,
+        'steady',
+      );
       await replaced.elector.stop();
       await eventually(() => leader() !== undefined, 10_000, 'a leader after the stop');
     }

@@ -14,6 +14,11 @@ import type {
  */
 export class CountingLock implements LeaseLock {
   readonly counts: Record<LockOperation, number> = { get: 0, create: 0, update: 0, watch: 0 };
+  /**
+   * Since when (Date.now()) the current watch has been answered by the server (opened, or an event
+   * came); undefined while no watch is live. What the elector calls a healthy watch.
+   */
+  watchLiveSince: number | undefined;
 
   constructor(private readonly inner: LeaseLock) {}
 
@@ -46,7 +51,24 @@ export class CountingLock implements LeaseLock {
 
   watch(handlers: LockWatchHandlers, options?: { resourceVersion?: string }): LockWatch {
     this.counts.watch += 1;
-    return this.inner.watch(handlers, options);
+    const live = () => (this.watchLiveSince ??= Date.now());
+    return this.inner.watch(
+      {
+        onOpen: () => {
+          live();
+          handlers.onOpen?.();
+        },
+        onEvent: (event) => {
+          live();
+          handlers.onEvent(event);
+        },
+        onClose: (error) => {
+          this.watchLiveSince = undefined;
+          handlers.onClose(error);
+        },
+      },
+      options,
+    );
   }
 
   close(): void {
