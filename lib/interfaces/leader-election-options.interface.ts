@@ -15,8 +15,8 @@ import type { KubernetesLeaseLockOptions } from '../kubernetes/index.js';
  * | `leaseDuration` | 15000 (written in whole seconds, rounded up) |
  * | `renewDeadline` | 10000 |
  * | `retryPeriod` | 2000 |
- * | `renewInterval` | retryPeriod: how often the leader renews |
- * | `requestTimeout` | renewDeadline / 2 (also the maximum) |
+ * | `renewInterval` | renewDeadline / 2 when `renewInterval + requestTimeout + retryPeriod < renewDeadline`, else retryPeriod |
+ * | `requestTimeout` | renewDeadline / 4, at least 2000 (at most renewDeadline / 2) |
  * | `releaseOnShutdown` | true |
  * | `shutdownGracePeriod` | 10000: how long shutdown waits for running `@LeaderOnly` work |
  * | `waitForLeadership` | false: when true, bootstrap waits until this instance leads |
@@ -44,9 +44,13 @@ export interface LeaderElectionModuleOptions {
   readonly renewDeadline?: number;
   /** Milliseconds between renewals and between retries. Default 2000; renewDeadline > 1.2 x retryPeriod. */
   readonly retryPeriod?: number;
-  /** Leader renew interval; default retryPeriod. See the README's tuning section. */
+  /**
+   * How often the leader renews. Default renewDeadline / 2 (5000) when a timed-out renew can still be
+   * retried before the deadline (`renewInterval + requestTimeout + retryPeriod < renewDeadline`), else
+   * retryPeriod. See the README's tuning section.
+   */
   readonly renewInterval?: number;
-  /** Timeout of each API request in milliseconds. Default and maximum: renewDeadline / 2. */
+  /** Timeout of each API request in milliseconds. Default renewDeadline / 4, at least 2000; at most renewDeadline / 2. */
   readonly requestTimeout?: number;
   /** Release the Lease on `app.close()` so another replica takes over at once. Default true. */
   readonly releaseOnShutdown?: boolean;
