@@ -34,6 +34,12 @@ export interface LeaseRecord {
    * would defeat the duplicate-identity check). The Kubernetes lock keeps it in an annotation.
    */
   readonly preferredHolder?: string | null;
+  /**
+   * On the membership Lease of an election spread over shares only: the live replicas, each with
+   * the wall-clock time (ms since the epoch) until which it counts as a member. The Kubernetes lock
+   * keeps it in an annotation.
+   */
+  readonly members?: Readonly<Record<string, number>> | null;
 }
 
 /** What the elector writes. Every field is set on every write. */
@@ -50,6 +56,8 @@ export interface LeaseSpec {
   readonly leaseTransitions: number;
   /** On a release only: the successor the leader names (see `LeaseRecord.preferredHolder`). */
   readonly preferredHolder?: string;
+  /** On the membership Lease only (see `LeaseRecord.members`). */
+  readonly members?: Readonly<Record<string, number>>;
 }
 
 /** True when the record names no holder. */

@@ -51,6 +51,12 @@ export const WATCH_TIMEOUT_SECONDS = { min: 300, max: 600 } as const;
 export const PREFERRED_HOLDER_ANNOTATION = 'nestjs-kube-leader/preferred-holder';
 
 /**
+ * On the membership Lease of an election spread over shares: `{"<identity>":<ms since the epoch
+ * until which it is a member>, ...}` (see `LeaseRecord.members`).
+ */
+export const MEMBERS_ANNOTATION = 'nestjs-kube-leader/members';
+
+/**
  * A {@link LeaseLock} over one `coordination.k8s.io/v1` Lease through @kubernetes/client-node
  * (1.x and 2.x): `get`, `create` and `update` (replace with the resourceVersion it is based on), and
  * a watch on the single Lease (fieldSelector on its name, bookmarks on).
@@ -128,6 +134,7 @@ export class KubernetesLeaseLock implements LeaseLock {
         name: this.name,
         namespace: this.namespace,
         ...(this.labels ? { labels: { ...this.labels } } : {}),
+        ...(spec.members ? { annotations: withOurAnnotations(undefined, spec) } : {}),
       },
       spec: encodeSpec(spec),
     };
@@ -159,7 +166,7 @@ export class KubernetesLeaseLock implements LeaseLock {
         name: this.name,
         namespace: this.namespace,
         resourceVersion,
-        annotations: withPreferredHolder(base?.metadata?.annotations, spec),
+        annotations: withOurAnnotations(base?.metadata?.annotations, spec),
       },
       spec: { ...(base?.spec ?? {}), ...encodeSpec(spec) },
     };
@@ -336,18 +343,37 @@ function existedAlready(error: unknown): boolean {
   );
 }
 
-/** `annotations` with the preferred-holder annotation set to `holder`, or without it. */
-function withPreferredHolder(
+/** `annotations` with the preferred-holder and members annotations as `spec` has them. */
+function withOurAnnotations(
   annotations: Record<string, string> | undefined,
   spec: LeaseSpec,
 ): Record<string, string> | undefined {
   const rest = { ...(annotations ?? {}) };
   delete rest[PREFERRED_HOLDER_ANNOTATION];
+  delete rest[MEMBERS_ANNOTATION];
   if (spec.preferredHolder) {
     const value = { holder: spec.preferredHolder, transitions: spec.leaseTransitions };
     rest[PREFERRED_HOLDER_ANNOTATION] = JSON.stringify(value);
   }
+  if (spec.members) rest[MEMBERS_ANNOTATION] = JSON.stringify(spec.members);
   return Object.keys(rest).length > 0 ? rest : undefined;
+}
+
+/** The members the annotation lists, entries of the wrong shape left out. */
+function membersOf(lease: V1Lease): Record<string, number> | undefined {
+  const text = lease.metadata?.annotations?.[MEMBERS_ANNOTATION];
+  if (!text) return undefined;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+    const members: Record<string, number> = {};
+    for (const [identity, until] of Object.entries(parsed)) {
+      if (typeof until === 'number' && Number.isFinite(until)) members[identity] = until;
+    }
+    return members;
+  } catch {
+    return undefined; // written by someone else: ignored
+  }
 }
 
 /** The successor the annotation names, if it was written by the release this record shows. */
@@ -380,6 +406,7 @@ function encodeSpec(spec: LeaseSpec): NonNullable<V1Lease['spec']> {
 export function decodeLease(lease: V1Lease): LeaseRecord {
   const spec = (lease.spec ?? {}) as Record<string, unknown>;
   const preferred = preferredHolderOf(lease);
+  const members = membersOf(lease);
   const integer = (value: unknown) =>
     typeof value === 'number' && Number.isInteger(value) ? value : null;
   return {
@@ -391,5 +418,6 @@ export function decodeLease(lease: V1Lease): LeaseRecord {
     resourceVersion: lease.metadata?.resourceVersion ?? '',
     uid: lease.metadata?.uid ?? null,
     ...(preferred ? { preferredHolder: preferred } : {}),
+    ...(members ? { members } : {}),
   };
 }

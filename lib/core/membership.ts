@@ -1,0 +1,165 @@
+import type { Clock, TimerHandle } from './clock.js';
+import type { ElectorLogger } from './elector-options.js';
+import { describeError, LockConflictError } from './errors.js';
+import type { LeaseRecord } from './lease-record.js';
+import type { LeaseLock, LockWatch } from './lock.js';
+
+/** What a {@link Membership} needs. */
+export interface MembershipOptions {
+  /** The membership Lease (see `membersLeaseName`); its identity is this replica's. */
+  readonly lock: LeaseLock;
+  readonly clock: Clock;
+  /** How often this replica renews its entry, ms. */
+  readonly interval: number;
+  /** How long an entry counts without a renewal, ms (several intervals: a missed write is no exit). */
+  readonly ttl: number;
+  /** Timeout of each request, ms. */
+  readonly requestTimeout: number;
+  readonly random: () => number;
+  readonly logger?: ElectorLogger;
+}
+
+/** Conflicting writes in a row before a renewal waits for the next interval. */
+const MAX_CONFLICTS = 3;
+
+/**
+ * Who is alive among the replicas of an election spread over shares. A replica that leads no share
+ * is invisible on the shares' Leases, so each replica keeps an entry in one membership Lease (its
+ * identity and until when it counts), renewed every `interval` with a conditional write, and
+ * watches that Lease. A write drops the entries that have expired (replicas that are gone); a
+ * replica that stops removes its own. Only the balance of shares depends on it, never exclusivity:
+ * each share is a Lease with its own election.
+ */
+export class Membership {
+  private record: LeaseRecord | null = null;
+  private watch: LockWatch | null = null;
+  private timer: TimerHandle | undefined;
+  private running = false;
+  private readonly listeners = new Set<() => void>();
+  private lastMembers = '';
+
+  constructor(private readonly options: MembershipOptions) {}
+
+  get identity(): string {
+    return this.options.lock.identity;
+  }
+
+  /** Live members, in identity order, this replica included while it runs. */
+  members(): string[] {
+    const now = this.options.clock.wallNow().getTime();
+    const live = Object.entries(this.record?.members ?? {})
+      .filter(([, until]) => until > now)
+      .map(([identity]) => identity);
+    if (this.running) live.push(this.identity);
+    return [...new Set(live)].sort();
+  }
+
+  /** Calls `listener` when the set of live members may have changed. Returns an unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.openWatch();
+    void this.renew();
+  }
+
+  /** Stops renewing and removes this replica's entry (best effort, one request). */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
+    this.watch?.close();
+    this.watch = null;
+    await this.write(false).catch(() => undefined);
+  }
+
+  private schedule(delay: number): void {
+    if (!this.running) return;
+    if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
+    this.timer = this.options.clock.setTimeout(() => void this.renew(), delay);
+  }
+
+  private async renew(): Promise<void> {
+    this.timer = undefined;
+    try {
+      await this.write(true);
+      this.schedule(this.options.interval * (0.9 + 0.2 * this.options.random()));
+    } catch (error) {
+      this.options.logger?.warn(
+        `membership of ${this.options.lock.description} not renewed: ${describeError(error)}`,
+      );
+      this.schedule(Math.min(this.options.interval, this.options.requestTimeout * 2));
+    }
+  }
+
+  /** Writes this replica's entry (or removes it), based on the latest record; retries conflicts. */
+  private async write(present: boolean): Promise<void> {
+    const { lock, clock, ttl, requestTimeout } = this.options;
+    for (let attempt = 1; ; attempt += 1) {
+      const signal = AbortSignal.timeout(requestTimeout);
+      const base = this.record ?? (await lock.get({ signal }));
+      const now = clock.wallNow();
+      const members: Record<string, number> = {};
+      for (const [identity, until] of Object.entries(base?.members ?? {})) {
+        if (until > now.getTime() && identity !== this.identity) members[identity] = until;
+      }
+      if (present) members[this.identity] = now.getTime() + ttl;
+      const spec = {
+        holderIdentity: '',
+        leaseDurationSeconds: Math.ceil(ttl / 1000),
+        acquireTime: base?.acquireTime ?? now,
+        renewTime: now,
+        leaseTransitions: base?.leaseTransitions ?? 0,
+        members,
+      };
+      try {
+        const written = base
+          ? await lock.update(spec, base.resourceVersion, { signal })
+          : await lock.create(spec, { signal });
+        this.observe(written);
+        return;
+      } catch (error) {
+        if (!(error instanceof LockConflictError) || attempt >= MAX_CONFLICTS) throw error;
+        this.record = null; // read again
+      }
+    }
+  }
+
+  private openWatch(): void {
+    if (!this.running) return;
+    try {
+      this.watch = this.options.lock.watch({
+        onEvent: (event) => {
+          if (event.type === 'BOOKMARK') return;
+          this.observe(event.type === 'DELETED' ? null : event.record);
+        },
+        onClose: (error) => {
+          this.watch = null;
+          // A normal close (server timeout) re-opens at once; a failure after a pause.
+          if (this.running) {
+            this.options.clock.setTimeout(
+              () => this.openWatch(),
+              error ? this.options.requestTimeout : 0,
+            );
+          }
+        },
+      });
+    } catch {
+      this.options.clock.setTimeout(() => this.openWatch(), this.options.requestTimeout);
+    }
+  }
+
+  private observe(record: LeaseRecord | null): void {
+    // The latest record heard of, from a write's answer or the watch (a watch event that arrives
+    // after our own write's answer may be older: the next write then conflicts and reads again).
+    this.record = record;
+    const members = this.members().join('\n');
+    if (members === this.lastMembers) return;
+    this.lastMembers = members;
+    for (const listener of this.listeners) listener();
+  }
+}

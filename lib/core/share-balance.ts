@@ -1,0 +1,62 @@
+/**
+ * How many shares each live replica should lead: `floor(S / R)`, and one more for the first
+ * `S mod R` replicas in identity order. Every replica that sees the same members computes the
+ * same quotas, so the most and the fewest shares led differ by at most one once they agree.
+ */
+export function shareQuotas(members: Iterable<string>, shares: number): Map<string, number> {
+  const sorted = [...new Set(members)].sort();
+  const quotas = new Map<string, number>();
+  if (sorted.length === 0) return quotas;
+  const base = Math.floor(shares / sorted.length);
+  const extra = shares % sorted.length;
+  sorted.forEach((member, rank) => quotas.set(member, base + (rank < extra ? 1 : 0)));
+  return quotas;
+}
+
+/** A share this replica should hand over, and to whom. */
+export interface Handover {
+  readonly share: number;
+  readonly successor: string;
+}
+
+/** What {@link planHandover} decides from. */
+export interface BalanceView {
+  /** This replica's identity. */
+  readonly self: string;
+  /** Live replicas (this one included). */
+  readonly members: readonly string[];
+  /** The holder of each share as last seen (null: free or unknown). */
+  readonly holders: readonly (string | null)[];
+  /** The shares this replica leads now. */
+  readonly led: readonly number[];
+}
+
+/**
+ * The share this replica hands over when it leads more than its quota and a live replica leads
+ * fewer than its own: that replica becomes the successor (the one furthest below its quota, then
+ * by identity). Holders that are not (yet) members count as live: they lead, so they are alive.
+ * Undefined when this replica is within its quota or nobody is below theirs.
+ */
+export function planHandover(view: BalanceView): Handover | undefined {
+  const members = new Set([view.self, ...view.members]);
+  for (const holder of view.holders) if (holder) members.add(holder);
+  const quotas = shareQuotas(members, view.holders.length);
+  const own = quotas.get(view.self) ?? 0;
+  if (view.led.length <= own) return undefined;
+  const counts = new Map<string, number>();
+  for (const holder of view.holders) if (holder) counts.set(holder, (counts.get(holder) ?? 0) + 1);
+  let successor: string | undefined;
+  let deficit = 0;
+  for (const [member, quota] of [...quotas].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const missing = quota - (counts.get(member) ?? 0);
+    if (member !== view.self && missing > deficit) {
+      successor = member;
+      deficit = missing;
+    }
+  }
+  if (successor === undefined) return undefined;
+  // The highest share led: which one moves does not matter for balance, and a fixed choice keeps
+  // two replicas that see the same state from moving different shares to the same successor.
+  const share = Math.max(...view.led);
+  return { share, successor };
+}

@@ -1,0 +1,151 @@
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import type { ElectorLogger, LeaderElectorOptions } from './elector-options.js';
+import { describeError } from './errors.js';
+import { LeaderElector } from './leader-elector.js';
+import type { LeaseLock } from './lock.js';
+import { Membership } from './membership.js';
+import { planHandover } from './share-balance.js';
+import {
+  assertShareCount,
+  membersLeaseName,
+  shareLeaseName,
+  shareOf,
+  spreadLeaseNames,
+} from './shares.js';
+import { DEFAULT_TIMINGS } from './timing.js';
+
+/** Options of a {@link SpreadElector}: those of each share's elector, and how to spread. */
+export interface SpreadElectorOptions extends Omit<LeaderElectorOptions, 'lock' | 'leaseName'> {
+  /** The election's Lease name; share `i` runs on `<leaseName>-share-<i>`. */
+  readonly leaseName: string;
+  /** How many shares (Leases) the jobs are spread over, 1 to 64. */
+  readonly shares: number;
+  /** The lock of the Lease named `name`, with this replica's identity (one per share, and one more). */
+  readonly lockFor: (name: string) => LeaseLock;
+  /** How often a replica renews its membership entry, ms. Default 30000. */
+  readonly membershipInterval?: number;
+}
+
+/** Default cadence of membership renewals: two writes a minute per replica. */
+export const DEFAULT_MEMBERSHIP_INTERVAL = 30_000;
+
+/**
+ * An election spread over shares: one {@link LeaderElector} per share, each on its own Lease with
+ * every guarantee of a single election (one leader per share, fencing token, release on stop), and
+ * a job always runs on the same share (`shareOf`). Every replica is a candidate on every share, so a
+ * share whose leader crashed is taken by any live replica when its Lease expires; the replicas then
+ * even out how many shares each leads ({@link planHandover}): a replica above its quota steps down
+ * from one share and names a replica below its quota as successor, one share at a time.
+ */
+export class SpreadElector {
+  /** One elector per share, by share index. */
+  readonly electors: readonly LeaderElector[];
+  readonly membership: Membership;
+  readonly identity: string;
+  private readonly clock: Clock;
+  private readonly logger: ElectorLogger | undefined;
+  private readonly checkInterval: number;
+  private timer: TimerHandle | undefined;
+  private handingOver = false;
+  private running = false;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(readonly options: SpreadElectorOptions) {
+    assertShareCount('shares', options.shares);
+    spreadLeaseNames('leaseName', options.leaseName, options.shares);
+    const { shares, lockFor, leaseName, membershipInterval, ...electorOptions } = options;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger;
+    this.electors = Array.from({ length: shares }, (_, index) => {
+      const name = shareLeaseName(leaseName, index);
+      return new LeaderElector({ ...electorOptions, leaseName: name, lock: lockFor(name) });
+    });
+    this.identity = this.electors[0].identity;
+    const interval = membershipInterval ?? DEFAULT_MEMBERSHIP_INTERVAL;
+    const retryPeriod = options.retryPeriod ?? DEFAULT_TIMINGS.retryPeriod;
+    this.checkInterval = retryPeriod;
+    this.membership = new Membership({
+      lock: lockFor(membersLeaseName(leaseName)),
+      clock: this.clock,
+      interval,
+      ttl: 3 * interval,
+      requestTimeout: this.electors[0].requestTimeout,
+      random: options.random ?? Math.random,
+      logger: options.logger,
+    });
+  }
+
+  /** The share `job` runs on. */
+  shareOf(job: string): number {
+    return shareOf(job, this.electors.length);
+  }
+
+  /** The elector of the share `job` runs on. */
+  electorFor(job: string): LeaderElector {
+    return this.electors[this.shareOf(job)];
+  }
+
+  /** The shares this replica leads now. */
+  ledShares(): number[] {
+    return this.electors.flatMap((elector, index) => (elector.isLeader() ? [index] : []));
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.membership.start();
+    for (const elector of this.electors) {
+      this.unsubscribe.push(elector.onChange(() => this.checkSoon()));
+      elector.start();
+    }
+    this.unsubscribe.push(this.membership.onChange(() => this.checkSoon()));
+    this.schedule(this.checkInterval);
+  }
+
+  /** Stops every share's elector (each releases its Lease if it leads) and leaves the membership. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.unsubscribe.splice(0).forEach((unsubscribe) => unsubscribe());
+    await Promise.all([...this.electors.map((e) => e.stop()), this.membership.stop()]);
+  }
+
+  /** A change was seen: check the balance shortly (changes come in bursts). */
+  private checkSoon(): void {
+    this.schedule(Math.min(this.checkInterval, 100));
+  }
+
+  private schedule(delay: number): void {
+    if (!this.running) return;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = this.clock.setTimeout(() => void this.check(), delay);
+  }
+
+  /** Hands one share over when this replica leads more than its quota. */
+  private async check(): Promise<void> {
+    this.timer = undefined;
+    if (!this.running || this.handingOver) return;
+    const plan = planHandover({
+      self: this.identity,
+      members: this.membership.members(),
+      holders: this.electors.map((elector) => elector.getLeader()),
+      led: this.ledShares(),
+    });
+    if (plan) {
+      this.handingOver = true;
+      try {
+        this.logger?.log(
+          `handing share ${plan.share} (${this.electors[plan.share].name}) over to ` +
+            `${plan.successor} to even out the shares`,
+        );
+        await this.electors[plan.share].stepDown({ successor: plan.successor });
+      } catch (error) {
+        this.logger?.warn(`share ${plan.share} not handed over: ${describeError(error)}`);
+      } finally {
+        this.handingOver = false;
+      }
+    }
+    this.schedule(this.checkInterval);
+  }
+}
