@@ -372,6 +372,22 @@ export function kubeConfigFor(state: ControlPlaneState, user: ControlPlaneUser):
   return kc;
 }
 
+/** `user`'s KubeConfig reaching the API server through a loopback proxy on `port` (e.g. a TcpProxy). */
+export function kubeConfigThrough(
+  state: ControlPlaneState,
+  user: ControlPlaneUser,
+  port: number,
+): KubeConfig {
+  const kubeConfig = kubeConfigFor(state, user);
+  kubeConfig.loadFromOptions({
+    clusters: kubeConfig.clusters.map((c) => ({ ...c, server: `https://127.0.0.1:${port}` })),
+    users: kubeConfig.users,
+    contexts: kubeConfig.contexts,
+    currentContext: kubeConfig.currentContext,
+  });
+  return kubeConfig;
+}
+
 class LocalControlPlane implements ControlPlane {
   constructor(readonly state: ControlPlaneState) {}
 

@@ -1,10 +1,14 @@
 // KubernetesLeaseLock against the real API server: encoding, concurrency errors, RBAC error mapping,
 // fields it must keep, connection reuse.
-import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api } from '@kubernetes/client-node';
 import { LockConflictError, LockForbiddenError, type LeaseSpec } from '../../lib/core/index.js';
 import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
 import { TcpProxy } from '../chaos/tcp-proxy.js';
-import { kubeConfigFor, type ControlPlaneUser } from '../control-plane/control-plane.js';
+import {
+  kubeConfigFor,
+  kubeConfigThrough,
+  type ControlPlaneUser,
+} from '../control-plane/control-plane.js';
 import { createNamespace } from '../control-plane/rbac.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
 
@@ -140,17 +144,8 @@ describe('KubernetesLeaseLock on a real kube-apiserver', () => {
     expect(record.leaseTransitions).toBeNull();
   });
 
-  /** A lease-user KubeConfig that reaches the API server through `proxy`. */
-  function viaProxy(port: number): KubeConfig {
-    const kubeConfig = kubeConfigFor(cluster.state, 'leaseUser');
-    kubeConfig.loadFromOptions({
-      clusters: kubeConfig.clusters.map((c) => ({ ...c, server: `https://127.0.0.1:${port}` })),
-      users: kubeConfig.users,
-      contexts: kubeConfig.contexts,
-      currentContext: kubeConfig.currentContext,
-    });
-    return kubeConfig;
-  }
+  /** A lease-user KubeConfig that reaches the API server through the proxy on `port`. */
+  const viaProxy = (port: number) => kubeConfigThrough(cluster.state, 'leaseUser', port);
 
   it('reuses one connection for successive requests', async () => {
     const proxy = new TcpProxy(cluster.state.ports.kubeApiserver);

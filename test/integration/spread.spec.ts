@@ -1,10 +1,9 @@
 // An election spread over shares on a real kube-apiserver: 12 jobs on 6 share Leases, replicas
 // joining and one cut off (to the others, a crash), each replica with its own client and proxy.
-import type { KubeConfig } from '@kubernetes/client-node';
 import { SpreadElector } from '../../lib/core/spread-elector.js';
 import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
 import { TcpProxy } from '../chaos/tcp-proxy.js';
-import { kubeConfigFor } from '../control-plane/control-plane.js';
+import { kubeConfigThrough } from '../control-plane/control-plane.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 
@@ -28,20 +27,9 @@ describe('SpreadElector on a real kube-apiserver', () => {
     replicas.clear();
   });
 
-  function viaProxy(port: number): KubeConfig {
-    const kubeConfig = kubeConfigFor(cluster.state, 'leaseUser');
-    kubeConfig.loadFromOptions({
-      clusters: kubeConfig.clusters.map((c) => ({ ...c, server: `https://127.0.0.1:${port}` })),
-      users: kubeConfig.users,
-      contexts: kubeConfig.contexts,
-      currentContext: kubeConfig.currentContext,
-    });
-    return kubeConfig;
-  }
-
   async function replica(identity: string, leaseName: string): Promise<SpreadElector> {
     const proxy = new TcpProxy(cluster.state.ports.kubeApiserver);
-    const kubeConfig = viaProxy(await proxy.listen());
+    const kubeConfig = kubeConfigThrough(cluster.state, 'leaseUser', await proxy.listen());
     const spread = new SpreadElector({
       ...FAST,
       leaseName,
