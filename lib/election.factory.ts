@@ -6,7 +6,15 @@ import {
   type LeaseLock,
 } from './core/index.js';
 import { assertIdentity } from './core/identity.js';
+import {
+  assertShareCount,
+  membersLeaseName,
+  shareLeaseName,
+  spreadLeaseNames,
+} from './core/shares.js';
+import { SpreadElector } from './core/spread-elector.js';
 import type { LeaseEventRecorder } from './kubernetes/index.js';
+import type { LeaseLockSetup } from './kubernetes/create-lease-lock.js';
 import { assertDnsSubdomain, assertNamespace } from './kubernetes/names.js';
 import { Election } from './election.js';
 import { assertKnownOptions, optionKeys } from './option-validation.js';
@@ -35,6 +43,7 @@ const KNOWN_OPTIONS = optionKeys<LeaderElectionModuleOptions>({
   local: true,
   events: true,
   metrics: true,
+  shares: true,
 });
 
 /**
@@ -80,43 +89,11 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
   }
   const logger = toElectorLogger(options.logger, name);
 
-  let lock: LeaseLock;
-  let namespace: string | undefined;
-  let recorder: LeaseEventRecorder | undefined;
-  if (options.lock) {
-    lock = options.lock;
-  } else if (options.local) {
-    lock = localLock(options.leaseName, options.identity);
-    logger?.warn(LOCAL_MODE(lock.identity, options.leaseName));
-  } else {
-    // Before client-node loads: a client-node too new for this Node fails here, naming the fix.
-    const { assertClientNodeRuns } = await import('./kubernetes/client-node-support.js');
-    assertClientNodeRuns();
-    const { createLeaseLock } = await import('./kubernetes/create-lease-lock.js');
-    const setup = createLeaseLock({
-      kubeConfig: options.kubeConfig,
-      namespace: options.namespace,
-      leaseName: options.leaseName,
-      identity: options.identity,
-      labels: options.labels,
-      events,
-      logger,
-    });
-    ({ lock, namespace, recorder } = setup);
-    logger?.log(
-      CAMPAIGNING(
-        lock.identity,
-        setup.namespace,
-        options.leaseName,
-        setup.server,
-        setup.namespaceSource,
-      ),
-    );
-  }
+  const shares = options.shares;
+  if (shares !== undefined) assertSpreadOptions(options, shares);
+  const { lockFor, recorders, namespace } = await lockFactory(options, events, logger, shares);
 
-  const elector = new LeaderElector({
-    lock,
-    leaseName: options.leaseName,
+  const electorOptions = {
     leaseDuration: options.leaseDuration,
     renewDeadline: options.renewDeadline,
     retryPeriod: options.retryPeriod,
@@ -126,17 +103,120 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
     shutdownGracePeriod: options.shutdownGracePeriod,
     logger,
     metrics: options.metrics,
-  });
-  if (recorder) {
-    const events = recorder;
-    elector.onChange((event) => events.onLeaderChange(event));
-    const afterStop = async () => {
-      await events.flush();
-      events.close();
-    };
-    return new Election(name, options.leaseName, namespace, elector, afterStop, logger);
+  };
+  const engine =
+    shares === undefined
+      ? new LeaderElector({
+          ...electorOptions,
+          lock: lockFor(options.leaseName, true),
+          leaseName: options.leaseName,
+        })
+      : new SpreadElector({
+          ...electorOptions,
+          leaseName: options.leaseName,
+          shares,
+          lockFor: (name) => lockFor(name, name !== membersLeaseName(options.leaseName)),
+        });
+  const electors = 'electors' in engine ? engine.electors : [engine];
+  for (const elector of electors) {
+    const recorder = recorders.get(elector.lock);
+    if (recorder) elector.onChange((event) => recorder.onLeaderChange(event));
   }
-  return new Election(name, options.leaseName, namespace, elector, undefined, logger);
+  const afterStop =
+    recorders.size === 0
+      ? undefined
+      : async () => {
+          await Promise.all([...recorders.values()].map((r) => r.flush()));
+          for (const recorder of recorders.values()) recorder.close();
+        };
+  return new Election(name, options.leaseName, namespace, engine, afterStop, logger);
+}
+
+/** `shares` and what it cannot be combined with. */
+function assertSpreadOptions(options: LeaderElectionModuleOptions, shares: unknown): void {
+  assertShareCount('shares', shares);
+  spreadLeaseNames('leaseName', options.leaseName, shares);
+  if (options.lock) {
+    throw new InvalidOptionError(
+      'shares',
+      'needs the Kubernetes Lease (or local: true): a custom "lock" is one Lease, each share is one',
+    );
+  }
+  if (options.waitForLeadership) {
+    throw new InvalidOptionError(
+      'waitForLeadership',
+      'cannot be combined with "shares": each job has its own leader',
+    );
+  }
+}
+
+/**
+ * The locks of the election's Leases, all with one identity, namespace and client; with `events`,
+ * a recorder per share (the membership Lease records none).
+ */
+async function lockFactory(
+  options: LeaderElectionModuleOptions,
+  events: { component?: string } | undefined,
+  logger: ElectorLogger | undefined,
+  shares: number | undefined,
+): Promise<{
+  lockFor: (leaseName: string, withEvents: boolean) => LeaseLock;
+  recorders: Map<LeaseLock, LeaseEventRecorder>;
+  namespace: string | undefined;
+}> {
+  const recorders = new Map<LeaseLock, LeaseEventRecorder>();
+  const described =
+    shares === undefined
+      ? options.leaseName
+      : `${shareLeaseName(options.leaseName, 0)} to ${shareLeaseName(options.leaseName, shares - 1)}`;
+  if (options.lock) {
+    const lock = options.lock;
+    return { lockFor: () => lock, recorders, namespace: undefined };
+  }
+  if (options.local) {
+    logger?.warn(LOCAL_MODE(localLock(described, options.identity).identity, described));
+    return {
+      lockFor: (leaseName) => localLock(leaseName, options.identity),
+      recorders,
+      namespace: undefined,
+    };
+  }
+  // Before client-node loads: a client-node too new for this Node fails here, naming the fix.
+  const { assertClientNodeRuns } = await import('./kubernetes/client-node-support.js');
+  assertClientNodeRuns();
+  const { createLeaseLock } = await import('./kubernetes/create-lease-lock.js');
+  const setup = (leaseName: string, base?: LeaseLockSetup) =>
+    createLeaseLock({
+      kubeConfig: base?.kubeConfig ?? options.kubeConfig,
+      namespace: base?.namespace ?? options.namespace,
+      identity: base?.lock.identity ?? options.identity,
+      leaseName,
+      labels: options.labels,
+      events,
+      logger,
+    });
+  // The first Lease resolves kubeconfig, namespace and identity; the others reuse them.
+  const first = setup(
+    shares === undefined ? options.leaseName : shareLeaseName(options.leaseName, 0),
+  );
+  logger?.log(
+    CAMPAIGNING(
+      first.lock.identity,
+      first.namespace,
+      described,
+      first.server,
+      first.namespaceSource,
+    ),
+  );
+  const made = new Map<string, LeaseLockSetup>([[first.lock.name, first]]);
+  const lockFor = (leaseName: string, withEvents: boolean) => {
+    let made1 = made.get(leaseName);
+    if (!made1) made.set(leaseName, (made1 = setup(leaseName, first)));
+    if (withEvents && made1.recorder) recorders.set(made1.lock, made1.recorder);
+    else made1.recorder?.close();
+    return made1.lock;
+  };
+  return { lockFor, recorders, namespace: first.namespace };
 }
 
 function eventOptions(

@@ -4,6 +4,9 @@ export const DEFAULT_ELECTION = 'default';
 /** Metadata: the election a `@LeaderOnly()` method or class is gated on. */
 export const LEADER_ONLY_METADATA = 'nestjs-kube-leader:leader-only';
 
+/** Metadata: the job name of a `@LeaderOnly()` method (which share runs it, in a spread election). */
+export const LEADER_ONLY_JOB_METADATA = 'nestjs-kube-leader:leader-only-job';
+
 /** Metadata: elections whose changes an `@OnLeaderChange()` method receives. */
 export const ON_LEADER_CHANGE_METADATA = 'nestjs-kube-leader:on-leader-change';
 

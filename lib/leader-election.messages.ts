@@ -8,6 +8,15 @@ export const DUPLICATE_ELECTION = (name: string) =>
   `A leader election named "${name}" is already registered in this application. ` +
   `Give each LeaderElectionModule.forRoot() its own "election" (the default is "default").`;
 
+export const SPREAD_NEEDS_JOB = (name: string, shares: number) =>
+  `The leader election "${name}" is spread over ${shares} shares: each job has its own leader. ` +
+  `Ask per job (LeaderService.isLeaderFor(job, '${name}'), getLeaderFor(job, '${name}')).`;
+
+export const LEASE_NAME_TAKEN = (lease: string, first: string, second: string) =>
+  `The leader elections "${first}" and "${second}" would both use the Lease "${lease}". ` +
+  `Give them Lease names that do not overlap (an election with shares also uses <leaseName>-members ` +
+  `and <leaseName>-share-<i>).`;
+
 export const LEADER_ONLY_NOT_A_METHOD = (target: string, key: string) =>
   `@LeaderOnly() can only decorate methods or classes, but ${target}.${key} is not a method.`;
 

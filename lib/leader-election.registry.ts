@@ -1,16 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import type { Election } from './election.js';
 import { DEFAULT_ELECTION } from './leader-election.constants.js';
-import { DUPLICATE_ELECTION, UNKNOWN_ELECTION } from './leader-election.messages.js';
+import {
+  DUPLICATE_ELECTION,
+  LEASE_NAME_TAKEN,
+  UNKNOWN_ELECTION,
+} from './leader-election.messages.js';
 
 /** The elections of one Nest application, by name. One instance per app; never a process global. */
 @Injectable()
 export class LeaderElectionRegistry {
   private readonly elections = new Map<string, Election>();
 
-  /** Adds an election (the module does it for each `forRoot`); throws if the name is taken. */
+  /**
+   * Adds an election (the module does it for each `forRoot`); throws if its name is taken, or one
+   * of its Leases is another election's in the same namespace.
+   */
   register(election: Election): void {
     if (this.elections.has(election.name)) throw new Error(DUPLICATE_ELECTION(election.name));
+    // Two elections on one Kubernetes Lease would each think they lead it alone (custom and
+    // in-memory locks have no namespace: each is its own Lease).
+    const names = new Set(election.leaseNames());
+    for (const other of this.elections.values()) {
+      if (election.namespace === undefined || other.namespace !== election.namespace) continue;
+      const taken = other.leaseNames().find((lease) => names.has(lease));
+      if (taken) throw new Error(LEASE_NAME_TAKEN(taken, other.name, election.name));
+    }
     this.elections.set(election.name, election);
   }
 

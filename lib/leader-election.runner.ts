@@ -32,7 +32,7 @@ export class LeaderElectionRunner implements OnApplicationBootstrap, BeforeAppli
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.election.elector.start();
+    this.election.start();
     this.checkShutdownHooksLater();
     if (this.waitForLeadership) {
       await this.election.elector.waitForLeadership();
@@ -50,7 +50,8 @@ export class LeaderElectionRunner implements OnApplicationBootstrap, BeforeAppli
    * release. Not for in-memory Leases (tests, local mode), where no other replica waits.
    */
   private checkShutdownHooksLater(): void {
-    const { elector, leaseName, logger } = this.election;
+    const { electors, leaseName, logger } = this.election;
+    const elector = electors[0];
     if (!elector.releaseOnStop || elector.lock instanceof InMemoryLeaseLock) return;
     this.hooksCheck = setTimeout(() => {
       if (warnedNoShutdownHooks || process.listenerCount('SIGTERM') > 0) return;

@@ -8,6 +8,7 @@ import { catchError, throwError, type Observable } from 'rxjs';
 import {
   DEFAULT_ELECTION,
   LEADER_HEADER,
+  LEADER_ONLY_JOB_METADATA,
   LEADER_ONLY_METADATA,
 } from './leader-election.constants.js';
 import { headerValue } from './core/foreign-text.js';
@@ -28,9 +29,12 @@ export class LeaderOnlyInterceptor implements NestInterceptor {
       Reflect.getMetadata(LEADER_ONLY_METADATA, context.getHandler()) ??
       Reflect.getMetadata(LEADER_ONLY_METADATA, context.getClass()) ??
       DEFAULT_ELECTION;
-    const elector = this.registry.get(election).elector;
+    const job: string =
+      Reflect.getMetadata(LEADER_ONLY_JOB_METADATA, context.getHandler()) ??
+      `${context.getClass().name}.${context.getHandler().name}`;
+    const elector = this.registry.get(election).electorFor(job);
     if (!elector.isLeader()) {
-      elector.recordSkippedWork(`${context.getClass().name}.${context.getHandler().name}`);
+      elector.recordSkippedWork(job);
       const leader = elector.getLeader();
       setLeaderHeader(context, leader);
       throw new NotLeaderException(election, leader);

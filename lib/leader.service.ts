@@ -5,7 +5,10 @@ import { LeaderElectionRegistry } from './leader-election.registry.js';
 
 /**
  * Status and control of the app's elections. Every method takes the election's name (`election`);
- * without one it addresses the election registered by `forRoot()` without an `election`.
+ * without one it addresses the election registered by `forRoot()` without an `election`. In an
+ * election spread over shares (the module's `shares` option) each job has its own leader: ask per
+ * job ({@link isLeaderFor}, {@link getLeaderFor}, {@link fencingTokenFor}); the methods that ask
+ * about the election as a whole throw there, naming these.
  */
 @Injectable()
 export class LeaderService {
@@ -18,7 +21,7 @@ export class LeaderService {
 
   /** This instance's identity in `election`. */
   getIdentity(election?: string): string {
-    return this.registry.get(election).elector.identity;
+    return this.registry.get(election).electors[0].identity;
   }
 
   /** Whether this instance leads now (computed from the monotonic clock at call time). */
@@ -37,6 +40,25 @@ export class LeaderService {
    */
   fencingToken(election?: string): FencingToken | null {
     return this.registry.get(election).elector.fencingToken();
+  }
+
+  /**
+   * Whether this instance runs `job` now: it leads the share the job runs on (an election spread
+   * over shares), or the election (otherwise). `job` is a `@LeaderOnly` method's job name:
+   * `ClassName.methodName` unless `@LeaderOnly({ job })` names it.
+   */
+  isLeaderFor(job: string, election?: string): boolean {
+    return this.registry.get(election).electorFor(job).isLeader();
+  }
+
+  /** Who runs `job`: the holder of its share's Lease (or of the election's) as last observed. */
+  getLeaderFor(job: string, election?: string): string | null {
+    return this.registry.get(election).electorFor(job).getLeader();
+  }
+
+  /** The fencing token of the term in which this instance runs `job`, else null. */
+  fencingTokenFor(job: string, election?: string): FencingToken | null {
+    return this.registry.get(election).electorFor(job).fencingToken();
   }
 
   /**

@@ -42,6 +42,11 @@ export interface LeaderChangeEvent {
   readonly term: number | null;
   /** Why the event was emitted: see {@link LeaderChangeReason}. */
   readonly reason: LeaderChangeReason;
+  /**
+   * In an election spread over shares (`shares` option): the share whose leadership changed (its
+   * Lease is `lease`). Undefined in an election of one Lease.
+   */
+  readonly share?: number;
   /** Wall-clock time of the change. */
   readonly at: Date;
 }

@@ -41,6 +41,8 @@ export class SpreadElector {
   /** One elector per share, by share index. */
   readonly electors: readonly LeaderElector[];
   readonly membership: Membership;
+  /** The membership Lease's name. */
+  readonly membershipLeaseName: string;
   readonly identity: string;
   private readonly clock: Clock;
   private readonly logger: ElectorLogger | undefined;
@@ -64,8 +66,9 @@ export class SpreadElector {
     const interval = membershipInterval ?? DEFAULT_MEMBERSHIP_INTERVAL;
     const retryPeriod = options.retryPeriod ?? DEFAULT_TIMINGS.retryPeriod;
     this.checkInterval = retryPeriod;
+    this.membershipLeaseName = membersLeaseName(leaseName);
     this.membership = new Membership({
-      lock: lockFor(membersLeaseName(leaseName)),
+      lock: lockFor(this.membershipLeaseName),
       clock: this.clock,
       interval,
       ttl: 3 * interval,

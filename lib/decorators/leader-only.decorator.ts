@@ -2,6 +2,7 @@ import { Inject, Logger, UseInterceptors } from '@nestjs/common';
 import { finalize, isObservable } from 'rxjs';
 import {
   DEFAULT_ELECTION,
+  LEADER_ONLY_JOB_METADATA,
   LEADER_ONLY_METADATA,
   NEST_CONTROLLER_WATERMARK,
   NEST_GATEWAY_METADATA,
@@ -36,6 +37,13 @@ export interface LeaderOnlyOptions {
    * work's signal) right before each side effect.
    */
   readonly confirm?: boolean;
+  /**
+   * The job's name (default `ClassName.methodName`): in an election spread over shares (the
+   * module's `shares` option) it decides which share's leader runs the method, so keep it stable
+   * across releases (renaming a method otherwise moves its job to another share); logs and
+   * metrics name the work by it.
+   */
+  readonly job?: string;
 }
 
 /**
@@ -63,32 +71,40 @@ export function LeaderOnly(
     typeof electionOrOptions === 'string' ? { election: electionOrOptions } : electionOrOptions;
   const election = options?.election ?? DEFAULT_ELECTION;
   const confirm = options?.confirm === true;
+  const job = options?.job;
   if (typeof election !== 'string' || election.length === 0) {
     throw new TypeError(
       `@LeaderOnly(election): election must be a non-empty string, got ${String(election)}`,
     );
   }
+  if (job !== undefined && (typeof job !== 'string' || job.length === 0)) {
+    throw new TypeError(`@LeaderOnly({ job }): job must be a non-empty string, got ${String(job)}`);
+  }
+  const gate = { election, confirm, job };
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (key === undefined) {
-      decorateClass(target as new (...args: unknown[]) => unknown, election, confirm);
+      decorateClass(target as new (...args: unknown[]) => unknown, gate);
       return;
     }
     const className = (target as { constructor: { name: string } }).constructor.name;
     if (!descriptor || typeof descriptor.value !== 'function') {
       throw new TypeError(LEADER_ONLY_NOT_A_METHOD(className, String(key)));
     }
-    wrapMethod(target, key, descriptor, election, confirm);
+    wrapMethod(target, key, descriptor, gate);
     UseInterceptors(LeaderOnlyInterceptor)(target, key, descriptor);
     return descriptor;
   }) as MethodDecorator & ClassDecorator;
 }
 
-function decorateClass(
-  type: new (...args: unknown[]) => unknown,
-  election: string,
-  confirm: boolean,
-): void {
-  Reflect.defineMetadata(LEADER_ONLY_METADATA, election, type);
+/** What a `@LeaderOnly` gate needs: its election, whether runs are confirmed, the job's name. */
+interface Gate {
+  readonly election: string;
+  readonly confirm: boolean;
+  readonly job: string | undefined;
+}
+
+function decorateClass(type: new (...args: unknown[]) => unknown, gate: Gate): void {
+  Reflect.defineMetadata(LEADER_ONLY_METADATA, gate.election, type);
   UseInterceptors(LeaderOnlyInterceptor)(type);
   const prototype = type.prototype as Record<string, unknown>;
   for (const key of Object.getOwnPropertyNames(prototype)) {
@@ -96,7 +112,7 @@ function decorateClass(
     const descriptor = Object.getOwnPropertyDescriptor(prototype, key);
     if (!descriptor || typeof descriptor.value !== 'function') continue;
     if (Reflect.hasOwnMetadata(LEADER_ONLY_METADATA, descriptor.value)) continue;
-    wrapMethod(prototype, key, descriptor, election, confirm);
+    wrapMethod(prototype, key, descriptor, gate);
     Object.defineProperty(prototype, key, descriptor);
   }
 }
@@ -105,20 +121,19 @@ function wrapMethod(
   prototype: object,
   key: string | symbol,
   descriptor: PropertyDescriptor,
-  election: string,
-  confirm: boolean,
+  { election, confirm, job }: Gate,
 ): void {
   const original = descriptor.value as AnyFunction;
   const className = (prototype as { constructor: { name: string } }).constructor.name;
   const methodName = String(key);
-  const task = `${className}.${methodName}`;
+  const task = job ?? `${className}.${methodName}`;
   // A confirmed run is always asynchronous (it waits for a renew), on followers too.
   const isAsync = confirm || original.constructor?.name === 'AsyncFunction';
 
   const gated = function (this: Record<string, unknown>, ...args: unknown[]): unknown {
     const registry = this?.[REGISTRY_PROPERTY] as LeaderElectionRegistry | undefined;
     if (!registry) throw new Error(LEADER_ONLY_WITHOUT_REGISTRY(className, methodName));
-    const elector = registry.get(election).elector;
+    const elector = registry.get(election).electorFor(task);
     const work = elector.beginLeaderWork(task);
     if (!work) {
       const leader = elector.getLeader();
@@ -169,6 +184,7 @@ function wrapMethod(
   }
   Object.defineProperty(gated, 'name', { value: original.name, configurable: true });
   Reflect.defineMetadata(LEADER_ONLY_METADATA, election, gated);
+  Reflect.defineMetadata(LEADER_ONLY_JOB_METADATA, task, gated);
   descriptor.value = gated;
 
   // Each instance reaches its own app's registry through property injection, so several Nest apps

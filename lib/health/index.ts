@@ -6,5 +6,6 @@ export {
   DEFAULT_HEALTH_OPTIONS,
   type LeaderElectionHealthDetails,
   type LeaderElectionHealthOptions,
+  type LeaderElectionShareHealth,
 } from './leader-election.health.js';
 export { LeaderElectionHealthModule } from './leader-election-health.module.js';

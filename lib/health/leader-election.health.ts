@@ -49,6 +49,21 @@ export type LeaderElectionHealthDetails = {
   readonly apiFailingForMs?: number;
   readonly lastError?: string;
   readonly message?: string;
+  /**
+   * In an election spread over shares: each share's Lease, this instance's role and the holder
+   * (at most 64 entries); the fields above then describe the election as a whole (`role` is
+   * `leader` when this instance leads at least one share, `holder` is null).
+   */
+  readonly shares?: readonly LeaderElectionShareHealth[];
+};
+
+/** One share of a spread election in {@link LeaderElectionHealthDetails.shares}. */
+export type LeaderElectionShareHealth = {
+  readonly share: number;
+  readonly lease: string;
+  readonly role: 'leader' | 'follower';
+  readonly holder: string | null;
+  readonly lastRenewAgoMs?: number;
 };
 
 /**
@@ -112,52 +127,68 @@ export class LeaderElectionHealthIndicator {
     );
     const indicator = this.healthIndicatorService.check(key);
     const election = this.registry.get(options.election);
-    const elector = election.elector;
-    const status = elector.status();
+    const electors = election.electors;
+    const statuses = electors.map((elector) => elector.status());
+    const status = statuses[0];
     const state =
       status.phase === 'idle'
         ? 'starting'
         : status.phase === 'running'
           ? 'running'
           : 'shutting_down';
+    const failing = statuses.filter((s) => s.failingForMs !== undefined);
+    const failingForMs = failing.length
+      ? Math.max(...failing.map((s) => s.failingForMs!))
+      : undefined;
+    const lastError = failing.find((s) => s.failingForMs === failingForMs)?.lastError;
+    const spread = election.spread !== undefined;
+    const at = (lease: string) => (election.namespace ? `${election.namespace}/${lease}` : lease);
+    const renewAgo = (s: (typeof statuses)[number]) =>
+      s.lastRenewAgoMs === undefined ? {} : { lastRenewAgoMs: Math.round(s.lastRenewAgoMs) };
     const details: LeaderElectionHealthDetails = {
       election: election.name,
-      lease: election.namespace
-        ? `${election.namespace}/${election.leaseName}`
-        : election.leaseName,
-      identity: elector.identity,
-      role: status.isLeader ? 'leader' : 'follower',
-      holder: status.leader === null ? null : printable(status.leader),
+      lease: at(election.leaseName),
+      identity: electors[0].identity,
+      role: statuses.some((s) => s.isLeader) ? 'leader' : 'follower',
+      holder: spread || status.leader === null ? null : printable(status.leader),
       state,
-      ...(status.lastRenewAgoMs === undefined
-        ? {}
-        : { lastRenewAgoMs: Math.round(status.lastRenewAgoMs) }),
-      ...(status.failingForMs === undefined
+      ...(spread ? {} : renewAgo(status)),
+      ...(failingForMs === undefined
         ? {}
         : {
-            apiFailingForMs: Math.round(status.failingForMs),
-            lastError: status.lastError === undefined ? undefined : describeError(status.lastError),
+            apiFailingForMs: Math.round(failingForMs),
+            lastError: lastError === undefined ? undefined : describeError(lastError),
           }),
+      ...(spread
+        ? {
+            shares: statuses.map((s, share) => ({
+              share,
+              lease: at(electors[share].name),
+              role: s.isLeader ? ('leader' as const) : ('follower' as const),
+              holder: s.leader === null ? null : printable(s.leader),
+              ...renewAgo(s),
+            })),
+          }
+        : {}),
     };
 
     if (state === 'shutting_down') {
       return indicator.down({ ...details, message: 'shutting down' });
     }
-    const watchdog = status.leaseDuration + renewTolerance;
-    if (
-      status.holdsLease &&
-      status.lastRenewAgoMs !== undefined &&
-      status.lastRenewAgoMs > watchdog
-    ) {
-      return indicator.down({
-        ...details,
-        message: `the leader has not renewed the lease for ${Math.round(status.lastRenewAgoMs)} ms (more than leaseDuration ${status.leaseDuration} ms + renewTolerance ${renewTolerance} ms)`,
-      });
+    for (const [share, s] of statuses.entries()) {
+      const watchdog = s.leaseDuration + renewTolerance;
+      if (s.holdsLease && s.lastRenewAgoMs !== undefined && s.lastRenewAgoMs > watchdog) {
+        const which = spread ? `of share ${share} ` : '';
+        return indicator.down({
+          ...details,
+          message: `the leader ${which}has not renewed the lease for ${Math.round(s.lastRenewAgoMs)} ms (more than leaseDuration ${s.leaseDuration} ms + renewTolerance ${renewTolerance} ms)`,
+        });
+      }
     }
-    if (status.failingForMs !== undefined && status.failingForMs > maxApiFailureDuration) {
+    if (failingForMs !== undefined && failingForMs > maxApiFailureDuration) {
       return indicator.down({
         ...details,
-        message: `requests to the API server have been failing for ${Math.round(status.failingForMs)} ms (more than ${maxApiFailureDuration} ms)`,
+        message: `requests to the API server have been failing for ${Math.round(failingForMs)} ms (more than ${maxApiFailureDuration} ms)`,
       });
     }
     return indicator.up(details);

@@ -87,6 +87,14 @@ export interface LeaderElectionModuleOptions {
    * `nestjs-kube-leader/metrics` (prom-client), or your own {@link ElectionMetrics}. Default: none.
    */
   readonly metrics?: ElectionMetrics;
+  /**
+   * Spread this election's `@LeaderOnly` jobs over this many shares (1 to 64), each a Lease of its
+   * own (`<leaseName>-share-<i>`) with its own leader, so that the replicas share the work: each
+   * leads about shares / replicas of them. A job (a method, or `@LeaderOnly({ job })`) always runs
+   * on the same share. Replicas list themselves in one more Lease, `<leaseName>-members`. Not with
+   * a custom `lock` or `waitForLeadership`. Default: one Lease, one leader for every job.
+   */
+  readonly shares?: number;
 }
 
 /** Implemented by a class passed to `forRootAsync({ useClass })` or `useExisting`. */

@@ -25,6 +25,8 @@ export interface LeaseLockSetupOptions {
 /** The lock on the Lease, its namespace and, with `events`, the Event recorder. */
 export interface LeaseLockSetup {
   readonly lock: KubernetesLeaseLock;
+  /** The KubeConfig it uses (the default one when none was given). */
+  readonly kubeConfig: KubeConfig;
   readonly namespace: string;
   readonly recorder?: LeaseEventRecorder;
   /** The API server, without credentials. */
@@ -56,7 +58,7 @@ export function createLeaseLock(options: LeaseLockSetupOptions): LeaseLockSetup 
     identity: options.identity ?? defaultIdentity(),
     labels: options.labels,
   });
-  if (!options.events) return { lock, namespace, ...where };
+  if (!options.events) return { lock, kubeConfig, namespace, ...where };
   const recorder = new LeaseEventRecorder({
     kubeConfig,
     namespace,
@@ -66,5 +68,5 @@ export function createLeaseLock(options: LeaseLockSetupOptions): LeaseLockSetup 
     leaseUid: () => lock.uid,
     logger: options.logger,
   });
-  return { lock, namespace, recorder, ...where };
+  return { lock, kubeConfig, namespace, recorder, ...where };
 }

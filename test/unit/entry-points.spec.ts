@@ -116,6 +116,7 @@ const EXPORTS: Record<string, string[]> = {
     'LeaderElectionHealthIndicator',
     'LeaderElectionHealthModule',
     'LeaderElectionHealthOptions',
+    'LeaderElectionShareHealth',
   ],
   'metrics/index': [
     'ELECTION_METRIC_NAMES',
