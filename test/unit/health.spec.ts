@@ -1,5 +1,10 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
-import type { LeaderElectorOptions } from '../../lib/core/index.js';
+import {
+  InMemoryLeaseLock,
+  InMemoryLeaseStore,
+  type LeaderElectorOptions,
+} from '../../lib/core/index.js';
+import { SpreadElector } from '../../lib/core/spread-elector.js';
 import { Election } from '../../lib/election.js';
 import { LeaderElectionHealthIndicator } from '../../lib/health/index.js';
 import { LeaderElectionRegistry } from '../../lib/leader-election.registry.js';
@@ -147,5 +152,53 @@ describe('LeaderElectionHealthIndicator', () => {
     expect(() => indicator.isHealthy('jobs', { election: 'jobs', renewTolerance: -1 })).toThrow(
       /renewTolerance must be a number of milliseconds >= 0/,
     );
+  });
+
+  it('lists each share of a spread election, and is down when one share keeps failing', async () => {
+    const stores = new Map<string, InMemoryLeaseStore>();
+    const spread = new SpreadElector({
+      ...T,
+      clock: f.clock,
+      leaseName: 'jobs',
+      shares: 2,
+      lockFor: (name) => {
+        if (!stores.has(name)) stores.set(name, new InMemoryLeaseStore());
+        return new InMemoryLeaseLock(stores.get(name)!, 'a', name);
+      },
+    });
+    const registry = new LeaderElectionRegistry();
+    registry.register(new Election('jobs', 'jobs', 'ns', spread));
+    const indicator = new LeaderElectionHealthIndicator(registry, new HealthIndicatorService());
+    spread.start();
+    await f.clock.advance(3_000);
+    expect(indicator.isHealthy('jobs', { election: 'jobs' }).jobs).toEqual({
+      status: 'up',
+      election: 'jobs',
+      lease: 'ns/jobs',
+      identity: 'a',
+      role: 'leader',
+      holder: null,
+      state: 'running',
+      shares: [
+        { share: 0, lease: 'ns/jobs-share-0', role: 'leader', holder: 'a', lastRenewAgoMs: 1_000 },
+        { share: 1, lease: 'ns/jobs-share-1', role: 'leader', holder: 'a', lastRenewAgoMs: 1_000 },
+      ],
+    });
+    // Share 1's requests hang and time out: it stops leading, and after 60 s of failures the
+    // check is down although share 0 is fine.
+    stores.get('jobs-share-1')!.hold('update');
+    await f.clock.advance(70_000);
+    const down = indicator.isHealthy('jobs', { election: 'jobs' }).jobs;
+    expect(down).toEqual(
+      expect.objectContaining({
+        status: 'down',
+        message: expect.stringMatching(/^requests to the API server have been failing for/),
+        lastError: expect.stringContaining('in-memory lease jobs-share-1 timed out'),
+      }),
+    );
+    const shares = (down as { shares?: { role: string }[] }).shares;
+    expect(shares?.map((share) => share.role)).toEqual(['leader', 'follower']);
+    stores.get('jobs-share-1')!.release();
+    await spread.stop();
   });
 });
