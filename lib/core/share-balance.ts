@@ -34,13 +34,15 @@ export interface BalanceView {
 /**
  * The share this replica hands over when it leads more than its quota and a live replica leads
  * fewer than its own: that replica becomes the successor (the one furthest below its quota, then
- * by identity). Holders that are not (yet) members count as live: they lead, so they are alive.
- * Undefined when this replica is within its quota or nobody is below theirs.
+ * by identity). Only members share the shares: a holder that is not a member (a replica whose entry
+ * is not seen yet, another client such as a client-go peer on a share's Lease) keeps what it holds
+ * and is never named successor, since it may not take a share it is handed. Undefined when this
+ * replica is within its quota or no member is below theirs.
  */
 export function planHandover(view: BalanceView): Handover | undefined {
   const members = new Set([view.self, ...view.members]);
-  for (const holder of view.holders) if (holder) members.add(holder);
-  const quotas = shareQuotas(members, view.holders.length);
+  const counted = view.holders.filter((holder) => !holder || members.has(holder)).length;
+  const quotas = shareQuotas(members, counted);
   const own = quotas.get(view.self) ?? 0;
   if (view.led.length <= own) return undefined;
   const counts = new Map<string, number>();

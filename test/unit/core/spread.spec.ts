@@ -65,6 +65,16 @@ describe('shares of an election', () => {
     const view = { members: ['a', 'b', 'c'], holders, led: [0, 1, 2, 3] };
     expect(planHandover({ ...view, self: 'a' })).toEqual({ share: 3, successor: 'c' });
     expect(planHandover({ ...view, self: 'b', led: [4, 5] })).toBeUndefined();
+    // A holder that is no member (a client-go peer on a share's Lease) keeps its share, is never
+    // named successor, and its share is left out of the quotas: 5 shares for a and b.
+    const peer = {
+      members: ['a', 'b'],
+      holders: ['go', 'a', 'a', 'a', 'a', 'b'],
+      led: [1, 2, 3, 4],
+    };
+    expect(planHandover({ ...peer, self: 'a' })).toEqual({ share: 4, successor: 'b' });
+    const afterPeer = { members: ['a', 'b'], holders: ['go', 'a', 'a', 'a', 'b', 'b'] };
+    expect(planHandover({ ...afterPeer, self: 'a', led: [1, 2, 3] })).toBeUndefined();
     // Balanced: nothing to do.
     expect(
       planHandover({ self: 'a', members: ['a', 'b', 'c'], holders: ['a', 'b', 'c'], led: [0] }),
