@@ -1,9 +1,11 @@
 // An election spread over shares on a real kube-apiserver: 12 jobs on 6 share Leases, replicas
 // joining and one cut off (to the others, a crash), each replica with its own client and proxy.
+import path from 'node:path';
 import { SpreadElector } from '../../lib/core/spread-elector.js';
 import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
 import { TcpProxy } from '../chaos/tcp-proxy.js';
 import { kubeConfigThrough } from '../control-plane/control-plane.js';
+import { startCandidate } from '../support/candidates.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 
@@ -27,13 +29,17 @@ describe('SpreadElector on a real kube-apiserver', () => {
     replicas.clear();
   });
 
-  async function replica(identity: string, leaseName: string): Promise<SpreadElector> {
+  async function replica(
+    identity: string,
+    leaseName: string,
+    shares = SHARES,
+  ): Promise<SpreadElector> {
     const proxy = new TcpProxy(cluster.state.ports.kubeApiserver);
     const kubeConfig = kubeConfigThrough(cluster.state, 'leaseUser', await proxy.listen());
     const spread = new SpreadElector({
       ...FAST,
       leaseName,
-      shares: SHARES,
+      shares,
       membershipInterval: 1_000,
       lockFor: (name) => new KubernetesLeaseLock({ kubeConfig, namespace, name, identity }),
     });
@@ -84,5 +90,45 @@ describe('SpreadElector on a real kube-apiserver', () => {
     expect(jobs.map((job) => runnersOf(job, now).length)).toEqual(jobs.map(() => 1));
     watch.stop();
     expect(watch.violations).toEqual([]);
+  });
+
+  it('shares a share Lease safely with a client-go candidate, which keeps what it holds', async () => {
+    const lease = uniqueName('spread-go');
+    const go = startCandidate({
+      impl: 'client-go',
+      identity: 'go-1',
+      lease: `${lease}-share-0`,
+      namespace,
+      kubeconfig: cluster.kubeconfigPaths.leaseUser,
+      clientGoBinary: path.join(path.dirname(cluster.state.binaries.etcd), 'client-go-candidate'),
+      ...FAST,
+    });
+    try {
+      await go.waitFor((e) => e.event === 'started_leading');
+      const ours = [await replica('r1', lease, 3), await replica('r2', lease, 3)];
+      const ledShare0: number[] = [];
+      ours.forEach((r) =>
+        r.electors[0].onChange((e) => e.isLeader && ledShare0.push(e.at.getTime())),
+      );
+      // The client-go holder keeps share 0; ours split shares 1 and 2, one each.
+      await eventually(
+        () => ours.every((r) => r.ledShares().length === 1),
+        30_000,
+        'one share each',
+      );
+      expect(ours.flatMap((r) => r.ledShares()).sort()).toEqual([1, 2]);
+      expect(ours.every((r) => r.electors[0].getLeader() === 'go-1')).toBe(true);
+
+      // client-go releases on SIGTERM: one of ours takes share 0 after that, never before.
+      const signalledAt = Date.now();
+      go.kill('SIGTERM');
+      await eventually(() => ours.some((r) => r.electors[0].isLeader()), 30_000, 'share 0 led');
+      expect(ledShare0.length).toBeGreaterThan(0);
+      expect(Math.min(...ledShare0)).toBeGreaterThanOrEqual(signalledAt);
+      const counts = ours.map((r) => r.ledShares().length).sort();
+      expect(counts).toEqual([1, 2]);
+    } finally {
+      await go.stop();
+    }
   });
 });
