@@ -56,6 +56,14 @@ export class LeaderService {
     return this.registry.get(election).electorFor(job).getLeader();
   }
 
+  /**
+   * An AbortSignal that aborts when this instance's leadership of `job`'s share (or of the
+   * election) ends; already aborted when it does not run `job`.
+   */
+  leadershipSignalFor(job: string, election?: string): AbortSignal {
+    return this.registry.get(election).electorFor(job).leadershipSignal();
+  }
+
   /** The fencing token of the term in which this instance runs `job`, else null. */
   fencingTokenFor(job: string, election?: string): FencingToken | null {
     return this.registry.get(election).electorFor(job).fencingToken();

@@ -101,6 +101,8 @@ describe('the shares option', () => {
     expect(leader.isLeaderFor('stock', 'reports')).toBe(true);
     expect(leader.getLeaderFor('stock', 'reports')).toBe(leader.getIdentity('reports'));
     expect(leader.fencingTokenFor('stock', 'reports')).not.toBeNull();
+    const signal = leader.leadershipSignalFor('stock', 'reports');
+    expect(signal.aborted).toBe(false);
     reports.sales();
     reports.stock();
     expect(reports.runs).toEqual(['sales', 'stock']);
@@ -114,5 +116,6 @@ describe('the shares option', () => {
       [2, 'reports-share-2'],
     ]);
     await app.close();
+    expect(signal.aborted).toBe(true);
   });
 });
