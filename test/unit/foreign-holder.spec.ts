@@ -110,6 +110,10 @@ describe('a foreign holder identity', () => {
       expect(app.get(Jobs).tick()).toBeUndefined();
       const skipped = logger.lines.filter((line) => line.includes('Skipped Jobs.tick'));
       expect(skipped).toHaveLength(1);
+      // It names the election, the Lease and the (escaped) leader.
+      expect(skipped[0]).toMatch(
+        /Skipped Jobs\.tick: this instance does not lead election "default" \(in-memory lease [^,]+, leader: evil\\r\\nSet-Cookie/,
+      );
       for (const line of logger.lines) expectSafe(line);
     });
   });
