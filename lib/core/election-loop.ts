@@ -188,7 +188,13 @@ export abstract class ElectionLoop {
     const isOurs = (record: LeaseRecord) => !this.identityGuard.isForeign(record);
     const context = { ...this.context, requests: this.requests, isOurs };
     const written = await releaseLease(context, this.leadership?.record, successor);
-    if (written) this.observe(written);
+    // The watch may have shown the successor's acquisition before the release's answer arrived:
+    // the release is then older and must not replace it (the view would say "free" until the
+    // successor's next renew).
+    const seen = this.observation?.record;
+    if (written && !(seen && isNewerVersion(seen, written) && !isNewerVersion(written, seen))) {
+      this.observe(written);
+    }
     return written !== undefined;
   }
 

@@ -161,6 +161,9 @@ describe('stepDown', () => {
     expect(f.leaders()).toEqual(['c']);
     expect(f.calls('b').update).toBe(before.update);
     expect(b.elector.getLeader()).toBe('c');
+    // The former leader sees its successor too (its watch showed c's acquisition before the
+    // release's answer arrived: the older record must not replace it).
+    expect(a.elector.getLeader()).toBe('c');
     // The new holder's write does not carry the name on.
     expect(f.store.current()?.preferredHolder).toBeUndefined();
   });
