@@ -46,12 +46,18 @@ export class Membership {
 
   /** Live members, in identity order, this replica included while it runs. */
   members(): string[] {
-    const now = this.options.clock.wallNow().getTime();
-    const live = Object.entries(this.record?.members ?? {})
-      .filter(([, until]) => until > now)
-      .map(([identity]) => identity);
+    const live = [...this.entries().keys()];
     if (this.running) live.push(this.identity);
     return [...new Set(live)].sort();
+  }
+
+  /**
+   * The live entries as last seen: each member's identity and until when it counts (ms since the
+   * epoch). The value changes each time the member renews, which shows that it is running.
+   */
+  entries(): Map<string, number> {
+    const now = this.options.clock.wallNow().getTime();
+    return new Map(Object.entries(this.record?.members ?? {}).filter(([, until]) => until > now));
   }
 
   /** Calls `listener` when the set of live members may have changed. Returns an unsubscribe. */

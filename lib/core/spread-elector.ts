@@ -22,12 +22,12 @@ export interface SpreadElectorOptions extends Omit<LeaderElectorOptions, 'lock' 
   readonly shares: number;
   /** The lock of the Lease named `name`, with this replica's identity (one per share, and one more). */
   readonly lockFor: (name: string) => LeaseLock;
-  /** How often a replica renews its membership entry, ms. Default 30000. */
+  /**
+   * How often a replica renews its membership entry, ms; an entry counts for three intervals.
+   * Default `2 * leaseDuration` (30 s at the default timings: two writes a minute per replica).
+   */
   readonly membershipInterval?: number;
 }
-
-/** Default cadence of membership renewals: two writes a minute per replica. */
-export const DEFAULT_MEMBERSHIP_INTERVAL = 30_000;
 
 /**
  * An election spread over shares: one {@link LeaderElector} per share, each on its own Lease with
@@ -49,6 +49,16 @@ export class SpreadElector {
   private readonly checkInterval: number;
   private timer: TimerHandle | undefined;
   private handingOver = false;
+  /** The last handover, until its successor is seen holding the share (or it failed). */
+  private pending:
+    { readonly share: number; readonly successor: string; readonly at: number } | undefined;
+  /**
+   * Members that did not take a share handed to them (crashed, cut off, stuck), with their entry's
+   * value at that moment: not named again, nor given a quota, until they renew their entry or hold a
+   * share. A dead replica otherwise stays a member until its entry expires, and every check would
+   * hand it a share that another replica then takes back.
+   */
+  private readonly suspects = new Map<string, number | undefined>();
   private running = false;
   private readonly unsubscribe: (() => void)[] = [];
 
@@ -63,7 +73,8 @@ export class SpreadElector {
       return new LeaderElector({ ...electorOptions, leaseName: name, lock: lockFor(name) });
     });
     this.identity = this.electors[0].identity;
-    const interval = membershipInterval ?? DEFAULT_MEMBERSHIP_INTERVAL;
+    const leaseDuration = options.leaseDuration ?? DEFAULT_TIMINGS.leaseDuration;
+    const interval = membershipInterval ?? 2 * leaseDuration;
     const retryPeriod = options.retryPeriod ?? DEFAULT_TIMINGS.retryPeriod;
     this.checkInterval = retryPeriod;
     this.membershipLeaseName = membersLeaseName(leaseName);
@@ -129,12 +140,20 @@ export class SpreadElector {
   private async check(): Promise<void> {
     this.timer = undefined;
     if (!this.running || this.handingOver) return;
-    const plan = planHandover({
-      self: this.identity,
-      members: this.membership.members(),
-      holders: this.electors.map((elector) => elector.getLeader()),
-      led: this.ledShares(),
-    });
+    const holders = this.electors.map((elector) => elector.getLeader());
+    const entries = this.membership.entries();
+    this.settlePending(holders, entries);
+    for (const [member, entry] of this.suspects) {
+      if (entries.get(member) !== entry || holders.includes(member)) this.suspects.delete(member);
+    }
+    const plan = this.pending
+      ? undefined // one handover at a time: wait until its successor holds the share
+      : planHandover({
+          self: this.identity,
+          members: this.membership.members().filter((member) => !this.suspects.has(member)),
+          holders,
+          led: this.ledShares(),
+        });
     if (plan) {
       this.handingOver = true;
       try {
@@ -142,13 +161,38 @@ export class SpreadElector {
           `handing share ${plan.share} (${this.electors[plan.share].name}) over to ` +
             `${plan.successor} to even out the shares`,
         );
-        await this.electors[plan.share].stepDown({ successor: plan.successor });
+        if (await this.electors[plan.share].stepDown({ successor: plan.successor })) {
+          this.pending = { ...plan, at: this.clock.now() };
+        }
       } catch (error) {
         this.logger?.warn(`share ${plan.share} not handed over: ${describeError(error)}`);
       } finally {
         this.handingOver = false;
       }
     }
-    this.schedule(this.checkInterval);
+    this.schedule(this.pending ? Math.min(this.checkInterval, 100) : this.checkInterval);
+  }
+
+  /**
+   * Whether the last handover's successor took the share: yes once it holds it; no when another
+   * replica took it, or when it is still free after one retry period (the others give a named
+   * successor 100 ms). A successor that did not take it becomes a suspect.
+   */
+  private settlePending(holders: readonly (string | null)[], entries: Map<string, number>): void {
+    const pending = this.pending;
+    if (!pending) return;
+    const holder = holders[pending.share];
+    if (holder === pending.successor) {
+      this.pending = undefined;
+      return;
+    }
+    if (holder !== null || this.clock.now() - pending.at > this.checkInterval) {
+      this.pending = undefined;
+      this.suspects.set(pending.successor, entries.get(pending.successor));
+      this.logger?.warn(
+        `${pending.successor} did not take share ${pending.share} (${this.electors[pending.share].name}) ` +
+          `handed over to it: no more shares for it until it renews its membership`,
+      );
+    }
   }
 }
