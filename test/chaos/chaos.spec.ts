@@ -1,5 +1,6 @@
 // The short fault-injection run inside `npm test`: every fault kind once (a fixed order), on a
-// control plane of its own, plus the bad-config start-ups. `npm run test:chaos` runs 252 faults.
+// control plane of its own, plus the bad-config start-ups, and two faults on replicas that spread
+// jobs over shares. `npm run test:chaos` runs 252 faults.
 // The later kinds (EXTRA_FAULTS: clock faults with libfaketime, installed by .ci/run, and a rolling
 // update) run here too, each once, with the positive control.
 import fs from 'node:fs';
@@ -7,7 +8,8 @@ import path from 'node:path';
 import { startControlPlane } from '../control-plane/control-plane.js';
 import { REPO_ROOT } from '../support/candidates.js';
 import { badConfigCases, runBadConfigCase } from './bad-config.js';
-import { ALL_FAULTS, EXTRA_FAULTS, runChaos } from './harness.js';
+import { ALL_FAULTS, EXTRA_FAULTS, runChaos, type FaultName } from './harness.js';
+import { DEFAULT_SPREAD } from './spread.js';
 
 describe('fault injection (short run)', () => {
   it('never lets two replicas run leader-only work at once, and always recovers', async () => {
@@ -39,6 +41,27 @@ describe('fault injection (short run)', () => {
     expect(report.missedChanges).toBe(0);
     expect(report.cron.lostOutsideFaults).toBe(0);
   }, 600_000);
+
+  it('never runs a job spread over shares on two replicas at once, and every share runs again after a leader is killed or cut off', async () => {
+    const sequence: FaultName[] = ['sigkill-leader', 'cut-leader-long'];
+    const report = await runChaos({
+      seed: 1,
+      faults: sequence.length,
+      sequence,
+      spread: DEFAULT_SPREAD,
+    });
+    expect(report.error).toBeUndefined();
+    expect(report.faults.map((f) => f.name)).toEqual(sequence);
+    expect(report.overlapMs).toBe(0);
+    const spread = report.spread!;
+    expect(spread.jobOverlapCases).toEqual([]);
+    expect(Object.values(spread.jobOverlapMs).every((ms) => ms === 0)).toBe(true);
+    expect(Object.keys(spread.jobOverlapMs).length).toBeGreaterThanOrEqual(DEFAULT_SPREAD.jobs);
+    expect(spread.unexpectedJobOverlapMs).toBe(0);
+    for (const fault of report.faults)
+      expect(fault.spread!.shareGapsMs).toHaveLength(DEFAULT_SPREAD.shares);
+    expect(spread.jobRuns).toBeGreaterThan(100);
+  }, 300_000);
 
   it('reports bad configuration at start-up clearly, without hanging or crash-looping silently', async () => {
     const stateDir = fs.mkdtempSync(path.join(REPO_ROOT, '.control-plane', 'bad-config-'));

@@ -1,5 +1,6 @@
-// Pure analysis of a chaos run's event log: overlap of leader-only work, gaps, cron runs lost or
-// doubled. Unit-tested in test/unit/chaos-checker.spec.ts.
+// Pure analysis of a chaos run's event log: overlap of leader-only work (of the election, and per
+// job of the election spread over shares), gaps, cron runs lost or doubled. Unit-tested in
+// test/unit/chaos-checker.spec.ts.
 
 /** One JSON line of a replica (see replica.ts), or a harness record. */
 export interface ReplicaEvent {
@@ -19,6 +20,10 @@ export interface ReplicaEvent {
   replicaT?: number;
   /** A cron tick's second by the replica's own clock when `slot` is the real one (its clock is faked). */
   replicaSlot?: number;
+  /** The job of a spread election's work event (`job-start`, `job-step`, ...). */
+  job?: string;
+  /** The share of a spread election's change event (`share-change`). */
+  share?: number;
 }
 
 /** A fault as the harness injected it. */
@@ -34,22 +39,32 @@ export interface WorkInterval {
   run: number;
   start: number;
   end: number;
+  /** The job, for work of the spread election. */
+  job?: string;
 }
 
-/** Admitted leader-only work per run: from admission to its last committed step. */
-export function workIntervals(events: ReplicaEvent[]): WorkInterval[] {
+/**
+ * Admitted leader-only work per run: from admission to its last committed step. `kind` `work`:
+ * the election's job (`work-start`, `work-step`, ...); `job`: the spread election's jobs
+ * (`job-start`, `job-step`, ..., each interval naming its job).
+ */
+export function workIntervals(
+  events: ReplicaEvent[],
+  kind: 'work' | 'job' = 'work',
+): WorkInterval[] {
   const open = new Map<string, WorkInterval>();
   const done: WorkInterval[] = [];
   for (const e of events) {
-    const key = `${e.id}#${e.run}`;
-    if (e.type === 'work-start') {
-      open.set(key, { id: e.id, run: e.run!, start: e.t, end: e.t });
-    } else if (e.type === 'work-step') {
+    const key = `${e.id}#${e.job ?? ''}#${e.run}`;
+    if (e.type === `${kind}-start`) {
+      const interval = { id: e.id, run: e.run!, start: e.t, end: e.t };
+      open.set(key, e.job === undefined ? interval : { ...interval, job: e.job });
+    } else if (e.type === `${kind}-step`) {
       const interval = open.get(key);
       if (interval) interval.end = e.t;
-    } else if (e.type === 'work-end' || e.type === 'work-abort') {
+    } else if (e.type === `${kind}-end` || e.type === `${kind}-abort`) {
       const interval = open.get(key);
-      if (interval && e.type === 'work-end') {
+      if (interval && e.type === `${kind}-end`) {
         open.delete(key);
         done.push(interval);
       }
@@ -89,10 +104,20 @@ export function overlap(intervals: WorkInterval[]): { totalMs: number; cases: st
   return { totalMs: total, cases };
 }
 
-/** The longest time without committed leader-only work inside [from, to]. */
-export function longestGap(events: ReplicaEvent[], from: number, to: number): number {
+/**
+ * The longest time without committed leader-only work inside [from, to]: of the election's job,
+ * or of the spread election's jobs that `jobs` accepts (a share's jobs, for that share's gap).
+ */
+export function longestGap(
+  events: ReplicaEvent[],
+  from: number,
+  to: number,
+  jobs?: (job: string) => boolean,
+): number {
+  const committed = (e: ReplicaEvent) =>
+    jobs ? e.type === 'job-step' && jobs(e.job!) : e.type === 'work-step';
   const steps = events
-    .filter((e) => e.type === 'work-step' && e.t >= from && e.t <= to)
+    .filter((e) => committed(e) && e.t >= from && e.t <= to)
     .map((e) => e.t)
     .sort((a, b) => a - b);
   let gap = 0;
@@ -185,4 +210,31 @@ export function changesNote(changes: number[], goal: number | undefined): string
     .sort(([a], [b]) => a - b)
     .map(([c, n]) => `${c} in ${n} of ${changes.length}`);
   return `leadership changes per fault: ${parts.join(', ')}${goal === undefined ? '' : ` (goal ${goal})`}`;
+}
+
+/** The spread election's work intervals by job (for {@link overlap} per job). */
+export function intervalsByJob(intervals: WorkInterval[]): Map<string, WorkInterval[]> {
+  const byJob = new Map<string, WorkInterval[]>();
+  for (const i of intervals) {
+    if (i.job === undefined) continue;
+    byJob.set(i.job, [...(byJob.get(i.job) ?? []), i]);
+  }
+  return byJob;
+}
+
+/**
+ * Per share of a spread election, the longest time inside [from, to] without a committed step of
+ * any of its jobs (`shareOfJob` maps each job to its share): an upper bound of how long the share
+ * was without a leader, give or take the jobs' interval.
+ */
+export function shareGaps(
+  events: ReplicaEvent[],
+  shareOfJob: Record<string, number>,
+  shares: number,
+  from: number,
+  to: number,
+): number[] {
+  return Array.from({ length: shares }, (_, share) =>
+    longestGap(events, from, to, (job) => shareOfJob[job] === share),
+  );
 }

@@ -37,6 +37,15 @@ import {
   WallClockControl,
   type FakeClock,
 } from './faketime.js';
+import {
+  sharesWithoutWork,
+  spreadFaultResult,
+  spreadJobs,
+  spreadReport,
+  type SpreadFaultResult,
+  type SpreadOptions,
+  type SpreadReport,
+} from './spread.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 export const CHAOS_TIMINGS = { leaseDuration: 3_000, renewDeadline: 2_000, retryPeriod: 500 };
@@ -151,6 +160,12 @@ export interface ChaosOptions {
   log?: (line: string) => void;
   /** Where to write events.jsonl and the report; default a temp dir under .control-plane. */
   outDir?: string;
+  /**
+   * Replicas that also run jobs spread over shares (a second election, see spread.ts): recovery
+   * then also waits until every share runs its jobs again, and the report adds overlap per job and
+   * how long each share ran none of its jobs.
+   */
+  spread?: SpreadOptions;
 }
 
 export interface FaultResult extends FaultWindow {
@@ -167,6 +182,8 @@ export interface FaultResult extends FaultWindow {
   leadershipChanges?: number;
   leaders?: string[];
   note?: string;
+  /** With `spread`: per share gaps, per job overlap, handovers. */
+  spread?: SpreadFaultResult;
 }
 
 export interface ChaosReport {
@@ -183,6 +200,8 @@ export interface ChaosReport {
   outDir: string;
   /** Set when the run stopped early: no stable leader after a fault (a liveness failure). */
   error?: string;
+  /** With `spread`: overlap per job and the run's totals. */
+  spread?: SpreadReport;
 }
 
 class Replica {
@@ -324,6 +343,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   await waitForLeaseAccess(kubeConfigFor(controlPlane.state, 'leaseUser'), namespace);
   const lease = 'chaos';
   const leases = admin.makeApiClient(CoordinationV1Api);
+  const spread = options.spread;
+  const jobs = spread ? spreadJobs(spread) : {};
   let serial = 0;
 
   const startReplica = async (replicaOptions: ReplicaOptions = {}): Promise<Replica> => {
@@ -349,6 +370,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       LEASE_DURATION_MS: String(CHAOS_TIMINGS.leaseDuration),
       RENEW_DEADLINE_MS: String(CHAOS_TIMINGS.renewDeadline),
       RETRY_PERIOD_MS: String(CHAOS_TIMINGS.retryPeriod),
+      ...(spread ? { SHARES: String(spread.shares), JOBS: Object.keys(jobs).join(',') } : {}),
     };
     let fake: FakeClock | undefined;
     if (replicaOptions.clock === 'wall')
@@ -407,6 +429,30 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         throw new Error(
           `no stable leader within ${timeoutMs} ms (lease holder ${holder}; views ${live()
             .map((r) => `${r.id}:${JSON.stringify(r.view)}`)
+            .join(' ')})`,
+        );
+      }
+      await sleep(50);
+    }
+  };
+
+  /**
+   * With `spread`: until every share's jobs run again on a live replica (a step in the last
+   * second). Returns who ran each share's jobs last.
+   */
+  const waitForSharesRunning = async (timeoutMs: number): Promise<string[]> => {
+    if (!spread) return [];
+    const deadline = now() + timeoutMs;
+    for (;;) {
+      const { idle, holders } = sharesWithoutWork(replicas, jobs, spread.shares, now());
+      if (!idle.length) return holders;
+      if (now() > deadline) {
+        throw new Error(
+          `share(s) ${idle.join(', ')} ran none of their jobs within ${timeoutMs} ms (last share-change per replica: ${live()
+            .map(
+              (r) =>
+                `${r.id}:${JSON.stringify(r.events.filter((e) => e.type === 'share-change' && idle.includes(e.share!)).slice(-idle.length))}`,
+            )
             .join(' ')})`,
         );
       }
@@ -485,8 +531,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   try {
     for (let i = 0; i < replicaCount; i++) await startReplica();
     await waitForStableLeader(120_000);
+    await waitForSharesRunning(60_000);
     log(
-      `chaos seed ${options.seed}: ${replicaCount} replicas, ${options.faults} faults, events in ${outDir}`,
+      `chaos seed ${options.seed}: ${replicaCount} replicas, ${options.faults} faults${spread ? `, ${Object.keys(jobs).length} jobs spread over ${spread.shares} shares` : ''}, events in ${outDir}`,
     );
 
     const total = options.sequence?.length ?? options.faults;
@@ -711,8 +758,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         }
       }
       let next: Replica;
+      let shareHolders: string[];
       try {
         next = await waitForStableLeader(90_000);
+        shareHolders = await waitForSharesRunning(90_000);
       } catch (error) {
         failure = `after fault ${n + 1} (${kind}): ${error instanceof Error ? error.message : String(error)}`;
         log(`  ${failure}`);
@@ -735,12 +784,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         ...(moves ? { leadershipChanges: moves.moves, leaders: moves.leaders } : {}),
         ...(note ? { note } : {}),
       };
+      if (spread) result.spread = spreadFaultResult(all, jobs, spread.shares, result, shareHolders);
       results.push(result);
       const changes = moves
         ? `, ${moves.moves} leadership change(s) (${moves.leaders.join(' -> ')})`
         : '';
+      const shares = result.spread
+        ? `; share gaps ${result.spread.shareGapsMs.join('/')} ms, held by ${shareHolders.join(' ')}, ${result.spread.handovers} handover(s)`
+        : '';
       log(
-        `  fault ${n + 1}/${total} ${kind}: leader ${leader.id} -> ${next.id}, max gap ${result.maxGapMs} ms${changes}${note ? ` (${note})` : ''}`,
+        `  fault ${n + 1}/${total} ${kind}: leader ${leader.id} -> ${next.id}, max gap ${result.maxGapMs} ms${changes}${shares}${note ? ` (${note})` : ''}`,
       );
     }
   } finally {
@@ -775,6 +828,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     totalWorkRuns: intervals.length,
     outDir,
     ...(failure ? { error: failure } : {}),
+    ...(spread ? { spread: spreadReport(all, jobs, spread.shares, results) } : {}),
   };
   fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 2));
   return report;

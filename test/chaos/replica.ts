@@ -7,6 +7,12 @@
 // and REPLICA_NAME: the process's name in the event log
 // (default IDENTITY). The `same-identity` fault starts a second process with the IDENTITY of another
 // under a name of its own, so that the checker tells their work apart.
+//
+// Spread mode (SHARES and JOBS set, the harness's `spread` option): a second election, `jobs`, on
+// the Leases `<LEASE>-jobs-share-<i>` (and `<LEASE>-jobs-members`), spread over SHARES shares, with
+// one leader-only interval job per name in JOBS (comma-separated). Each logs `job-start`,
+// `job-step`, ... with its name, and checks `isLeaderFor(job)` before each step's side effect;
+// its @OnLeaderChange events are logged as `share-change` with the share.
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -28,33 +34,42 @@ const emit = (type: string, fields: Record<string, unknown> = {}) =>
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Leader-only work in small steps, logged as `<kind>-start`, `<kind>-step`, ... with `fields`.
+ * Before each step's side effect it checks that it still leads (`leads`, computed from the clock
+ * at call time), as the README tells users to do for work that could outlive a lost leadership.
+ */
+async function steps(
+  kind: 'work' | 'job',
+  fields: Record<string, unknown>,
+  leads: () => boolean,
+  token: unknown,
+) {
+  emit(`${kind}-start`, { ...fields, token });
+  let last = now();
+  for (let step = 0; step < 4; step++) {
+    await pause(10);
+    if (!leads()) {
+      emit(`${kind}-abort`, { ...fields, step });
+      break;
+    }
+    last = now();
+    emit(`${kind}-step`, { ...fields, step, token });
+  }
+  emit(`${kind}-end`, { ...fields, last });
+}
+
 @Injectable()
 class Work {
   private run = 0;
   constructor(private readonly leader: LeaderService) {}
 
-  /**
-   * Leader-only work in small steps. Before each step's side effect it checks that it still leads
-   * (computed from the clock at call time), as the README tells users to do for work that could
-   * outlive a lost leadership.
-   */
+  /** The election's leader-only work (see {@link steps}). */
   @Interval(100)
   @LeaderOnly()
   async steps() {
     const run = ++this.run;
-    const token = this.leader.fencingToken();
-    emit('work-start', { run, token });
-    let last = now();
-    for (let step = 0; step < 4; step++) {
-      await pause(10);
-      if (!this.leader.isLeader()) {
-        emit('work-abort', { run, step });
-        break;
-      }
-      last = now();
-      emit('work-step', { run, step, token });
-    }
-    emit('work-end', { run, last });
+    await steps('work', { run }, () => this.leader.isLeader(), this.leader.fencingToken());
   }
 
   /** A cron job: each second's run should execute exactly once across replicas. */
@@ -70,36 +85,95 @@ class Work {
   }
 }
 
+/** The spread election's name in the app. */
+const JOBS_ELECTION = 'jobs';
+
+/** One leader-only interval job per name, on the spread election, as an app would declare them. */
+function jobsProvider(jobs: string[]) {
+  @Injectable()
+  class Jobs {
+    private readonly runs = new Map<string, number>();
+    constructor(readonly leader: LeaderService) {}
+
+    async run(job: string) {
+      const run = (this.runs.get(job) ?? 0) + 1;
+      this.runs.set(job, run);
+      await steps(
+        'job',
+        { job, run },
+        () => this.leader.isLeaderFor(job, JOBS_ELECTION),
+        this.leader.fencingTokenFor(job, JOBS_ELECTION),
+      );
+    }
+
+    @OnLeaderChange(JOBS_ELECTION)
+    onChange(event: LeaderChangeEvent) {
+      emit('share-change', {
+        share: event.share,
+        isLeader: event.isLeader,
+        leader: event.leader,
+        token: event.fencingToken,
+      });
+    }
+  }
+  for (const job of jobs) {
+    const descriptor: PropertyDescriptor = {
+      value: function (this: Jobs) {
+        return this.run(job);
+      },
+      writable: true,
+      configurable: true,
+    };
+    Interval(100)(Jobs.prototype, job, descriptor);
+    LeaderOnly({ election: JOBS_ELECTION, job })(Jobs.prototype, job, descriptor);
+    Object.defineProperty(Jobs.prototype, job, descriptor);
+  }
+  return Jobs;
+}
+
 async function main() {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(process.env.KUBECONFIG!);
   const number = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
   const optional = (option: string, value: string | undefined) =>
     value === undefined ? {} : { [option]: Number(value) };
+  /** Options of both elections; `election` tags their log lines. */
+  const common = (election?: string) => ({
+    namespace: process.env.NAMESPACE!,
+    identity,
+    kubeConfig,
+    leaseDuration: number('LEASE_DURATION_MS', 3000),
+    renewDeadline: number('RENEW_DEADLINE_MS', 2000),
+    retryPeriod: number('RETRY_PERIOD_MS', 500),
+    shutdownGracePeriod: number('SHUTDOWN_GRACE_MS', 2000),
+    // Unset: the library's defaults for these timings. Set (CHAOS_RENEW_INTERVAL_MS and
+    // CHAOS_REQUEST_TIMEOUT_MS of the run): a cadence under test, e.g. the default's ratios.
+    ...optional('renewInterval', process.env.CHAOS_RENEW_INTERVAL_MS),
+    ...optional('requestTimeout', process.env.CHAOS_REQUEST_TIMEOUT_MS),
+    logger: {
+      log: (message: string) => emit('log', { level: 'log', message, election }),
+      warn: (message: string) => emit('log', { level: 'warn', message, election }),
+      error: (message: string) => emit('log', { level: 'error', message, election }),
+    },
+  });
+  const jobs = process.env.JOBS ? process.env.JOBS.split(',') : [];
+  const spread = process.env.SHARES
+    ? [
+        LeaderElectionModule.forRoot({
+          ...common(JOBS_ELECTION),
+          election: JOBS_ELECTION,
+          leaseName: `${process.env.LEASE!}-jobs`,
+          shares: Number(process.env.SHARES),
+        }),
+      ]
+    : [];
   @Module({
     imports: [
       ScheduleModule.forRoot(),
-      LeaderElectionModule.forRoot({
-        leaseName: process.env.LEASE!,
-        namespace: process.env.NAMESPACE!,
-        identity,
-        kubeConfig,
-        leaseDuration: number('LEASE_DURATION_MS', 3000),
-        renewDeadline: number('RENEW_DEADLINE_MS', 2000),
-        retryPeriod: number('RETRY_PERIOD_MS', 500),
-        shutdownGracePeriod: number('SHUTDOWN_GRACE_MS', 2000),
-        // Unset: the library's defaults for these timings. Set (CHAOS_RENEW_INTERVAL_MS and
-        // CHAOS_REQUEST_TIMEOUT_MS of the run): a cadence under test, e.g. the default's ratios.
-        ...optional('renewInterval', process.env.CHAOS_RENEW_INTERVAL_MS),
-        ...optional('requestTimeout', process.env.CHAOS_REQUEST_TIMEOUT_MS),
-        logger: {
-          log: (message: string) => emit('log', { level: 'log', message }),
-          warn: (message: string) => emit('log', { level: 'warn', message }),
-          error: (message: string) => emit('log', { level: 'error', message }),
-        },
-      }),
+      LeaderElectionModule.forRoot({ ...common(), leaseName: process.env.LEASE! }),
+      ...spread,
     ],
-    providers: [Work],
+    providers: [Work, ...(spread.length ? [jobsProvider(jobs)] : [])],
   })
   class ReplicaModule {}
 

@@ -5,6 +5,11 @@
 //   npm run test:chaos                      # seeds 1.., 252 faults of every kind
 //   npm run test:chaos -- --seed 7 --faults 30
 //   npm run test:chaos -- --kinds clock-frozen,same-identity --faults 3 --no-bad-config
+//   npm run test:chaos -- --spread --seed 1 --faults 6 --no-bad-config
+//
+// --spread runs the same faults on replicas that also spread leader-only jobs over shares (see
+// spread.ts; --shares and --jobs, default 6 and 12): the report adds overlap per job and how long
+// each share ran none of its jobs. Its tables go to results/latest-spread.*.
 //
 // --kinds draws only from the listed kinds (`extra`: the kinds added later, see EXTRA_FAULTS;
 // `every`: all, the default). A positive control (OVERLAP_EXPECTED) must show overlap and its
@@ -15,6 +20,8 @@ import { REPO_ROOT } from '../support/candidates.js';
 import { startControlPlane } from '../control-plane/control-plane.js';
 import { badConfigCases, runBadConfigCase } from './bad-config.js';
 import { changesNote } from './checker.js';
+import { DEFAULT_SPREAD, renderSpread, type SpreadOptions } from './spread.js';
+
 import {
   CHAOS_TIMINGS,
   EVERY_FAULT,
@@ -38,6 +45,9 @@ const firstSeed = option('seed', 1);
 const perSeed = option('per-seed', 70);
 const kinds = parseKinds(args.includes('--kinds') ? args[args.indexOf('--kinds') + 1] : undefined);
 const skipBadConfig = args.includes('--no-bad-config');
+const spread: SpreadOptions | undefined = args.includes('--spread')
+  ? { shares: option('shares', DEFAULT_SPREAD.shares), jobs: option('jobs', DEFAULT_SPREAD.jobs) }
+  : undefined;
 
 function parseKinds(list: string | undefined): FaultName[] | undefined {
   if (list === undefined) return undefined;
@@ -77,7 +87,14 @@ async function main() {
     let injected = 0;
     for (let seed = firstSeed; injected < targetFaults; seed++) {
       const faults = Math.min(perSeed, targetFaults - injected);
-      reports.push(await runChaos({ seed, faults, kinds: kinds ?? EVERY_FAULT }));
+      reports.push(
+        await runChaos({
+          seed,
+          faults,
+          kinds: kinds ?? EVERY_FAULT,
+          ...(spread ? { spread } : {}),
+        }),
+      );
       injected += faults;
     }
   }
@@ -89,13 +106,19 @@ async function main() {
   const markdown = renderReport(reports, badConfig);
   const out = path.join(REPO_ROOT, 'test', 'chaos', 'results');
   fs.mkdirSync(out, { recursive: true });
-  // A run of selected kinds does not replace the full run's table.
-  const base = kinds ? 'latest-kinds' : 'latest';
+  // A run of selected kinds, or a spread run, does not replace the full run's table.
+  const base = spread ? 'latest-spread' : kinds ? 'latest-kinds' : 'latest';
   fs.writeFileSync(path.join(out, `${base}.md`), markdown);
   fs.writeFileSync(path.join(out, `${base}.json`), JSON.stringify({ reports, badConfig }, null, 2));
   process.stdout.write(`\n${markdown}\n`);
-  // Any overlap fails, even below a millisecond (shown rounded up).
-  const unexpected = Math.ceil(reports.reduce((sum, r) => sum + unexpectedOverlap(r), 0));
+  // Any overlap fails, even below a millisecond (shown rounded up): of the election's work, or of
+  // any job of the spread election.
+  const unexpected = Math.ceil(
+    reports.reduce(
+      (sum, r) => sum + unexpectedOverlap(r) + (r.spread?.unexpectedJobOverlapMs ?? 0),
+      0,
+    ),
+  );
   const blindControls = reports.flatMap((r) =>
     r.faults
       .filter((f) => f.overlapExpected && f.overlapMs === 0)
@@ -235,6 +258,7 @@ export function renderReport(
     '| --- | --- |',
     ...badConfig.map((b) => `| ${b.name} | ${b.result.replace(/\|/g, '/')} |`),
   );
+  lines.push(...renderSpread(reports));
   if (overlapMs > 0) lines.splice(4, 0, '**OVERLAP FOUND: a bug to fix in the engine.**', '');
   const blind = reports.flatMap((r) => r.faults).filter((f) => f.overlapExpected && !f.overlapMs);
   if (blind.length)
