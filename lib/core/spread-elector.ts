@@ -60,6 +60,7 @@ export class SpreadElector {
    */
   private readonly suspects = new Map<string, number | undefined>();
   private running = false;
+  private readonly shareOfJob = new Map<string, number>();
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(readonly options: SpreadElectorOptions) {
@@ -91,7 +92,10 @@ export class SpreadElector {
 
   /** The share `job` runs on. */
   shareOf(job: string): number {
-    return shareOf(job, this.electors.length);
+    // Computed once per job: every @LeaderOnly call asks (one hash per share otherwise).
+    let share = this.shareOfJob.get(job);
+    if (share === undefined) this.shareOfJob.set(job, (share = shareOf(job, this.electors.length)));
+    return share;
   }
 
   /** The elector of the share `job` runs on. */
