@@ -24,5 +24,6 @@ describe('npm run bench -- --quick', () => {
     expect(text).toContain('Crash failover');
     expect(text).toContain('Cost of the gate');
     expect(text).toContain('Rolling update');
+    expect(text).toContain('Spreading');
   }, 900_000);
 });

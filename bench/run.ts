@@ -8,6 +8,9 @@
 //   options: --no-wait (do not wait for a quiet machine), --keep (keep the state dir)
 //   npm run bench -- --only rollout [--quick]   # one scenario alone: raw data and its section in
 //                                               # bench/results/only/ (REPORT.md untouched)
+//   npm run bench -- --only spread   # the election spread over shares (not in the full run, ~15 min):
+//                                    # bench/results/spread.json, and REPORT.md re-rendered from the
+//                                    # latest full run's raw data with it (--quick: results/only/)
 //   npm run bench -- --render bench/results/<date>.json   # re-render report and charts only
 //
 // Exits non-zero when a run fails to produce a leader (or any scenario fails). Targets are reported,
@@ -35,8 +38,10 @@ import { gateCost } from './scenarios/gate.js';
 import { steadyStateLoad, type GroupSpec } from './scenarios/load.js';
 import { gateSection } from './report/gate.js';
 import { rolloutSection } from './report/rollout.js';
+import { spreadSection } from './report/spread.js';
 import { rolloutSeries, type RolloutResult } from './scenarios/rollout.js';
 import { manyCandidates, manyElections } from './scenarios/scale.js';
+import { spreadScenario, type SpreadPlan } from './scenarios/spread.js';
 import { takeoverSeries, type TakeoverResult } from './scenarios/takeover.js';
 import { timeline } from './scenarios/timeline.js';
 
@@ -44,7 +49,7 @@ const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 /** Scenarios that run alone with `--only <name>`. */
-const ALONE = ['rollout', 'gate'] as const;
+const ALONE = ['rollout', 'gate', 'spread'] as const;
 const only = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined;
 if (only !== undefined && !(ALONE as readonly string[]).includes(only)) {
   process.stderr.write(`--only: expected one of ${ALONE.join(', ')}, got ${only}\n`);
@@ -68,6 +73,14 @@ const PLAN = quick
       candidates: { processes: 2, perProcess: 5, windowMs: 8_000, warmupMs: 2_000, handovers: 1 },
       timelineProfile: PROFILES.fast,
       rollouts: 1,
+      // Fast timings and a 1 s membership interval, so that a crash settles within seconds.
+      spread: {
+        cells: [{ jobs: 10, replicas: 3 }],
+        profile: PROFILES.fast,
+        membershipInterval: 1_000,
+        windowMs: 5_000,
+        warmupMs: 1_000,
+      } as SpreadPlan,
     }
   : {
       fastRuns: 20,
@@ -94,6 +107,19 @@ const PLAN = quick
       },
       timelineProfile: PROFILES.default,
       rollouts: 5,
+      // Alone only (`--only spread`): about 15 minutes, mostly waiting for Leases and membership
+      // entries to expire after the crashes.
+      spread: {
+        cells: [
+          { jobs: 10, replicas: 3 },
+          { jobs: 100, replicas: 3 },
+          { jobs: 10, replicas: 5 },
+          { jobs: 100, replicas: 5 },
+        ],
+        profile: PROFILES.default,
+        windowMs: 60_000,
+        warmupMs: 10_000,
+      } as SpreadPlan,
     };
 
 /** Where a run's outputs go: the full run's report is bench/REPORT.md, a quick run's stays aside. */
@@ -102,6 +128,33 @@ function outputPaths(mode: BenchResults['mode']) {
   const reportPath =
     mode === 'quick' ? path.join(outDir, 'REPORT.md') : path.join(REPO_ROOT, 'bench', 'REPORT.md');
   return { outDir, reportPath };
+}
+
+/** The raw data of the latest `--only spread` run, which the full report's spread section shows. */
+const SPREAD_JSON = path.join(REPO_ROOT, 'bench', 'results', 'spread.json');
+
+/** The latest full run's raw data, `bench/results/<date>.json`; undefined when there is none. */
+function latestFullRun(): string | undefined {
+  const dir = path.join(REPO_ROOT, 'bench', 'results');
+  const runs = fs.readdirSync(dir).filter((f) => /^\d{4}-\d{2}-\d{2}\.json$/.test(f));
+  const latest = runs.sort().at(-1);
+  return latest ? path.join(dir, latest) : undefined;
+}
+
+/**
+ * The run the report's spread section comes from: this one if it ran the scenario (the quick run),
+ * else for a full report the latest `--only spread` run (bench/results/spread.json), if any.
+ */
+function spreadSource(
+  results: BenchResults,
+  json: string,
+): { results: BenchResults; json: string } | undefined {
+  if (results.spread) return { results, json };
+  if (results.mode !== 'full' || !fs.existsSync(SPREAD_JSON)) return undefined;
+  return {
+    results: JSON.parse(fs.readFileSync(SPREAD_JSON, 'utf8')) as BenchResults,
+    json: SPREAD_JSON,
+  };
 }
 
 /** Writes the raw data (unless re-rendering), the timeline SVGs and the report. */
@@ -122,9 +175,13 @@ async function writeOutputs(
       svgs[impl] = path.relative(path.dirname(reportPath), file);
     }
   }
+  const spread = spreadSource(results, json);
   const markdown = renderReport(results, {
     json: path.relative(path.dirname(reportPath), json),
     svgs,
+    ...(spread
+      ? { spread: { ...spread, json: path.relative(path.dirname(reportPath), spread.json) } }
+      : {}),
   });
   // Formatted like the rest of the repository, so that `npm run lint` (prettier --check) passes.
   const config = (await prettier.resolveConfig(reportPath)) ?? {};
@@ -136,9 +193,18 @@ async function writeOutputs(
 }
 /**
  * `--only <scenario>`: the raw data and the scenario's section of the report (on stderr too) go to
- * bench/results/only/, so that a run of one scenario never replaces the full run's REPORT.md.
+ * bench/results/only/, so that a run of one scenario never replaces the full run's REPORT.md. The
+ * spread scenario, which the full run leaves out, is the exception: its raw data goes to
+ * bench/results/spread.json and REPORT.md is re-rendered from the latest full run's raw data with it.
  */
 async function writeAlone(results: BenchResults, scenario: string): Promise<void> {
+  const latest = latestFullRun();
+  if (scenario === 'spread' && results.mode === 'full' && latest) {
+    fs.writeFileSync(SPREAD_JSON, `${JSON.stringify(results, null, 2)}\n`);
+    log(`wrote ${path.relative(REPO_ROOT, SPREAD_JSON)}`);
+    await writeOutputs(JSON.parse(fs.readFileSync(latest, 'utf8')) as BenchResults, false, latest);
+    return;
+  }
   const outDir = path.join(REPO_ROOT, 'bench', 'results', 'only');
   fs.mkdirSync(outDir, { recursive: true });
   const base = path.join(outDir, `${results.startedAt.slice(0, 10)}-${scenario}`);
@@ -146,6 +212,8 @@ async function writeAlone(results: BenchResults, scenario: string): Promise<void
   const lines: string[] = [];
   const push = (...more: string[]) => lines.push(...more);
   if (scenario === 'gate') gateSection(results, push);
+  else if (scenario === 'spread')
+    spreadSection({ results, json: path.basename(`${base}.json`) }, push);
   else rolloutSection(results, push);
   const markdown = await prettier.format(lines.join('\n'), { parser: 'markdown' });
   fs.writeFileSync(`${base}.md`, markdown);
@@ -282,6 +350,12 @@ async function everyScenario(ctx: BenchContext, results: BenchResults): Promise<
   }
 
   await rollouts(ctx, results);
+
+  // The full run leaves the spread out (`--only spread`, about 15 minutes); the quick run has one cell.
+  if (quick) {
+    log('spread');
+    results.spread = await spreadScenario(ctx, PLAN.spread).catch(() => null);
+  }
 }
 
 /**
@@ -349,6 +423,7 @@ async function main(): Promise<number> {
     const ctx = await startBench(stateDir, { quick, failures, children, log });
     if (only === 'rollout') await rollouts(ctx, results);
     else if (only === 'gate') results.gate = await gateCost(ctx);
+    else if (only === 'spread') results.spread = await spreadScenario(ctx, PLAN.spread);
     else await everyScenario(ctx, results);
   } catch (error) {
     failures.push({

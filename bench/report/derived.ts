@@ -26,7 +26,7 @@ export const TARGETS = {
   gateOverheadNs: 1_000,
   /** Crash failover from the SIGKILL counts as faster only from this ratio on. */
   crashSpeedup: 1.5,
-  /** A follower's skip path above this (ns) is explained in section 8. */
+  /** A follower's skip path above this (ns) is explained in section 9. */
   followerSkipNs: 500,
   /** Leadership changes per rolling update of 3 replicas (ours): exactly this many. */
   rolloutChanges: 1,

@@ -138,7 +138,7 @@ export function headline(results: BenchResults, push: Push): void {
   push(table(['', 'ours', 'client-go', 'ours vs client-go', 'target', 'met'], rows), '');
   push(
     'Ratios are client-go / ours (how many times faster or fewer). Targets are goals we report against, not ' +
-      'assertions. Section 7 explains every place where we are not ahead.',
+      'assertions. Section 9 explains every place where we are not ahead.',
     '',
   );
 }

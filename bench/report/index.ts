@@ -13,13 +13,14 @@ import { whereNotAhead } from './not-ahead.js';
 import type { BenchResults } from './results.js';
 import { rolloutSection } from './rollout.js';
 import { scaleSection } from './scale.js';
+import { spreadSection, type SpreadSource } from './spread.js';
 import { timelineSection } from './timeline.js';
 
 export type { BenchResults } from './results.js';
 
 export function renderReport(
   results: BenchResults,
-  paths: { json: string; svgs: Record<string, string> },
+  paths: { json: string; svgs: Record<string, string>; spread?: SpreadSource },
 ): string {
   const out: string[] = [];
   const push: Push = (...lines) => out.push(...lines);
@@ -32,7 +33,8 @@ export function renderReport(
   scaleSection(results, push);
   timelineSection(results, paths, push);
   rolloutSection(results, push);
-  push('## 8. Where we are not ahead, and why', '');
+  if (paths.spread) spreadSection(paths.spread, push);
+  push('## 9. Where we are not ahead, and why', '');
   const notAhead = whereNotAhead(results);
   push(
     ...(notAhead.length > 0 ? notAhead.map((line) => `- ${line}`) : ['- Nowhere in this run.']),

@@ -1,4 +1,4 @@
-// Section 8: method and limits.
+// Section 10: method and limits.
 import { TARGETS, ordinal, p95Ranks } from './derived.js';
 import { fmtNum, median, profileText, type Push } from './format.js';
 import { series, type BenchResults } from './results.js';
@@ -32,7 +32,7 @@ export function methodSection(results: BenchResults, push: Push): void {
   const crashProfile = series(results, 'crash', 'ours', 'default')?.profile;
   const profiles = [...new Set(results.takeover.map((t) => t.profile.name))].join(' and ');
   push(
-    '## 9. Method and limits',
+    '## 10. Method and limits',
     '',
     `- Percentiles interpolate linearly between the closest ranks; ${p95Text(results)}.`,
     "- Times are wall-clock milliseconds of the one machine: the runner's clock when it sends a signal, the " +

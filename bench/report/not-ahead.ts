@@ -1,4 +1,4 @@
-// Section 8: every comparison where ours is not ahead (or misses a target), with the reason.
+// Section 9: every comparison where ours is not ahead (or misses a target), with the reason.
 import { HANDOVER_BURST_MS, TARGETS, pollInterval, pollsPerMinute } from './derived.js';
 import {
   fmtExact,

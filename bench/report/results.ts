@@ -3,6 +3,7 @@ import type { Failure, Profile } from '../lib/context.js';
 import type { GateResult } from '../scenarios/gate.js';
 import type { GroupLoad, LoadResult } from '../scenarios/load.js';
 import type { RolloutResult } from '../scenarios/rollout.js';
+import type { SpreadResult } from '../scenarios/spread.js';
 import type { CandidatesScale, ElectionsScale } from '../scenarios/scale.js';
 import type { TakeoverKind, TakeoverResult } from '../scenarios/takeover.js';
 import type { TimelineResult } from '../scenarios/timeline.js';
@@ -36,6 +37,8 @@ export interface BenchResults {
   timeline: TimelineResult[];
   /** Rolling updates per implementation (absent in results from before the scenario existed). */
   rollout?: RolloutResult[];
+  /** The election spread over shares (quick run and `--only spread`; absent before it existed). */
+  spread?: SpreadResult | null;
   failures: Failure[];
 }
 

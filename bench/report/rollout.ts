@@ -187,7 +187,7 @@ function explain(series: RolloutResult[], push: Push): void {
   if (lines.length > 0) push(...lines.map((line) => `- ${line}`), '');
 }
 
-/** For section 8: the rolling update, where ours moves leadership more often than client-go. */
+/** For section 9: the rolling update, where ours moves leadership more often than client-go. */
 export function rolloutNotAhead(results: BenchResults): string[] {
   const ours = results.rollout?.find((r) => r.impl === 'ours');
   const go = results.rollout?.find((r) => r.impl === 'client-go');
