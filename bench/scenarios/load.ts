@@ -18,6 +18,15 @@ import {
 import { CpuWindow, round2 } from '../lib/procstat.js';
 import { sleep } from '../lib/stats.js';
 import { waitForSettledLeader } from './takeover.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../lib/core/index.js';
+import { resolveElectorOptions } from '../../lib/core/elector-options.js';
+
+/** How often the leader renews when the group sets nothing: client-go every retryPeriod, ours by its default. */
+function defaultRenewInterval(impl: Impl, profile: Profile): number {
+  if (impl !== 'ours') return profile.retryPeriod;
+  const lock = new InMemoryLeaseLock(new InMemoryLeaseStore(), 'bench');
+  return resolveElectorOptions({ lock, ...profile }).renewInterval;
+}
 
 export interface GroupSpec {
   label: string;
@@ -138,7 +147,7 @@ export async function steadyStateLoad(
         label: spec.label,
         impl: spec.impl,
         replicas: spec.replicas,
-        renewInterval: spec.renewInterval ?? profile.retryPeriod,
+        renewInterval: spec.renewInterval ?? defaultRenewInterval(spec.impl, profile),
         lease,
         windowMs: to - from,
         leaderChangesInWindow: changes,

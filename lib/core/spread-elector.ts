@@ -43,6 +43,8 @@ export class SpreadElector {
   readonly membership: Membership;
   /** The membership Lease's name. */
   readonly membershipLeaseName: string;
+  /** How often this replica renews its membership entry, ms. */
+  readonly membershipInterval: number;
   readonly identity: string;
   private readonly clock: Clock;
   private readonly logger: ElectorLogger | undefined;
@@ -76,6 +78,7 @@ export class SpreadElector {
     this.identity = this.electors[0].identity;
     const leaseDuration = options.leaseDuration ?? DEFAULT_TIMINGS.leaseDuration;
     const interval = membershipInterval ?? 2 * leaseDuration;
+    this.membershipInterval = interval;
     const retryPeriod = options.retryPeriod ?? DEFAULT_TIMINGS.retryPeriod;
     this.checkInterval = retryPeriod;
     this.membershipLeaseName = membersLeaseName(leaseName);
