@@ -229,38 +229,49 @@ const toVictim = (c: SpreadCell) =>
   (c.crash.successors ?? []).filter((s) => s === c.crash.replica).length;
 
 /**
- * After a crash: the shares moving on until the victim's membership entry expired, when step-downs
- * named it (a dead replica never takes the share it is handed).
+ * After a crash, step-downs that named the killed replica (its membership entry still counts for a
+ * while; a dead replica never takes the share it is handed): at most one per survivor when the
+ * survivors leave a successor out after it failed once, many when they kept naming it until its
+ * entry expired (the engine before that rule).
  */
 function crashChurn(spread: SpreadResult): string | undefined {
   const cells = spread.cells.filter((c) => toVictim(c) > 0 && c.crash.allLedMs != null);
   if (cells.length === 0) return undefined;
+  const which = cells.length === spread.cells.length ? 'every cell' : cells.map(label).join('; ');
+  const led = range(
+    cells.map((c) => c.crash.allLedMs ?? 0),
+    fmtMs,
+  );
+  const balanced = range(
+    cells.map((c) => c.crash.balancedMs ?? 0),
+    fmtMs,
+  );
+  const named = range(cells.map(toVictim), String);
+  const ttl = 3 * cells[0].membershipInterval;
+  // Survivors: the cell's replicas plus the one that joined, minus the killed one.
+  if (cells.every((c) => toVictim(c) <= c.replicas)) {
+    return (
+      `**After a crash the killed replica is handed at most one share per survivor** (${which}): its ` +
+      `membership entry still counts (for up to ${fmtSeconds(ttl)}), so a survivor above its quota names it as ` +
+      `successor (${named} step-down${cells.every((c) => toVictim(c) === 1) ? '' : 's'} per cell), sees another ` +
+      'replica take the share instead, and leaves it out (no quota, never named) until it renews its entry. Its ' +
+      `shares were led again ${led} after the SIGKILL, as the lease duration allows, and the lasting balance came ` +
+      `${balanced} after it.`
+    );
+  }
   const churn = cells.map((c) => (c.crash.balancedMs ?? 0) - (c.crash.allLedMs ?? 0));
   const every = cells.map((c, i) => churn[i] / toVictim(c));
   // Shares without a leader at any moment, on average, from all led again to the lasting balance.
   const leaderless = cells.map((c, i) => (c.crash.leaderlessAfterRetakenMs ?? 0) / churn[i]);
-  const ttl = 3 * cells[0].membershipInterval;
   return (
-    "**After a crash the shares keep moving until the killed replica's membership entry expires** " +
-    `(${cells.length === spread.cells.length ? 'every cell' : cells.map(label).join('; ')}): its shares were led ` +
-    `again ${range(
-      cells.map((c) => c.crash.allLedMs ?? 0),
-      fmtMs,
-    )} after the SIGKILL, as the lease duration allows, but the lasting balance came only after ` +
-    `${range(
-      cells.map((c) => c.crash.balancedMs ?? 0),
-      fmtMs,
-    )}, with ${range(cells.map(toVictim), String)} step-downs per cell that named the killed replica as successor. ` +
-    `Its entry counts for three membership intervals (${fmtSeconds(ttl)}) after its last renewal, so the survivors' ` +
-    'quotas (`shareQuotas`) still leave it its floor or ceil of S/R; a survivor above its quota hands a share to it ' +
-    '(`planHandover`), the dead successor never takes it, another survivor does after the grace the others leave a ' +
-    'named successor, and is then above its quota in turn. One step-down every ' +
-    `${range(every, fmtMs)} on average, each leaving the share without a leader for that grace and the ` +
-    `takeover (on average ${range(leaderless, (x) => fmtNum(x, 2))} shares without a leader at any moment ` +
-    'meanwhile): for about a minute, the jobs of about one share run nowhere at any moment, and those of the ' +
-    'moving shares change replica with each step-down. ' +
-    'An engine behaviour, not the bench: a replica that is no longer a holder and whose entry is not being renewed ' +
-    'still counts as a successor.'
+    `**After a crash the shares keep moving until the killed replica's membership entry expires** (${which}): ` +
+    `its shares were led again ${led} after the SIGKILL, as the lease duration allows, but the lasting balance ` +
+    `came only after ${balanced}, with ${named} step-downs per cell that named the killed replica as successor. ` +
+    `Its entry counts for three membership intervals (${fmtSeconds(ttl)}) after its last renewal, so the ` +
+    "survivors' quotas still leave it its floor or ceil of S/R; a survivor above its quota hands a share to it, " +
+    'the dead successor never takes it, another survivor does after the grace the others leave a named ' +
+    `successor, and is then above its quota in turn. One step-down every ${range(every, fmtMs)} on average ` +
+    `(on average ${range(leaderless, (x) => fmtNum(x, 2))} shares without a leader at any moment meanwhile).`
   );
 }
 

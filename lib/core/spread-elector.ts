@@ -56,8 +56,7 @@ export class SpreadElector {
     { readonly share: number; readonly successor: string; readonly at: number } | undefined;
   /**
    * Members that did not take a share handed to them (crashed, cut off, stuck), with their entry's
-   * value at that moment: not named again, nor given a quota, until they renew their entry or hold a
-   * share. A dead replica otherwise stays a member until its entry expires, and every check would
+   * value at that moment: not named again, nor given a quota, until they renew their entry. A dead replica otherwise stays a member until its entry expires, and every check would
    * hand it a share that another replica then takes back.
    */
   private readonly suspects = new Map<string, number | undefined>();
@@ -150,8 +149,10 @@ export class SpreadElector {
     const holders = this.electors.map((elector) => elector.getLeader());
     const entries = this.membership.entries();
     this.settlePending(holders, entries);
+    // Only a renewed entry shows a suspect is running: a share it still seems to hold may be one
+    // it held before it died, until that Lease expires.
     for (const [member, entry] of this.suspects) {
-      if (entries.get(member) !== entry || holders.includes(member)) this.suspects.delete(member);
+      if (entries.get(member) !== entry) this.suspects.delete(member);
     }
     const plan = this.pending
       ? undefined // one handover at a time: wait until its successor holds the share
