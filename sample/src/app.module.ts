@@ -1,26 +1,32 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { LeaderElectionModule } from 'nestjs-kube-leader';
+import { LeaderElectionModule, type LeaderElectionModuleOptions } from 'nestjs-kube-leader';
 import { HealthModule } from './health.module.js';
 import { LeaderEventsListener } from './leader-events.listener.js';
 import { LeaderStatusController } from './leader-status.controller.js';
 import { ReconcileJob } from './reconcile.job.js';
+import { ReportsModule } from './reports.module.js';
 
 const optionalNumber = (name: string): number | undefined =>
   process.env[name] === undefined ? undefined : Number(process.env[name]);
 
+// In a cluster nothing else is needed: identity from POD_NAME, namespace from the service account,
+// credentials in-cluster. The environment variables only serve the local demo.
+const election: LeaderElectionModuleOptions = {
+  leaseName: process.env.LEASE_NAME ?? 'sample-app',
+  ...(process.env.NAMESPACE ? { namespace: process.env.NAMESPACE } : {}),
+  leaseDuration: optionalNumber('LEASE_DURATION_MS'),
+  renewDeadline: optionalNumber('RENEW_DEADLINE_MS'),
+  retryPeriod: optionalNumber('RETRY_PERIOD_MS'),
+};
+
 @Module({
   imports: [
     ScheduleModule.forRoot(),
-    // In a cluster nothing else is needed: identity from POD_NAME, namespace from the service
-    // account, credentials in-cluster. The environment variables only serve the local demo.
-    LeaderElectionModule.forRoot({
-      leaseName: process.env.LEASE_NAME ?? 'sample-app',
-      ...(process.env.NAMESPACE ? { namespace: process.env.NAMESPACE } : {}),
-      leaseDuration: optionalNumber('LEASE_DURATION_MS'),
-      renewDeadline: optionalNumber('RENEW_DEADLINE_MS'),
-      retryPeriod: optionalNumber('RETRY_PERIOD_MS'),
-    }),
+    // The app's election: one leader, which runs the reconcile job.
+    LeaderElectionModule.forRoot(election),
+    // A second election, `reports`, with the same options: its jobs spread over the replicas.
+    ReportsModule.register(election),
     // GET /health/ready and /health/live, for the probes in k8s/deployment.yaml.
     HealthModule,
   ],

@@ -2,9 +2,12 @@
 // shipped, three Pods on the test kubelet (in-cluster configuration from the service-account volume,
 // tokens from the TokenRequest API bound to each Pod, the manifests' user and read-only root). The
 // election must work with exactly the shipped RBAC, survive the kubelet's token rotations, and hand
-// over when the leader's Pod is deleted.
+// over when the leader's Pod is deleted; the sample's `reports` election (jobs spread over 6 shares)
+// must spread over the three pods with the same RBAC.
 import fs from 'node:fs';
 import { CoordinationV1Api, KubeConfig, Watch, type V1Lease } from '@kubernetes/client-node';
+import { spreadLeaseNames } from '../../lib/core/shares.js';
+import { REPORTS_SHARES, reportsLeaseName } from '../../sample/src/reports.js';
 import { readAuditEvents } from '../control-plane/audit.js';
 import { startSamplePods, type SamplePods } from '../kubelet/sample-pods.js';
 import type { IssuedToken, RunningPod } from '../kubelet/kubelet.js';
@@ -12,6 +15,8 @@ import { loadCluster, type Cluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 
 const LEASE = 'sample-app'; // the Deployment's LEASE_NAME and the Role's resourceNames
+/** The reports election's Leases (members, share-0 to share-5), also in the Role's resourceNames. */
+const REPORTS_LEASES = spreadLeaseNames('leaseName', reportsLeaseName(LEASE), REPORTS_SHARES);
 const SERVICE_ACCOUNT = 'sample-app';
 
 describe('the sample as three pods on the shipped manifests', () => {
@@ -65,8 +70,10 @@ describe('the sample as three pods on the shipped manifests', () => {
         '',
       ),
     }));
+  /** Whether the app's election (its Lease's lock) used `token`: each Lease's lock reads the token
+   * file on its own (the reports election's too), and the revocation below needs this one's. */
   const usedToken = (token: IssuedToken, since: Date) =>
-    requestsOfPods(since).some((r) => r.tokenId === token.id && r.code === 200);
+    requestsOfPods(since).some((r) => r.tokenId === token.id && r.code === 200 && r.name === LEASE);
 
   it('elects one leader with the in-cluster configuration and exactly the shipped RBAC', async () => {
     const elected = await leaseWhen((l) => podOf(l.spec?.holderIdentity) !== undefined, 'a leader');
@@ -77,7 +84,7 @@ describe('the sample as three pods on the shipped manifests', () => {
     for (const request of requests) {
       const pod = sample.pods.find((p) => p.name === request.pod);
       expect(pod?.tokens.map((t) => t.id)).toContain(request.tokenId);
-      expect(request.name).toBe(LEASE);
+      expect([LEASE, ...REPORTS_LEASES]).toContain(request.name);
     }
     // The Lease was created through PUT to its name (allowed by `create` with resourceNames): no
     // request was denied, and none went to the collection (a POST has no name).
@@ -85,14 +92,32 @@ describe('the sample as three pods on the shipped manifests', () => {
     const leader = podOf(elected.spec?.holderIdentity)!;
     await eventually(() => leads(leader), 30_000, 'the holder leading');
     expect(sample.pods.filter(leads)).toEqual([leader]);
-    const startLine = leader.logs.find((line) => line.includes('campaigning for lease'));
-    expect(startLine).toContain(`lease ${sample.namespace}/${LEASE}`);
+    const startLine = leader.logs.find((line) =>
+      line.includes(`campaigning for lease ${sample.namespace}/${LEASE} `),
+    );
     expect(startLine).toContain(
       'namespace from the service account (/var/run/secrets/kubernetes.io/serviceaccount/namespace)',
     );
     // The readiness probe (terminus, /health/ready) passes on all three.
     await eventually(() => sample.pods.every((pod) => pod.ready), 30_000, 'all pods ready');
   });
+
+  it('spreads the reports election over the three pods: two shares each', async () => {
+    await eventually(
+      () => sample.pods.every((pod) => sharesRun(pod).length === 2),
+      90_000,
+      'two reports shares per pod',
+      100,
+    );
+    const shares = sample.pods.flatMap(sharesRun).sort((a, b) => a - b);
+    expect(shares).toEqual([0, 1, 2, 3, 4, 5]);
+    // Each pod runs the report jobs of its shares: job lines from all three.
+    await eventually(
+      () => sample.pods.every((pod) => pod.logs.some((line) => line.includes('[ReportJobs]'))),
+      30_000,
+      'report jobs on every pod',
+    );
+  }, 150_000);
 
   it("lets the pods' token use its own Lease and no other Lease in the namespace", async () => {
     const pod = sample.pods[0];
@@ -214,6 +239,7 @@ describe('the sample as three pods on the shipped manifests', () => {
   it('hands leadership over when the leader pod is deleted (SIGTERM, release)', async () => {
     const before = await leaseWhen((l) => podOf(l.spec?.holderIdentity) !== undefined, 'a leader');
     const leader = podOf(before.spec?.holderIdentity)!;
+    const sharesRunBefore = sharesRun(leader);
     const exit = await sample.kubelet.deletePod(leader.name);
     // Nest closed the app (released the Lease) and re-raised SIGTERM: the process ended by SIGTERM,
     // well within the grace period (no SIGKILL).
@@ -227,16 +253,37 @@ describe('the sample as three pods on the shipped manifests', () => {
       15_000,
     );
     expect(after.spec?.leaseTransitions).toBe((before.spec?.leaseTransitions ?? 0) + 1);
-    expect(leader.logs.filter((line) => /released lease|\(released\)/.test(line))).toEqual([
+    const released = leader.logs.filter((line) => /released lease|\(released\)/.test(line));
+    const reports = reportsLeaseName(LEASE);
+    expect(released.filter((line) => !line.includes(reports))).toEqual([
       expect.stringContaining(`released lease ${sample.namespace}/${LEASE}`),
       expect.stringContaining('does not lead sample-app (released)'),
     ]);
+    // It released the reports shares it ran too (the others take them).
+    for (const share of sharesRunBefore) {
+      expect(released).toContainEqual(
+        expect.stringContaining(`released lease ${sample.namespace}/${reports}-share-${share}`),
+      );
+    }
+    expect(sharesRun(leader)).toEqual([]);
   });
 });
 
 /** The lines the sample's @OnLeaderChange listener logged. */
 function changeLines(pod: RunningPod): string[] {
   return pod.logs.filter((line) => line.includes('[LeaderChange]'));
+}
+
+/** The reports shares the pod runs, by its ReportShares listener's lines. */
+function sharesRun(pod: RunningPod): number[] {
+  const running = new Set<number>();
+  for (const line of pod.logs) {
+    const match = /\[ReportShares\] \S+ (runs|does not run) share (\d+)/.exec(line);
+    if (!match) continue;
+    if (match[1] === 'runs') running.add(Number(match[2]));
+    else running.delete(Number(match[2]));
+  }
+  return [...running].sort((a, b) => a - b);
 }
 
 /** Whether the pod's listener last logged that it leads. */

@@ -1,7 +1,7 @@
 // The sample's manifests (sample/k8s/*.yaml) on a real kube-apiserver: every object passes the
 // server's validation and admission (server-side dry run), the Deployment's pod template passes Pod
 // Security "restricted" (and a template without runAsNonRoot does not), and the Role grants the
-// app's own Lease and nothing else.
+// app's own Leases (its election's and its spread `reports` election's) and nothing else.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,8 @@ import {
   type V1Pod,
   type V1Role,
 } from '@kubernetes/client-node';
+import { spreadLeaseNames } from '../../lib/core/shares.js';
+import { REPORTS_SHARES, reportsLeaseName } from '../../sample/src/reports.js';
 import { createNamespace } from '../control-plane/rbac.js';
 import { loadCluster, uniqueName } from '../support/cluster.js';
 
@@ -184,6 +186,8 @@ describe('sample/k8s manifests on the API server', () => {
     let namespace: string;
     let user: string;
     let leaseName: string;
+    /** The election's Lease, then the reports election's: members, share-0 to share-5. */
+    let leaseNames: string[];
 
     async function allowed(
       verb: string,
@@ -211,6 +215,8 @@ describe('sample/k8s manifests on the API server', () => {
       const env = find<V1Deployment>(manifests, 'Deployment').spec!.template.spec!.containers[0]
         .env;
       leaseName = env!.find(({ name }) => name === 'LEASE_NAME')!.value!;
+      const reports = reportsLeaseName(leaseName);
+      leaseNames = [leaseName, ...spreadLeaseNames('leaseName', reports, REPORTS_SHARES)];
       // The authorizer works from an informer cache: wait until the binding is in effect.
       const deadline = Date.now() + 30_000;
       while (!(await allowed('get', lease(leaseName)))) {
@@ -220,15 +226,18 @@ describe('sample/k8s manifests on the API server', () => {
       }
     });
 
-    it("names the Deployment's LEASE_NAME in its lease rule", () => {
+    it("names the Deployment's LEASE_NAME and the reports election's Leases in its lease rule", () => {
       const role = find<V1Role>(manifests, 'Role');
       const leaseRules = role.rules!.filter((rule) => rule.resources?.includes('leases'));
-      expect(leaseRules.map((rule) => rule.resourceNames)).toEqual([[leaseName]]);
+      expect(leaseRules.map((rule) => rule.resourceNames)).toEqual([leaseNames]);
     });
 
-    it('grants get, create, update and watch on that Lease', async () => {
-      for (const verb of ['get', 'create', 'update', 'watch']) {
-        expect(`${verb}: ${await allowed(verb, lease(leaseName))}`).toBe(`${verb}: true`);
+    it('grants get, create, update and watch on each of those Leases', async () => {
+      for (const name of leaseNames) {
+        for (const verb of ['get', 'create', 'update', 'watch']) {
+          const what = `${verb} ${name}`;
+          expect(`${what}: ${await allowed(verb, lease(name))}`).toBe(`${what}: true`);
+        }
       }
     });
 
@@ -236,6 +245,8 @@ describe('sample/k8s manifests on the API server', () => {
       const denied = [
         ['update', lease('another-controller')],
         ['get', lease('another-controller')],
+        // A seventh share is no Lease of the sample's.
+        ['get', lease(`${reportsLeaseName(leaseName)}-share-${REPORTS_SHARES}`)],
         ['create', lease()],
         ['list', lease()],
         ['patch', lease(leaseName)],

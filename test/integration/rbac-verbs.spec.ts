@@ -1,7 +1,8 @@
 // The shipped Role names the Lease (`resourceNames`) for get, create, update and watch. For each verb:
 // the request that needs it works by name, and a Role without it gives the error (or the fallback)
 // the README describes. Each case is a ServiceAccount with its own Role, as a pod would have, and a
-// token from the TokenRequest API.
+// token from the TokenRequest API. An election spread over shares works with a Role that names each
+// of its Leases (as sample/k8s/rbac.yaml does for the sample's `reports` election).
 import {
   CoordinationV1Api,
   CoreV1Api,
@@ -9,7 +10,10 @@ import {
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
 import { LeaderElector } from '../../lib/core/index.js';
+import { spreadLeaseNames } from '../../lib/core/shares.js';
+import { SpreadElector } from '../../lib/core/spread-elector.js';
 import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
+import { MEMBERS_ANNOTATION } from '../../lib/kubernetes/kubernetes-lease-lock.js';
 import { waitForLeaseAccess } from '../control-plane/rbac.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
@@ -31,8 +35,12 @@ describe('RBAC by name: each verb of the Lease rule', () => {
     await Promise.all(electors.splice(0).map((e) => e.stop()));
   });
 
-  /** A ServiceAccount whose Role grants `verbs` on the Lease `lease` only; its KubeConfig. */
-  async function serviceAccount(lease: string, verbs: readonly string[]): Promise<KubeConfig> {
+  /** A ServiceAccount whose Role grants `verbs` on the Lease `lease` (or Leases) only; its KubeConfig. */
+  async function serviceAccount(
+    lease: string | readonly string[],
+    verbs: readonly string[],
+  ): Promise<KubeConfig> {
+    const leases = typeof lease === 'string' ? [lease] : [...lease];
     const admin = cluster.kubeConfigs.admin;
     const name = uniqueName('sa');
     await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccount({
@@ -48,7 +56,7 @@ describe('RBAC by name: each verb of the Lease rule', () => {
           {
             apiGroups: ['coordination.k8s.io'],
             resources: ['leases'],
-            resourceNames: [lease],
+            resourceNames: leases,
             verbs: [...verbs],
           },
         ],
@@ -75,7 +83,7 @@ describe('RBAC by name: each verb of the Lease rule', () => {
       currentContext: 'c',
     });
     // Effective once a GET of the Lease is no longer 403 (only when the Role grants get).
-    if (verbs.includes('get')) await waitForLeaseAccess(kubeConfig, namespace, 30_000, lease);
+    if (verbs.includes('get')) await waitForLeaseAccess(kubeConfig, namespace, 30_000, leases[0]);
     return kubeConfig;
   }
 
@@ -148,5 +156,37 @@ describe('RBAC by name: each verb of the Lease rule', () => {
     // The leader stops and releases: without a watch the follower sees it at its next read.
     await leader.elector.stop();
     await follower.elector.waitForLeadership();
+  });
+
+  it('leads every share of a spread election with a Role that names each of its Leases', async () => {
+    const lease = uniqueName('spread');
+    // <lease>-members, <lease>-share-0 to <lease>-share-2.
+    const names = spreadLeaseNames('leaseName', lease, 3);
+    const kubeConfig = await serviceAccount(names, ALL_VERBS);
+    const messages: string[] = [];
+    const spread = new SpreadElector({
+      ...FAST,
+      leaseName: lease,
+      shares: 3,
+      lockFor: (name) => new KubernetesLeaseLock({ kubeConfig, namespace, name, identity: 'a' }),
+      logger: {
+        log: () => undefined,
+        warn: (m) => messages.push(m),
+        error: (m) => messages.push(m),
+      },
+    });
+    spread.start();
+    try {
+      await eventually(() => spread.ledShares().length === 3, 20_000, 'every share led');
+      const members = await cluster.kubeConfigs.admin
+        .makeApiClient(CoordinationV1Api)
+        .readNamespacedLease({ name: `${lease}-members`, namespace });
+      expect(Object.keys(JSON.parse(members.metadata!.annotations![MEMBERS_ANNOTATION]!))).toEqual([
+        'a',
+      ]);
+      expect(messages).toEqual([]);
+    } finally {
+      await spread.stop();
+    }
   });
 });
