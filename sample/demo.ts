@@ -1,7 +1,10 @@
 // `npm run demo`: three replicas of the sample app elect a leader on a real kube-apiserver; the
 // leader is killed, another takes over; the leader is stopped gracefully, another takes over; then a
 // rolling update replaces the three replicas. The failover and handover times, and how often
-// leadership moved during the rollout, are measured and printed; everything is stopped at the end.
+// leadership moved during the rollout, are measured and printed. Every replica also runs the sample's
+// second election, `reports` (6 jobs spread over 6 shares); after the rollout the demo shows which
+// replica runs which job, then how the jobs move, and how long each move took, when one replica is
+// stopped gracefully, when another joins and when one is killed. Everything is stopped at the end.
 //
 //   npm run demo                      # local control plane (built on first use), demo timings
 //   npm run demo -- --use-kubeconfig  # the current kubeconfig (KUBECONFIG / ~/.kube/config) instead
@@ -17,6 +20,8 @@ import {
   type ControlPlane,
 } from '../test/control-plane/control-plane.js';
 import { freeLoopbackPort } from '../test/control-plane/processes.js';
+import { shareOf } from '../lib/core/shares.js';
+import { REPORTS_SHARES, reportsLeaseName } from './src/reports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -39,7 +44,23 @@ interface Replica {
   reconciles: number;
   /** Its own leader-change reports (its @OnLeaderChange log lines), timed on arrival here. */
   leading: { at: number; isLeader: boolean }[];
+  /** When its `reports` election started (its "campaigning" line), timed on arrival here. */
+  reportsStartedAt?: number;
 }
+
+/** A replica's own report that it started or stopped running a share of `reports`. */
+interface ShareReport {
+  replica: Replica;
+  share: number;
+  isLeader: boolean;
+  at: number;
+}
+
+/** Every replica's share reports, in order of arrival. */
+const shareReports: ShareReport[] = [];
+
+/** The library's "handing share <i> ... over to <identity>" lines: each share handed on purpose. */
+const handovers: { replica: Replica; share: number; successor: string; at: number }[] = [];
 
 interface Status {
   identity: string;
@@ -161,6 +182,13 @@ async function main() {
     });
     clearInterval(view);
 
+    const spread = await spreadJobs({
+      replicas,
+      leader: rollout.leader,
+      lease: reportsLeaseName(lease),
+      start: (name) => startReplica(name, lease, kubeconfig, namespace),
+    });
+
     const total = replicas.map((r) => `${r.name} ${r.reconciles}`).join(', ');
     console.log('');
     console.log(color(1, 'Summary'));
@@ -174,6 +202,12 @@ async function main() {
       `  rolling update (3 replicas replaced):      leadership moved ${times(rollout.moves)}, longest time without a leader ${rollout.leaderlessMs} ms`,
     );
     console.log(`  reconcile runs per replica: ${total} (only ever on the leader)`);
+    const row = (label: string, value: string) => console.log(`  ${label.padEnd(42)}${value}`);
+    row(
+      'report jobs per replica:',
+      `${spread.perReplica} (${spread.jobs} jobs over ${REPORTS_SHARES} shares)`,
+    );
+    for (const step of spread.steps) row(`${step.title}:`, step.summary);
     console.log('');
   } finally {
     await cleanup();
@@ -221,6 +255,23 @@ async function startReplica(
   child.stderr?.pipe(log);
   // The sample's LeaderChange lines: "<id> is now the leader of ..." / "<id> does not lead ...".
   createInterface({ input: child.stdout! }).on('line', (line) => {
+    // The sample's ReportShares lines: "<id> runs share <i> ..." / "<id> does not run share <i> ...".
+    const share = /\[ReportShares\] \S+ (runs|does not run) share (\d+)/.exec(line);
+    if (share) {
+      shareReports.push({
+        replica,
+        share: Number(share[2]),
+        isLeader: share[1] === 'runs',
+        at: Date.now(),
+      });
+    }
+    const handover = /handing share (\d+) \(\S+\) over to (\S+) /.exec(line);
+    if (handover) {
+      const [, share, successor] = handover;
+      handovers.push({ replica, share: Number(share), successor: successor!, at: Date.now() });
+    }
+    if (/campaigning for lease \S+-reports-share-0 to /.test(line))
+      replica.reportsStartedAt ??= Date.now();
     if (!line.includes('[LeaderChange]')) return;
     if (line.includes(' is now the leader of '))
       replica.leading.push({ at: Date.now(), isLeader: true });
@@ -231,6 +282,10 @@ async function startReplica(
     replica.exited = true;
     replica.exitedAt = Date.now();
     replica.leading.push({ at: replica.exitedAt, isLeader: false });
+    // A replica that exits runs no share, whether it said so (SIGTERM) or not (SIGKILL).
+    for (const share of sharesOf(replica, replica.exitedAt)) {
+      shareReports.push({ replica, share, isLeader: false, at: replica.exitedAt });
+    }
   });
   return replica;
 }
@@ -248,7 +303,7 @@ async function rollingUpdate(options: {
   leader: Replica;
   leaderSince: number;
   start: (name: string) => Promise<Replica>;
-}): Promise<{ moves: number; leaderlessMs: number }> {
+}): Promise<{ moves: number; leaderlessMs: number; leader: Replica }> {
   const { replicas, leader, leaderSince, start } = options;
   const old = replicas.filter((r) => !r.exited);
   for (const follower of old) if (follower !== leader) await waitForFollower(follower, old, 60_000);
@@ -280,7 +335,240 @@ async function rollingUpdate(options: {
   say(
     `rolling update done: leadership moved ${color(1, times(leaders.length - 1))} (${leaders.map((r) => r.name).join(' -> ')}), longest time without a leader ${color(32, `${leaderlessMs} ms`)}; ${last.name} leads`,
   );
-  return { moves: leaders.length - 1, leaderlessMs };
+  return { moves: leaders.length - 1, leaderlessMs, leader: last };
+}
+
+/** A job that moved from one replica to another. */
+interface Move {
+  job: string;
+  share: number;
+  from: Replica | undefined;
+  to: Replica;
+  /** ms from the event (SIGTERM, the join) to the new replica's report that it runs the share. */
+  ms: number;
+  /** ms between the old replica's report that it stopped running the share and the new one's. */
+  gapMs: number;
+  /** When the old replica stopped running the share (its report), ms since the epoch. */
+  stoppedAt: number;
+}
+
+/**
+ * The sample's `reports` election on the rollout's three replicas: 6 jobs, one per share. Waits
+ * until the shares are evenly led and prints which replica runs which job; then kills one replica,
+ * starts another and stops a third gracefully, and after each prints how the jobs moved. Each time
+ * is measured from the replicas' own share reports (their @OnLeaderChange log lines).
+ */
+async function spreadJobs(options: {
+  replicas: Replica[];
+  leader: Replica;
+  lease: string;
+  start: (name: string) => Promise<Replica>;
+}): Promise<{
+  jobs: number;
+  perReplica: string;
+  steps: { title: string; summary: string }[];
+}> {
+  const { replicas, leader, lease, start } = options;
+  const live = replicas.filter((r) => !r.exited);
+  const owners = await waitForEvenShares(live, 60_000);
+  const answer = await fetch(`http://127.0.0.1:${live[0]!.port}/reports`);
+  const jobs = ((await answer.json()) as { jobs: { job: string }[] }).jobs.map((j) => j.job);
+  const jobsOn = (share: number) => jobs.filter((job) => shareOf(job, REPORTS_SHARES) === share);
+  say(
+    color(
+      33,
+      `reports: ${jobs.length} jobs spread over ${REPORTS_SHARES} shares (Leases ${lease}-share-0..${REPORTS_SHARES - 1}), each run by its share's leader:`,
+    ),
+  );
+  const width = Math.max(...live.map((r) => r.name.length));
+  const perReplica: string[] = [];
+  for (const replica of live) {
+    const shares = owners.flatMap((owner, share) => (owner === replica ? [share] : []));
+    const run = shares.flatMap(jobsOn);
+    perReplica.push(`${replica.name} ${run.length}`);
+    say(
+      `  ${replica.name.padEnd(width)}  ${run.join(', ').padEnd(30)} ${color(90, `(shares ${shares.join(', ')})`)}`,
+    );
+  }
+
+  const steps: { title: string; summary: string }[] = [];
+  /**
+   * Waits until the shares are even again on `after`; prints and sums up the moves since `from`.
+   * A move neither from nor to `cause` (the replica that went or came) evens out the shares.
+   */
+  const moved = async (
+    title: string,
+    cause: Replica,
+    from: number,
+    since: string,
+    after: Replica[],
+    note = '',
+  ) => {
+    await waitForEvenShares(after, 60_000);
+    const moves = movesSince(from, jobsOn);
+    for (const move of moves) {
+      const named = namedSuccessor(move, replicas);
+      const note =
+        named && named !== move.to
+          ? ` (handed to ${named.name}, which ${named.exited ? 'is gone' : 'did not take it'})`
+          : move.from === cause || move.to === cause
+            ? ''
+            : ' (evening out the shares)';
+      say(`${describeMove(move, since, width)}${color(90, note)}`);
+    }
+    steps.push({ title, summary: `${summarize(moves)}${note}` });
+    return moves;
+  };
+
+  // A graceful stop: the stopped replica finishes its running jobs and releases its shares.
+  const stopped = live.find((r) => r !== leader)!;
+  let running = live.filter((r) => r !== stopped);
+  say(
+    color(
+      33,
+      `SIGTERM ${stopped.name} (graceful): it finishes its running jobs, releases its shares and leaves the membership`,
+    ),
+  );
+  const termAt = Date.now();
+  stopped.child.kill('SIGTERM');
+  await moved(
+    `a replica stopped (SIGTERM ${stopped.name})`,
+    stopped,
+    termAt,
+    'after SIGTERM',
+    running,
+  );
+
+  // A replica joins, as a Deployment replaces the stopped one: the others hand it shares.
+  const joiner = await start('replica-i');
+  replicas.push(joiner);
+  await waitUntil(() => joiner.reportsStartedAt !== undefined, 60_000);
+  const joinedAt = joiner.reportsStartedAt ?? Date.now();
+  running = [...running, joiner];
+  say(
+    color(
+      33,
+      `${joiner.name} joins: the replicas above their quota (${REPORTS_SHARES} shares / ${running.length} replicas) hand it shares, naming it as successor`,
+    ),
+  );
+  await moved(`a replica joined (${joiner.name})`, joiner, joinedAt, 'after it joined', running);
+
+  // A crash: the killed replica's shares expire, the others take them; its jobs wait until then,
+  // the others' jobs run on. It stays listed as a member until its entry expires: each survivor
+  // hands it one share, sees that it does not take it, and hands it none after that.
+  const killed = running.find((r) => r !== leader && r !== joiner)!;
+  running = running.filter((r) => r !== killed);
+  say(
+    color(
+      31,
+      `SIGKILL ${killed.name} (a crash): its jobs wait for their shares' Leases to expire (${timings.leaseDuration} ms); the other jobs run on`,
+    ),
+  );
+  const killedAt = Date.now();
+  killed.child.kill('SIGKILL');
+  await moved(
+    `a replica killed (SIGKILL ${killed.name})`,
+    killed,
+    killedAt,
+    'after SIGKILL',
+    running,
+    ` (bounded by the lease duration, ${timings.leaseDuration} ms)`,
+  );
+  return { jobs: jobs.length, perReplica: perReplica.join(', '), steps };
+}
+
+/** One line: how many jobs moved, the longest time to the move, the longest time without a runner. */
+function summarize(moves: Move[]): string {
+  if (moves.length === 0) return 'no job moved';
+  const count = `${moves.length} job${moves.length === 1 ? '' : 's'} moved`;
+  const last = Math.max(...moves.map((m) => m.ms));
+  const gap = Math.max(...moves.map((m) => m.gapMs));
+  return `${count}, the last after ${last} ms; each job at most ${gap} ms without a runner`;
+}
+
+/** The replica that `move.from` named as successor when it handed the share over, if it did. */
+function namedSuccessor(move: Move, replicas: Replica[]): Replica | undefined {
+  // Logged just before it stepped down, which is when it stopped running the share.
+  const handover = handovers.findLast(
+    (h) =>
+      h.replica === move.from && h.share === move.share && Math.abs(h.at - move.stoppedAt) <= 1_000,
+  );
+  return replicas.find((r) => handover?.successor.startsWith(`${r.name}_`));
+}
+
+function describeMove(move: Move, since: string, width: number): string {
+  return `  ${move.job.padEnd(15)} ${move.from?.name.padEnd(width) ?? 'none'.padEnd(width)} -> ${move.to.name.padEnd(width)}  ${color(32, `${move.ms} ms`)} ${since}, ${move.gapMs} ms without a runner`;
+}
+
+/** The shares `replica` runs at `at`, by its own reports. */
+function sharesOf(replica: Replica, at = Date.now()): number[] {
+  const running = new Set<number>();
+  for (const report of shareReports) {
+    if (report.replica !== replica || report.at > at) continue;
+    if (report.isLeader) running.add(report.share);
+    else running.delete(report.share);
+  }
+  return [...running].sort((a, b) => a - b);
+}
+
+/**
+ * Waits until each share is run by exactly one of `live`, each runs `floor` or `ceil` of the shares,
+ * and no share report came for one retry period (the balance is checked that often). Returns each
+ * share's replica.
+ */
+async function waitForEvenShares(live: Replica[], timeoutMs: number): Promise<Replica[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const owners: Replica[][] = Array.from({ length: REPORTS_SHARES }, () => []);
+    for (const replica of live) for (const share of sharesOf(replica)) owners[share]!.push(replica);
+    const counts = live.map((r) => owners.filter((o) => o.includes(r)).length);
+    const quiet = Date.now() - (shareReports.at(-1)?.at ?? 0) >= timings.retryPeriod;
+    if (
+      quiet &&
+      owners.every((o) => o.length === 1) &&
+      Math.max(...counts) - Math.min(...counts) <= 1
+    ) {
+      return owners.map((o) => o[0]!);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the reports shares were not evenly led by ${live.map((r) => r.name).join(', ')} within ${timeoutMs} ms`,
+      );
+    }
+    await sleep(50);
+  }
+}
+
+/** The jobs that moved since `from`, in order: each start of a share by another replica. */
+function movesSince(from: number, jobsOn: (share: number) => string[]): Move[] {
+  const moves: Move[] = [];
+  for (let share = 0; share < REPORTS_SHARES; share += 1) {
+    const reports = shareReports.filter((r) => r.share === share);
+    let runner = reports.filter((r) => r.at < from).findLast((r) => r.isLeader)?.replica;
+    let stoppedAt: number | undefined;
+    for (const report of reports.filter((r) => r.at >= from)) {
+      if (!report.isLeader) {
+        if (report.replica === runner) stoppedAt ??= report.at;
+        continue;
+      }
+      if (report.replica !== runner) {
+        for (const job of jobsOn(share)) {
+          moves.push({
+            job,
+            share,
+            from: runner,
+            to: report.replica,
+            ms: report.at - from,
+            gapMs: report.at - (stoppedAt ?? report.at),
+            stoppedAt: stoppedAt ?? report.at,
+          });
+        }
+      }
+      runner = report.replica;
+      stoppedAt = undefined;
+    }
+  }
+  return moves.sort((a, b) => a.ms - b.ms);
 }
 
 /** The leaders in [from, to] in order (the first led at `from`) and the longest time nobody led. */
