@@ -7,15 +7,10 @@ import {
   overlapOutside,
   overlapWithin,
   workIntervals,
-  type ReplicaEvent,
 } from '../chaos/checker.js';
+import { replicaEvent } from './support/replica-event.js';
 
-const e = (
-  t: number,
-  id: string,
-  type: string,
-  extra: Partial<ReplicaEvent> = {},
-): ReplicaEvent => ({ t, id, type, ...extra });
+const e = replicaEvent;
 
 describe('chaos checker', () => {
   it('measures work from admission to the last committed step', () => {

@@ -1,19 +1,9 @@
 import { shareOf } from '../../lib/core/shares.js';
-import {
-  intervalsByJob,
-  longestGap,
-  shareGaps,
-  workIntervals,
-  type ReplicaEvent,
-} from '../chaos/checker.js';
+import { intervalsByJob, longestGap, shareGaps, workIntervals } from '../chaos/checker.js';
+import { replicaEvent } from './support/replica-event.js';
 import { sharesWithoutWork, spreadJobs, spreadReport } from '../chaos/spread.js';
 
-const e = (
-  t: number,
-  id: string,
-  type: string,
-  extra: Partial<ReplicaEvent> = {},
-): ReplicaEvent => ({ t, id, type, ...extra });
+const e = replicaEvent;
 
 /** One job run of `id`: admitted at `start`, steps at `start + 10` and `end`. */
 const run = (id: string, job: string, n: number, start: number, end: number) => [
