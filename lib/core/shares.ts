@@ -8,6 +8,16 @@ export const MAX_SHARES = 64;
 const MAX_LEASE_NAME = 253;
 const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/** Whether `value` is a valid Lease name: a DNS-1123 subdomain of at most 253 characters. */
+export function isDnsSubdomain(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length > 0 &&
+    value.length <= MAX_LEASE_NAME &&
+    DNS_1123_SUBDOMAIN.test(value)
+  );
+}
+
 /** Checks the `shares` option: a whole number from 1 to {@link MAX_SHARES}. */
 export function assertShareCount(option: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_SHARES) {
@@ -38,7 +48,7 @@ export function spreadLeaseNames(option: string, leaseName: string, shares: numb
   const names = [membersLeaseName(leaseName)];
   for (let index = 0; index < shares; index += 1) names.push(shareLeaseName(leaseName, index));
   for (const name of names) {
-    if (name.length > MAX_LEASE_NAME || !DNS_1123_SUBDOMAIN.test(name)) {
+    if (!isDnsSubdomain(name)) {
       throw new InvalidOptionError(
         option,
         `derives the Lease name "${name}", which is not a DNS-1123 subdomain of at most ` +

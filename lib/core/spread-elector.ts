@@ -178,7 +178,8 @@ export class SpreadElector {
         this.handingOver = false;
       }
     }
-    this.schedule(this.pending ? Math.min(this.checkInterval, 100) : this.checkInterval);
+    if (this.pending) this.checkSoon();
+    else this.schedule(this.checkInterval);
   }
 
   /**

@@ -1,18 +1,12 @@
 import { InvalidOptionError } from '../core/index.js';
+import { isDnsSubdomain } from '../core/shares.js';
 
 // Kubernetes name rules, free of client-node: the Nest module checks `leaseName` with them even
 // when an app brings its own lock, without loading the Kubernetes client.
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 /** Throws an {@link InvalidOptionError} unless `value` is a valid DNS-1123 subdomain. */
 export function assertDnsSubdomain(option: string, value: unknown): void {
-  if (
-    typeof value !== 'string' ||
-    value.length === 0 ||
-    value.length > 253 ||
-    !DNS1123_SUBDOMAIN.test(value)
-  ) {
+  if (!isDnsSubdomain(value)) {
     throw new InvalidOptionError(
       option,
       'must be a DNS-1123 subdomain: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters',
