@@ -36,6 +36,9 @@ class RecordingMetrics implements Required<ElectionMetrics> {
   leaderWork(name: string, task: string, outcome: string) {
     this.calls.push(`leaderWork ${name} ${task} ${outcome}`);
   }
+  releaseSkipped(name: string, reason: string) {
+    this.calls.push(`releaseSkipped ${name} ${reason}`);
+  }
   named(prefix: string): string[] {
     return this.calls.filter((call) => call.startsWith(prefix));
   }
