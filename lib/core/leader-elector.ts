@@ -54,6 +54,9 @@ import { assertIdentity } from './identity.js';
  * ```
  */
 export class LeaderElector extends ElectionLoop {
+  /** Releases this elector's hold on the process (see `Clock.keepAlive`), taken by {@link start}. */
+  private releaseProcess: (() => void) | undefined;
+
   // ---------------------------------------------------------------------------------------------
   // Public state
 
@@ -174,6 +177,7 @@ export class LeaderElector extends ElectionLoop {
       );
     }
     this.phase = 'running';
+    this.releaseProcess = this.clock.keepAlive?.();
     this.metrics.started(this.name);
     this.logger?.debug?.(`${this.identity} campaigning for ${this.name}`);
     this.requestAttempt();
@@ -291,5 +295,6 @@ export class LeaderElector extends ElectionLoop {
     }
     this.emitIfChanged(released ? 'released' : 'shutting-down');
     this.events.clear();
+    this.releaseProcess?.();
   }
 }

@@ -34,7 +34,13 @@ export class Membership {
   private record: LeaseRecord | null = null;
   private watch: LockWatch | null = null;
   private timer: TimerHandle | undefined;
+  /** The renewal in flight, which stop() lets finish before it removes the entry. */
+  private renewal: Promise<void> | undefined;
+  /** The re-open of a closed watch, cancelled on stop. */
+  private watchTimer: TimerHandle | undefined;
   private running = false;
+  /** Releases the hold on the process (see `Clock.keepAlive`) taken while it runs. */
+  private releaseProcess: (() => void) | undefined;
   private readonly listeners = new Set<() => void>();
   private lastMembers = '';
 
@@ -69,18 +75,32 @@ export class Membership {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.releaseProcess = this.options.clock.keepAlive?.();
     this.openWatch();
     void this.renew();
   }
 
-  /** Stops renewing and removes this replica's entry (best effort, one request). */
+  /**
+   * Stops renewing, removes this replica's entry (best effort, one request), then closes the lock
+   * (its kept connections) and lets the process go.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
+    if (this.watchTimer !== undefined) this.options.clock.clearTimeout(this.watchTimer);
     this.watch?.close();
     this.watch = null;
+    await this.renewal;
     await this.write(false).catch(() => undefined);
+    try {
+      this.options.lock.close?.();
+    } catch (error) {
+      this.options.logger?.warn(
+        `Closing ${this.options.lock.description} failed: ${describeError(error)}`,
+      );
+    }
+    this.releaseProcess?.();
   }
 
   private schedule(delay: number): void {
@@ -89,8 +109,13 @@ export class Membership {
     this.timer = this.options.clock.setTimeout(() => void this.renew(), delay);
   }
 
-  private async renew(): Promise<void> {
+  private renew(): Promise<void> {
     this.timer = undefined;
+    this.renewal = this.writeEntry().finally(() => (this.renewal = undefined));
+    return this.renewal;
+  }
+
+  private async writeEntry(): Promise<void> {
     try {
       await this.write(true);
       this.schedule(this.options.interval * (0.9 + 0.2 * this.options.random()));
@@ -146,17 +171,19 @@ export class Membership {
         onClose: (error) => {
           this.watch = null;
           // A normal close (server timeout) re-opens at once; a failure after a pause.
-          if (this.running) {
-            this.options.clock.setTimeout(
-              () => this.openWatch(),
-              error ? this.options.requestTimeout : 0,
-            );
-          }
+          if (this.running) this.reopenWatch(error ? this.options.requestTimeout : 0);
         },
       });
     } catch {
-      this.options.clock.setTimeout(() => this.openWatch(), this.options.requestTimeout);
+      this.reopenWatch(this.options.requestTimeout);
     }
+  }
+
+  private reopenWatch(delay: number): void {
+    this.watchTimer = this.options.clock.setTimeout(() => {
+      this.watchTimer = undefined;
+      this.openWatch();
+    }, delay);
   }
 
   private observe(record: LeaseRecord | null): void {
