@@ -34,8 +34,6 @@ export class Membership {
   private record: LeaseRecord | null = null;
   private watch: LockWatch | null = null;
   private timer: TimerHandle | undefined;
-  /** The renewal in flight, which stop() lets finish before it removes the entry. */
-  private renewal: Promise<void> | undefined;
   /** The re-open of a closed watch, cancelled on stop. */
   private watchTimer: TimerHandle | undefined;
   private running = false;
@@ -91,7 +89,6 @@ export class Membership {
     if (this.watchTimer !== undefined) this.options.clock.clearTimeout(this.watchTimer);
     this.watch?.close();
     this.watch = null;
-    await this.renewal;
     await this.write(false).catch(() => undefined);
     try {
       this.options.lock.close?.();
@@ -109,13 +106,8 @@ export class Membership {
     this.timer = this.options.clock.setTimeout(() => void this.renew(), delay);
   }
 
-  private renew(): Promise<void> {
+  private async renew(): Promise<void> {
     this.timer = undefined;
-    this.renewal = this.writeEntry().finally(() => (this.renewal = undefined));
-    return this.renewal;
-  }
-
-  private async writeEntry(): Promise<void> {
     try {
       await this.write(true);
       this.schedule(this.options.interval * (0.9 + 0.2 * this.options.random()));
@@ -155,6 +147,8 @@ export class Membership {
         return;
       } catch (error) {
         if (!(error instanceof LockConflictError) || attempt >= MAX_CONFLICTS) throw error;
+        // A renew that conflicted with our own removal at stop() must not add the entry back.
+        if (present && !this.running) return;
         this.record = null; // read again
       }
     }

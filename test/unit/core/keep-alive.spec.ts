@@ -148,7 +148,7 @@ describe('an election keeps its process alive', () => {
     expect([f.clock.heldOpen, f.clock.pendingTimers]).toEqual([0, 0]);
   });
 
-  it("spread over shares: closes every Lease's lock, and the membership's once its entry is gone, after the renewal in flight", async () => {
+  it("spread over shares: closes every Lease's lock, the membership's once its entry is removed (a renewal in flight does not add it back)", async () => {
     const closed: string[] = [];
     class ClosingLock extends InMemoryLeaseLock {
       close() {
@@ -171,7 +171,7 @@ describe('an election keeps its process alive', () => {
     const stopping = spread.stop();
     await f.clock.flush();
     const whileRenewing = [[...closed].sort(), f.clock.heldOpen];
-    // The renewal conflicts and writes again: stop() removes the entry only after it.
+    // The renewal in flight conflicts with the removal: it must not write the entry back.
     members.failNext('update', new LockConflictError('stale'));
     members.release();
     await stopping;
