@@ -1,3 +1,5 @@
+import { processKeepAlive } from './keep-alive.js';
+
 /**
  * Time source of the election engine.
  *
@@ -15,12 +17,21 @@ export interface Clock {
   setTimeout(callback: () => void, delayMs: number): TimerHandle;
   /** Cancels a timer from {@link Clock.setTimeout}; unknown or fired handles are ignored. */
   clearTimeout(handle: TimerHandle): void;
+  /**
+   * Keeps the process alive until the returned function is called: an election holds it from
+   * `start()` until its `stop()` has finished, like a listening server. Optional: a clock without
+   * it holds nothing, and the process lives only as long as something else holds it.
+   */
+  keepAlive?(): () => void;
 }
 
 /** Opaque timer handle returned by {@link Clock.setTimeout}. */
 export type TimerHandle = { readonly __timer: true } | object;
 
-/** The process clock: `performance.now()` plus unref'd Node timers. */
+/**
+ * The process clock: `performance.now()` plus unref'd Node timers, and one ref'd handle shared by
+ * every running election ({@link processKeepAlive}).
+ */
 export class SystemClock implements Clock {
   now(): number {
     return performance.now();
@@ -38,6 +49,10 @@ export class SystemClock implements Clock {
 
   clearTimeout(handle: TimerHandle): void {
     clearTimeout(handle as ReturnType<typeof setTimeout>);
+  }
+
+  keepAlive(): () => void {
+    return processKeepAlive.hold();
   }
 }
 

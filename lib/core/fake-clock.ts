@@ -18,6 +18,7 @@ export class FakeClock implements Clock {
   private wallOrigin: number;
   private nextId = 1;
   private timers: FakeTimer[] = [];
+  private holds = 0;
 
   constructor(options: { start?: number; wallStart?: Date } = {}) {
     this.current = options.start ?? 0;
@@ -44,6 +45,24 @@ export class FakeClock implements Clock {
 
   clearTimeout(handle: TimerHandle): void {
     this.timers = this.timers.filter((timer) => timer !== handle);
+  }
+
+  /**
+   * Counts a hold on the process (see {@link Clock.keepAlive}) without holding it: this clock's time
+   * moves only when a test advances it, so nothing of its own should keep the test process alive.
+   */
+  keepAlive(): () => void {
+    this.holds += 1;
+    let held = true;
+    return () => {
+      if (held) this.holds -= 1;
+      held = false;
+    };
+  }
+
+  /** Number of holds taken by {@link keepAlive} and not released (a stopped elector must leave none). */
+  get heldOpen(): number {
+    return this.holds;
   }
 
   /** Number of pending timers (a stopped elector must leave none). */

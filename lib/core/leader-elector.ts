@@ -57,6 +57,9 @@ import type { ReleaseSkipReason } from './metrics.js';
  * ```
  */
 export class LeaderElector extends ElectionLoop {
+  /** Releases this elector's hold on the process (see `Clock.keepAlive`), taken by {@link start}. */
+  private releaseProcess: (() => void) | undefined;
+
   // ---------------------------------------------------------------------------------------------
   // Public state
 
@@ -177,6 +180,7 @@ export class LeaderElector extends ElectionLoop {
       );
     }
     this.phase = 'running';
+    this.releaseProcess = this.clock.keepAlive?.();
     this.metrics.started(this.name);
     this.logger?.debug?.(`${this.identity} campaigning for ${this.name}`);
     this.requestAttempt();
@@ -306,6 +310,7 @@ export class LeaderElector extends ElectionLoop {
     }
     this.emitIfChanged(released ? 'released' : 'shutting-down');
     this.events.clear();
+    this.releaseProcess?.();
   }
 
   /** Releases the term stop() found held, or says why not: one log line and a metric. */

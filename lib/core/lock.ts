@@ -58,6 +58,6 @@ export interface LeaseLock {
   update(spec: LeaseSpec, resourceVersion: string, options?: LockCallOptions): Promise<LeaseRecord>;
   /** Watches the record from `resourceVersion` (or from now, with the current state as ADDED, without one). */
   watch(handlers: LockWatchHandlers, options?: { readonly resourceVersion?: string }): LockWatch;
-  /** Optional: releases connections; called once when the elector has stopped. */
+  /** Optional: releases connections; called once when its elector (or membership) has stopped. */
   close?(): void;
 }

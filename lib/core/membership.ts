@@ -34,7 +34,11 @@ export class Membership {
   private record: LeaseRecord | null = null;
   private watch: LockWatch | null = null;
   private timer: TimerHandle | undefined;
+  /** The re-open of a closed watch, cancelled on stop. */
+  private watchTimer: TimerHandle | undefined;
   private running = false;
+  /** Releases the hold on the process (see `Clock.keepAlive`) taken while it runs. */
+  private releaseProcess: (() => void) | undefined;
   private readonly listeners = new Set<() => void>();
   private lastMembers = '';
 
@@ -69,18 +73,31 @@ export class Membership {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.releaseProcess = this.options.clock.keepAlive?.();
     this.openWatch();
     void this.renew();
   }
 
-  /** Stops renewing and removes this replica's entry (best effort, one request). */
+  /**
+   * Stops renewing, removes this replica's entry (best effort, one request), then closes the lock
+   * (its kept connections) and lets the process go.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
+    if (this.watchTimer !== undefined) this.options.clock.clearTimeout(this.watchTimer);
     this.watch?.close();
     this.watch = null;
     await this.write(false).catch(() => undefined);
+    try {
+      this.options.lock.close?.();
+    } catch (error) {
+      this.options.logger?.warn(
+        `Closing ${this.options.lock.description} failed: ${describeError(error)}`,
+      );
+    }
+    this.releaseProcess?.();
   }
 
   private schedule(delay: number): void {
@@ -148,17 +165,19 @@ export class Membership {
         onClose: (error) => {
           this.watch = null;
           // A normal close (server timeout) re-opens at once; a failure after a pause.
-          if (this.running) {
-            this.options.clock.setTimeout(
-              () => this.openWatch(),
-              error ? this.options.requestTimeout : 0,
-            );
-          }
+          if (this.running) this.reopenWatch(error ? this.options.requestTimeout : 0);
         },
       });
     } catch {
-      this.options.clock.setTimeout(() => this.openWatch(), this.options.requestTimeout);
+      this.reopenWatch(this.options.requestTimeout);
     }
+  }
+
+  private reopenWatch(delay: number): void {
+    this.watchTimer = this.options.clock.setTimeout(() => {
+      this.watchTimer = undefined;
+      this.openWatch();
+    }, delay);
   }
 
   private observe(record: LeaseRecord | null): void {

@@ -148,7 +148,8 @@ export function until(elector: LeaderElector, done: () => boolean, what: string)
         ),
       );
     }, CHANGE_TIMEOUT);
-    // Not unref'd: while a change is awaited, the elector's own (unref'd) timers must get to run,
-    // e.g. the short takeover delay in a script that has nothing else keeping it alive.
+    // Unref'd: the running election keeps the process alive (its timers get to run), and once the
+    // testing module closed, a wait left pending must not hold a test process.
+    timer.unref();
   });
 }

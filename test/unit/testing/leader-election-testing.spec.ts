@@ -116,6 +116,20 @@ describe('LeaderElectionTestingModule (as an app would use it)', () => {
     expect([leader.isLeader(), leader.isLeader('reports')]).toEqual([false, true]);
   });
 
+  it('keeps the process alive with one timer while its elections run, and leaves nothing once closed', async () => {
+    const refTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = refTimers();
+    const { leadership } = await createModule([
+      LeaderElectionTestingModule.forRoot(),
+      LeaderElectionTestingModule.forRoot({ election: 'reports', leader: false }),
+    ]);
+    await leadership.becomeLeader('reports');
+    await leadership.loseLeadership();
+    const running = refTimers();
+    await moduleRef.close();
+    expect([running, refTimers()]).toEqual([before + 1, before]);
+  });
+
   it('gives each app its own in-memory Lease, even from one module definition', async () => {
     const definition = LeaderElectionTestingModule.forRoot();
     const first = await createModule([definition]);
