@@ -78,8 +78,8 @@ export class Cluster {
   }
 
   /**
-   * A fault's target among running replicas: often the leader, or the holder of a Lease (which may
-   * still wait to lead), else any. `callable`: the fault calls into the process, so not a paused
+   * A fault's target among running replicas: often a leader, or a holder that does not lead (it
+   * still waits to lead), else any. `callable`: the fault calls into the process, so not a paused
    * one; `ours`: not the client-go peer.
    */
   target(options: { callable?: boolean; ours?: boolean } = {}): Replica | undefined {
@@ -90,9 +90,13 @@ export class Cluster {
     );
     if (candidates.length === 0) return undefined;
     const draw = this.random.next();
-    const leaders = candidates.filter((replica) => replica.views.some((view) => view.leads()));
-    if (draw < 0.45 && leaders.length > 0) return this.random.pick(leaders);
+    const leading = (replica: Replica) => replica.views.some((view) => view.leads());
+    const leaders = candidates.filter(leading);
+    if (draw < 0.35 && leaders.length > 0) return this.random.pick(leaders);
+    // A holder that does not lead: it waits to lead (it created the Lease), or its term lapsed.
     const holders = candidates.filter((replica) => replica.holds().length > 0);
+    const waiting = holders.filter((replica) => !leading(replica));
+    if (draw < 0.6 && waiting.length > 0) return this.random.pick(waiting);
     if (draw < 0.6 && holders.length > 0) return this.random.pick(holders);
     return this.random.pick(candidates);
   }

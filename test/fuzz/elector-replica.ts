@@ -2,7 +2,7 @@ import { LeaderElector } from '../../lib/core/leader-elector.js';
 import type { LeaderElectorOptions } from '../../lib/core/elector-options.js';
 import { countDecisions } from './decision-counts.js';
 import type { Host } from './network.js';
-import { ReplicaLog } from './replica-log.js';
+import { describeChange, ReplicaLog } from './replica-log.js';
 import type { LeaderView, Replica, SimContext } from './sim-context.js';
 import { SimLock } from './sim-lock.js';
 import { WorkLoop } from './work-loop.js';
@@ -44,12 +44,7 @@ export class ElectorReplica implements Replica {
       ...context.timings,
     });
     countDecisions(this.elector, context.decisions);
-    this.elector.onChange((event) =>
-      trace.add(
-        processName,
-        `change (${event.reason}): ${event.isLeader ? `leads, token ${event.fencingToken}` : `follows ${event.leader ?? 'nobody'}`}`,
-      ),
-    );
+    this.elector.onChange((event) => trace.add(processName, describeChange(event)));
     const elector = this.elector;
     this.views = [
       {

@@ -21,6 +21,9 @@ type LinkCounter =
   | 'watchDelay'
   | 'unavailable';
 
+/** Joins stop at this many running replicas. */
+const MAX_REPLICAS = 8;
+
 /**
  * Applies the fault schedule: each fault at its time, on a target chosen then (often the leader or
  * the holder of the moment), undone after its duration. Counts injections per kind (and variant),
@@ -144,10 +147,12 @@ export class FaultInjector {
         return this.stepDown();
       case 'confirmed-run':
         return this.confirmedRun();
-      case 'spread-join':
+      case 'join':
         return this.join();
-      case 'spread-leave':
+      case 'leave':
         return this.leave();
+      case 'rolling-update':
+        return this.rollingUpdate(duration);
     }
   }
 
@@ -305,22 +310,48 @@ export class FaultInjector {
     });
   }
 
+  /** A new replica joins (a scale-up; in a spread election it takes shares over). */
   private async join(): Promise<void> {
-    if (this.cluster.running.size >= 6) return this.skip('spread-join (6 replicas run)');
-    this.count('spread-join');
-    const replica = this.cluster.launch('spread', this.random.pick(this.scenario.rates));
-    this.context.trace.add('faults', `spread-join: ${replica.host.name} joins`);
+    const kind = this.scenario.mode === 'spread' ? 'spread' : 'ours';
+    const label = `join (${this.scenario.mode})`;
+    if (this.cluster.running.size >= MAX_REPLICAS)
+      return this.skip(`${label}: ${MAX_REPLICAS} replicas run`);
+    this.count(label);
+    const replica = this.cluster.launch(kind, this.random.pick(this.scenario.rates));
+    this.context.trace.add('faults', `${label}: ${replica.host.name} joins`);
   }
 
+  /** A replica leaves for good (a scale-down), at least two staying. */
   private async leave(): Promise<void> {
-    const candidates = [...this.cluster.running].filter((r) => r.host.process.pauses === 0);
-    if (this.cluster.running.size <= 2 || candidates.length === 0) {
-      return this.skip('spread-leave (2 replicas left)');
+    const label = `leave (${this.scenario.mode})`;
+    if (this.cluster.running.size <= 2) return this.skip(`${label}: 2 replicas left`);
+    return this.onTarget(label, { callable: true, ours: true }, (target) =>
+      this.cluster.stop(target),
+    );
+  }
+
+  /**
+   * A rolling update: each replica in turn is replaced by a new one (new identity, as in a
+   * Deployment), which starts first; the old one is stopped once the new one is up. Replicas are
+   * replaced until `budget` ms have passed (at least one).
+   */
+  private async rollingUpdate(budget: number): Promise<void> {
+    const { scheduler, trace } = this.context;
+    const until = scheduler.now + budget;
+    const old = [...this.cluster.running].filter((replica) => replica.kind !== 'client-go');
+    if (old.length === 0) return this.skip('rolling-update');
+    this.count('rolling-update');
+    trace.add('faults', `rolling-update of ${old.map((replica) => replica.host.name).join(', ')}`);
+    for (const replica of old) {
+      if (!this.cluster.running.has(replica) || replica.host.process.pauses > 0) continue;
+      this.cluster.launch(replica.kind, this.random.pick(this.scenario.rates));
+      await this.sleep(this.random.uniform(1000, 4000));
+      if (this.cluster.running.has(replica) && replica.host.process.pauses === 0) {
+        await this.cluster.stop(replica);
+      }
+      if (scheduler.now >= until) break;
     }
-    const replica = this.random.pick(candidates);
-    this.count('spread-leave');
-    this.context.trace.add('faults', `spread-leave: ${replica.host.name} leaves`);
-    await this.cluster.stop(replica);
+    trace.add('faults', 'rolling-update done');
   }
 
   /** The elector (and its lock) a step-down or confirmed run uses: a share it leads, if any. */

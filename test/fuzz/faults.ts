@@ -20,8 +20,9 @@ export type FaultKind =
   | 'kill-restart'
   | 'step-down'
   | 'confirmed-run'
-  | 'spread-join'
-  | 'spread-leave';
+  | 'join'
+  | 'leave'
+  | 'rolling-update';
 
 /** How often each kind is drawn, relative to the others. */
 const WEIGHTS: Readonly<Record<FaultKind, number>> = {
@@ -43,11 +44,10 @@ const WEIGHTS: Readonly<Record<FaultKind, number>> = {
   'kill-restart': 5,
   'step-down': 7,
   'confirmed-run': 6,
-  'spread-join': 5,
-  'spread-leave': 4,
+  join: 5,
+  leave: 4,
+  'rolling-update': 4,
 };
-
-const SPREAD_ONLY: readonly FaultKind[] = ['spread-join', 'spread-leave'];
 
 /** A fault of the schedule: its kind, when it starts, how long it lasts (0: a single action). */
 export interface PlannedFault {
@@ -57,7 +57,6 @@ export interface PlannedFault {
 }
 
 export interface FaultPlanOptions {
-  readonly spread: boolean;
   readonly leaseDuration: number;
   /** No fault before this time, ms (the replicas start). */
   readonly from: number;
@@ -66,22 +65,24 @@ export interface FaultPlanOptions {
 }
 
 /**
- * The seeded fault schedule of one run: 4 to 16 faults, overlapping freely, each ending by
- * `healBy`. Which replica a fault hits is decided when it starts (often the leader or the holder
- * of the moment: see FaultInjector).
+ * The seeded fault schedule of one run: 6 to 20 faults, most of them in one to three storms,
+ * overlapping freely, each ending by `healBy`. Which replica a fault hits is decided when it starts
+ * (often the leader or the holder of the moment: see FaultInjector).
  */
 export function planFaults(random: Random, options: FaultPlanOptions): PlannedFault[] {
-  const weights = { ...WEIGHTS };
-  if (!options.spread) for (const kind of SPREAD_ONLY) weights[kind] = 0;
+  const { from, healBy } = options;
+  // Faults come in storms (a bad minute of a cluster): the coincidences that break an election
+  // take several faults within seconds of each other.
+  const storms = Array.from({ length: random.int(1, 3) }, () => random.uniform(from, healBy));
   const faults: PlannedFault[] = [];
-  const count = random.int(4, 16);
+  const count = random.int(6, 20);
   for (let i = 0; i < count; i += 1) {
-    const kind = random.weighted(weights);
-    const duration = Math.min(
-      durationOf(kind, random, options.leaseDuration),
-      options.healBy - options.from,
-    );
-    const at = random.uniform(options.from, options.healBy - duration);
+    const kind = random.weighted(WEIGHTS);
+    const duration = Math.min(durationOf(kind, random, options.leaseDuration), healBy - from);
+    const center = random.chance(0.7) ? random.pick(storms) : undefined;
+    const wanted =
+      center === undefined ? random.uniform(from, healBy) : center + random.uniform(-8000, 8000);
+    const at = Math.min(Math.max(wanted, from), healBy - duration);
     faults.push({ at, kind, duration });
   }
   return faults.sort((a, b) => a.at - b.at);
@@ -112,6 +113,9 @@ function durationOf(kind: FaultKind, random: Random, leaseDuration: number): num
       return random.uniform(500, 10_000);
     case 'kill-restart':
       return random.uniform(500, 20_000);
+    case 'rolling-update':
+      // The time it may take: each replica in turn is replaced until it is used up.
+      return random.uniform(5000, 30_000);
     case 'watch-black-hole':
     case 'watch-close':
     case 'compaction':
@@ -119,8 +123,8 @@ function durationOf(kind: FaultKind, random: Random, leaseDuration: number): num
     case 'edit':
     case 'step-down':
     case 'confirmed-run':
-    case 'spread-join':
-    case 'spread-leave':
+    case 'join':
+    case 'leave':
       return 0;
   }
 }

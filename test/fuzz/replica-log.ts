@@ -1,4 +1,5 @@
 import type { ElectorLogger } from '../../lib/core/elector-options.js';
+import type { LeaderChangeEvent } from '../../lib/core/elector-status.js';
 import type { Trace } from './trace.js';
 
 /** A log line of one replica, at global simulated time `at`. */
@@ -43,4 +44,12 @@ export class ReplicaLog implements ElectorLogger {
     this.lines.push({ at: this.now(), level, message });
     this.trace.add(this.who, `${level}: ${message}`);
   }
+}
+
+/** A change event in a trace line: why, and whether the replica leads (token) or whom it follows. */
+export function describeChange(event: LeaderChangeEvent): string {
+  const state = event.isLeader
+    ? `leads, token ${event.fencingToken}`
+    : `follows ${event.leader ?? 'nobody'}`;
+  return `change (${event.reason}): ${state}`;
 }

@@ -1,16 +1,25 @@
-import type { Violation } from './invariants.js';
+import type { InvariantName, Violation } from './invariants.js';
 import type { MutantName } from './mutants.js';
 import { describeScenario } from './scenario.js';
-import { runSeed, type RunResult } from './world.js';
+import { runSeed, type RunOptions, type RunResult } from './world.js';
+
+/** The safety invariants: what a positive control must break to count as caught. */
+export const SAFETY: readonly InvariantName[] = [
+  'one-leader',
+  'tokens-increase',
+  'work-within-term',
+  'confirmed-run',
+];
 
 export interface SeedsOptions {
   readonly from: number;
   readonly seeds: number;
   readonly durationMs?: number;
+  /** Positive controls: run until one of them is caught (see {@link runSeeds}). */
   readonly mutant?: MutantName;
   readonly clockRateBeyond?: boolean;
-  /** Stop at the first failing seed (a positive control only needs to be caught once). */
-  readonly untilFailure?: boolean;
+  /** Invariants not enforced, to look past a known failure. */
+  readonly ignore?: readonly InvariantName[];
   /** Called after each seed (progress). */
   readonly onSeed?: (result: RunResult) => void;
 }
@@ -25,23 +34,34 @@ export interface SeedFailure {
 /** What a run of many seeds found, with the counts a report prints. */
 export interface SeedsSummary {
   readonly from: number;
-  readonly seedsRun: number;
+  seedsRun: number;
   readonly failures: SeedFailure[];
+  /** With a positive control: seeds that also fail without it (so they prove nothing about it). */
+  readonly failsWithoutControl: number[];
   readonly faults: Map<string, number>;
   readonly decisions: Map<string, number>;
-  readonly simulatedMs: number;
-  readonly steps: number;
+  simulatedMs: number;
+  steps: number;
   /** Real time the run took, ms. */
-  readonly wallMs: number;
+  wallMs: number;
 }
 
-/** Runs seeds `from` .. `from + seeds - 1`, one after the other, and adds up what they found. */
+/**
+ * Runs seeds `from` .. `from + seeds - 1`, one after the other, and adds up what they found.
+ *
+ * With a positive control (a mutant, or clock rates beyond the bound) it stops at the first seed
+ * that catches it: a seed whose run with the control breaks a safety invariant while its run
+ * without the control passes (the engine's own failures, found without the control, are not
+ * credited to it).
+ */
 export async function runSeeds(options: SeedsOptions): Promise<SeedsSummary> {
   const started = performance.now();
+  const control = options.mutant !== undefined || options.clockRateBeyond === true;
   const summary: SeedsSummary = {
     from: options.from,
     seedsRun: 0,
     failures: [],
+    failsWithoutControl: [],
     faults: new Map(),
     decisions: new Map(),
     simulatedMs: 0,
@@ -49,31 +69,48 @@ export async function runSeeds(options: SeedsOptions): Promise<SeedsSummary> {
     wallMs: 0,
   };
   for (let seed = options.from; seed < options.from + options.seeds; seed += 1) {
-    const result = await runSeed({
+    const base: RunOptions = {
       seed,
       durationMs: options.durationMs,
+      singleOnly: options.mutant !== undefined,
+      ignore: options.ignore,
+    };
+    const result = await runSeed({
+      ...base,
       mutant: options.mutant,
       clockRateBeyond: options.clockRateBeyond,
     });
-    const mutable = summary as { seedsRun: number; simulatedMs: number; steps: number };
-    mutable.seedsRun += 1;
-    mutable.simulatedMs += result.simulatedMs;
-    mutable.steps += result.steps;
+    summary.seedsRun += 1;
+    summary.simulatedMs += result.simulatedMs;
+    summary.steps += result.steps;
     addCounts(summary.faults, result.faults);
     addCounts(summary.decisions, result.decisions);
-    if (result.violations.length > 0) {
-      summary.failures.push({
-        seed,
-        scenario: describeScenario(result.scenario),
-        violation: result.violations[0],
-        trace: result.trace,
-      });
-    }
     options.onSeed?.(result);
-    if (options.untilFailure && summary.failures.length > 0) break;
+    const violation = result.violations[0];
+    if (!violation) continue;
+    if (!control) {
+      summary.failures.push(failure(result, violation));
+      continue;
+    }
+    if (!SAFETY.includes(violation.invariant)) continue;
+    if ((await runSeed(base)).violations.length > 0) {
+      summary.failsWithoutControl.push(seed);
+      continue;
+    }
+    summary.failures.push(failure(result, violation));
+    break;
   }
-  (summary as { wallMs: number }).wallMs = performance.now() - started;
+  summary.wallMs = performance.now() - started;
   return summary;
+}
+
+function failure(result: RunResult, violation: Violation): SeedFailure {
+  return {
+    seed: result.seed,
+    scenario: describeScenario(result.scenario),
+    violation,
+    trace: result.trace,
+  };
 }
 
 function addCounts(total: Map<string, number>, counts: ReadonlyMap<string, number>): void {

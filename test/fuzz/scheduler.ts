@@ -39,6 +39,8 @@ export class Scheduler {
   /** Global simulated time, ms (processes see it through their own clocks). */
   now = 0;
   private seq = 0;
+  /** Sequence numbers of resumed tasks: below every other task's. */
+  private resumed = -Number.MAX_SAFE_INTEGER;
   private readonly heap: Task[] = [];
   /** Tasks run so far (for the report). */
   steps = 0;
@@ -75,10 +77,11 @@ export class Scheduler {
     if (process.pauses > 0) return false;
     const deliveries = process.heldDeliveries.splice(0);
     const timers = process.heldTimers.splice(0).sort((a, b) => a.at - b.at || a.seq - b.seq);
-    // The same task objects, so that a timer cleared after the resumption stays cleared.
+    // The same task objects, so that a timer cleared after the resumption stays cleared; ordered
+    // before anything else due now (negative sequence numbers).
     for (const task of [...deliveries, ...timers]) {
       task.at = this.now;
-      task.seq = this.seq++;
+      task.seq = this.resumed++;
       this.push(task);
     }
     return true;

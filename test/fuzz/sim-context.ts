@@ -13,8 +13,6 @@ export interface SimContext {
   readonly trace: Trace;
   readonly checker: Checker;
   readonly timings: ElectionTimings;
-  /** Our electors' request timeout (the default for these timings), ms. */
-  readonly requestTimeout: number;
   /** How often each decision reason of the engine (`DecisionReason`) was reached. */
   readonly decisions: Map<string, number>;
   /** The Lease of this name on the simulated API server. */

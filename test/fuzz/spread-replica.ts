@@ -2,7 +2,7 @@ import { SpreadElector } from '../../lib/core/spread-elector.js';
 import { shareLeaseName } from '../../lib/core/shares.js';
 import { countDecisions } from './decision-counts.js';
 import type { Host } from './network.js';
-import { ReplicaLog } from './replica-log.js';
+import { describeChange, ReplicaLog } from './replica-log.js';
 import type { LeaderView, Replica, SimContext } from './sim-context.js';
 import { SimLock } from './sim-lock.js';
 import { WorkLoop, type JobSlot } from './work-loop.js';
@@ -50,10 +50,7 @@ export class SpreadReplica implements Replica {
     this.spread.electors.forEach((elector, share) => {
       countDecisions(elector, context.decisions);
       elector.onChange((event) =>
-        trace.add(
-          processName,
-          `share ${share} change (${event.reason}): ${event.isLeader ? `leads, token ${event.fencingToken}` : `follows ${event.leader ?? 'nobody'}`}`,
-        ),
+        trace.add(processName, `share ${share} ${describeChange(event)}`),
       );
     });
     this.views = this.spread.electors.map((elector, share) => ({
