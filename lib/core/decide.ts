@@ -1,6 +1,6 @@
 import { printable } from './foreign-text.js';
 import { isFree, type LeaseRecord, type LeaseSpec } from './lease-record.js';
-import { expiryOf, type Observation } from './lease-observation.js';
+import { expiryOf, UNKNOWN_HOLDER, type Observation } from './lease-observation.js';
 import { leaseDurationSeconds } from './timing.js';
 
 /** The part of an elector's state that a decision depends on. */
@@ -137,8 +137,12 @@ export function decide(
     // 1b. Deleted while someone held it: that holder may still believe it leads until its lease
     // would have expired. Creating now could make two leaders.
     const observation = state.observation;
+    // Missing after a gap in the watch: whoever held it is unknown, so we create it and lead one
+    // lease duration after the answer (1c), holding it meanwhile, rather than wait first.
+    const unknownHolder = observation?.deletedHolder === UNKNOWN_HOLDER;
     if (
       observation?.deletedHolder &&
+      !unknownHolder &&
       !deletedRecordWasOurs(state, observation) &&
       observation.deletedHolderValidUntil !== undefined &&
       now < observation.deletedHolderValidUntil
@@ -150,8 +154,9 @@ export function decide(
       };
     }
     // 1c. Create it, keeping terms increasing across a deletion we saw. A process that never saw
-    // the Lease cannot know whether it was deleted under a cut-off leader: it leads only one lease
-    // duration after the answer, when any such leader has passed its renew deadline.
+    // the Lease, or lost track of it, cannot know whether it was deleted under a cut-off leader: it
+    // leads only one lease duration after the answer, when any such leader has passed its renew
+    // deadline.
     const previous = observation?.lastTransitions;
     const transitions = previous === undefined || previous === null ? 0 : nextTerm(previous);
     const create = {
@@ -159,7 +164,9 @@ export function decide(
       why: 'create-missing',
       spec: spec(wallNow, transitions),
     } as const;
-    return observation?.seenExisting ? create : { ...create, leadsAfter: state.leaseDuration };
+    return observation?.seenExisting && !unknownHolder
+      ? create
+      : { ...create, leadsAfter: state.leaseDuration };
   }
 
   // 2. The record names us.

@@ -1,4 +1,4 @@
-import type { Decision } from '../../lib/core/decide.js';
+import type { LeadsLaterCause } from '../../lib/core/elector.messages.js';
 import { LeaderElector } from '../../lib/core/leader-elector.js';
 import type { LeaseRecord } from '../../lib/core/lease-record.js';
 import type { Leadership } from '../../lib/core/leadership.js';
@@ -17,13 +17,19 @@ class NoRenewDeadline extends LeaderElector {
   }
 }
 
-/** A process that never saw the Lease and creates it leads at once, without the wait. */
+/**
+ * A process that creates (or re-creates) the Lease leads at once: every wait after a create is
+ * gone (the decision's and the one the watch's confirmation adds).
+ */
 class NoWaitAfterCreate extends LeaderElector {
-  protected override decideNow(record: LeaseRecord | null): Decision {
-    const decision = super.decideNow(record);
-    if (decision.action !== 'create' || decision.leadsAfter === undefined) return decision;
-    const { leadsAfter: _wait, ...withoutWait } = decision;
-    return withoutWait;
+  protected override onWritten(
+    written: LeaseRecord,
+    requestStart: number,
+    wallRequestStart: number,
+    _leadsAfter: number | undefined,
+    cause: LeadsLaterCause,
+  ): void {
+    super.onWritten(written, requestStart, wallRequestStart, undefined, cause);
   }
 }
 

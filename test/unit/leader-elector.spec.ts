@@ -472,19 +472,25 @@ describe('LeaderElector', () => {
       expect(b.events.at(-1)).toEqual(expect.objectContaining({ isLeader: true, leader: 'b' }));
     });
 
-    it('is not created by a follower that finds it missing after a gap in its watch, until a full lease duration', async () => {
-      await f.started('a', T);
+    it('is created by a follower that finds it missing after a gap in its watch, which leads only a full lease duration after the answer', async () => {
+      const a = await f.started('a', T);
       const b = await f.started('b', T);
       f.store.muteWatches('a'); // a will not see the deletion
       f.store.blockWatches('b'); // b's watch is down: it misses a's renewals
       await f.advanceChecking(14_500);
       f.store.adminWrite(null);
-      // b's expiry timer (t=15 s) reads: missing. a renewed at 14 s and leads until 24 s.
-      await f.advanceChecking(15_000);
-      expect(f.calls('b').create).toBe(0);
-      expect(f.store.current()?.holderIdentity).toBe('a'); // a's renew re-created it
-      expect(f.leaders()).toEqual(['a']);
-      void b;
+      // b's expiry timer (t=15 s) reads: missing. a renewed at 10 s and leads until 20 s: b does
+      // not know who held the Lease, so it creates it and holds it, leading only 15 s later.
+      await f.advanceChecking(600);
+      expect(f.calls('b').create).toBe(1);
+      expect(f.store.current()?.holderIdentity).toBe('b');
+      expect(b.elector.isLeader()).toBe(false);
+      // a's next renew meets b's Lease: a steps down; b leads one lease duration after its answer.
+      await f.advanceChecking(14_300); // t = 29.4 s
+      expect(a.elector.isLeader()).toBe(false);
+      expect(b.elector.isLeader()).toBe(false);
+      await f.advanceChecking(700);
+      expect(b.elector.isLeader()).toBe(true);
     });
 
     it('waits for in-flight work admitted before a lapse before releasing on stop', async () => {

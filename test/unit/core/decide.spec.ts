@@ -205,15 +205,18 @@ const rows: Row[] = [
     expected: { action: 'wait', why: 'deleted-holder-may-lead', until: NOW + 5_000 },
   },
   {
-    situation: 'missing after a gap in the watch: wait a lease duration for an unknown holder',
+    situation:
+      'missing after a gap in the watch: create, and lead a lease duration after the answer (unknown holder)',
     state: state({
       observation: seen(null, 0, {
         deletedHolder: UNKNOWN_HOLDER,
         deletedHolderValidUntil: NOW + 15_000,
+        lastTransitions: 4,
+        seenExisting: true,
       }),
     }),
     record: null,
-    expected: { action: 'wait', why: 'deleted-holder-may-lead', until: NOW + 15_000 },
+    expected: { action: 'create', why: 'create-missing', spec: ourSpec(5), leadsAfter: 15_000 },
   },
   {
     situation: 'missing, the deleted holder’s lease ran out: create, next token',
