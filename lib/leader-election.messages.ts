@@ -76,6 +76,24 @@ export const SCHEDULED_WITHOUT_SCHEDULER = (target: string, key: string, decorat
   `@LeaderOnly() ${target}.${key} has ${decorator}, but no ScheduleModule is imported: it never runs. ` +
   "Import ScheduleModule.forRoot() from '@nestjs/schedule'.";
 
+const SCHEDULERS = (count: number, importers: readonly string[]) =>
+  `ScheduleModule.forRoot() is imported ${count} times` +
+  (importers.length ? ` (by ${importers.join(', ')})` : '') +
+  ', and each import schedules every @Cron, @Interval and @Timeout of the app';
+const IMPORT_SCHEDULE_ONCE =
+  'Import ScheduleModule.forRoot() once, in the root module (it is global: the other modules need no import).';
+
+export const LEADER_ONLY_SCHEDULED_TWICE = (
+  jobs: readonly string[],
+  count: number,
+  importers: readonly string[],
+) =>
+  `@LeaderOnly() ${jobs.join(', ')} would run ${count} times per tick: ${SCHEDULERS(count, importers)}. ` +
+  IMPORT_SCHEDULE_ONCE;
+
+export const SCHEDULE_MODULE_TWICE = (count: number, importers: readonly string[]) =>
+  `${SCHEDULERS(count, importers)}: each job runs ${count} times per tick. ${IMPORT_SCHEDULE_ONCE}`;
+
 export const LOCAL_MODE = (identity: string, leaseName: string) =>
   `Local mode: ${identity} leads "${leaseName}" alone, on an in-memory Lease (no Kubernetes API, no other ` +
   'replica). For development only: it is refused in a cluster.';

@@ -15,6 +15,16 @@ describe('README TypeScript blocks', () => {
     expect(main.code).toContain('app.enableShutdownHooks()');
   });
 
+  it('import ScheduleModule.forRoot() once: a second import schedules every job again', () => {
+    const blocks = readmeBlocks(fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'));
+    const importing = blocks.filter((b) =>
+      b.code
+        .split('\n')
+        .some((line) => !line.trim().startsWith('//') && line.includes('ScheduleModule.forRoot(')),
+    );
+    expect(importing.map((b) => b.file)).toEqual(['src/app.module.ts']);
+  });
+
   it('refuses a block without a file name, and a file named twice', () => {
     expect(() => readmeBlocks('# x\n\n```ts\nconst a = 1;\n```\n')).toThrow(
       'README line 3: a TypeScript block must start with its file name',
