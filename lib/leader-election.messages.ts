@@ -94,11 +94,11 @@ export const LEADER_ONLY_SCHEDULED_TWICE = (
 export const SCHEDULE_MODULE_TWICE = (count: number, importers: readonly string[]) =>
   `${SCHEDULERS(count, importers)}: each job runs ${count} times per tick. ${IMPORT_SCHEDULE_ONCE}`;
 
-export const LOCAL_MODE = (identity: string, leaseName: string) =>
-  `Local mode: ${identity} leads "${leaseName}" alone, on an in-memory Lease (no Kubernetes API, no other ` +
+export const LOCAL_MODE = (identity: string, leaseName: string, why: string) =>
+  `Local mode${why ? ` (${why})` : ''}: ${identity} leads "${leaseName}" alone, on an in-memory Lease (no Kubernetes API, no other ` +
   'replica). For development only: it is refused in a cluster.';
 
 export const LOCAL_MODE_IN_CLUSTER =
   'must not be true in a cluster (KUBERNETES_SERVICE_HOST is set): even a one-replica Deployment runs two ' +
   'pods during every rollout, and only the election keeps them apart. Set it from your development ' +
-  "configuration only, e.g. local: process.env.NODE_ENV === 'development'";
+  "configuration only, or use local: 'if-no-kubeconfig' (local only where no kubeconfig is found)";
