@@ -1,3 +1,4 @@
+import { describeError } from './core/errors.js';
 import { printable } from './core/foreign-text.js';
 
 export const UNKNOWN_ELECTION = (name: string, known: readonly string[]) =>
@@ -71,6 +72,13 @@ export const NO_SHUTDOWN_HOOKS = (leaseName: string) =>
   `Nothing handles SIGTERM, so it will not release "${leaseName}": another replica then takes over one lease ` +
   'duration later instead of at once. Call app.enableShutdownHooks() after creating the app (or set ' +
   'releaseOnShutdown: false to silence this).';
+
+export const API_NOT_REACHED = (lease: string, renewDeadline: number, lastError: unknown) =>
+  `${lease} has not reached the API server within the renew deadline (${renewDeadline / 1000} s) of ` +
+  'its start, so this instance cannot lead; it keeps retrying. ' +
+  (lastError === undefined
+    ? 'No request has completed yet.'
+    : `Last error: ${describeError(lastError)}`);
 
 export const SCHEDULED_WITHOUT_SCHEDULER = (target: string, key: string, decorator: string) =>
   `@LeaderOnly() ${target}.${key} has ${decorator}, but no ScheduleModule is imported: it never runs. ` +
