@@ -49,9 +49,13 @@ const KNOWN_OPTIONS = optionKeys<LeaderElectionModuleOptions>({
 /**
  * Validates module options and builds the election; every problem is an InvalidOptionError.
  * Asynchronous because the Kubernetes layer (and with it client-node) is loaded only when the
- * election runs on a Lease, not when the app brings its own `lock`.
+ * election runs on a Lease, not when the app brings its own `lock`. Without an `identity`, the
+ * default one ends in `identitySuffix` (the app's, so that its elections share one identity).
  */
-export async function createElection(options: LeaderElectionModuleOptions): Promise<Election> {
+export async function createElection(
+  options: LeaderElectionModuleOptions,
+  identitySuffix?: string,
+): Promise<Election> {
   assertKnownOptions(
     options,
     KNOWN_OPTIONS,
@@ -92,7 +96,7 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
   const shares = options.shares;
   if (shares !== undefined) assertSpreadOptions(options, shares);
   const { lockFor, recorders, namespace } = await lockFactory(
-    options,
+    { ...options, identitySuffix },
     local,
     events,
     logger,
@@ -161,7 +165,7 @@ function assertSpreadOptions(options: LeaderElectionModuleOptions, shares: unkno
  * a recorder per share (the membership Lease records none).
  */
 async function lockFactory(
-  options: LeaderElectionModuleOptions,
+  options: LeaderElectionModuleOptions & { identitySuffix?: string },
   local: string | undefined,
   events: { component?: string } | undefined,
   logger: ElectorLogger | undefined,
@@ -197,6 +201,7 @@ async function lockFactory(
       kubeConfig: base?.kubeConfig ?? options.kubeConfig,
       namespace: base?.namespace ?? options.namespace,
       identity: base?.lock.identity ?? options.identity,
+      identitySuffix: options.identitySuffix,
       leaseName,
       labels: options.labels,
       events,

@@ -40,6 +40,9 @@ export const SKIPPED_NOT_CONFIRMED = (
 ) =>
   `Skipped ${target}.${key}: leadership of election "${election}" could not be confirmed by a renew (leader: ${leader === null ? 'none' : printable(leader)})`;
 
+/** Said once per job and leader term: a job on a timer would otherwise say it at every tick. */
+const ONCE = 'said once per job and term';
+
 export const SKIPPED_NOT_LEADER = (
   target: string,
   key: string,
@@ -47,7 +50,29 @@ export const SKIPPED_NOT_LEADER = (
   lease: string,
   leader: string | null,
 ) =>
-  `Skipped ${target}.${key}: this instance does not lead election "${election}" (${lease}, leader: ${leader === null ? 'none' : printable(leader)})`;
+  `Skipped ${target}.${key}: this instance does not lead election "${election}" (${lease}, leader: ${leader === null ? 'none' : printable(leader)}; ${ONCE})`;
+
+/** The Lease names this instance, which does not lead yet (the first-election wait). */
+export const SKIPPED_NOT_LEADER_YET = (
+  target: string,
+  key: string,
+  election: string,
+  lease: string,
+) =>
+  `Skipped ${target}.${key}: this instance does not lead election "${election}" yet (${lease}): it ` +
+  'holds the Lease and leads one lease duration after creating it, once no earlier leader can still ' +
+  `be running (${ONCE})`;
+
+/** The Lease names this instance's identity, but not as a term of this process. */
+export const SKIPPED_IDENTITY_ELSEWHERE = (
+  target: string,
+  key: string,
+  election: string,
+  lease: string,
+) =>
+  `Skipped ${target}.${key}: this instance does not lead election "${election}" (${lease}): the ` +
+  "Lease still names this instance's identity, but it holds no current term (its renew failed, or " +
+  `another process uses its identity) (${ONCE})`;
 
 /** The start-up line of an election on a Kubernetes Lease. */
 export const CAMPAIGNING = (

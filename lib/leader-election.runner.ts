@@ -96,7 +96,7 @@ export const LEADER_ELECTION_RUNNER: FactoryProvider<LeaderElectionRunner> = {
   provide: LeaderElectionRunner,
   inject: [LEADER_ELECTION_MODULE_OPTIONS, LeaderElectionRegistry],
   useFactory: async (options: LeaderElectionModuleOptions, registry: LeaderElectionRegistry) => {
-    const election = await createElection(options);
+    const election = await createElection(options, registry.identitySuffix);
     registry.register(election);
     return new LeaderElectionRunner(election, options.waitForLeadership === true);
   },

@@ -29,7 +29,7 @@ import {
   type Leadership,
 } from './leadership.js';
 import { LeadershipWaiters } from './leadership-waiters.js';
-import { isFree, type LeaseRecord } from './lease-record.js';
+import { expiredHolder, isFree, type ExpiredHolder, type LeaseRecord } from './lease-record.js';
 import { expiryOf, observeMissing, observeRecord, type Observation } from './lease-observation.js';
 import { LeaseWatch } from './lease-watch.js';
 import type { LeaseLock, LockWatchEvent } from './lock.js';
@@ -105,6 +105,8 @@ export abstract class ElectionLoop {
   /** When the running attempt started, and how many writes succeeded (for confirmLeadership()). */
   protected attemptStartedAt = Number.NEGATIVE_INFINITY;
   protected successfulWrites = 0;
+  /** The holder whose expired Lease the last acquiring write took over, for the announcement. */
+  protected tookOverExpired: ExpiredHolder | undefined;
 
   constructor(options: LeaderElectorOptions) {
     const resolved = resolveElectorOptions(options);
@@ -326,6 +328,8 @@ export abstract class ElectionLoop {
           !!written.uid &&
           written.uid !== decision.basedOn.uid;
         const leadsAfter = recreated ? this.leaseDuration : decision.leadsAfter;
+        this.tookOverExpired =
+          decision.why === 'acquire-expired' ? expiredHolder(record) : undefined;
         this.onWritten(written, requestStart, wallRequestStart, leadsAfter, recreated);
         const waiting = this.leadership !== null && this.leadership.validFrom > this.clock.now();
         this.identityGuard.answered(decision.spec.renewTime, waiting);
@@ -478,7 +482,11 @@ export abstract class ElectionLoop {
     const leadership = this.leadership;
     // A term whose deadline passed while activating never leads: the validity check steps down.
     if (!leadership || !(this.leadingTerm() !== null)) return;
-    this.logger?.log(messages.BECAME_LEADER(this.identity, this.lock.description, leadership));
+    const { description } = this.lock;
+    this.logger?.log(
+      messages.BECAME_LEADER(this.identity, description, leadership, this.tookOverExpired),
+    );
+    this.tookOverExpired = undefined;
     this.emitIfChanged('acquired');
     if (this.leadingTerm() !== null) this.waiters.resolveAll();
   }

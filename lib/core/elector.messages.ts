@@ -1,6 +1,8 @@
 // The elector's log lines and reasons, in one place (as schedule.messages.ts does for Nest's
 // scheduler): each says what happened and what it means for leader-only work.
 import { describeError } from './errors.js';
+import { printable } from './foreign-text.js';
+import type { ExpiredHolder } from './lease-record.js';
 
 export const METRICS_HOOK_THREW = (name: string, hook: string, error: unknown) =>
   `The metrics hook ${hook} of ${name} threw (further errors are ignored; the election is not ` +
@@ -13,8 +15,10 @@ export const WORK_OUTLIVED_GRACE = (name: string, ms: number, count: number) =>
   `${count} leader-only task(s) still running after ${ms} ms; not releasing ${name} so that no ` +
   'other instance starts leader work while they run (the lease expires instead)';
 
+// Whole milliseconds first: monotonic times are fractional, and (t + 15000) - t can exceed 15000
+// by a rounding error, which would read 16 s.
 export const LEADS_LATER = (identity: string, name: string, ms: number, recreated: boolean) =>
-  `${identity} holds ${name} and leads in ${Math.ceil(ms / 1000)} s: ` +
+  `${identity} holds ${name} and leads in ${Math.ceil(Math.round(ms) / 1000)} s: ` +
   (recreated
     ? 'it acquired it by re-creating a deleted Lease'
     : 'it created the Lease, which this process never saw before') +
@@ -25,8 +29,14 @@ export const BECAME_LEADER = (
   identity: string,
   lease: string,
   term: { readonly term: number; readonly fencingToken: unknown },
+  expired?: ExpiredHolder,
 ) =>
-  `${identity} became leader of ${lease} (term ${term.term}, fencing token ${term.fencingToken})`;
+  `${identity} became leader of ${lease} (term ${term.term}, fencing token ${term.fencingToken})` +
+  (expired
+    ? `, taking over from ${printable(expired.holder)}, whose Lease expired: not renewed` +
+      (expired.leaseDurationSeconds ? ` for ${expired.leaseDurationSeconds} s` : '') +
+      ' (crashed, or cut off from the API server)'
+    : '');
 
 export const RECORD_EDITED = (name: string, identity: string, seconds: unknown) =>
   `${name} was edited by someone else (leaseDurationSeconds ${String(seconds)}); ${identity} ` +

@@ -17,12 +17,17 @@ export const SERVICE_ACCOUNT_NAMESPACE_FILE =
   '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 /**
- * `POD_NAME` (set it from the downward API), else `HOSTNAME`, else the OS host name, plus a random
- * suffix: a restarted process never mistakes its predecessor's lease for its own. Characters outside
- * printable ASCII become `_`, and the name is cut so that the identity keeps to 253 characters.
+ * `POD_NAME` (set it from the downward API), else `HOSTNAME`, else the OS host name, plus `_` and a
+ * random suffix (8 hex digits, or `randomSuffix`: the Nest module passes one per app, so that its
+ * elections share one identity): a restarted process never mistakes its predecessor's lease for its
+ * own. Characters outside printable ASCII become `_`, and the name is cut so that the identity keeps
+ * to 253 characters.
  */
-export function defaultIdentity(env: NodeJS.ProcessEnv = process.env): string {
-  const suffix = `_${randomBytes(4).toString('hex')}`;
+export function defaultIdentity(
+  env: NodeJS.ProcessEnv = process.env,
+  randomSuffix: string = randomBytes(4).toString('hex'),
+): string {
+  const suffix = `_${randomSuffix}`;
   const base = (env.POD_NAME || env.HOSTNAME || hostname() || 'nestjs')
     .replace(/[^\x20-\x7e]/g, '_')
     .slice(0, MAX_IDENTITY_LENGTH - suffix.length);
