@@ -19,6 +19,7 @@ import {
   prepareProject,
   projectDir,
   runProjectScript,
+  startProject,
 } from './cli-projects.js';
 import { installCells, packPackage } from './matrix.js';
 import { readmeJestKeys, type CliProject } from './readme.js';
@@ -53,6 +54,23 @@ function kubeconfigIn(namespace: string): string {
 const HANDLES_LEFT_OPEN = /did not exit|close timed out|prevents .* from exiting|open handle/i;
 
 describe('the README in the Nest CLI projects', () => {
+  // Running locally: what the README recommends works with the start scripts as generated, which set
+  // no NODE_ENV.
+  it.each(
+    [...new Map(CLI_RUNS.map((r) => [r.project, r])).values()].flatMap((r) =>
+      (['start', 'start:dev'] as const).map((script) => [r.project, script, r.cell] as const),
+    ),
+  )(
+    '%s: npm run %s without a kubeconfig leads alone and serves GET /',
+    async (project, script, cell) => {
+      const { answer, output } = await startProject(work.get(project)!, cell, script);
+      expect(answer).toBe('200 Hello World!');
+      expect(output).toMatch(
+        /Local mode \(no kubeconfig found: KUBECONFIG is not set, .* leads "billing" alone/,
+      );
+    },
+  );
+
   it("matches the Nest 11 project's jest settings (package.json and test/jest-e2e.json) to the README's block", () => {
     const wanted = readmeJestKeys();
     const dir = projectDir('nest11');

@@ -4,7 +4,8 @@
 // when unchanged), the packed package installed without saving, then copied (node_modules linked) to
 // a work directory where the Quick start's files are written and its `// added` lines applied to the
 // generated app.module.ts and main.ts, so that the project's own files stay as the CLI made them.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,19 +75,10 @@ export function prepareProject(project: CliProject, tarball: string, workRoot: s
   return work;
 }
 
-/**
- * Runs one of the project's own scripts in its work copy with the cell's Node first on PATH, in a
- * home without a kubeconfig; `kubeconfig` names the cluster (KUBECONFIG), or none for local mode.
- */
-export function runProjectScript(
-  work: string,
-  cellName: string,
-  script: CliScript,
-  kubeconfig: string | undefined,
-): { status: number | null; output: string; nodeVersion: string } {
+/** The environment of a run: the cell's Node first on PATH, a home without a kubeconfig. */
+function runEnvironment(cellName: string, home: string, kubeconfig: string | undefined) {
   const cell = listCells().find((c) => c.name === cellName);
   if (!cell) throw new Error(`no compatibility cell ${cellName}`);
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nkl-cli-home-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${path.dirname(nodeBinary(cell))}${path.delimiter}${process.env.PATH ?? ''}`,
@@ -99,6 +91,21 @@ export function runProjectScript(
   delete env.KUBECONFIG;
   delete env.KUBERNETES_SERVICE_HOST;
   if (kubeconfig) env.KUBECONFIG = kubeconfig;
+  return env;
+}
+
+/**
+ * Runs one of the project's own scripts in its work copy with the cell's Node first on PATH, in a
+ * home without a kubeconfig; `kubeconfig` names the cluster (KUBECONFIG), or none for local mode.
+ */
+export function runProjectScript(
+  work: string,
+  cellName: string,
+  script: CliScript,
+  kubeconfig: string | undefined,
+): { status: number | null; output: string; nodeVersion: string } {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nkl-cli-home-'));
+  const env = runEnvironment(cellName, home, kubeconfig);
   try {
     const nodeVersion = spawnSync('node', ['--version'], { cwd: work, env, encoding: 'utf8' });
     // No --forceExit: a run that leaves handles open does not end, and the timeout fails it.
@@ -114,6 +121,57 @@ export function runProjectScript(
       nodeVersion: nodeVersion.stdout.trim(),
     };
   } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** A free port on 127.0.0.1 (bound by the system, then closed). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Starts the app with one of the project's start scripts (`start`, `start:dev`) as generated, on a
+ * free PORT without a kubeconfig, waits until `GET /` answers, and stops it with SIGTERM (to the
+ * process group it started: npm, the Nest CLI and the app). Returns the answer and the output.
+ */
+export async function startProject(
+  work: string,
+  cellName: string,
+  script: 'start' | 'start:dev',
+): Promise<{ answer: string; output: string }> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nkl-cli-home-'));
+  const port = await freePort();
+  const child = spawn('npm', ['run', script], {
+    cwd: work,
+    env: { ...runEnvironment(cellName, home, undefined), PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`npm run ${script} exited:\n${output}`);
+      const answer = await fetch(`http://127.0.0.1:${port}/`).then(
+        async (response) => `${response.status} ${await response.text()}`,
+        () => undefined,
+      );
+      if (answer !== undefined) return { answer, output };
+      if (Date.now() > deadline)
+        throw new Error(`npm run ${script}: no answer on ${port}:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 250)); // polls until the app listens
+    }
+  } finally {
+    if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    await exited;
     fs.rmSync(home, { recursive: true, force: true });
   }
 }
