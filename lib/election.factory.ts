@@ -21,7 +21,12 @@ import { assertKnownOptions, optionKeys } from './option-validation.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
 import { DEFAULT_ELECTION } from './leader-election.constants.js';
 import { CAMPAIGNING, LOCAL_MODE } from './leader-election.messages.js';
-import { assertLocalAllowed, localLock, localMode } from './local-mode.js';
+import {
+  assertLocalAllowed,
+  localLock,
+  localMode,
+  localModeClientNodeWarning,
+} from './local-mode.js';
 
 const KNOWN_OPTIONS = optionKeys<LeaderElectionModuleOptions>({
   leaseName: true,
@@ -186,6 +191,8 @@ async function lockFactory(
   }
   if (local !== undefined) {
     logger?.warn(LOCAL_MODE(localLock(described, options.identity).identity, described, local));
+    const clientNode = localModeClientNodeWarning();
+    if (clientNode) logger?.warn(clientNode);
     return {
       lockFor: (leaseName) => localLock(leaseName, options.identity),
       recorders,

@@ -131,6 +131,9 @@ export const LOCAL_MODE = (identity: string, leaseName: string, why: string) =>
   `Local mode${why ? ` (${why})` : ''}: ${identity} leads "${leaseName}" alone, on an in-memory Lease (no Kubernetes API, no other ` +
   'replica). For development only: it is refused in a cluster.';
 
+export const LOCAL_MODE_CLIENT_NODE = (problem: string) =>
+  `${problem} Local mode runs without it; against a cluster the app would stop at start-up.`;
+
 export const LOCAL_MODE_IN_CLUSTER =
   'must not be true in a cluster (KUBERNETES_SERVICE_HOST is set): even a one-replica Deployment runs two ' +
   'pods during every rollout, and only the election keeps them apart. Set it from your development ' +

@@ -7,7 +7,8 @@ import {
   kubeConfigFound,
   type KubeConfigSources,
 } from './kubernetes/kubeconfig-sources.js';
-import { LOCAL_MODE_IN_CLUSTER } from './leader-election.messages.js';
+import { clientNodeProblem } from './kubernetes/client-node-support.js';
+import { LOCAL_MODE_IN_CLUSTER, LOCAL_MODE_CLIENT_NODE } from './leader-election.messages.js';
 
 /** The `local` values: `true`, or local only where no kubeconfig is found (the README's choice). */
 export const LOCAL_IF_NO_KUBECONFIG = 'if-no-kubeconfig';
@@ -66,4 +67,17 @@ export function localLock(leaseName: string, identity: string | undefined): InMe
       }_local`,
     leaseName,
   );
+}
+
+/**
+ * In local mode client-node never loads, so a client-node too new for this Node would show only at
+ * the first start against a cluster: said at once instead, as a warning.
+ */
+export function localModeClientNodeWarning(
+  nodeVersion: string = process.versions.node,
+  client?: Parameters<typeof clientNodeProblem>[1],
+): string | undefined {
+  const problem =
+    client === undefined ? clientNodeProblem(nodeVersion) : clientNodeProblem(nodeVersion, client);
+  return problem && LOCAL_MODE_CLIENT_NODE(problem);
 }

@@ -87,22 +87,31 @@ export function minimumNodeFor(client: {
 }
 
 /**
- * Throws a {@link LeaderElectionError} naming both versions and the fix when the installed
- * client-node needs a newer Node than `nodeVersion`. Passes when client-node is missing (its import
- * then fails with Node's own clear error) or when nothing is known about its needs.
+ * What is wrong when the installed client-node needs a newer Node than `nodeVersion`: both versions
+ * and the fix. Undefined when client-node is missing (its import then fails with Node's own clear
+ * error) or when nothing is known about its needs.
  */
+export function clientNodeProblem(
+  nodeVersion: string = process.versions.node,
+  client = installedClientNode(),
+): string | undefined {
+  if (!client) return undefined;
+  const minimum = minimumNodeFor(client);
+  const node = parts(nodeVersion);
+  const needed = minimum === undefined ? undefined : parts(minimum);
+  if (!node || !needed || atLeast(node, needed)) return undefined;
+  return (
+    `${PACKAGE} ${client.version} needs Node >= ${minimum}, but this process runs Node ` +
+    `${nodeVersion.replace(/^v/, '')}. Install the client-node that supports it: ` +
+    `npm install ${PACKAGE}@${FALLBACK_RANGE} (or run on Node ${minimum} or later).`
+  );
+}
+
+/** Throws {@link clientNodeProblem} as a {@link LeaderElectionError}, if there is one. */
 export function assertClientNodeRuns(
   nodeVersion: string = process.versions.node,
   client = installedClientNode(),
 ): void {
-  if (!client) return;
-  const minimum = minimumNodeFor(client);
-  const node = parts(nodeVersion);
-  const needed = minimum === undefined ? undefined : parts(minimum);
-  if (!node || !needed || atLeast(node, needed)) return;
-  throw new LeaderElectionError(
-    `${PACKAGE} ${client.version} needs Node >= ${minimum}, but this process runs Node ` +
-      `${nodeVersion.replace(/^v/, '')}. Install the client-node that supports it: ` +
-      `npm install ${PACKAGE}@${FALLBACK_RANGE} (or run on Node ${minimum} or later).`,
-  );
+  const problem = clientNodeProblem(nodeVersion, client);
+  if (problem) throw new LeaderElectionError(problem);
 }

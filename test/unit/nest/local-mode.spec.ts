@@ -9,6 +9,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { LeaderElectionModule, LeaderOnly, LeaderService } from '../../../lib/index.js';
 import { loadDefaultKubeConfig } from '../../../lib/kubernetes/defaults.js';
+import { localModeClientNodeWarning } from '../../../lib/local-mode.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
 import { RecordingLoggerService } from '../../support/recording-logger.js';
 
@@ -189,5 +190,19 @@ describe("local: 'if-no-kubeconfig'", () => {
     await withEnv({ ...noCluster(), KUBERNETES_SERVICE_HOST: '10.96.0.1' }, async () => {
       await expect(start({ local: 'if-no-kubeconfig' })).rejects.toThrow('no kubeconfig found');
     });
+  });
+});
+
+describe('local mode with a client-node too new for this Node', () => {
+  it('warns at once, instead of only at the first start against a cluster', () => {
+    expect(localModeClientNodeWarning('20.20.2', { version: '2.0.1' })).toBe(
+      '@kubernetes/client-node 2.0.1 needs Node >= 22.19.0, but this process runs Node 20.20.2. ' +
+        'Install the client-node that supports it: npm install @kubernetes/client-node@^1.4.0 (or run ' +
+        'on Node 22.19.0 or later). Local mode runs without it; against a cluster the app would stop ' +
+        'at start-up.',
+    );
+    expect(localModeClientNodeWarning('22.19.0', { version: '2.0.1' })).toBeUndefined();
+    // This repository's own client-node (1.x) runs on this Node.
+    expect(localModeClientNodeWarning()).toBeUndefined();
   });
 });
