@@ -77,7 +77,6 @@ export function localModeClientNodeWarning(
   nodeVersion: string = process.versions.node,
   client?: Parameters<typeof clientNodeProblem>[1],
 ): string | undefined {
-  const problem =
-    client === undefined ? clientNodeProblem(nodeVersion) : clientNodeProblem(nodeVersion, client);
+  const problem = clientNodeProblem(nodeVersion, client); // undefined: the installed one
   return problem && LOCAL_MODE_CLIENT_NODE(problem);
 }
