@@ -21,7 +21,12 @@ import { assertKnownOptions, optionKeys } from './option-validation.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
 import { DEFAULT_ELECTION } from './leader-election.constants.js';
 import { CAMPAIGNING, LOCAL_MODE } from './leader-election.messages.js';
-import { assertLocalAllowed, localLock } from './local-mode.js';
+import {
+  assertLocalAllowed,
+  localLock,
+  localMode,
+  localModeClientNodeWarning,
+} from './local-mode.js';
 
 const KNOWN_OPTIONS = optionKeys<LeaderElectionModuleOptions>({
   leaseName: true,
@@ -49,9 +54,13 @@ const KNOWN_OPTIONS = optionKeys<LeaderElectionModuleOptions>({
 /**
  * Validates module options and builds the election; every problem is an InvalidOptionError.
  * Asynchronous because the Kubernetes layer (and with it client-node) is loaded only when the
- * election runs on a Lease, not when the app brings its own `lock`.
+ * election runs on a Lease, not when the app brings its own `lock`. Without an `identity`, the
+ * default one ends in `identitySuffix` (the app's, so that its elections share one identity).
  */
-export async function createElection(options: LeaderElectionModuleOptions): Promise<Election> {
+export async function createElection(
+  options: LeaderElectionModuleOptions,
+  identitySuffix?: string,
+): Promise<Election> {
   assertKnownOptions(
     options,
     KNOWN_OPTIONS,
@@ -63,7 +72,7 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
   if (typeof name !== 'string' || name.length === 0) {
     throw new InvalidOptionError('election', 'must be a non-empty string', options.election);
   }
-  for (const flag of ['releaseOnShutdown', 'waitForLeadership', 'local'] as const) {
+  for (const flag of ['releaseOnShutdown', 'waitForLeadership'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
       throw new InvalidOptionError(flag, 'must be a boolean', options[flag]);
     }
@@ -73,10 +82,10 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
   // Checked before any kubeconfig is looked for: the option's own error comes first.
   if (options.namespace !== undefined && !options.lock)
     assertNamespace('namespace', options.namespace);
-  if (options.local) assertLocalAllowed(options);
-  const events = options.local
-    ? undefined
-    : eventOptions(options.events, options.lock !== undefined);
+  const local = localMode(options);
+  if (local !== undefined) assertLocalAllowed(options);
+  const events =
+    local !== undefined ? undefined : eventOptions(options.events, options.lock !== undefined);
   if (
     options.metrics !== undefined &&
     (options.metrics === null || typeof options.metrics !== 'object')
@@ -91,7 +100,13 @@ export async function createElection(options: LeaderElectionModuleOptions): Prom
 
   const shares = options.shares;
   if (shares !== undefined) assertSpreadOptions(options, shares);
-  const { lockFor, recorders, namespace } = await lockFactory(options, events, logger, shares);
+  const { lockFor, recorders, namespace } = await lockFactory(
+    { ...options, identitySuffix },
+    local,
+    events,
+    logger,
+    shares,
+  );
 
   const electorOptions = {
     leaseDuration: options.leaseDuration,
@@ -155,7 +170,8 @@ function assertSpreadOptions(options: LeaderElectionModuleOptions, shares: unkno
  * a recorder per share (the membership Lease records none).
  */
 async function lockFactory(
-  options: LeaderElectionModuleOptions,
+  options: LeaderElectionModuleOptions & { identitySuffix?: string },
+  local: string | undefined,
   events: { component?: string } | undefined,
   logger: ElectorLogger | undefined,
   shares: number | undefined,
@@ -173,8 +189,10 @@ async function lockFactory(
     const lock = options.lock;
     return { lockFor: () => lock, recorders, namespace: undefined };
   }
-  if (options.local) {
-    logger?.warn(LOCAL_MODE(localLock(described, options.identity).identity, described));
+  if (local !== undefined) {
+    logger?.warn(LOCAL_MODE(localLock(described, options.identity).identity, described, local));
+    const clientNode = localModeClientNodeWarning();
+    if (clientNode) logger?.warn(clientNode);
     return {
       lockFor: (leaseName) => localLock(leaseName, options.identity),
       recorders,
@@ -190,6 +208,7 @@ async function lockFactory(
       kubeConfig: base?.kubeConfig ?? options.kubeConfig,
       namespace: base?.namespace ?? options.namespace,
       identity: base?.lock.identity ?? options.identity,
+      identitySuffix: options.identitySuffix,
       leaseName,
       labels: options.labels,
       events,

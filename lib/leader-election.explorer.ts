@@ -1,27 +1,24 @@
 import { Injectable, Logger, type OnModuleInit, type OnApplicationShutdown } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { Subscription } from 'rxjs';
 import type { LeaderChangeEvent } from './core/index.js';
 import { LEADER_ONLY_METADATA, ON_LEADER_CHANGE_METADATA } from './leader-election.constants.js';
 import {
   LEADER_ONLY_REQUEST_SCOPED,
+  LEADER_ONLY_SCHEDULED_TWICE,
   ON_LEADER_CHANGE_FAILED,
+  SCHEDULE_MODULE_TWICE,
   SCHEDULED_WITHOUT_SCHEDULER,
 } from './leader-election.messages.js';
-
-/** @nestjs/schedule's method metadata (its SCHEDULER_TYPE: 1 cron, 2 timeout, 3 interval), by name. */
-const SCHEDULER_TYPE = 'SCHEDULER_TYPE';
-const SCHEDULE_DECORATORS: Readonly<Record<number, string>> = {
-  1: '@Cron',
-  2: '@Timeout',
-  3: '@Interval',
-};
 import { LeaderElectionRegistry } from './leader-election.registry.js';
+import { Schedulers, scheduleDecorator, scheduleModuleImporters } from './schedule-modules.js';
 
 /**
  * Finds `@LeaderOnly()` and `@OnLeaderChange()` methods once all providers exist (onModuleInit,
  * before any elector starts in onApplicationBootstrap): checks that the elections they name exist,
- * warns about request-scoped use, and subscribes the change handlers.
+ * warns about request-scoped use and about scheduling mistakes (no scheduler, or several: a
+ * `@LeaderOnly` job scheduled twice is refused, before any job starts), and subscribes the change
+ * handlers.
  */
 @Injectable()
 export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdown {
@@ -32,12 +29,13 @@ export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdo
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly registry: LeaderElectionRegistry,
+    private readonly modules: ModulesContainer,
   ) {}
 
   onModuleInit(): void {
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
-    // ScheduleModule.forRoot() provides SchedulerRegistry; without it scheduled methods never run.
-    const hasScheduler = wrappers.some((w) => w.name === 'SchedulerRegistry');
+    const schedulers = new Schedulers(this.discovery);
+    const scheduledTwice: string[] = [];
     for (const wrapper of wrappers) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
       if (!instance || typeof instance !== 'object') continue;
@@ -52,11 +50,12 @@ export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdo
         if (gatedOn !== undefined) {
           this.registry.get(gatedOn); // throws a clear error when the election does not exist
           if (!isStatic) this.logger.warn(LEADER_ONLY_REQUEST_SCOPED(className, key));
-          const scheduled =
-            SCHEDULE_DECORATORS[Reflect.getMetadata(SCHEDULER_TYPE, method) as number];
-          if (scheduled && !hasScheduler) {
+          const scheduled = scheduleDecorator(method);
+          if (scheduled && !schedulers.any) {
             this.logger.warn(SCHEDULED_WITHOUT_SCHEDULER(className, key, scheduled));
           }
+          if (schedulers.runs(method) > 1)
+            scheduledTwice.push(`${className}.${key} (${scheduled})`);
         }
         const elections: string[] | undefined = Reflect.getMetadata(
           ON_LEADER_CHANGE_METADATA,
@@ -77,6 +76,18 @@ export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdo
         }
       }
     }
+    this.checkSchedulerCount(schedulers, scheduledTwice);
+  }
+
+  /** Several ScheduleModule.forRoot() imports run every job several times per tick. */
+  private checkSchedulerCount(schedulers: Schedulers, scheduledTwice: readonly string[]): void {
+    if (schedulers.count < 2) return;
+    const importers = scheduleModuleImporters(this.modules);
+    if (scheduledTwice.length) {
+      this.onApplicationShutdown();
+      throw new Error(LEADER_ONLY_SCHEDULED_TWICE(scheduledTwice, schedulers.count, importers));
+    }
+    this.logger.warn(SCHEDULE_MODULE_TWICE(schedulers.count, importers));
   }
 
   onApplicationShutdown(): void {

@@ -1,3 +1,4 @@
+import { describeError } from './core/errors.js';
 import { printable } from './core/foreign-text.js';
 
 export const UNKNOWN_ELECTION = (name: string, known: readonly string[]) =>
@@ -39,6 +40,9 @@ export const SKIPPED_NOT_CONFIRMED = (
 ) =>
   `Skipped ${target}.${key}: leadership of election "${election}" could not be confirmed by a renew (leader: ${leader === null ? 'none' : printable(leader)})`;
 
+/** Said once per job and leader term: a job on a timer would otherwise say it at every tick. */
+const ONCE = 'said once per job and term';
+
 export const SKIPPED_NOT_LEADER = (
   target: string,
   key: string,
@@ -46,7 +50,29 @@ export const SKIPPED_NOT_LEADER = (
   lease: string,
   leader: string | null,
 ) =>
-  `Skipped ${target}.${key}: this instance does not lead election "${election}" (${lease}, leader: ${leader === null ? 'none' : printable(leader)})`;
+  `Skipped ${target}.${key}: this instance does not lead election "${election}" (${lease}, leader: ${leader === null ? 'none' : printable(leader)}; ${ONCE})`;
+
+/** The Lease names this instance, which does not lead yet (the first-election wait). */
+export const SKIPPED_NOT_LEADER_YET = (
+  target: string,
+  key: string,
+  election: string,
+  lease: string,
+) =>
+  `Skipped ${target}.${key}: this instance does not lead election "${election}" yet (${lease}): it ` +
+  'holds the Lease and leads one lease duration after creating it, once no earlier leader can still ' +
+  `be running (${ONCE})`;
+
+/** The Lease names this instance's identity, but not as a term of this process. */
+export const SKIPPED_IDENTITY_ELSEWHERE = (
+  target: string,
+  key: string,
+  election: string,
+  lease: string,
+) =>
+  `Skipped ${target}.${key}: this instance does not lead election "${election}" (${lease}): the ` +
+  "Lease still names this instance's identity, but it holds no current term (its renew failed, or " +
+  `another process uses its identity) (${ONCE})`;
 
 /** The start-up line of an election on a Kubernetes Lease. */
 export const CAMPAIGNING = (
@@ -72,15 +98,43 @@ export const NO_SHUTDOWN_HOOKS = (leaseName: string) =>
   'duration later instead of at once. Call app.enableShutdownHooks() after creating the app (or set ' +
   'releaseOnShutdown: false to silence this).';
 
+export const API_NOT_REACHED = (lease: string, renewDeadline: number, lastError: unknown) =>
+  `${lease} has not reached the API server within the renew deadline (${renewDeadline / 1000} s) of ` +
+  'its start, so this instance cannot lead; it keeps retrying. ' +
+  (lastError === undefined
+    ? 'No request has completed yet.'
+    : `Last error: ${describeError(lastError)}`);
+
 export const SCHEDULED_WITHOUT_SCHEDULER = (target: string, key: string, decorator: string) =>
   `@LeaderOnly() ${target}.${key} has ${decorator}, but no ScheduleModule is imported: it never runs. ` +
   "Import ScheduleModule.forRoot() from '@nestjs/schedule'.";
 
-export const LOCAL_MODE = (identity: string, leaseName: string) =>
-  `Local mode: ${identity} leads "${leaseName}" alone, on an in-memory Lease (no Kubernetes API, no other ` +
+const SCHEDULERS = (count: number, importers: readonly string[]) =>
+  `ScheduleModule.forRoot() is imported ${count} times` +
+  (importers.length ? ` (by ${importers.join(', ')})` : '') +
+  ', and each import schedules every @Cron, @Interval and @Timeout of the app';
+const IMPORT_SCHEDULE_ONCE =
+  'Import ScheduleModule.forRoot() once, in the root module (it is global: the other modules need no import).';
+
+export const LEADER_ONLY_SCHEDULED_TWICE = (
+  jobs: readonly string[],
+  count: number,
+  importers: readonly string[],
+) =>
+  `@LeaderOnly() ${jobs.join(', ')} would run ${count} times per tick: ${SCHEDULERS(count, importers)}. ` +
+  IMPORT_SCHEDULE_ONCE;
+
+export const SCHEDULE_MODULE_TWICE = (count: number, importers: readonly string[]) =>
+  `${SCHEDULERS(count, importers)}: each job runs ${count} times per tick. ${IMPORT_SCHEDULE_ONCE}`;
+
+export const LOCAL_MODE = (identity: string, leaseName: string, why: string) =>
+  `Local mode${why ? ` (${why})` : ''}: ${identity} leads "${leaseName}" alone, on an in-memory Lease (no Kubernetes API, no other ` +
   'replica). For development only: it is refused in a cluster.';
+
+export const LOCAL_MODE_CLIENT_NODE = (problem: string) =>
+  `${problem} Local mode runs without it; against a cluster the app would stop at start-up.`;
 
 export const LOCAL_MODE_IN_CLUSTER =
   'must not be true in a cluster (KUBERNETES_SERVICE_HOST is set): even a one-replica Deployment runs two ' +
   'pods during every rollout, and only the election keeps them apart. Set it from your development ' +
-  "configuration only, e.g. local: process.env.NODE_ENV === 'development'";
+  "configuration only, or use local: 'if-no-kubeconfig' (local only where no kubeconfig is found)";

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Election } from './election.js';
 import { DEFAULT_ELECTION } from './leader-election.constants.js';
@@ -11,6 +12,11 @@ import {
 @Injectable()
 export class LeaderElectionRegistry {
   private readonly elections = new Map<string, Election>();
+  /**
+   * The random suffix of this app's default identity (`POD_NAME` or `HOSTNAME`, `_`, the suffix):
+   * one for all its elections, so that every Lease and log line names the instance alike.
+   */
+  readonly identitySuffix = randomBytes(4).toString('hex');
 
   /**
    * Adds an election (the module does it for each `forRoot`); throws if its name is taken, or one

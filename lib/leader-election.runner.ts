@@ -9,7 +9,7 @@ import { createElection } from './election.factory.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
 import { LEADER_ELECTION_MODULE_OPTIONS } from './leader-election.module-definition.js';
 import { LeaderElectionRegistry } from './leader-election.registry.js';
-import { NO_SHUTDOWN_HOOKS } from './leader-election.messages.js';
+import { API_NOT_REACHED, NO_SHUTDOWN_HOOKS } from './leader-election.messages.js';
 
 /**
  * How long after bootstrap the runner checks that something handles SIGTERM: apps call
@@ -25,6 +25,7 @@ let warnedNoShutdownHooks = false;
  */
 export class LeaderElectionRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private hooksCheck: ReturnType<typeof setTimeout> | undefined;
+  private reachCheck: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly election: Election,
@@ -34,6 +35,7 @@ export class LeaderElectionRunner implements OnApplicationBootstrap, BeforeAppli
   async onApplicationBootstrap(): Promise<void> {
     this.election.start();
     this.checkShutdownHooksLater();
+    this.reachCheck = checkApiReached(this.election);
     if (this.waitForLeadership) {
       await this.election.elector.waitForLeadership();
     }
@@ -41,6 +43,7 @@ export class LeaderElectionRunner implements OnApplicationBootstrap, BeforeAppli
 
   async beforeApplicationShutdown(): Promise<void> {
     clearTimeout(this.hooksCheck);
+    clearTimeout(this.reachCheck);
     await this.election.stop();
   }
 
@@ -63,6 +66,28 @@ export class LeaderElectionRunner implements OnApplicationBootstrap, BeforeAppli
 }
 
 /**
+ * Warns when, one renew deadline after start, no request of the election has been answered (a
+ * kubeconfig pointing at the wrong place, a cluster that is down): the app has started, but this
+ * instance cannot lead, and the election's repeated errors log at debug only. Not for in-memory
+ * Leases, which always answer.
+ */
+function checkApiReached(election: Election): ReturnType<typeof setTimeout> | undefined {
+  const { electors, logger } = election;
+  const first = electors[0];
+  if (!logger || first.lock instanceof InMemoryLeaseLock) return undefined;
+  const { renewDeadline } = first.status();
+  const check = setTimeout(() => {
+    const statuses = electors.map((elector) => elector.status());
+    const reached = statuses.some((s) => s.phase !== 'running' || s.lastSuccessAgoMs !== undefined);
+    if (reached) return;
+    const error = statuses.map((s) => s.lastError).find((e) => e !== undefined);
+    logger.warn(API_NOT_REACHED(first.lock.description, renewDeadline, error));
+  }, renewDeadline);
+  check.unref();
+  return check;
+}
+
+/**
  * Builds the election from its options and registers it while the app's providers are created, so
  * invalid options fail at bootstrap, before any lifecycle hook runs. A factory because building is
  * asynchronous (the Kubernetes layer is loaded on demand).
@@ -71,7 +96,7 @@ export const LEADER_ELECTION_RUNNER: FactoryProvider<LeaderElectionRunner> = {
   provide: LeaderElectionRunner,
   inject: [LEADER_ELECTION_MODULE_OPTIONS, LeaderElectionRegistry],
   useFactory: async (options: LeaderElectionModuleOptions, registry: LeaderElectionRegistry) => {
-    const election = await createElection(options);
+    const election = await createElection(options, registry.identitySuffix);
     registry.register(election);
     return new LeaderElectionRunner(election, options.waitForLeadership === true);
   },

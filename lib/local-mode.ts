@@ -1,7 +1,48 @@
 import { hostname } from 'node:os';
 import { InMemoryLeaseLock, InMemoryLeaseStore, InvalidOptionError } from './core/index.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
-import { LOCAL_MODE_IN_CLUSTER } from './leader-election.messages.js';
+import {
+  NO_KUBECONFIG,
+  defaultKubeConfigSources,
+  kubeConfigFound,
+  type KubeConfigSources,
+} from './kubernetes/kubeconfig-sources.js';
+import { clientNodeProblem } from './kubernetes/client-node-support.js';
+import { LOCAL_MODE_IN_CLUSTER, LOCAL_MODE_CLIENT_NODE } from './leader-election.messages.js';
+
+/** The `local` values: `true`, or local only where no kubeconfig is found (the README's choice). */
+export const LOCAL_IF_NO_KUBECONFIG = 'if-no-kubeconfig';
+
+/**
+ * Whether this election runs in local mode, and why when it was chosen for want of a kubeconfig:
+ * `undefined` for the election on the cluster, `''` for `local: true`, else the reason. With
+ * `'if-no-kubeconfig'`, an explicit `kubeConfig` or `lock`, a `KUBECONFIG`, `~/.kube/config` or a pod's
+ * service account means the cluster, and so does `NODE_ENV=production` (`npm run start` sets no
+ * NODE_ENV, so the mode cannot wait for `development`).
+ */
+export function localMode(
+  options: Pick<LeaderElectionModuleOptions, 'local' | 'kubeConfig' | 'lock'>,
+  sources: KubeConfigSources = defaultKubeConfigSources(),
+): string | undefined {
+  const { local } = options;
+  if (local !== undefined && typeof local !== 'boolean' && local !== LOCAL_IF_NO_KUBECONFIG) {
+    throw new InvalidOptionError(
+      'local',
+      `must be a boolean or '${LOCAL_IF_NO_KUBECONFIG}'`,
+      local,
+    );
+  }
+  if (local === true) return '';
+  if (local !== LOCAL_IF_NO_KUBECONFIG) return undefined;
+  if (options.kubeConfig !== undefined || options.lock !== undefined) return undefined;
+  // In a pod without a mounted token, or in production, a missing kubeconfig stops the app at
+  // start-up as without `local`: there other replicas may run the same jobs.
+  const { env } = sources;
+  if (kubeConfigFound(sources) || env.KUBERNETES_SERVICE_HOST || env.NODE_ENV === 'production') {
+    return undefined;
+  }
+  return NO_KUBECONFIG(sources);
+}
 
 /** `local: true` is for development: refused in a pod (where Kubernetes sets this variable). */
 export function assertLocalAllowed(
@@ -26,4 +67,16 @@ export function localLock(leaseName: string, identity: string | undefined): InMe
       }_local`,
     leaseName,
   );
+}
+
+/**
+ * In local mode client-node never loads, so a client-node too new for this Node would show only at
+ * the first start against a cluster: said at once instead, as a warning.
+ */
+export function localModeClientNodeWarning(
+  nodeVersion: string = process.versions.node,
+  client?: Parameters<typeof clientNodeProblem>[1],
+): string | undefined {
+  const problem = clientNodeProblem(nodeVersion, client); // undefined: the installed one
+  return problem && LOCAL_MODE_CLIENT_NODE(problem);
 }

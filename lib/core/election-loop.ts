@@ -31,7 +31,7 @@ import {
   type Leadership,
 } from './leadership.js';
 import { LeadershipWaiters } from './leadership-waiters.js';
-import { isFree, type LeaseRecord } from './lease-record.js';
+import { expiredHolder, isFree, type ExpiredHolder, type LeaseRecord } from './lease-record.js';
 import { expiryOf, observeMissing, observeRecord, type Observation } from './lease-observation.js';
 import { LeaseWatch } from './lease-watch.js';
 import type { LeaseLock, LockWatchEvent } from './lock.js';
@@ -117,6 +117,8 @@ export abstract class ElectionLoop {
   /** When the running attempt started, and how many writes succeeded (for confirmLeadership()). */
   protected attemptStartedAt = Number.NEGATIVE_INFINITY;
   protected successfulWrites = 0;
+  /** The holder whose expired Lease the last acquiring write took over, for the announcement. */
+  protected tookOverExpired: ExpiredHolder | undefined;
 
   constructor(options: LeaderElectorOptions) {
     const resolved = resolveElectorOptions(options);
@@ -348,6 +350,8 @@ export abstract class ElectionLoop {
           cause = verdict === 'unknown' ? 'awaiting-watch' : 'unconfirmed';
           if (verdict !== 'unknown') this.confirmation.clear();
         }
+        this.tookOverExpired =
+          decision.why === 'acquire-expired' ? expiredHolder(record) : undefined;
         this.onWritten(written, requestStart, wallRequestStart, leadsAfter, cause);
         if (cause === 'awaiting-watch' && this.leadership?.record === written) {
           this.awaitingConfirmation = {
@@ -509,7 +513,11 @@ export abstract class ElectionLoop {
     const leadership = this.leadership;
     // A term whose deadline passed while activating never leads: the validity check steps down.
     if (!leadership || !(this.leadingTerm() !== null)) return;
-    this.logger?.log(messages.BECAME_LEADER(this.identity, this.lock.description, leadership));
+    const { description } = this.lock;
+    this.logger?.log(
+      messages.BECAME_LEADER(this.identity, description, leadership, this.tookOverExpired),
+    );
+    this.tookOverExpired = undefined;
     this.emitIfChanged('acquired');
     if (this.leadingTerm() !== null) this.waiters.resolveAll();
   }

@@ -1,6 +1,8 @@
 // The elector's log lines and reasons, in one place (as schedule.messages.ts does for Nest's
 // scheduler): each says what happened and what it means for leader-only work.
 import { describeError } from './errors.js';
+import { printable } from './foreign-text.js';
+import type { ExpiredHolder } from './lease-record.js';
 
 export const METRICS_HOOK_THREW = (name: string, hook: string, error: unknown) =>
   `The metrics hook ${hook} of ${name} threw (further errors are ignored; the election is not ` +
@@ -40,8 +42,10 @@ export const TERM_NOT_STARTED =
   'its term had not started (a leader before it may still be running until its renew deadline, ' +
   'and a released Lease is free to every replica at once)';
 
+// Whole milliseconds first: monotonic times are fractional, and (t + 15000) - t can exceed 15000
+// by a rounding error, which would read 16 s.
 export const LEADS_LATER = (identity: string, name: string, ms: number, cause: LeadsLaterCause) =>
-  `${identity} holds ${name} and leads in ${Math.ceil(ms / 1000)} s: ` +
+  `${identity} holds ${name} and leads in ${Math.ceil(Math.round(ms) / 1000)} s: ` +
   LEADS_LATER_CAUSES[cause] +
   ', and a leader it may have had could still be running until its renew deadline';
 
@@ -50,8 +54,14 @@ export const BECAME_LEADER = (
   identity: string,
   lease: string,
   term: { readonly term: number; readonly fencingToken: unknown },
+  expired?: ExpiredHolder,
 ) =>
-  `${identity} became leader of ${lease} (term ${term.term}, fencing token ${term.fencingToken})`;
+  `${identity} became leader of ${lease} (term ${term.term}, fencing token ${term.fencingToken})` +
+  (expired
+    ? `, taking over from ${printable(expired.holder)}, whose Lease expired: not renewed` +
+      (expired.leaseDurationSeconds ? ` for ${expired.leaseDurationSeconds} s` : '') +
+      ' (crashed, or cut off from the API server)'
+    : '');
 
 export const RECORD_EDITED = (name: string, identity: string, seconds: unknown) =>
   `${name} was edited by someone else (leaseDurationSeconds ${String(seconds)}); ${identity} ` +

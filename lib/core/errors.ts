@@ -9,18 +9,24 @@ export class InvalidOptionError extends LeaderElectionError {
   /** `'InvalidOptionError'`, for `instanceof`-free checks and logs. */
   override name = 'InvalidOptionError';
 
+  /**
+   * The rejected value, if the error reports one. Absent otherwise (not `undefined`), so that a
+   * logged error shows no `value: undefined` beside an unknown option's name.
+   */
+  declare readonly value?: unknown;
+
   constructor(
     /** Name of the option, e.g. `'renewDeadline'`. */
     readonly option: string,
     /** The rule the value broke, e.g. `'must be a boolean'`. */
     readonly rule: string,
-    /** The rejected value, if the error reports one. */
-    readonly value?: unknown,
+    value?: unknown,
   ) {
     super(
       `Invalid leader election option "${option}": ${rule}` +
         (value === undefined ? '' : ` (got ${formatValue(value)})`),
     );
+    if (value !== undefined) this.value = value;
   }
 }
 

@@ -60,6 +60,18 @@ export interface LeaseSpec {
   readonly members?: Readonly<Record<string, number>>;
 }
 
+/** A holder whose Lease was taken over because it expired, as the takeover's log line names it. */
+export interface ExpiredHolder {
+  readonly holder: string;
+  readonly leaseDurationSeconds: number | null;
+}
+
+/** The holder of `record` (taken over because it expired), if it names one. */
+export function expiredHolder(record: LeaseRecord | null | undefined): ExpiredHolder | undefined {
+  if (!record?.holderIdentity) return undefined;
+  return { holder: record.holderIdentity, leaseDurationSeconds: record.leaseDurationSeconds };
+}
+
 /** True when the record names no holder. */
 export function isFree(record: LeaseRecord): boolean {
   return !record.holderIdentity;

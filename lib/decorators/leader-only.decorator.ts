@@ -13,11 +13,11 @@ import {
   LEADER_ONLY_NOT_A_METHOD,
   LEADER_ONLY_WITHOUT_REGISTRY,
   SKIPPED_NOT_CONFIRMED,
-  SKIPPED_NOT_LEADER,
 } from '../leader-election.messages.js';
 import { LeaderElectionRegistry } from '../leader-election.registry.js';
 import { LeaderOnlyInterceptor } from '../leader-only.interceptor.js';
 import { NotLeaderException } from '../not-leader.exception.js';
+import { skipLine } from './skip-lines.js';
 
 const logger = new Logger('LeaderOnly');
 const REGISTRY_INJECTED = Symbol('nestjs-kube-leader:registry-injected');
@@ -50,7 +50,8 @@ export interface LeaderOnlyOptions {
  * Runs the method only on the leader of `election` (default: the unnamed election).
  *
  * - On provider methods (including `@Cron`, `@Interval`, `@Timeout`, in either decorator order,
- *   sync or async) a follower skips the call (debug log) and gets `undefined`. While the method
+ *   sync or async) a follower skips the call (a debug line, once per job and leader term) and
+ *   gets `undefined`. While the method
  *   runs on the leader it counts as in-flight leader work: shutdown waits for it before releasing
  *   the lease.
  * - On controller, gateway and message handlers a follower answers 503 with the leader named
@@ -136,11 +137,9 @@ function wrapMethod(
     const elector = registry.get(election).electorFor(task);
     const work = elector.beginLeaderWork(task);
     if (!work) {
-      const leader = elector.getLeader();
-      if (isHandler(this, gated)) throw new NotLeaderException(election, leader);
-      logger.debug(
-        SKIPPED_NOT_LEADER(className, methodName, election, elector.lock.description, leader),
-      );
+      if (isHandler(this, gated)) throw new NotLeaderException(election, elector.getLeader());
+      const line = skipLine(elector, election, task, className, methodName);
+      if (line) logger.debug(line);
       return isAsync ? Promise.resolve(undefined) : undefined;
     }
     if (confirm) {

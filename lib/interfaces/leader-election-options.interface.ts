@@ -67,8 +67,13 @@ export interface LeaderElectionModuleOptions {
    * Kubernetes API, so `kubeConfig`, `namespace` and `events` are not used). Refused at start-up when
    * `KUBERNETES_SERVICE_HOST` is set (in a pod): even a one-replica Deployment runs two pods during
    * every rollout, and only the election keeps them apart. Default false.
+   *
+   * `'if-no-kubeconfig'`: local mode only where no kubeconfig is found (no `KUBECONFIG`, no
+   * `~/.kube/config`, not in a pod) and `NODE_ENV` is not `production`, else the election on the
+   * cluster (or, without a kubeconfig, the start-up error). For development machines, where
+   * `npm run start` sets no `NODE_ENV`.
    */
-  readonly local?: boolean;
+  readonly local?: boolean | 'if-no-kubeconfig';
   /**
    * Advanced: a custom lock instead of the Kubernetes Lease (e.g. an in-memory lock in tests).
    * When set, `kubeConfig`, `namespace` and `identity` are ignored (the lock has its identity).

@@ -1,8 +1,8 @@
 // Checks that the installed @kubernetes/client-node runs on this Node before anything loads it: a
 // client-node too new for the runtime otherwise crashes deep inside its HTTP stack with a message that
-// names neither package. Reads client-node's package.json only; never imports client-node.
+// names neither package. Reads client-node's package.json only; never imports client-node, and
+// imports nothing that loads it (the local mode asks too).
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LeaderElectionError } from '../core/index.js';
@@ -18,11 +18,17 @@ const MINIMUM_NODE: Readonly<Record<number, string>> = { 2: '22.19.0' };
 /** The client-node major that supports Node older than what a newer major needs. */
 const FALLBACK_RANGE = '^1.4.0';
 
-/** client-node's name, version and `engines.node`, found without loading it; undefined if absent. */
+/**
+ * client-node's version and `engines.node`, found without loading it; undefined if absent. Looked
+ * for as Node resolves a package, in the `node_modules` folders above each of `from` (file paths or
+ * URLs; by default the main script and the working directory). Not from this file's own location:
+ * that needs `import.meta`, which jest's CommonJS transform (a Nest 11 project's tests) cannot
+ * compile.
+ */
 export function installedClientNode(
-  from: string = import.meta.url,
+  from: string | readonly string[] = [process.argv[1] ?? '', path.join(process.cwd(), 'main.js')],
 ): { version: string; enginesNode?: string } | undefined {
-  const file = packageJsonOf(from);
+  const file = packageJsonOf(typeof from === 'string' ? [from] : from);
   if (!file) return undefined;
   try {
     const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as {
@@ -40,27 +46,16 @@ export function installedClientNode(
   }
 }
 
-function packageJsonOf(from: string): string | undefined {
-  const require = createRequire(from);
-  try {
-    return require.resolve(`${PACKAGE}/package.json`);
-  } catch {
-    // An `exports` map without package.json: find it above the resolved entry point.
-  }
-  let entry: string;
-  try {
-    entry = fileURLToPath(import.meta.resolve(PACKAGE, from));
-  } catch {
-    return undefined;
-  }
-  for (let dir = path.dirname(entry); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'package.json');
-    if (!fs.existsSync(candidate)) continue;
-    try {
-      if ((JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: unknown }).name === PACKAGE)
-        return candidate;
-    } catch {
-      return undefined;
+/** The first `node_modules/@kubernetes/client-node/package.json` above any of `starts`. */
+function packageJsonOf(starts: readonly string[]): string | undefined {
+  for (const start of starts.filter(Boolean)) {
+    const file = start.startsWith('file:') ? fileURLToPath(start) : path.resolve(start);
+    for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+      if (path.basename(dir) !== 'node_modules') {
+        const candidate = path.join(dir, 'node_modules', ...PACKAGE.split('/'), 'package.json');
+        if (fs.existsSync(candidate)) return candidate;
+      }
+      if (dir === path.dirname(dir)) break;
     }
   }
   return undefined;
@@ -92,22 +87,31 @@ export function minimumNodeFor(client: {
 }
 
 /**
- * Throws a {@link LeaderElectionError} naming both versions and the fix when the installed
- * client-node needs a newer Node than `nodeVersion`. Passes when client-node is missing (its import
- * then fails with Node's own clear error) or when nothing is known about its needs.
+ * What is wrong when the installed client-node needs a newer Node than `nodeVersion`: both versions
+ * and the fix. Undefined when client-node is missing (its import then fails with Node's own clear
+ * error) or when nothing is known about its needs.
  */
+export function clientNodeProblem(
+  nodeVersion: string = process.versions.node,
+  client = installedClientNode(),
+): string | undefined {
+  if (!client) return undefined;
+  const minimum = minimumNodeFor(client);
+  const node = parts(nodeVersion);
+  const needed = minimum === undefined ? undefined : parts(minimum);
+  if (!node || !needed || atLeast(node, needed)) return undefined;
+  return (
+    `${PACKAGE} ${client.version} needs Node >= ${minimum}, but this process runs Node ` +
+    `${nodeVersion.replace(/^v/, '')}. Install the client-node that supports it: ` +
+    `npm install ${PACKAGE}@${FALLBACK_RANGE} (or run on Node ${minimum} or later).`
+  );
+}
+
+/** Throws {@link clientNodeProblem} as a {@link LeaderElectionError}, if there is one. */
 export function assertClientNodeRuns(
   nodeVersion: string = process.versions.node,
   client = installedClientNode(),
 ): void {
-  if (!client) return;
-  const minimum = minimumNodeFor(client);
-  const node = parts(nodeVersion);
-  const needed = minimum === undefined ? undefined : parts(minimum);
-  if (!node || !needed || atLeast(node, needed)) return;
-  throw new LeaderElectionError(
-    `${PACKAGE} ${client.version} needs Node >= ${minimum}, but this process runs Node ` +
-      `${nodeVersion.replace(/^v/, '')}. Install the client-node that supports it: ` +
-      `npm install ${PACKAGE}@${FALLBACK_RANGE} (or run on Node ${minimum} or later).`,
-  );
+  const problem = clientNodeProblem(nodeVersion, client);
+  if (problem) throw new LeaderElectionError(problem);
 }

@@ -16,6 +16,8 @@ export interface LeaseLockSetupOptions {
   readonly namespace?: string;
   readonly leaseName: string;
   readonly identity?: string;
+  /** The random suffix of the default identity (the app's); a new one when not given. */
+  readonly identitySuffix?: string;
   readonly labels?: Readonly<Record<string, string>>;
   /** Record Events on the Lease (with this source component); undefined: no Events. */
   readonly events?: { readonly component?: string };
@@ -55,7 +57,7 @@ export function createLeaseLock(options: LeaseLockSetupOptions): LeaseLockSetup 
     kubeConfig,
     namespace,
     name: options.leaseName,
-    identity: options.identity ?? defaultIdentity(),
+    identity: options.identity ?? defaultIdentity(process.env, options.identitySuffix),
     labels: options.labels,
   });
   if (!options.events) return { lock, kubeConfig, namespace, ...where };

@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir, hostname } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '../core/index.js';
 import { MAX_IDENTITY_LENGTH, printable } from '../core/foreign-text.js';
+import {
+  NO_KUBECONFIG,
+  defaultKubeConfigSources,
+  kubeConfigFound,
+  type KubeConfigSources,
+} from './kubeconfig-sources.js';
 import { redact } from './redact.js';
 
 /** Where Kubernetes mounts the pod's service-account namespace. */
@@ -12,12 +17,17 @@ export const SERVICE_ACCOUNT_NAMESPACE_FILE =
   '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 /**
- * `POD_NAME` (set it from the downward API), else `HOSTNAME`, else the OS host name, plus a random
- * suffix: a restarted process never mistakes its predecessor's lease for its own. Characters outside
- * printable ASCII become `_`, and the name is cut so that the identity keeps to 253 characters.
+ * `POD_NAME` (set it from the downward API), else `HOSTNAME`, else the OS host name, plus `_` and a
+ * random suffix (8 hex digits, or `randomSuffix`: the Nest module passes one per app, so that its
+ * elections share one identity): a restarted process never mistakes its predecessor's lease for its
+ * own. Characters outside printable ASCII become `_`, and the name is cut so that the identity keeps
+ * to 253 characters.
  */
-export function defaultIdentity(env: NodeJS.ProcessEnv = process.env): string {
-  const suffix = `_${randomBytes(4).toString('hex')}`;
+export function defaultIdentity(
+  env: NodeJS.ProcessEnv = process.env,
+  randomSuffix: string = randomBytes(4).toString('hex'),
+): string {
+  const suffix = `_${randomSuffix}`;
   const base = (env.POD_NAME || env.HOSTNAME || hostname() || 'nestjs')
     .replace(/[^\x20-\x7e]/g, '_')
     .slice(0, MAX_IDENTITY_LENGTH - suffix.length);
@@ -65,38 +75,20 @@ export function serverAddress(kubeConfig: KubeConfig): string {
   }
 }
 
-/** Where Kubernetes mounts the pod's service-account token (client-node's in-cluster signal). */
-export const SERVICE_ACCOUNT_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
-
-/** Where client-node looks for a kubeconfig, in its order. */
-export interface KubeConfigSources {
-  readonly env: NodeJS.ProcessEnv;
-  /** `~/.kube/config`. */
-  readonly homeConfig: string;
-  readonly tokenFile: string;
-}
-
-const defaultSources = (): KubeConfigSources => ({
-  env: process.env,
-  // HOME first, as client-node's own lookup.
-  homeConfig: join(process.env.HOME || homedir(), '.kube', 'config'),
-  tokenFile: SERVICE_ACCOUNT_TOKEN_FILE,
-});
-
 /**
  * The kubeconfig client-node finds by itself: `KUBECONFIG`, else `~/.kube/config`, else the
  * in-cluster service account. Where none of them exists, client-node would fall back to
  * `http://localhost:8080` and fail on every request: that is refused here, naming the places
  * looked at. A failure is an {@link InvalidOptionError} on `kubeConfig`.
  */
-export function loadDefaultKubeConfig(sources: KubeConfigSources = defaultSources()): KubeConfig {
-  const { env, homeConfig, tokenFile } = sources;
-  if (!env.KUBECONFIG && !existsSync(homeConfig) && !existsSync(tokenFile)) {
+export function loadDefaultKubeConfig(
+  sources: KubeConfigSources = defaultKubeConfigSources(),
+): KubeConfig {
+  if (!kubeConfigFound(sources)) {
     throw new InvalidOptionError(
       'kubeConfig',
-      `no kubeconfig found: KUBECONFIG is not set, ${homeConfig} does not exist, and this is not a pod ` +
-        `(no ${tokenFile}). Point KUBECONFIG at a cluster, or develop without one with the module option ` +
-        'local: true (the README\'s "Running locally")',
+      `${NO_KUBECONFIG(sources)} (no ${sources.tokenFile}). Point KUBECONFIG at a cluster, or develop ` +
+        "without one with the module option local: 'if-no-kubeconfig' (the README's \"Running locally\")",
     );
   }
   const kubeConfig = new KubeConfig();

@@ -11,6 +11,7 @@ import {
 import { describeError } from '../core/errors.js';
 import { printable } from '../core/foreign-text.js';
 import { redact } from './redact.js';
+import { describeTransportFailure, isError } from './transport-failure.js';
 
 /** How much of the API server's own message (a Status) an error keeps. */
 const MAX_SERVER_MESSAGE = 1000;
@@ -128,19 +129,16 @@ function messageOf(error: unknown): string {
 }
 
 /**
- * A failure without an answer of the API server. Its message may be an exec credential plugin's
- * stderr (client-node rejects with it as is), so it is redacted and capped.
+ * A failure without an answer of the API server: why ({@link describeTransportFailure}), or that
+ * the request was aborted (timed out). Its message may be an exec credential plugin's stderr
+ * (client-node rejects with it as is), so it is redacted and capped.
  */
 function transportMessage(error: unknown): string {
-  if (!(error instanceof Error)) return redact(String(error));
-  const message = redact(error.message);
+  if (!isError(error)) return redact(String(error));
   if (error.name === 'AbortError' || error.name === 'TimeoutError') {
-    return `request aborted (${message})`;
+    return `request aborted (${redact(error.message)})`;
   }
-  const code =
-    (error as { code?: unknown }).code ??
-    ((error as { cause?: { code?: unknown } }).cause?.code as unknown);
-  return typeof code === 'string' ? `${printable(code, 64)}: ${message}` : message;
+  return describeTransportFailure(error);
 }
 
 /**

@@ -24,14 +24,58 @@ export interface ReadmeBlock {
   code: string;
 }
 
-/** The `"jest"` section of the README's ```json block for Nest 11 projects. */
+/**
+ * The README's jest keys for Nest 11 projects: the ```json block with `transformIgnorePatterns`,
+ * which goes into the `"jest"` section of package.json and into test/jest-e2e.json.
+ */
 export function readmeJestKeys(
   markdown = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'),
 ): Record<string, unknown> {
-  const block = /```json\n(\{\n {2}"jest"[\s\S]*?)```/.exec(markdown);
-  if (!block) throw new Error('README: no ```json block with a "jest" section');
-  return (JSON.parse(block[1]) as { jest: Record<string, unknown> }).jest;
+  const block = /```json\n(\{\n {2}"transformIgnorePatterns"[\s\S]*?)```/.exec(markdown);
+  if (!block) throw new Error('README: no ```json block with "transformIgnorePatterns"');
+  return JSON.parse(block[1]) as Record<string, unknown>;
 }
+
+/** How the README marks the lines a user adds to a file the Nest CLI generated. */
+export const ADDED = '// added';
+
+/**
+ * `generated` (a file the Nest CLI made) with the lines of the README's `block` marked `// added`:
+ * imports after the generated imports; every other run of added lines where the block puts it, next
+ * to the line that follows it in the block (`await app.listen(...)`, the `]` closing `imports`) or,
+ * when the generated file has no such line, after the one before it (`imports: [`, which Nest 11
+ * writes as `imports: [],`). Throws when neither is found: the README no longer fits the project.
+ */
+export function applyAdditions(generated: string, block: string): string {
+  const lines = block.trimEnd().split('\n');
+  const isAdded = (line: string) => line.trimEnd().endsWith(ADDED);
+  const clean = (line: string) => line.slice(0, line.lastIndexOf(ADDED)).trimEnd();
+  const out = generated.trimEnd().split('\n');
+  const imports = lines.filter((line) => isAdded(line) && line.startsWith('import '));
+  const lastImport = out.findLastIndex((line) => line.startsWith('import '));
+  out.splice(lastImport + 1, 0, ...imports.map(clean));
+  for (let i = 0; i < lines.length; i++) {
+    if (!isAdded(lines[i]) || lines[i].startsWith('import ')) continue;
+    const run: string[] = [];
+    const before = lines[i - 1]?.trim() ?? '';
+    for (; i < lines.length && isAdded(lines[i]); i++) run.push(clean(lines[i]));
+    const after = lines[i]?.trim() ?? '';
+    const next = out.filter((line) => line.trim() === after);
+    if (after && next.length === 1) {
+      out.splice(out.indexOf(next[0]), 0, ...run);
+      continue;
+    }
+    const at = out.findIndex((line) => before && line.trim().startsWith(before));
+    if (at < 0) throw new Error(`the generated file has neither "${after}" nor "${before}"`);
+    const empty = /^(\s*)(.*\[)\](,?)\s*$/.exec(out[at]); // `imports: [],`
+    if (empty) out.splice(at, 1, `${empty[1]}${empty[2]}`, ...run, `${empty[1]}]${empty[3]}`);
+    else out.splice(at + 1, 0, ...run);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** The generated files the README's blocks import or add lines to (not the specs). */
+export const GENERATED_SOURCES = ['src/app.controller.ts', 'src/app.service.ts'];
 
 /** Every ```ts block of `markdown`; throws when one does not start with its file name. */
 export function readmeBlocks(markdown: string): ReadmeBlock[] {
@@ -75,6 +119,11 @@ export function typeCheckReadme(
     path.join(dir, 'package.json'),
     JSON.stringify({ name: `readme-${project}`, private: true, type: CLI_PROJECTS[project].type }),
   );
+  // The Quick start's AppModule imports the generated controller and service.
+  for (const file of GENERATED_SOURCES) {
+    fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
+    fs.copyFileSync(path.join(CLI_DIR, project, file), path.join(dir, file));
+  }
   const blocks = readmeBlocks(markdown);
   for (const block of blocks) {
     const file = path.join(dir, block.file);

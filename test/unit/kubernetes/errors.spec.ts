@@ -264,7 +264,7 @@ const rows: Row[] = [
     thrown: fetchFailed('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:6443'),
     status: undefined,
     expected: LockUnavailableError,
-    says: ['ECONNREFUSED: fetch failed'],
+    says: ['connect ECONNREFUSED 127.0.0.1:6443: nothing accepts connections there'],
   },
   {
     name: '2.x: connection reset',

@@ -9,6 +9,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { LeaderElectionModule, LeaderOnly, LeaderService } from '../../../lib/index.js';
 import { loadDefaultKubeConfig } from '../../../lib/kubernetes/defaults.js';
+import { localModeClientNodeWarning } from '../../../lib/local-mode.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
 import { RecordingLoggerService } from '../../support/recording-logger.js';
 
@@ -63,7 +64,7 @@ describe('without a kubeconfig', () => {
     ).toThrow(
       'Invalid leader election option "kubeConfig": no kubeconfig found: KUBECONFIG is not set, /nowhere/.kube/config does ' +
         'not exist, and this is not a pod (no /nowhere/serviceaccount/token). Point KUBECONFIG at a cluster, ' +
-        'or develop without one with the module option local: true',
+        "or develop without one with the module option local: 'if-no-kubeconfig'",
     );
   });
 
@@ -116,8 +117,92 @@ describe('local: true', () => {
         'Invalid leader election option "local": cannot be combined with a custom "lock"',
       );
       await expect(start({ local: 'yes' })).rejects.toThrow(
-        'Invalid leader election option "local": must be a boolean',
+        `Invalid leader election option "local": must be a boolean or 'if-no-kubeconfig'`,
       );
     });
+  });
+});
+
+// The README's choice for development: `nest start` (npm run start, start:dev) sets no NODE_ENV, so
+// what decides is whether there is a cluster to elect on.
+describe("local: 'if-no-kubeconfig'", () => {
+  let home: string;
+  beforeEach(() => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'nkl-home-'));
+  });
+  afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
+
+  const noCluster = () => ({
+    KUBECONFIG: undefined,
+    HOME: home,
+    NODE_ENV: undefined,
+    KUBERNETES_SERVICE_HOST: undefined,
+  });
+
+  it('leads alone when no kubeconfig is found and NODE_ENV is unset (as nest start leaves it), saying why', async () => {
+    await withEnv(noCluster(), async () => {
+      const { app, logger } = await start({ local: 'if-no-kubeconfig', identity: 'dev' });
+      try {
+        expect(app.get(LeaderService).isLeader()).toBe(true);
+        app.get(Jobs).run();
+        expect(app.get(Jobs).runs).toBe(1);
+        expect(logger.lines).toContain(
+          `warn Local mode (no kubeconfig found: KUBECONFIG is not set, ${home}/.kube/config does not ` +
+            'exist, and this is not a pod): dev leads "billing" alone, on an in-memory Lease (no ' +
+            'Kubernetes API, no other replica). For development only: it is refused in a cluster.',
+        );
+      } finally {
+        await app.close();
+      }
+    });
+  });
+
+  it('elects on the cluster when KUBECONFIG names one', async () => {
+    const kubeconfig = path.join(home, 'kubeconfig');
+    fs.writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{ name: c, cluster: { server: "https://127.0.0.1:1" } }]',
+        'users: [{ name: u, user: {} }]',
+        'contexts: [{ name: x, context: { cluster: c, user: u, namespace: dev } }]',
+        'current-context: x',
+      ].join('\n'),
+    );
+    await withEnv({ ...noCluster(), KUBECONFIG: kubeconfig }, async () => {
+      const { app, logger } = await start({ local: 'if-no-kubeconfig', identity: 'dev' });
+      await app.close();
+      expect(logger.lines.filter((line) => line.includes('Local mode'))).toEqual([]);
+      expect(logger.lines).toContain(
+        'log dev campaigning for lease dev/billing on https://127.0.0.1:1 (namespace from the kubeconfig context "x")',
+      );
+    });
+  });
+
+  it('stops at start-up without a kubeconfig when NODE_ENV is production', async () => {
+    await withEnv({ ...noCluster(), NODE_ENV: 'production' }, async () => {
+      await expect(start({ local: 'if-no-kubeconfig' })).rejects.toThrow('no kubeconfig found');
+    });
+  });
+
+  it('elects in a pod, where the service account is the kubeconfig', async () => {
+    await withEnv({ ...noCluster(), KUBERNETES_SERVICE_HOST: '10.96.0.1' }, async () => {
+      await expect(start({ local: 'if-no-kubeconfig' })).rejects.toThrow('no kubeconfig found');
+    });
+  });
+});
+
+describe('local mode with a client-node too new for this Node', () => {
+  it('warns at once, instead of only at the first start against a cluster', () => {
+    expect(localModeClientNodeWarning('20.20.2', { version: '2.0.1' })).toBe(
+      '@kubernetes/client-node 2.0.1 needs Node >= 22.19.0, but this process runs Node 20.20.2. ' +
+        'Install the client-node that supports it: npm install @kubernetes/client-node@^1.4.0 (or run ' +
+        'on Node 22.19.0 or later). Local mode runs without it; against a cluster the app would stop ' +
+        'at start-up.',
+    );
+    expect(localModeClientNodeWarning('22.19.0', { version: '2.0.1' })).toBeUndefined();
+    // This repository's own client-node (1.x) runs on this Node.
+    expect(localModeClientNodeWarning()).toBeUndefined();
   });
 });

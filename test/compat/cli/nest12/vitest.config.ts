@@ -1,10 +1,9 @@
 import { defineConfig } from 'vitest/config';
-import tsconfigPaths from 'vite-tsconfig-paths';
 
 export default defineConfig({
   // Resolves the path aliases declared in tsconfig.json, including the ones
-  // added by `nest g library`.
-  plugins: [tsconfigPaths()],
+  // added by `nest g library`. Requires Vite 8, which ships this option.
+  resolve: { tsconfigPaths: true },
   test: {
     globals: true,
     root: './',
