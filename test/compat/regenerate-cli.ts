@@ -53,7 +53,8 @@ try {
       if (entry !== 'node_modules') fs.rmSync(path.join(target, entry), { recursive: true });
     }
     for (const entry of fs.readdirSync(app)) {
-      if (entry === 'node_modules' || entry === 'dist') continue;
+      // Notes the CLI writes for coding assistants: not part of the app the tests build on.
+      if (['node_modules', 'dist', 'AGENTS.md', 'CLAUDE.md'].includes(entry)) continue;
       fs.cpSync(path.join(app, entry), path.join(target, entry), { recursive: true });
     }
   }
