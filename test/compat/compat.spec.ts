@@ -97,13 +97,22 @@ describe('the packed package', () => {
     return dir;
   };
 
-  it('ships only the built output', () => {
+  it('ships the built output and the sources its source maps name, nothing else', () => {
     expect(fs.readdirSync(unpacked()).sort()).toEqual([
       'LICENSE',
       'README.md',
       'dist',
+      'lib',
       'package.json',
     ]);
+    const sources = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+        const full = path.join(dir, entry.name);
+        return entry.isDirectory() ? sources(full) : [full];
+      });
+    expect(sources(path.join(unpacked(), 'lib')).filter((file) => !file.endsWith('.ts'))).toEqual(
+      [],
+    );
   });
 
   it.each(['index', 'core/index', 'kubernetes/index', 'testing/index'])(
