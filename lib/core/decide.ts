@@ -25,6 +25,11 @@ export interface DecisionState {
   readonly sentWrites: { get(time: number): { readonly needsActivation: boolean } | undefined };
   /** The latest `renewTime` (ms) we sent, if any: the next one is strictly later. */
   readonly lastSentRenewTime: number | undefined;
+  /**
+   * Whether another process was ever seen writing under our identity: a record naming us may then
+   * be theirs even when it carries one of our `renewTime`s, so we never skip a wait on its account.
+   */
+  readonly duplicateSeen?: boolean;
 }
 
 /** Why a {@link Decision} was taken: one word per row of the decision table. */
@@ -134,7 +139,7 @@ export function decide(
     const observation = state.observation;
     if (
       observation?.deletedHolder &&
-      observation.deletedHolder !== identity &&
+      !deletedRecordWasOurs(state, observation) &&
       observation.deletedHolderValidUntil !== undefined &&
       now < observation.deletedHolderValidUntil
     ) {
@@ -198,9 +203,11 @@ export function decide(
     const why = foreign ? 'identity-in-use' : 'held-by-other';
     if (now < expiresAt) return { action: 'wait', why, until: expiresAt, ...lost };
   }
-  // 4b. Free, but added again after it was deleted while held: its holder may still lead.
+  // 4b. Free or expired, but the Lease was deleted while held before this record appeared: its
+  // holder may still lead (the record's own writer, e.g. a creator stopped before it led, or a
+  // manifest re-applied, knows nothing of it).
   const deletedUntil = state.observation?.deletedHolderValidUntil;
-  if (isFree(record) && deletedUntil !== undefined && now < deletedUntil) {
+  if (deletedUntil !== undefined && now < deletedUntil) {
     return { action: 'wait', why: 'deleted-holder-may-lead', until: deletedUntil, ...lost };
   }
 
@@ -212,6 +219,21 @@ export function decide(
     spec: spec(wallNow, nextTerm(record.leaseTransitions ?? 0)),
     ...lost,
   };
+}
+
+/**
+ * Whether the deleted record was written by this process: it names our identity AND carries a
+ * `renewTime` we sent, and no other process was ever seen writing under our identity. Only then do
+ * we know that its holder (we) does not lead, and may create the Lease again at once.
+ */
+function deletedRecordWasOurs(state: DecisionState, observation: Observation): boolean {
+  const renewTime = observation.deletedHolderRenewTime;
+  return (
+    observation.deletedHolder === state.identity &&
+    renewTime !== undefined &&
+    state.sentWrites.get(renewTime) !== undefined &&
+    !state.duplicateSeen
+  );
 }
 
 /** `leaseTransitions` is an int32 on the API server: past its largest value the term wraps to 0. */

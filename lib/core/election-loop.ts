@@ -16,7 +16,9 @@ import {
   LockRejectedError,
 } from './errors.js';
 import { ChangeEvents } from './change-events.js';
+import { CreateConfirmation } from './create-confirmation.js';
 import * as messages from './elector.messages.js';
+import type { LeadsLaterCause } from './elector.messages.js';
 import { isNewerVersion } from './fencing-token.js';
 import { LeaderWorkTracker } from './leader-work.js';
 import {
@@ -94,6 +96,10 @@ export abstract class ElectionLoop {
   protected attemptQueued = false;
   /** A version a follower's write conflicted on: the watch owes us a newer one (else read). */
   protected conflictedOn: string | undefined;
+  /** Whether a follower's create after a deletion was free from the deletion on (see its doc). */
+  protected readonly confirmation = new CreateConfirmation();
+  /** An activating term that leads as soon as the watch confirms its create. */
+  protected awaitingConfirmation: { term: Leadership; resourceVersion: string } | undefined;
 
   protected readonly events: ChangeEvents;
   protected stopPromise: Promise<void> | undefined;
@@ -102,6 +108,12 @@ export abstract class ElectionLoop {
   protected readonly succession: Succession;
   /** Set by stepDown() from its start until it released: no leader work meanwhile. */
   protected steppingDown = false;
+  /** The successor a running stepDown() names: stop() names it too when it takes the release over. */
+  protected stepDownSuccessor: string | undefined;
+  /** The release a running stepDown() is making: stop() waits for it instead of releasing twice. */
+  protected stepDownRelease: Promise<boolean> | undefined;
+  /** Whether stop() released the Lease (a stepDown() interrupted by stop() answers with it). */
+  protected releasedOnStop = false;
   /** When the running attempt started, and how many writes succeeded (for confirmLeadership()). */
   protected attemptStartedAt = Number.NEGATIVE_INFINITY;
   protected successfulWrites = 0;
@@ -188,13 +200,8 @@ export abstract class ElectionLoop {
     const isOurs = (record: LeaseRecord) => !this.identityGuard.isForeign(record);
     const context = { ...this.context, requests: this.requests, isOurs };
     const written = await releaseLease(context, this.leadership?.record, successor);
-    // The watch may have shown the successor's acquisition before the release's answer arrived:
-    // the release is then older and must not replace it (the view would say "free" until the
-    // successor's next renew).
-    const seen = this.observation?.record;
-    if (written && !(seen && isNewerVersion(seen, written) && !isNewerVersion(written, seen))) {
-      this.observe(written);
-    }
+    // The watch may have shown the successor's acquisition before the release's answer arrived.
+    if (written) this.observeAnswer(written);
     return written !== undefined;
   }
 
@@ -264,16 +271,19 @@ export abstract class ElectionLoop {
     } catch (error) {
       this.errors.report(this.leadership ? 'renewing' : 'acquiring', error);
       this.emitIfChanged(); // e.g. a takeover that failed: the Lease is free, nobody leads
-      if (
+      if (this.leadership) {
+        // Whatever the error (a 401 whose token is re-read, a 403 from a policy being rolled out, a
+        // 422 from an admission webhook, a 5xx), a holder retries every retryPeriod until its renew
+        // deadline: one failed renew must not end a term that the next one could keep.
+        this.scheduleAttempt(this.clock.now() + this.retryPeriod);
+      } else if (
         error instanceof LockForbiddenError ||
         error instanceof LockRejectedError ||
         !(error instanceof LockError)
       ) {
         this.scheduleAttempt(this.clock.now() + Math.max(this.retryDelay(), this.leaseDuration));
       } else {
-        this.scheduleAttempt(
-          this.clock.now() + (this.leadership ? this.retryPeriod : this.retryDelay()),
-        );
+        this.scheduleAttempt(this.clock.now() + this.retryDelay());
       }
     } finally {
       if (this.phase === 'running') this.watch.ensureOpen();
@@ -310,6 +320,11 @@ export abstract class ElectionLoop {
       const requestStart = this.clock.now();
       const wallRequestStart = this.clock.wallNow().getTime();
       const renewing = this.leadership !== null;
+      // A follower creating a Lease it saw deleted: only its watch can tell whether nobody held
+      // the Lease in between (see CreateConfirmation).
+      const confirming =
+        decision.action === 'create' && !renewing && decision.leadsAfter === undefined;
+      if (confirming) this.confirmation.begin(this.watch.isLive ? this.watch.session : -1);
       try {
         const written =
           decision.action === 'create'
@@ -325,12 +340,26 @@ export abstract class ElectionLoop {
           !!decision.basedOn.uid &&
           !!written.uid &&
           written.uid !== decision.basedOn.uid;
-        const leadsAfter = recreated ? this.leaseDuration : decision.leadsAfter;
-        this.onWritten(written, requestStart, wallRequestStart, leadsAfter, recreated);
+        let leadsAfter = recreated ? this.leaseDuration : decision.leadsAfter;
+        let cause: LeadsLaterCause = recreated ? 'recreated' : 'never-seen';
+        if (confirming) {
+          const verdict = this.confirmation.verdict(written.resourceVersion, this.watch.session);
+          if (verdict !== 'confirmed') leadsAfter = this.leaseDuration;
+          cause = verdict === 'unknown' ? 'awaiting-watch' : 'unconfirmed';
+          if (verdict !== 'unknown') this.confirmation.clear();
+        }
+        this.onWritten(written, requestStart, wallRequestStart, leadsAfter, cause);
+        if (cause === 'awaiting-watch' && this.leadership?.record === written) {
+          this.awaitingConfirmation = {
+            term: this.leadership,
+            resourceVersion: written.resourceVersion,
+          };
+        }
         const waiting = this.leadership !== null && this.leadership.validFrom > this.clock.now();
         this.identityGuard.answered(decision.spec.renewTime, waiting);
         return;
       } catch (error) {
+        if (confirming) this.confirmation.clear();
         if (renewing) this.metrics.renewed(this.name, this.clock.now() - requestStart, false);
         if (!(error instanceof LockConflictError || error instanceof LockNotFoundError))
           throw error;
@@ -369,6 +398,7 @@ export abstract class ElectionLoop {
         observation: this.observation,
         sentWrites: this.identityGuard,
         lastSentRenewTime: this.identityGuard.latest,
+        duplicateSeen: this.identityGuard.duplicateSeen,
       },
       record,
       this.clock.now(),
@@ -413,9 +443,9 @@ export abstract class ElectionLoop {
     requestStart: number,
     wallRequestStart: number,
     leadsAfter: number | undefined,
-    recreated: boolean,
+    cause: LeadsLaterCause,
   ): void {
-    this.observe(written);
+    this.observeAnswer(written);
     this.successfulWrites += 1;
     const validUntil = requestStart + this.renewDeadline;
     const now = this.clock.now();
@@ -445,8 +475,9 @@ export abstract class ElectionLoop {
       const deadline = this.renewDeadline;
       this.leadership = beginTerm(written, validFrom, requestStart, wallRequestStart, deadline);
       if (this.phase === 'running' && validFrom > now) {
-        const message = messages.LEADS_LATER(this.identity, this.name, validFrom - now, recreated);
-        if (recreated) this.logger?.warn(message);
+        const message = messages.LEADS_LATER(this.identity, this.name, validFrom - now, cause);
+        if (cause === 'recreated') this.logger?.warn(message);
+        else if (cause === 'awaiting-watch') this.logger?.debug?.(message);
         else this.logger?.log(message);
         this.scheduleActivation(this.leadership);
       } else if (this.phase === 'running') {
@@ -526,6 +557,16 @@ export abstract class ElectionLoop {
   // ---------------------------------------------------------------------------------------------
   // Observation and watch events
 
+  /**
+   * Observes the answer of one of our writes, unless the watch already showed a newer record (the
+   * answer is then older and must not replace it: the view would name the wrong holder).
+   */
+  protected observeAnswer(written: LeaseRecord): void {
+    const seen = this.observation?.record;
+    if (seen && isNewerVersion(seen, written) && !isNewerVersion(written, seen)) return;
+    this.observe(written);
+  }
+
   protected observe(record: LeaseRecord): void {
     this.watch.resourceVersion = record.resourceVersion;
     this.observation = observeRecord(this.observation, record, this.clock.now());
@@ -548,11 +589,15 @@ export abstract class ElectionLoop {
    */
   protected onWatchEvent(event: LockWatchEvent): void {
     if (event.type === 'BOOKMARK') return;
+    this.confirmation.seen(event, this.watch.session);
+    this.activateIfConfirmed();
     if (event.type === 'DELETED') {
       // The object's final state first: a change we had not seen yet restarts the countdown.
       if (!this.leadership) this.observe(event.record);
       this.observeLeaseMissing('watch');
-      this.requestAttempt();
+      // Decide once the events already delivered with this one were seen: a late burst may hold
+      // a re-creation and a second deletion after it, and we act on the newest state.
+      queueMicrotask(() => this.requestAttempt());
       return;
     }
     const record = event.record;
@@ -601,6 +646,34 @@ export abstract class ElectionLoop {
       );
       this.emitIfChanged();
     }
+  }
+
+  /** Leads at once when the watch confirmed the create of an activating term (or says why not). */
+  protected activateIfConfirmed(): void {
+    const awaiting = this.awaitingConfirmation;
+    if (!awaiting) return;
+    const term = this.leadership;
+    const now = this.clock.now();
+    if (term !== awaiting.term || term.validFrom <= now) {
+      this.awaitingConfirmation = undefined;
+      return;
+    }
+    const verdict = this.confirmation.verdict(awaiting.resourceVersion, this.watch.session);
+    if (verdict === 'unknown') return;
+    this.awaitingConfirmation = undefined;
+    this.confirmation.clear();
+    if (verdict === 'confirmed') {
+      term.validFrom = now;
+      this.announceLeadership();
+      return;
+    }
+    const message = messages.LEADS_LATER(
+      this.identity,
+      this.name,
+      term.validFrom - now,
+      'unconfirmed',
+    );
+    this.logger?.log(message);
   }
 
   protected onOwnRecordEdited(record: LeaseRecord): void {

@@ -13,11 +13,36 @@ export const WORK_OUTLIVED_GRACE = (name: string, ms: number, count: number) =>
   `${count} leader-only task(s) still running after ${ms} ms; not releasing ${name} so that no ` +
   'other instance starts leader work while they run (the lease expires instead)';
 
-export const LEADS_LATER = (identity: string, name: string, ms: number, recreated: boolean) =>
+/** Why a term that holds the Lease must wait before it leads. */
+export type LeadsLaterCause =
+  /** It created a Lease this process never saw. */
+  | 'never-seen'
+  /** An update re-created a deleted Lease (the API server creates Leases on update). */
+  | 'recreated'
+  /** It created the Lease after a deletion, and the watch showed another change in between. */
+  | 'unconfirmed'
+  /** As `unconfirmed`, but the watch has not shown the create yet: it may lead at once then. */
+  | 'awaiting-watch';
+
+const LEADS_LATER_CAUSES: Record<LeadsLaterCause, string> = {
+  'never-seen': 'it created the Lease, which this process never saw before',
+  recreated: 'it acquired it by re-creating a deleted Lease',
+  unconfirmed:
+    'it created the Lease after a deletion, and its watch showed that someone held the Lease in ' +
+    'between (or lost track of it)',
+  'awaiting-watch': 'it created the Lease after a deletion, and its watch has not yet shown it',
+};
+
+export const RELEASE_SKIPPED = (name: string, identity: string, why: string) =>
+  `${identity} is not releasing ${name}: ${why}; it expires one lease duration after the last renew`;
+
+export const TERM_NOT_STARTED =
+  'its term had not started (a leader before it may still be running until its renew deadline, ' +
+  'and a released Lease is free to every replica at once)';
+
+export const LEADS_LATER = (identity: string, name: string, ms: number, cause: LeadsLaterCause) =>
   `${identity} holds ${name} and leads in ${Math.ceil(ms / 1000)} s: ` +
-  (recreated
-    ? 'it acquired it by re-creating a deleted Lease'
-    : 'it created the Lease, which this process never saw before') +
+  LEADS_LATER_CAUSES[cause] +
   ', and a leader it may have had could still be running until its renew deadline';
 
 /** `lease`: the lock's description, e.g. `lease my-namespace/billing`. */

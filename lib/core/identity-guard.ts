@@ -23,6 +23,7 @@ export class IdentityGuard {
   private readonly sent = new Map<number, SentWrite>();
   private newest: number | undefined;
   private inUse: { firstRenewTime: number | undefined; errorLogged: boolean } | undefined;
+  private reported = false;
 
   constructor(
     private readonly identity: string,
@@ -66,6 +67,14 @@ export class IdentityGuard {
     );
   }
 
+  /**
+   * Whether a record naming our identity that we never wrote was ever seen (never forgotten): a
+   * record carrying one of our `renewTime`s may then still be another process's.
+   */
+  get duplicateSeen(): boolean {
+    return this.reported;
+  }
+
   /** We lead again: a later foreign write is reported anew. */
   reset(): void {
     this.inUse = undefined;
@@ -75,6 +84,7 @@ export class IdentityGuard {
   report(record: LeaseRecord): void {
     const renewed = record.renewTime?.getTime();
     const seen = this.inUse;
+    this.reported = true;
     if (seen === undefined && this.newest === undefined) {
       this.inUse = { firstRenewTime: renewed, errorLogged: false };
       this.logger?.warn(IDENTITY_OF_PREVIOUS_RUN(this.name, this.identity));

@@ -33,7 +33,12 @@ export {
   DEFAULT_TIMINGS,
   MAX_HONORED_LEASE_DURATION_SECONDS,
 } from './timing.js';
-export { type ElectionMetrics, type LeaderWorkOutcome, type LockErrorKind } from './metrics.js';
+export {
+  type ElectionMetrics,
+  type LeaderWorkOutcome,
+  type LockErrorKind,
+  type ReleaseSkipReason,
+} from './metrics.js';
 export { LeaderElector } from './leader-elector.js';
 export type { ElectorLogger, LeaderElectorOptions } from './elector-options.js';
 export type {

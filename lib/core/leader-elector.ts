@@ -6,8 +6,11 @@ import {
   LeadershipLostError,
 } from './errors.js';
 import { ElectionLoop } from './election-loop.js';
+import * as messages from './elector.messages.js';
 import type { FencingToken } from './fencing-token.js';
 import { assertIdentity } from './identity.js';
+import type { Leadership } from './leadership.js';
+import type { ReleaseSkipReason } from './metrics.js';
 
 /**
  * Leader election on one Lease, with client-go's semantics and a watch instead of polling.
@@ -205,20 +208,32 @@ export class LeaderElector extends ElectionLoop {
     const leadership = this.leadingTerm();
     if (!leadership) return false;
     this.steppingDown = true;
+    this.stepDownSuccessor = options.successor;
     leadership.controller.abort(new LeadershipLostError(`${this.identity} is stepping down`));
     this.emitIfChanged('stepping-down');
     const drained = await this.drainWork();
+    if (this.phase !== 'running') {
+      // stop() came while the work drained: it releases what we hold (naming our successor), so
+      // the Lease is not left to expire; its result is ours.
+      await this.stopPromise;
+      return this.releasedOnStop;
+    }
     this.succession.holdBack(this.clock.now());
     let released = false;
-    if (drained && this.leadership === leadership && this.phase === 'running') {
+    if (drained && this.leadership === leadership) {
       this.releasing = true;
       this.clearTimer('attempt');
       if (this.runningAttempt) await this.runningAttempt.catch(() => undefined);
-      released = this.leadership === leadership && (await this.release(options.successor));
+      if (this.leadership === leadership) {
+        this.stepDownRelease = this.release(options.successor);
+        released = await this.stepDownRelease;
+        this.stepDownRelease = undefined;
+      }
       if (this.phase === 'running') this.releasing = false; // stop() keeps it set
     }
     if (this.leadership === leadership) this.dropTerm(leadership);
     this.steppingDown = false;
+    this.stepDownSuccessor = undefined;
     this.emitIfChanged(released ? 'released' : 'lost');
     if (this.phase === 'running') this.requestAttempt();
     return released;
@@ -263,17 +278,17 @@ export class LeaderElector extends ElectionLoop {
     // 2. Wait (bounded) for admitted work.
     const drained = await this.drainWork();
 
-    // 3. No more attempts: let the running one finish, then release what we hold.
+    // 3. No more attempts: let the running one finish, then release what we hold. A step-down
+    // already releasing: its release is ours.
     this.releasing = true;
     this.clearTimer('attempt');
     this.clearTimer('validity');
+    const handedOver = this.stepDownRelease ? await this.stepDownRelease : false;
     if (this.runningAttempt) await this.runningAttempt.catch(() => undefined);
 
     const held = this.leadership;
-    // Work may also have been admitted under a leadership that lapsed and was re-acquired while
-    // we waited: release only with nothing running.
-    const released =
-      this.releaseOnStop && drained && held && this.work.inFlight === 0 && (await this.release());
+    const released = handedOver || (held !== null && (await this.releaseOnStopOf(held, drained)));
+    this.releasedOnStop = released;
 
     // 4. Tear down.
     held?.controller.abort(new LeadershipLostError(`${this.identity} is shutting down`));
@@ -291,5 +306,29 @@ export class LeaderElector extends ElectionLoop {
     }
     this.emitIfChanged(released ? 'released' : 'shutting-down');
     this.events.clear();
+  }
+
+  /** Releases the term stop() found held, or says why not: one log line and a metric. */
+  private async releaseOnStopOf(held: Leadership, drained: boolean): Promise<boolean> {
+    const skipped = (reason: ReleaseSkipReason, why?: string) => {
+      if (why !== undefined)
+        this.logger?.warn(messages.RELEASE_SKIPPED(this.name, this.identity, why));
+      this.metrics.releaseSkipped(this.name, reason);
+      return false;
+    };
+    if (!this.releaseOnStop) return skipped('disabled', 'releaseOnStop is false');
+    // Work may also have been admitted under a leadership that lapsed and was re-acquired while
+    // we waited: release only with nothing running (WORK_OUTLIVED_GRACE said why).
+    if (!drained) return skipped('work-running');
+    if (this.work.inFlight > 0) {
+      return skipped('work-running', `${this.work.inFlight} leader-only task(s) still run`);
+    }
+    if (held.validFrom > this.clock.now()) {
+      // An empty holder is free to every peer at once (client-go's rule too), while the leader
+      // before us may still lead: leaving our record to expire makes every peer wait for it.
+      return skipped('term-not-started', messages.TERM_NOT_STARTED);
+    }
+    if (await this.release(this.stepDownSuccessor)) return true;
+    return skipped('not-released'); // release() said why
   }
 }

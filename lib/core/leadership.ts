@@ -7,7 +7,7 @@ export interface Leadership {
    * From when we lead. Normally the acquisition itself; later when the acquisition re-created a
    * deleted Lease: until then the term is *activating*.
    */
-  readonly validFrom: number;
+  validFrom: number;
   /** Deadline: we lead only while now < validUntil. */
   validUntil: number;
   /**

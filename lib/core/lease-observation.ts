@@ -14,6 +14,11 @@ export interface Observation {
   readonly deletedHolderValidUntil?: number;
   /** When the Lease was seen deleted: who held it ({@link UNKNOWN_HOLDER} when we cannot know). */
   readonly deletedHolder?: string | null;
+  /**
+   * When the Lease was seen deleted: the `renewTime` (ms) of its last record, which tells whether
+   * this process wrote it (a record naming our identity may have been written by a duplicate).
+   */
+  readonly deletedHolderRenewTime?: number;
   /** The last `leaseTransitions` seen, kept across a deletion so that terms keep increasing. */
   readonly lastTransitions?: number | null;
   /**
@@ -33,16 +38,15 @@ export function observeRecord(
   now: number,
 ): Observation {
   const changed = !previous?.record || !sameElectionState(previous.record, record);
-  // A Lease deleted while held and then added again free (e.g. re-applied by a GitOps tool): the
-  // deleted holder may still believe it leads, as if the Lease were still missing.
+  // A Lease deleted while held: its holder may still believe it leads until its lease would have
+  // run out, whatever records come after (a new creator that is stopped before it leads leaves the
+  // Lease to expire, but a record added free, or by a peer with other rules, may follow).
   const deletion =
-    previous?.record === null &&
-    isFree(record) &&
-    previous.deletedHolderValidUntil !== undefined &&
-    now < previous.deletedHolderValidUntil
+    previous?.deletedHolderValidUntil !== undefined && now < previous.deletedHolderValidUntil
       ? {
           deletedHolder: previous.deletedHolder,
           deletedHolderValidUntil: previous.deletedHolderValidUntil,
+          deletedHolderRenewTime: previous.deletedHolderRenewTime,
         }
       : {};
   return {
@@ -70,6 +74,7 @@ export function observeMissing(
   if (previous && previous.record === null) return previous;
   const record = previous?.record ?? null;
   let deletedHolder = record?.holderIdentity ?? null;
+  const deletedHolderRenewTime = record?.renewTime?.getTime();
   let deletedHolderValidUntil: number | undefined;
   if (source === 'watch') {
     if (record && previous && !isFree(record)) {
@@ -88,6 +93,7 @@ export function observeMissing(
     changedAt: now,
     deletedHolder,
     deletedHolderValidUntil,
+    deletedHolderRenewTime,
     lastTransitions: previous?.lastTransitions ?? null,
     seenExisting: previous?.seenExisting ?? false,
   };

@@ -57,6 +57,7 @@ export class LeaseWatch {
   private reopenTimer: TimerHandle | undefined;
   /** Checks that the open watch opened in time and is not silent (see {@link WATCH_SILENCE_LIMIT}). */
   private watchdog: TimerHandle | undefined;
+  private sessions = 0;
 
   constructor(private readonly context: LeaseWatchContext) {}
 
@@ -68,6 +69,14 @@ export class LeaseWatch {
   /** True while a watch is open and the server has answered it: changes will come through it. */
   get isLive(): boolean {
     return this.handle !== null && this.answered;
+  }
+
+  /**
+   * Counts the watches opened so far: events of one session are every change of the Lease, in
+   * order; between two sessions changes may have been missed.
+   */
+  get session(): number {
+    return this.sessions;
   }
 
   /** How long the watch has been answering without a failure, ms (0 when it is not). */
@@ -153,6 +162,7 @@ export class LeaseWatch {
         { resourceVersion: this.resourceVersion },
       );
       this.handle = opened;
+      this.sessions += 1;
       this.answered = false;
       this.cancelWatchdog();
       this.watchdog = context.clock.setTimeout(check, context.requestTimeout);

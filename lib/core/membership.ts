@@ -130,6 +130,8 @@ export class Membership {
         return;
       } catch (error) {
         if (!(error instanceof LockConflictError) || attempt >= MAX_CONFLICTS) throw error;
+        // A renew that conflicted with our own removal at stop() must not add the entry back.
+        if (present && !this.running) return;
         this.record = null; // read again
       }
     }

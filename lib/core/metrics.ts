@@ -19,6 +19,14 @@ export type { LockOperation } from './lock.js';
 export type LockErrorKind =
   'conflict' | 'not_found' | 'forbidden' | 'gone' | 'rejected' | 'unavailable' | 'other';
 
+/**
+ * Why an elector that held the Lease when it stopped did not release it: `disabled`
+ * (`releaseOnStop: false`), `work-running` (leader work outlived the grace period),
+ * `term-not-started` (its term was still waiting to lead), `not-released` (the release request
+ * failed, or the Lease no longer named it).
+ */
+export type ReleaseSkipReason = 'disabled' | 'work-running' | 'term-not-started' | 'not-released';
+
 /** Whether a `@LeaderOnly` call ran (this instance leads) or was skipped / answered 503. */
 export type LeaderWorkOutcome = 'executed' | 'skipped';
 
@@ -58,6 +66,8 @@ export interface ElectionMetrics {
   apiError?(leaseName: string, operation: LockOperation, kind: LockErrorKind): void;
   /** A `@LeaderOnly` call (named `Class.method`) ran on the leader or was skipped on a follower. */
   leaderWork?(leaseName: string, task: string, outcome: LeaderWorkOutcome): void;
+  /** The elector stopped holding the Lease without releasing it, and why (the Lease expires). */
+  releaseSkipped?(leaseName: string, reason: ReleaseSkipReason): void;
 }
 
 /** Classifies an error met by a lock request. */
@@ -82,6 +92,7 @@ const HOOKS: readonly HookName[] = [
   'renewed',
   'apiError',
   'leaderWork',
+  'releaseSkipped',
 ];
 
 /**

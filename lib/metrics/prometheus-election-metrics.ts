@@ -4,6 +4,7 @@ import type {
   LeaderWorkOutcome,
   LockErrorKind,
   LockOperation,
+  ReleaseSkipReason,
 } from '../core/index.js';
 
 /** Options of {@link PrometheusElectionMetrics}. */
@@ -22,6 +23,7 @@ export const ELECTION_METRIC_NAMES = Object.freeze({
   renewDuration: 'leader_election_renew_duration_seconds',
   apiErrors: 'leader_election_api_errors_total',
   leaderOnlyCalls: 'leader_election_leader_only_calls_total',
+  releasesSkipped: 'leader_election_releases_skipped_total',
 });
 
 const DEFAULT_RENEW_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -37,6 +39,7 @@ const DEFAULT_RENEW_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
  * | `leader_election_renew_duration_seconds` | histogram: the leader's renew requests | `name`, `result` (`success`, `failure`) |
  * | `leader_election_api_errors_total` | counter: failed requests | `name`, `operation` (`get`, `create`, `update`, `watch`), `kind` (`conflict`, `not_found`, `forbidden`, `gone`, `rejected`, `unavailable`, `other`) |
  * | `leader_election_leader_only_calls_total` | counter: `@LeaderOnly` calls | `name`, `method` (`Class.method`), `outcome` (`executed`, `skipped`) |
+ * | `leader_election_releases_skipped_total` | counter: stops that left the Lease to expire | `name`, `reason` (`disabled`, `work-running`, `term-not-started`, `not-released`) |
  *
  * Metrics already on the registry under these names (another app in the same process, another
  * instance of this class) are reused, so several apps can share a registry without
@@ -59,6 +62,7 @@ export class PrometheusElectionMetrics implements ElectionMetrics {
   private readonly renewDuration: Histogram<'name' | 'result'>;
   private readonly apiErrors: Counter<'name' | 'operation' | 'kind'>;
   private readonly leaderOnlyCalls: Counter<'name' | 'method' | 'outcome'>;
+  private readonly releasesSkipped: Counter<'name' | 'reason'>;
 
   constructor(options: PrometheusElectionMetricsOptions = {}) {
     const registry = options.registry ?? defaultRegistry;
@@ -142,6 +146,20 @@ export class PrometheusElectionMetrics implements ElectionMetrics {
         });
       },
     );
+    this.releasesSkipped = metric(
+      registry,
+      ELECTION_METRIC_NAMES.releasesSkipped,
+      'counter',
+      ['name', 'reason'],
+      () => {
+        return new Counter({
+          name: ELECTION_METRIC_NAMES.releasesSkipped,
+          help: 'Stops that held the Lease and left it to expire instead of releasing it, by reason.',
+          labelNames: ['name', 'reason'],
+          registers: [registry],
+        });
+      },
+    );
   }
 
   started(name: string): void {
@@ -179,6 +197,10 @@ export class PrometheusElectionMetrics implements ElectionMetrics {
 
   leaderWork(name: string, task: string, outcome: LeaderWorkOutcome): void {
     this.leaderOnlyCalls.inc({ name, method: task, outcome });
+  }
+
+  releaseSkipped(name: string, reason: ReleaseSkipReason): void {
+    this.releasesSkipped.inc({ name, reason });
   }
 }
 

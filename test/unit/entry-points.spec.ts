@@ -97,6 +97,7 @@ const EXPORTS: Record<string, string[]> = {
     'LockWatchEvent',
     'LockWatchHandlers',
     'MAX_HONORED_LEASE_DURATION_SECONDS',
+    'ReleaseSkipReason',
     'SystemClock',
     'TimerHandle',
     'systemClock',

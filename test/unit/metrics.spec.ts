@@ -36,6 +36,9 @@ class RecordingMetrics implements Required<ElectionMetrics> {
   leaderWork(name: string, task: string, outcome: string) {
     this.calls.push(`leaderWork ${name} ${task} ${outcome}`);
   }
+  releaseSkipped(name: string, reason: string) {
+    this.calls.push(`releaseSkipped ${name} ${reason}`);
+  }
   named(prefix: string): string[] {
     return this.calls.filter((call) => call.startsWith(prefix));
   }
@@ -197,6 +200,9 @@ describe('PrometheusElectionMetrics', () => {
       'leader_election_renew_duration_seconds_count{name="test",result="success"} 2',
     );
     expect(text).toContain('leader_election_slowpath_total{name="test"} 0');
+    expect(text).toContain(
+      'leader_election_releases_skipped_total{name="test",reason="disabled"} 1',
+    );
   });
 
   it('registers on the default registry once, however many instances (several apps in a process)', async () => {

@@ -176,4 +176,24 @@ describe('SpreadElector on in-memory Leases', () => {
     expect(Object.keys(store('jobs-members').current()?.members ?? {})).toEqual(['r1']);
     expect(overlaps).toEqual([]);
   });
+
+  it('a replica stopped during a share handover releases that share too (F4)', async () => {
+    const r1 = replica('r1');
+    await run(20_000);
+    // Work on every share: a handover's step-down waits for it.
+    const works = r1.electors.map((elector) => elector.beginLeaderWork());
+    replica('r2');
+    for (let i = 0; i < 300 && !logs.some((line) => line.includes('over to r2')); i++) {
+      await run(100);
+    }
+    expect(logs.filter((line) => line.includes('over to r2'))).toHaveLength(1);
+    const stopping = r1.stop(); // SIGTERM while share handover drains
+    await clock.advance(100);
+    for (const work of works) work?.end();
+    await stopping;
+    replicas.delete('r1');
+    await run(1_000);
+    expect(led()).toEqual({ r2: 6 });
+    expect(overlaps).toEqual([]);
+  });
 });
