@@ -870,15 +870,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           break;
         }
         case 'sigterm-during-handover': {
-          // A new replica joins; a replica above its quota of shares steps down from one, naming a
-          // successor (usually the newcomer), and while that step-down waits for the share's jobs
-          // (slowed to a second each here, as real jobs take) it gets SIGTERM. Its stop must release every Lease it holds,
-          // the share it was handing over included.
+          // A new replica joins; a replica above its quota of shares steps down from one, naming the
+          // newcomer, and while that step-down waits for the share's jobs (slowed to a second each
+          // here, as real jobs take; they stop at their next step) it gets SIGTERM. Its stop must
+          // release every Lease it holds, the share it was handing over included. Only a handover to
+          // this fault's newcomer counts: one still evening out an earlier change may find no job
+          // running (a share taken a moment before).
           for (const r of live()) r.send({ jobStepMs: SLOW_JOB_STEP_MS });
-          await startReplica();
+          const joiner = await startReplica();
           const handing = await waitForEvent(
-            (e) => handedOver(e) && e.t > start,
-            'share handed over to the new replica',
+            (e) => handedOver(e) && e.message!.includes(` over to ${joiner.identity} to even out`),
+            `share handed over to the new replica ${joiner.id}`,
             since,
           );
           const giver = replicas.find((r) => r.id === handing.id)!;
