@@ -136,11 +136,10 @@ export const OVERLAP_EXPECTED: ReadonlySet<FaultName> = new Set(['clock-rate-ske
  * for. Their overlap still fails the run (the promise is broken); the report marks them.
  */
 export const FAILING_FIRST: Partial<Record<FaultName, string>> = {
-  // same-identity (M1: 4960 ms of overlap), lease-deleted-leader-cut (H1: 234 ms) and
-  // clock-frozen (L9: 3-20 ms) were here until the engine was hardened; they now show 0 ms.
-  'waiting-creator-stopped': 'F1, a holder stopped while it waits to lead releases the Lease',
-  'lease-deleted-twice': 'F3, a late burst of watch events and a create on a later absence',
-  'sigterm-during-handover': 'F4, stop() during a step-down releases nothing',
+  // None today. same-identity (M1: 4960 ms of overlap), lease-deleted-leader-cut (H1: 234 ms),
+  // clock-frozen (L9: 3-20 ms), waiting-creator-stopped (F1: two leaders up to 1401 ms),
+  // lease-deleted-twice (F3: up to 1961 ms) and sigterm-during-handover (F4: the share left held)
+  // were here until the engine was hardened; they now show 0 ms (and the share released).
 };
 
 /**
