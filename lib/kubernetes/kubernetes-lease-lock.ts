@@ -20,6 +20,7 @@ import { withTokenFileAuth, type ServiceAccountToken } from './service-account-t
 import { assertDnsSubdomain, assertNamespace } from './names.js';
 import { httpStatusOf, toLockError, type RequestContext } from './errors.js';
 import { formatMicroTime, parseMicroTime } from './micro-time.js';
+import { SeenLeases } from './seen-leases.js';
 
 /** Options of a {@link KubernetesLeaseLock}. */
 export interface KubernetesLeaseLockOptions {
@@ -63,8 +64,8 @@ export const MEMBERS_ANNOTATION = 'nestjs-kube-leader/members';
  *
  * RBAC needed, in the Lease's namespace: `leases` verbs get, create, update, watch.
  *
- * Writes keep every other field of the Lease as last seen (labels, annotations, owner references,
- * other spec fields), as client-go does. Times are written as MicroTime with six fractional digits.
+ * Writes keep every other field of the Lease (labels, annotations, owner references, other spec
+ * fields) as the object they are based on has them, as client-go does. Times are written as MicroTime with six fractional digits.
  */
 export class KubernetesLeaseLock implements LeaseLock {
   readonly identity: string;
@@ -77,8 +78,8 @@ export class KubernetesLeaseLock implements LeaseLock {
   private readonly api: CoordinationV1Api;
   private readonly watcher: Watch;
   private readonly labels: Readonly<Record<string, string>> | undefined;
-  /** The last full object seen, so that a replace keeps fields we do not manage. */
-  private lastSeen: V1Lease | undefined;
+  /** The full objects seen lately, so that a replace keeps the fields of the one it is based on. */
+  private readonly seen = new SeenLeases();
   /** The user an earlier 403 named (the server names it in a denial's body; a watch's has none). */
   private deniedUser: string | undefined;
   /** One kept-alive connection pool instead of client-node's connection per request. */
@@ -156,8 +157,9 @@ export class KubernetesLeaseLock implements LeaseLock {
     resourceVersion: string,
     options?: LockCallOptions,
   ): Promise<LeaseRecord> {
-    const base =
-      this.lastSeen?.metadata?.resourceVersion === resourceVersion ? this.lastSeen : undefined;
+    // The object at the version the write is conditioned on: if the write succeeds, the Lease is
+    // still that object (or was deleted since, and the write re-creates it from that object).
+    const base = this.seen.at(resourceVersion);
     const body: V1Lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
@@ -254,9 +256,9 @@ export class KubernetesLeaseLock implements LeaseLock {
     };
   }
 
-  /** `metadata.uid` of the Lease as last seen, if any (for Events about it). */
+  /** `metadata.uid` of the newest Lease seen, if any (for Events about it). */
   get uid(): string | undefined {
-    return this.lastSeen?.metadata?.uid;
+    return this.seen.newest?.metadata?.uid;
   }
 
   /** Closes the kept-alive connections (the elector calls it when it stops). */
@@ -324,7 +326,7 @@ export class KubernetesLeaseLock implements LeaseLock {
   }
 
   private remember(lease: V1Lease): LeaseRecord {
-    this.lastSeen = lease;
+    this.seen.add(lease);
     return decodeLease(lease);
   }
 

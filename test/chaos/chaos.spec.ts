@@ -1,8 +1,9 @@
 // The short fault-injection run inside `npm test`: every fault kind once (a fixed order), on a
 // control plane of its own, plus the bad-config start-ups, and two faults on replicas that spread
 // jobs over shares. `npm run test:chaos` runs 252 faults.
-// The later kinds (EXTRA_FAULTS: clock faults with libfaketime, installed by .ci/run, and a rolling
-// update) run here too, each once, with the positive control.
+// The later kinds (EXTRA_FAULTS: clock faults with libfaketime, installed by .ci/run, a rolling
+// update, a holder stopped while it waits to lead, the Lease deleted twice) run here too, each once,
+// with the positive control; so does SIGTERM during a share handover, on the spread replicas.
 import fs from 'node:fs';
 import path from 'node:path';
 import { startControlPlane } from '../control-plane/control-plane.js';
@@ -23,7 +24,7 @@ describe('fault injection (short run)', () => {
     expect(report.totalWorkRuns).toBeGreaterThan(100);
   }, 600_000);
 
-  it('keeps the promise with a duplicate identity, a deletion under a cut-off leader, wall-clock steps, clock rates inside the margin, a black-holed watch and a rolling update, and sees the overlap beyond it', async () => {
+  it('keeps the promise with a duplicate identity, a deletion under a cut-off leader, wall-clock steps, clock rates inside the margin, a black-holed watch, a rolling update, a holder stopped while it waits to lead and the Lease deleted twice, and sees the overlap beyond it', async () => {
     const report = await runChaos({
       seed: 1,
       faults: EXTRA_FAULTS.length,
@@ -42,8 +43,8 @@ describe('fault injection (short run)', () => {
     expect(report.cron.lostOutsideFaults).toBe(0);
   }, 600_000);
 
-  it('never runs a job spread over shares on two replicas at once, and every share runs again after a leader is killed or cut off', async () => {
-    const sequence: FaultName[] = ['sigkill-leader', 'cut-leader-long'];
+  it('never runs a job spread over shares on two replicas at once, every share runs again after a leader is killed or cut off, and a replica stopped during a handover releases its shares', async () => {
+    const sequence: FaultName[] = ['sigkill-leader', 'cut-leader-long', 'sigterm-during-handover'];
     const report = await runChaos({
       seed: 1,
       faults: sequence.length,
@@ -53,6 +54,8 @@ describe('fault injection (short run)', () => {
     expect(report.error).toBeUndefined();
     expect(report.faults.map((f) => f.name)).toEqual(sequence);
     expect(report.overlapMs).toBe(0);
+    const handover = report.faults.find((f) => f.name === 'sigterm-during-handover')!;
+    expect(handover.unreleased).toEqual([]);
     const spread = report.spread!;
     expect(spread.jobOverlapCases).toEqual([]);
     expect(Object.values(spread.jobOverlapMs).every((ms) => ms === 0)).toBe(true);
@@ -61,7 +64,7 @@ describe('fault injection (short run)', () => {
     for (const fault of report.faults)
       expect(fault.spread!.shareGapsMs).toHaveLength(DEFAULT_SPREAD.shares);
     expect(spread.jobRuns).toBeGreaterThan(100);
-  }, 300_000);
+  }, 400_000);
 
   it('reports bad configuration at start-up clearly, without hanging or crash-looping silently', async () => {
     const stateDir = fs.mkdtempSync(path.join(REPO_ROOT, '.control-plane', 'bad-config-'));

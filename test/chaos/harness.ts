@@ -38,6 +38,7 @@ import {
   type FakeClock,
 } from './faketime.js';
 import {
+  handedOver,
   sharesWithoutWork,
   spreadFaultResult,
   spreadJobs,
@@ -74,7 +75,10 @@ export type FaultName =
   | 'clock-rate-skew-inside'
   | 'clock-rate-skew-beyond'
   | 'watch-black-holed'
-  | 'rolling-update';
+  | 'rolling-update'
+  | 'waiting-creator-stopped'
+  | 'lease-deleted-twice'
+  | 'sigterm-during-handover';
 
 export const ALL_FAULTS: FaultName[] = [
   'sigkill-leader',
@@ -96,8 +100,9 @@ export const ALL_FAULTS: FaultName[] = [
 
 /**
  * Fault kinds added after the first suite (duplicate identity, a deletion under a cut-off leader,
- * clocks, a black-holed watch, a rolling update): `npm run test:chaos` draws from these and
- * {@link ALL_FAULTS}; `npm test` runs each once.
+ * clocks, a black-holed watch, a rolling update, a holder stopped while it waits to lead, the
+ * Lease deleted twice): `npm run test:chaos` draws from these and {@link ALL_FAULTS}; `npm test`
+ * runs each once.
  */
 export const EXTRA_FAULTS: FaultName[] = [
   'same-identity',
@@ -108,9 +113,17 @@ export const EXTRA_FAULTS: FaultName[] = [
   'clock-rate-skew-beyond',
   'watch-black-holed',
   'rolling-update',
+  'waiting-creator-stopped',
+  'lease-deleted-twice',
 ];
 
 export const EVERY_FAULT: FaultName[] = [...ALL_FAULTS, ...EXTRA_FAULTS];
+
+/**
+ * Kinds that need replicas with jobs spread over shares (the `spread` option): a run with `spread`
+ * draws from these too, one without refuses them.
+ */
+export const SPREAD_FAULTS: FaultName[] = ['sigterm-during-handover'];
 
 /**
  * Positive controls: faults that MUST produce overlap, to prove the checker can see it. Their
@@ -123,8 +136,10 @@ export const OVERLAP_EXPECTED: ReadonlySet<FaultName> = new Set(['clock-rate-ske
  * for. Their overlap still fails the run (the promise is broken); the report marks them.
  */
 export const FAILING_FIRST: Partial<Record<FaultName, string>> = {
-  // None today. same-identity (M1: 4960 ms of overlap), lease-deleted-leader-cut (H1: 234 ms) and
-  // clock-frozen (L9: 3-20 ms) were here until the engine was hardened; they now show 0 ms.
+  // None today. same-identity (M1: 4960 ms of overlap), lease-deleted-leader-cut (H1: 234 ms),
+  // clock-frozen (L9: 3-20 ms), waiting-creator-stopped (F1: two leaders up to 1401 ms),
+  // lease-deleted-twice (F3: up to 1961 ms) and sigterm-during-handover (F4: the share left held)
+  // were here until the engine was hardened; they now show 0 ms (and the share released).
 };
 
 /**
@@ -136,6 +151,11 @@ export const LEADERSHIP_CHANGES_GOAL: Partial<Record<FaultName, number>> = {
   // succession): one move, not one per old replica.
   'rolling-update': 1,
 };
+
+/** How long each step of a spread job takes while a replica hands a share over (a 1 s job). */
+const SLOW_JOB_STEP_MS = 250;
+/** ... and at all other times (replica.ts's default). */
+const JOB_STEP_MS = 10;
 
 /** Wall-clock step of the `clock-stepped-back` fault, in seconds. */
 const STEP_BACK_S = 30;
@@ -182,6 +202,12 @@ export interface FaultResult extends FaultWindow {
   leadershipChanges?: number;
   leaders?: string[];
   note?: string;
+  /**
+   * Leases that still named a replica stopped with SIGTERM after it had exited (a stop must
+   * release what it holds, unless its work outlived the grace period, which this suite's never
+   * does). Checked by the kinds that stop a replica in the middle of something.
+   */
+  unreleased?: string[];
   /** With `spread`: per share gaps, per job overlap, handovers. */
   spread?: SpreadFaultResult;
 }
@@ -196,6 +222,8 @@ export interface ChaosReport {
   cron: CronReport;
   /** Live replicas whose last change event did not name the leader after a recovery. */
   missedChanges: number;
+  /** Leases left held by replicas stopped with SIGTERM (see {@link FaultResult.unreleased}). */
+  unreleased: number;
   totalWorkRuns: number;
   outDir: string;
   /** Set when the run stopped early: no stable leader after a fault (a liveness failure). */
@@ -267,6 +295,11 @@ class Replica {
     if (!this.dead) this.child.kill(signal);
   }
 
+  /** Sends a command line to the replica's stdin (see replica.ts). */
+  send(command: Record<string, unknown>) {
+    if (!this.dead) this.child.stdin.write(`${JSON.stringify(command)}\n`);
+  }
+
   /** Waits until one of its events matches. */
   async waitFor(match: (event: ReplicaEvent) => boolean, what: string, timeoutMs = 60_000) {
     const deadline = now() + timeoutMs;
@@ -313,6 +346,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const kinds = options.kinds ?? ALL_FAULTS;
   const planned = options.sequence ?? kinds;
   if (planned.some((kind) => kind.startsWith('clock-'))) requireFaketime();
+  const needSpread = planned.filter((kind) => SPREAD_FAULTS.includes(kind));
+  if (needSpread.length && !options.spread)
+    throw new Error(`${needSpread.join(', ')} need replicas with jobs spread over shares (spread)`);
   const replicaCount = options.replicas ?? 3;
   const outDir =
     options.outDir ??
@@ -462,6 +498,48 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)];
 
+  /** The first event (from `since` on, in arrival order) that matches; polled. */
+  const waitForEvent = async (
+    match: (event: ReplicaEvent) => boolean,
+    what: string,
+    since: number,
+    timeoutMs = 60_000,
+  ): Promise<ReplicaEvent> => {
+    const deadline = now() + timeoutMs;
+    for (let next = since; ; await sleep(20)) {
+      for (; next < all.length; next++) if (match(all[next])) return all[next];
+      if (now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms`);
+    }
+  };
+
+  /**
+   * Resolves right after the Lease's next renew (a new renewTime): its holder, cut off then, leads
+   * on for almost its renew deadline, the widest window a fault can aim at.
+   */
+  const afterNextRenew = async (timeoutMs = 10_000) => {
+    const renewTime = async () => {
+      try {
+        return String(
+          (await leases.readNamespacedLease({ name: lease, namespace })).spec?.renewTime,
+        );
+      } catch {
+        return undefined;
+      }
+    };
+    const before = await renewTime();
+    const deadline = now() + timeoutMs;
+    while ((await renewTime()) === before) {
+      if (now() > deadline) throw new Error(`no renew of the Lease within ${timeoutMs} ms`);
+      await sleep(10);
+    }
+  };
+
+  /** The Leases of the run (the election's, the shares') that name `identity` as their holder. */
+  const leasesHeldBy = async (identity: string): Promise<string[]> =>
+    (await leases.listNamespacedLease({ namespace })).items
+      .filter((l) => l.spec?.holderIdentity === identity)
+      .map((l) => l.metadata!.name!);
+
   /** Stops a replica gracefully (SIGTERM: a leader releases the Lease) and closes its proxy. */
   const retire = async (replica: Replica) => {
     replica.signal('SIGTERM');
@@ -526,6 +604,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
   const results: FaultResult[] = [];
   let missedChanges = 0;
+  let unreleasedTotal = 0;
   let failure: string | undefined;
 
   try {
@@ -541,7 +620,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const leader = await waitForStableLeader();
       const kind = options.sequence ? options.sequence[n] : pick(kinds);
       const start = now();
+      const since = all.length;
       let note: string | undefined;
+      let unreleased: string[] | undefined;
       switch (kind) {
         case 'sigkill-leader':
           leader.signal('SIGKILL');
@@ -729,6 +810,88 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         case 'rolling-update':
           await rollingUpdate(leader);
           break;
+        case 'waiting-creator-stopped': {
+          // A fresh process, cut off from birth so that it never saw the Lease, is ready. The leader
+          // is cut off right after a renew and the Lease deleted; the others saw it deleted and
+          // wait out the leader's term. The fresh process's connection comes back: it creates the
+          // Lease and holds it, leading only one lease duration later, and is stopped (SIGTERM)
+          // during that wait. Nobody may lead while the cut-off leader still does.
+          const fresh = await startReplica({ cut: true });
+          await fresh.waitFor((e) => e.type === 'ready', 'start-up');
+          await afterNextRenew();
+          const cut = now();
+          leader.proxy.cutOff();
+          await leases.deleteNamespacedLease({ name: lease, namespace });
+          fresh.proxy.restore();
+          await fresh.waitFor(
+            (e) =>
+              e.type === 'log' && /\bleads in \d+ s: it created the Lease/.test(e.message ?? ''),
+            'its create of the Lease',
+            20_000,
+          );
+          const created = now();
+          await retire(fresh);
+          await sleep(
+            Math.max(0, cut + CHAOS_TIMINGS.renewDeadline + CHAOS_TIMINGS.leaseDuration - now()),
+          );
+          leader.proxy.restore();
+          note = `fresh ${fresh.id} created the Lease ${Math.round(created - cut)} ms after ${leader.id} was cut off and was stopped while waiting to lead; two leaders ${leadersOverlap(all, start, now())} ms`;
+          break;
+        }
+        case 'lease-deleted-twice': {
+          // The leader's connections are held back: its requests fail, its watch stays open and
+          // delivers what it missed later, in one burst. The Lease (the leader's record) is deleted;
+          // another replica waits out the leader's term, creates it and leads; it is cut off right
+          // after a renew, and the Lease is deleted again. Then the held connections come back: the
+          // burst starts with the deletion of the old leader's own record, while the Lease is
+          // missing again now and its last holder, cut off, still leads.
+          const held = leader.proxy.holdBack();
+          await leases.deleteNamespacedLease({ name: lease, namespace });
+          const deleted = now();
+          const led = await waitForEvent(
+            (e) =>
+              e.type === 'change' && e.isLeader === true && e.id !== leader.id && e.t > deleted,
+            'leader after the first deletion',
+            since,
+            30_000,
+          );
+          const successor = replicas.find((r) => r.id === led.id)!;
+          await afterNextRenew();
+          const cut = now();
+          successor.proxy.cutOff();
+          await leases.deleteNamespacedLease({ name: lease, namespace });
+          leader.proxy.restore();
+          await sleep(
+            Math.max(0, cut + CHAOS_TIMINGS.renewDeadline + CHAOS_TIMINGS.leaseDuration - now()),
+          );
+          successor.proxy.restore();
+          note = `${leader.id} held back (${held} connections), ${successor.id} led ${Math.round(led.t - deleted)} ms after the first deletion and was cut off before the second; two leaders ${leadersOverlap(all, start, now())} ms`;
+          break;
+        }
+        case 'sigterm-during-handover': {
+          // A new replica joins; a replica above its quota of shares steps down from one, naming the
+          // newcomer, and while that step-down waits for the share's jobs (slowed to a second each
+          // here, as real jobs take; they stop at their next step) it gets SIGTERM. Its stop must
+          // release every Lease it holds, the share it was handing over included. Only a handover to
+          // this fault's newcomer counts: one still evening out an earlier change may find no job
+          // running (a share taken a moment before).
+          for (const r of live()) r.send({ jobStepMs: SLOW_JOB_STEP_MS });
+          const joiner = await startReplica();
+          const handing = await waitForEvent(
+            (e) => handedOver(e) && e.message!.includes(` over to ${joiner.identity} to even out`),
+            `share handed over to the new replica ${joiner.id}`,
+            since,
+          );
+          const giver = replicas.find((r) => r.id === handing.id)!;
+          giver.signal('SIGTERM');
+          await giver.exited;
+          await giver.proxy.close();
+          unreleased = await leasesHeldBy(giver.identity);
+          for (const r of live()) r.send({ jobStepMs: JOB_STEP_MS });
+          note = `${giver.id} got SIGTERM while ${handing.message?.replace(/ to even out.*$/, '')}: ${unreleased.length ? `${unreleased.join(', ')} still named it after it exited` : 'it released every Lease it held'}`;
+          unreleasedTotal += unreleased.length;
+          break;
+        }
         case 'clock-rate-skew-inside':
         case 'clock-rate-skew-beyond': {
           // A leader whose every clock (timers included) runs at `rate`, cut off: it stops at its
@@ -783,6 +946,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         ...(OVERLAP_EXPECTED.has(kind) ? { overlapExpected: true } : {}),
         ...(moves ? { leadershipChanges: moves.moves, leaders: moves.leaders } : {}),
         ...(note ? { note } : {}),
+        ...(unreleased ? { unreleased } : {}),
       };
       if (spread) result.spread = spreadFaultResult(all, jobs, spread.shares, result, shareHolders);
       results.push(result);
@@ -825,6 +989,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     overlapCases: cases,
     cron: cronReport(all, results),
     missedChanges,
+    unreleased: unreleasedTotal,
     totalWorkRuns: intervals.length,
     outDir,
     ...(failure ? { error: failure } : {}),

@@ -13,7 +13,12 @@
 // one leader-only interval job per name in JOBS (comma-separated). Each logs `job-start`,
 // `job-step`, ... with its name, and checks `isLeaderFor(job)` before each step's side effect;
 // its @OnLeaderChange events are logged as `share-change` with the share.
+//
+// On stdin the harness may send `{"jobStepMs":<ms>}` lines: from then on each step of the spread
+// election's jobs takes that long (10 ms at first), e.g. a job that runs for a second while the
+// replica hands its share over.
 import 'reflect-metadata';
+import { createInterface } from 'node:readline';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Cron, Interval, ScheduleModule } from '@nestjs/schedule';
@@ -34,6 +39,18 @@ const emit = (type: string, fields: Record<string, unknown> = {}) =>
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How long each step of leader-only work takes, per kind (the harness changes `job`'s). */
+const stepMs = { work: 10, job: 10 };
+createInterface({ input: process.stdin }).on('line', (line) => {
+  try {
+    const { jobStepMs } = JSON.parse(line) as { jobStepMs?: unknown };
+    if (typeof jobStepMs === 'number' && jobStepMs > 0) stepMs.job = jobStepMs;
+  } catch {
+    // not a command
+  }
+});
+process.stdin.unref();
+
 /**
  * Leader-only work in small steps, logged as `<kind>-start`, `<kind>-step`, ... with `fields`.
  * Before each step's side effect it checks that it still leads (`leads`, computed from the clock
@@ -48,7 +65,7 @@ async function steps(
   emit(`${kind}-start`, { ...fields, token });
   let last = now();
   for (let step = 0; step < 4; step++) {
-    await pause(10);
+    await pause(stepMs[kind]);
     if (!leads()) {
       emit(`${kind}-abort`, { ...fields, step });
       break;

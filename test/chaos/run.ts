@@ -12,8 +12,9 @@
 // each share ran none of its jobs. Its tables go to results/latest-spread.*.
 //
 // --kinds draws only from the listed kinds (`extra`: the kinds added later, see EXTRA_FAULTS;
-// `every`: all, the default). A positive control (OVERLAP_EXPECTED) must show overlap and its
-// overlap is not a failure; failing-first kinds (FAILING_FIRST) fail the run while they overlap.
+// `every`: all, the default; with --spread, also the kinds that need it, SPREAD_FAULTS). A positive
+// control (OVERLAP_EXPECTED) must show overlap and its overlap is not a failure; failing-first kinds
+// (FAILING_FIRST) fail the run while they overlap or leave a Lease held by a stopped replica.
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../support/candidates.js';
@@ -29,6 +30,7 @@ import {
   FAILING_FIRST,
   LEADERSHIP_CHANGES_GOAL,
   OVERLAP_EXPECTED,
+  SPREAD_FAULTS,
   runChaos,
   stopRunningChaos,
   type ChaosReport,
@@ -43,22 +45,26 @@ const option = (name: string, fallback: number) => {
 const targetFaults = option('faults', 252);
 const firstSeed = option('seed', 1);
 const perSeed = option('per-seed', 70);
-const kinds = parseKinds(args.includes('--kinds') ? args[args.indexOf('--kinds') + 1] : undefined);
 const skipBadConfig = args.includes('--no-bad-config');
 const spread: SpreadOptions | undefined = args.includes('--spread')
   ? { shares: option('shares', DEFAULT_SPREAD.shares), jobs: option('jobs', DEFAULT_SPREAD.jobs) }
   : undefined;
+/** Every kind this run can inject: with --spread, also those that need it. */
+const everyKind = spread ? [...EVERY_FAULT, ...SPREAD_FAULTS] : EVERY_FAULT;
+const kinds = parseKinds(args.includes('--kinds') ? args[args.indexOf('--kinds') + 1] : undefined);
 
 function parseKinds(list: string | undefined): FaultName[] | undefined {
   if (list === undefined) return undefined;
   const names = list
     .split(',')
     .flatMap((name) =>
-      name === 'extra' ? EXTRA_FAULTS : name === 'every' ? EVERY_FAULT : [name as FaultName],
+      name === 'extra' ? EXTRA_FAULTS : name === 'every' ? everyKind : [name as FaultName],
     );
-  const unknown = names.filter((name) => !EVERY_FAULT.includes(name));
+  const unknown = names.filter((name) => !everyKind.includes(name));
   if (unknown.length || !names.length)
-    throw new Error(`--kinds: unknown ${unknown.join(', ')}; known: ${EVERY_FAULT.join(', ')}`);
+    throw new Error(
+      `--kinds: unknown ${unknown.join(', ')}; known: ${everyKind.join(', ')}${spread ? '' : ` (with --spread also ${SPREAD_FAULTS.join(', ')})`}`,
+    );
   return names;
 }
 
@@ -91,7 +97,7 @@ async function main() {
         await runChaos({
           seed,
           faults,
-          kinds: kinds ?? EVERY_FAULT,
+          kinds: kinds ?? everyKind,
           ...(spread ? { spread } : {}),
         }),
       );
@@ -125,6 +131,7 @@ async function main() {
       .map((f) => `seed ${r.seed} ${f.name}`),
   );
   const missed = reports.reduce((sum, r) => sum + r.missedChanges, 0);
+  const unreleased = reports.reduce((sum, r) => sum + (r.unreleased ?? 0), 0);
   const lostOutside = reports.reduce((sum, r) => sum + r.cron.lostOutsideFaults, 0);
   const stuck = reports.filter((r) => r.error).map((r) => `seed ${r.seed} ${r.error}`);
   const badConfigFailures = badConfig.filter((b) => b.result.startsWith('FAILED')).length;
@@ -132,12 +139,13 @@ async function main() {
     unexpected > 0 ||
     blindControls.length ||
     missed > 0 ||
+    unreleased > 0 ||
     lostOutside > 0 ||
     stuck.length ||
     badConfigFailures
   ) {
     process.stderr.write(
-      `FAILED: overlap ${unexpected} ms, positive controls without overlap: ${blindControls.join(', ') || 'none'}, missed change events ${missed}, cron runs lost outside faults ${lostOutside}, no recovery: ${stuck.join('; ') || 'none'}, bad-config failures ${badConfigFailures}\n`,
+      `FAILED: overlap ${unexpected} ms, positive controls without overlap: ${blindControls.join(', ') || 'none'}, missed change events ${missed}, Leases left held by a stopped replica ${unreleased}, cron runs lost outside faults ${lostOutside}, no recovery: ${stuck.join('; ') || 'none'}, bad-config failures ${badConfigFailures}\n`,
     );
     process.exitCode = 1;
   }
@@ -186,7 +194,7 @@ export function renderReport(
       notes: Set<string>;
     }
   >();
-  for (const kind of EVERY_FAULT)
+  for (const kind of [...EVERY_FAULT, ...SPREAD_FAULTS])
     byKind.set(kind, {
       runs: 0,
       maxGap: 0,
@@ -247,6 +255,7 @@ export function renderReport(
       `lost during faults ${reports.reduce((s, r) => s + r.cron.lostDuringFaults, 0)}, ` +
       `lost outside faults ${reports.reduce((s, r) => s + r.cron.lostOutsideFaults, 0)}.`,
     `Missed @OnLeaderChange events (a live replica not naming the leader after recovery): ${reports.reduce((s, r) => s + r.missedChanges, 0)}.`,
+    `Leases left held by a replica stopped with SIGTERM in the middle of something (checked by the kinds that do it): ${reports.reduce((s, r) => s + (r.unreleased ?? 0), 0)}.`,
     `Runs without recovery: ${
       reports
         .filter((r) => r.error)

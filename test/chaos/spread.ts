@@ -102,7 +102,8 @@ export function sharesWithoutWork(
   return { idle: holders.flatMap((holder, share) => (holder ? [] : [share])), holders };
 }
 
-const handedOver = (e: ReplicaEvent) =>
+/** A replica's log line saying it hands a share over to even out the balance. */
+export const handedOver = (e: ReplicaEvent) =>
   e.type === 'log' && typeof e.message === 'string' && e.message.startsWith('handing share');
 
 /** The spread part of one fault's result, from the events so far. */

@@ -7,6 +7,8 @@ export class TcpProxy {
   private readonly sockets = new Set<net.Socket>();
   /** Client sockets whose data from the server is dropped, see {@link blackhole}. */
   private readonly blackholed = new Set<net.Socket>();
+  /** Client sockets whose data from the server waits here, see {@link holdBack}. */
+  private readonly held = new Map<net.Socket, Buffer[]>();
   /** The client socket of each upstream socket. */
   private readonly clientOf = new Map<net.Socket, net.Socket>();
   private cut = false;
@@ -42,6 +44,19 @@ export class TcpProxy {
     return this.blackholed.size;
   }
 
+  /**
+   * Holds back the connections open at this moment: they stay open, what the client sends on them
+   * is dropped, and what the server sends waits here until {@link restore} delivers it all at once;
+   * new connections are refused meanwhile. The client's requests fail, while a watch open on one of
+   * these connections falls silent and later delivers every event it missed in one burst.
+   * Returns how many connections are held.
+   */
+  holdBack(): number {
+    this.cut = true;
+    for (const [, client] of this.clientOf) this.held.set(client, []);
+    return this.held.size;
+  }
+
   /** Delays every chunk in both directions by `ms` (0 to stop delaying). */
   delay(ms: number): void {
     this.delayMs = ms;
@@ -52,6 +67,9 @@ export class TcpProxy {
     this.delayMs = 0;
     for (const client of this.blackholed) client.destroy();
     this.blackholed.clear();
+    for (const [client, chunks] of this.held)
+      if (!client.destroyed) client.write(Buffer.concat(chunks));
+    this.held.clear();
   }
 
   async close(): Promise<void> {
@@ -73,6 +91,7 @@ export class TcpProxy {
         this.sockets.delete(socket);
         this.clientOf.delete(socket);
         this.blackholed.delete(socket);
+        this.held.delete(socket);
       });
       socket.on('error', () => undefined);
     }
@@ -85,8 +104,14 @@ export class TcpProxy {
   /** Forwards in order; with a delay, each chunk leaves `delayMs` after it arrived. */
   private pipe(from: net.Socket, to: net.Socket): void {
     let chain = Promise.resolve();
-    from.on('data', (chunk) => {
+    from.on('data', (chunk: Buffer) => {
       if (this.blackholed.has(to)) return; // from the server to a black-holed client: dropped
+      if (this.held.has(from)) return; // from a held client: dropped
+      const held = this.held.get(to);
+      if (held) {
+        held.push(chunk); // from the server to a held client: kept for later
+        return;
+      }
       const delay = this.delayMs;
       if (delay === 0) {
         chain = chain.then(() => {

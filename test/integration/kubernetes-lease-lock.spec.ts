@@ -1,6 +1,6 @@
 // KubernetesLeaseLock against the real API server: encoding, concurrency errors, RBAC error mapping,
 // fields it must keep, connection reuse.
-import { CoordinationV1Api } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { LockConflictError, LockForbiddenError, type LeaseSpec } from '../../lib/core/index.js';
 import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
 import { TcpProxy } from '../chaos/tcp-proxy.js';
@@ -49,7 +49,7 @@ describe('KubernetesLeaseLock on a real kube-apiserver', () => {
     expect(String(raw.spec?.renewTime)).toBe('2026-11-23T20:00:01.456000Z');
   });
 
-  it('maps a stale resourceVersion and an existing object to conflicts; an update of a missing Lease re-creates it', async () => {
+  it('maps a stale resourceVersion and an existing object to conflicts; an update of a missing Lease re-creates it unless based on the deleted object', async () => {
     const name = uniqueName('conflict');
     const l = lock(name);
     const first = await l.create(spec('me'));
@@ -66,7 +66,13 @@ describe('KubernetesLeaseLock on a real kube-apiserver', () => {
       .catch((e: unknown) => e);
     expect(recreated).toBeInstanceOf(LockConflictError);
     await admin.deleteNamespacedLease({ name, namespace });
-    const again = await l.update(spec('me', 4), first.resourceVersion);
+    // A write carries the uid of the object it is based on (as client-go's do): that object is
+    // gone, and the server refuses the write instead of re-creating the Lease.
+    await expect(l.update(spec('me', 4), first.resourceVersion)).rejects.toBeInstanceOf(
+      LockConflictError,
+    );
+    // A lock that never saw the object has no uid to send: its update re-creates the Lease.
+    const again = await lock(name).update(spec('me', 4), first.resourceVersion);
     expect(again.uid).toBeTruthy();
     expect(again.uid).not.toBe(first.uid);
   });
@@ -129,6 +135,64 @@ describe('KubernetesLeaseLock on a real kube-apiserver', () => {
     expect(after.metadata?.labels).toEqual({ team: 'billing' });
     expect(after.metadata?.annotations).toEqual({ note: 'kept' });
     expect(after.spec?.holderIdentity).toBe('me');
+  });
+
+  it('keeps what another writer added when a watch event older than its last write arrives late', async () => {
+    const name = uniqueName('basis');
+    const owner = await cluster.kubeConfigs.admin
+      .makeApiClient(CoreV1Api)
+      .createNamespacedConfigMap({ namespace, body: { metadata: { name: `${name}-owner` } } });
+    const l = lock(name);
+    const renew = (record: { resourceVersion: string }) =>
+      l.update({ ...spec('me'), renewTime: new Date() }, record.resourceVersion);
+    const created = await l.create(spec('me'));
+    // Another writer (an operator, a controller) labels and annotates the Lease and gives it an owner.
+    const current = await admin.readNamespacedLease({ name, namespace });
+    const edited = await admin.replaceNamespacedLease({
+      name,
+      namespace,
+      body: {
+        ...current,
+        metadata: {
+          ...current.metadata,
+          labels: { team: 'billing' },
+          annotations: { note: 'kept' },
+          ownerReferences: [
+            {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              name: owner.metadata!.name!,
+              uid: owner.metadata!.uid!,
+            },
+          ],
+        },
+      },
+    });
+    const renewed = await renew((await l.get())!);
+    // The watch, behind the writes, delivers the edit only now: an event older than the renew.
+    await new Promise<void>((resolve, reject) => {
+      const watch = l.watch(
+        {
+          onEvent: (event) => {
+            if (
+              event.type !== 'BOOKMARK' &&
+              event.record.resourceVersion === edited.metadata!.resourceVersion
+            ) {
+              watch.close();
+              resolve();
+            }
+          },
+          onClose: (error) => reject(error ?? new Error('the watch ended before the edit')),
+        },
+        { resourceVersion: created.resourceVersion },
+      );
+    });
+    await renew(renewed);
+    const after = await admin.readNamespacedLease({ name, namespace });
+    expect(after.metadata?.labels).toEqual({ team: 'billing' });
+    expect(after.metadata?.annotations).toEqual({ note: 'kept' });
+    expect(after.metadata?.ownerReferences?.map((o) => o.uid)).toEqual([owner.metadata!.uid]);
+    expect(after.metadata?.resourceVersion).not.toBe(renewed.resourceVersion);
   });
 
   it('reads times written by other clients tolerantly (nine digits from Go, none at all)', async () => {
