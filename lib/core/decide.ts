@@ -164,9 +164,10 @@ export function decide(
       why: 'create-missing',
       spec: spec(wallNow, transitions),
     } as const;
-    return observation?.seenExisting && !unknownHolder
-      ? create
-      : { ...create, leadsAfter: state.leaseDuration };
+    if (observation?.seenExisting && !unknownHolder) return create;
+    // An unknown holder may have advertised a longer duration than ours: wait for that too.
+    const unknownUntil = unknownHolder ? (observation?.deletedHolderValidUntil ?? now) - now : 0;
+    return { ...create, leadsAfter: Math.max(state.leaseDuration, unknownUntil) };
   }
 
   // 2. The record names us.

@@ -343,7 +343,11 @@ export abstract class ElectionLoop {
           !!written.uid &&
           written.uid !== decision.basedOn.uid;
         let leadsAfter = recreated ? this.leaseDuration : decision.leadsAfter;
-        let cause: LeadsLaterCause = recreated ? 'recreated' : 'never-seen';
+        let cause: LeadsLaterCause = recreated
+          ? 'recreated'
+          : this.observation?.seenExisting
+            ? 'unconfirmed'
+            : 'never-seen';
         if (confirming) {
           const verdict = this.confirmation.verdict(written.resourceVersion, this.watch.session);
           if (verdict !== 'confirmed') leadsAfter = this.leaseDuration;

@@ -68,8 +68,9 @@ export class IdentityGuard {
   }
 
   /**
-   * Whether a record naming our identity that we never wrote was ever seen (never forgotten): a
-   * record carrying one of our `renewTime`s may then still be another process's.
+   * Whether another live process was ever seen writing under our identity (never forgotten): a
+   * record carrying one of our `renewTime`s may then still be its. A previous run's record alone
+   * does not count.
    */
   get duplicateSeen(): boolean {
     return this.reported;
@@ -84,7 +85,6 @@ export class IdentityGuard {
   report(record: LeaseRecord): void {
     const renewed = record.renewTime?.getTime();
     const seen = this.inUse;
-    this.reported = true;
     if (seen === undefined && this.newest === undefined) {
       this.inUse = { firstRenewTime: renewed, errorLogged: false };
       this.logger?.warn(IDENTITY_OF_PREVIOUS_RUN(this.name, this.identity));
@@ -96,6 +96,7 @@ export class IdentityGuard {
       return;
     }
     this.inUse = { firstRenewTime: seen?.firstRenewTime ?? renewed, errorLogged: true };
+    this.reported = true;
     this.logger?.error(IDENTITY_IN_USE(this.name, this.identity));
   }
 }

@@ -227,12 +227,13 @@ export class LeaderElector extends ElectionLoop {
     if (drained && this.leadership === leadership) {
       this.releasing = true;
       this.clearTimer('attempt');
-      if (this.runningAttempt) await this.runningAttempt.catch(() => undefined);
-      if (this.leadership === leadership) {
-        this.stepDownRelease = this.release(options.successor);
-        released = await this.stepDownRelease;
-        this.stepDownRelease = undefined;
-      }
+      // Set before any wait: a stop() from now on waits for this release instead of making its own.
+      this.stepDownRelease = (async () => {
+        if (this.runningAttempt) await this.runningAttempt.catch(() => undefined);
+        return this.leadership === leadership && (await this.release(options.successor));
+      })();
+      released = await this.stepDownRelease;
+      this.stepDownRelease = undefined;
       if (this.phase === 'running') this.releasing = false; // stop() keeps it set
     }
     if (this.leadership === leadership) this.dropTerm(leadership);
@@ -287,11 +288,16 @@ export class LeaderElector extends ElectionLoop {
     this.releasing = true;
     this.clearTimer('attempt');
     this.clearTimer('validity');
-    const handedOver = this.stepDownRelease ? await this.stepDownRelease : false;
+    const steppingDown = this.stepDownRelease;
+    const handedOver = steppingDown ? await steppingDown : false;
     if (this.runningAttempt) await this.runningAttempt.catch(() => undefined);
 
     const held = this.leadership;
     const released = handedOver || (held !== null && (await this.releaseOnStopOf(held, drained)));
+    // The step-down's release failed and left nothing held: release() said why; count it.
+    if (steppingDown && !released && held === null) {
+      this.metrics.releaseSkipped(this.name, 'not-released');
+    }
     this.releasedOnStop = released;
 
     // 4. Tear down.

@@ -41,8 +41,14 @@ export function observeRecord(
   // A Lease deleted while held: its holder may still believe it leads until its lease would have
   // run out, whatever records come after (a new creator that is stopped before it leads leaves the
   // Lease to expire, but a record added free, or by a peer with other rules, may follow).
+  // Unless that holder wrote this record itself: it saw the deletion (and re-created the Lease in
+  // its term), so it knows whether it leads.
+  const writtenByDeletedHolder =
+    !!record.holderIdentity && record.holderIdentity === previous?.deletedHolder;
   const deletion =
-    previous?.deletedHolderValidUntil !== undefined && now < previous.deletedHolderValidUntil
+    previous?.deletedHolderValidUntil !== undefined &&
+    now < previous.deletedHolderValidUntil &&
+    !writtenByDeletedHolder
       ? {
           deletedHolder: previous.deletedHolder,
           deletedHolderValidUntil: previous.deletedHolderValidUntil,
@@ -74,7 +80,7 @@ export function observeMissing(
   if (previous && previous.record === null) return previous;
   const record = previous?.record ?? null;
   let deletedHolder = record?.holderIdentity ?? null;
-  const deletedHolderRenewTime = record?.renewTime?.getTime();
+  let deletedHolderRenewTime = record?.renewTime?.getTime();
   let deletedHolderValidUntil: number | undefined;
   if (source === 'watch') {
     if (record && previous && !isFree(record)) {
@@ -87,6 +93,20 @@ export function observeMissing(
       (record
         ? holderDurationMs(record, leaseDuration)
         : leaseDurationSeconds(leaseDuration) * 1000);
+  }
+  // A holder of an earlier deletion that may still lead (the Lease re-applied free, then deleted
+  // again) is not forgotten: the longer wait stands, and two different holders are "unknown".
+  const earlier = previous?.deletedHolderValidUntil;
+  if (earlier !== undefined && now < earlier) {
+    const later = deletedHolderValidUntil === undefined || earlier > deletedHolderValidUntil;
+    if (deletedHolderValidUntil !== undefined && previous!.deletedHolder !== deletedHolder) {
+      deletedHolder = UNKNOWN_HOLDER;
+      deletedHolderRenewTime = undefined;
+    } else if (later) {
+      deletedHolder = previous!.deletedHolder ?? null;
+      deletedHolderRenewTime = previous!.deletedHolderRenewTime;
+    }
+    if (later) deletedHolderValidUntil = earlier;
   }
   return {
     record: null,

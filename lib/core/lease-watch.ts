@@ -58,6 +58,8 @@ export class LeaseWatch {
   /** Checks that the open watch opened in time and is not silent (see {@link WATCH_SILENCE_LIMIT}). */
   private watchdog: TimerHandle | undefined;
   private sessions = 0;
+  /** The resourceVersion of the last event or bookmark delivered (a resume from it misses nothing). */
+  private delivered: string | undefined;
 
   constructor(private readonly context: LeaseWatchContext) {}
 
@@ -72,8 +74,10 @@ export class LeaseWatch {
   }
 
   /**
-   * Counts the watches opened so far: events of one session are every change of the Lease, in
-   * order; between two sessions changes may have been missed.
+   * Counts the unbroken runs of watches: events of one session are every change of the Lease, in
+   * order. A watch resumed from the last event or bookmark delivered continues the session; one
+   * opened without a resourceVersion, after a 410, or from a version a read or write set may have
+   * missed changes, and starts a new one.
    */
   get session(): number {
     return this.sessions;
@@ -109,6 +113,8 @@ export class LeaseWatch {
     // the server (an event or bookmark) every WATCH_SILENCE_LIMIT.
     let openAt: number | undefined;
     let lastHeard = openedAt;
+    const resumed = this.resourceVersion !== undefined && this.resourceVersion === this.delivered;
+    if (!resumed) this.sessions += 1;
     const check = () => {
       this.watchdog = undefined;
       if (this.handle !== opened || !opened) return;
@@ -133,14 +139,14 @@ export class LeaseWatch {
       opened = context.lock.watch(
         {
           onOpen: () => {
-            if (this.handle !== opened) return;
+            if (opened === null || this.handle !== opened) return;
             openAt = lastHeard = context.clock.now();
             this.answered = true;
             this.healthySince ??= openAt;
             context.onReachable();
           },
           onEvent: (event) => {
-            if (this.handle !== opened) return;
+            if (opened === null || this.handle !== opened) return;
             openAt ??= context.clock.now();
             this.answered = true;
             this.healthySince ??= openAt;
@@ -149,11 +155,12 @@ export class LeaseWatch {
             this.failures = 0;
             this.resourceVersion =
               event.type === 'BOOKMARK' ? event.resourceVersion : event.record.resourceVersion;
+            this.delivered = this.resourceVersion;
             context.onReachable();
             context.onEvent(event);
           },
           onClose: (error) => {
-            if (this.handle !== opened) return;
+            if (opened === null || this.handle !== opened) return;
             this.handle = null;
             this.cancelWatchdog();
             this.onClosed(error, events, context.clock.now() - openedAt);
@@ -162,7 +169,6 @@ export class LeaseWatch {
         { resourceVersion: this.resourceVersion },
       );
       this.handle = opened;
-      this.sessions += 1;
       this.answered = false;
       this.cancelWatchdog();
       this.watchdog = context.clock.setTimeout(check, context.requestTimeout);

@@ -56,7 +56,11 @@ export interface LeaseLock {
   create(spec: LeaseSpec, options?: LockCallOptions): Promise<LeaseRecord>;
   /** Replaces the record if it is still at `resourceVersion`; conflict otherwise, not found when deleted. */
   update(spec: LeaseSpec, resourceVersion: string, options?: LockCallOptions): Promise<LeaseRecord>;
-  /** Watches the record from `resourceVersion` (or from now, with the current state as ADDED, without one). */
+  /**
+   * Watches the record from `resourceVersion` (or from now, with the current state as ADDED, without
+   * one). Handlers are called only after `watch` has returned (asynchronously): calls made during it
+   * are ignored.
+   */
   watch(handlers: LockWatchHandlers, options?: { readonly resourceVersion?: string }): LockWatch;
   /** Optional: releases connections; called once when its elector (or membership) has stopped. */
   close?(): void;

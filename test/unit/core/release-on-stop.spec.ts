@@ -76,6 +76,26 @@ describe('release on stop (F4)', () => {
     expect(f.store.current()?.holderIdentity).toBe('a');
     expect(a.logger.at('warn')).toEqual([expect.stringContaining('releaseOnStop is false')]);
   });
+
+  it('stop() while the step-down waits for a renew in flight releases once, and the step-down says so', async () => {
+    const skipped: string[] = [];
+    const metrics: ElectionMetrics = { releaseSkipped: (_name, reason) => skipped.push(reason) };
+    const a = await f.started('a', { ...T, metrics });
+    await f.started('b', T);
+    f.store.hold('update', 'a');
+    await f.clock.advance(5_000); // a's renew is held in flight
+    const updatesBefore = f.calls('a').update;
+    const steppedDown = a.elector.stepDown({ successor: 'b' });
+    await f.clock.flush();
+    const stopped = a.elector.stop();
+    await f.clock.flush();
+    f.store.release();
+    await stopped;
+    expect(await steppedDown).toBe(true);
+    expect(f.calls('a').update - updatesBefore).toBe(1); // the release; the renew was counted before
+    expect(skipped).toEqual([]);
+    expect(f.store.current()?.preferredHolder ?? f.store.current()?.holderIdentity).toBe('b');
+  });
 });
 
 void LeaderElector;

@@ -1,6 +1,11 @@
 // Never two leaders, third round: the sequences of ../shared/docs/reviews/security-3.md (F1-F3), each
 // on the in-memory Lease with the fake clock. Every case failed on the engine before its fix.
-import { FakeClock, InMemoryLeaseLock, LeaderElector } from '../../../lib/core/index.js';
+import {
+  FakeClock,
+  InMemoryLeaseLock,
+  LeaderElector,
+  LockUnavailableError,
+} from '../../../lib/core/index.js';
 import { ClientGoRulePeer } from '../support/client-go-rule-peer.js';
 import { CuttableLock } from '../support/cuttable-lock.js';
 import { ElectionFixture, RecordingLogger } from '../support/election-fixture.js';
@@ -142,6 +147,38 @@ describe('never two leaders (F1-F3)', () => {
       expect(c.elector.isLeader()).toBe(true);
     });
   });
-});
 
-void FakeClock;
+  describe('deletions the follower must not forget', () => {
+    it('a Lease deleted, re-applied free and deleted again: the first holder is still waited out', async () => {
+      const a = await f.started('a', T);
+      const b = await f.started('b', T);
+      f.store.partition('a');
+      f.store.adminWrite(null);
+      await f.advanceChecking(300);
+      f.store.adminWrite({ holderIdentity: '', leaseDurationSeconds: 15, leaseTransitions: 0 });
+      await f.advanceChecking(300);
+      f.store.adminWrite(null);
+      await f.advanceChecking(30_000); // throws at the first step with two leaders
+      expect(b.elector.isLeader()).toBe(true);
+      void a;
+    });
+
+    it('a follower that lost track of the Lease waits out the longer duration its holder advertised', async () => {
+      const a = await f.started('a', {
+        leaseDuration: 60_000,
+        renewDeadline: 40_000,
+        retryPeriod: 2_000,
+      });
+      const b = await f.started('b', T);
+      f.store.partition('a'); // a leads on until its renew deadline (40 s)
+      f.store.muteWatches('b');
+      f.store.adminWrite(null);
+      f.store.compact(); // b's re-watch gets 410, its read 404: it does not know who held it
+      f.store.closeWatches(new LockUnavailableError('connection reset'));
+      f.store.muteWatches('b', false);
+      await f.advanceChecking(70_000);
+      expect(b.elector.isLeader()).toBe(true);
+      void a;
+    });
+  });
+});
