@@ -1,11 +1,6 @@
 // Never two leaders, third round: the sequences of ../shared/docs/reviews/security-3.md (F1-F3), each
 // on the in-memory Lease with the fake clock. Every case failed on the engine before its fix.
-import {
-  FakeClock,
-  InMemoryLeaseLock,
-  LeaderElector,
-  LockUnavailableError,
-} from '../../../lib/core/index.js';
+import { InMemoryLeaseLock, LeaderElector, LockUnavailableError } from '../../../lib/core/index.js';
 import { ClientGoRulePeer } from '../support/client-go-rule-peer.js';
 import { CuttableLock } from '../support/cuttable-lock.js';
 import { ElectionFixture, RecordingLogger } from '../support/election-fixture.js';
