@@ -33,14 +33,13 @@ export class CreateConfirmation {
   }
 
   /**
-   * A create is about to be sent on an observation of a missing Lease: whether the watch (live, in
-   * session `session`) can confirm it, i.e. its last event is the deletion.
+   * A create is about to be sent on an observation of a missing Lease: the watch (live, in session
+   * `session`) can confirm it only if its last event is the deletion.
    */
-  begin(session: number): boolean {
+  begin(session: number): void {
     const last = this.last;
     this.pending =
       last && last.session === session && last.type === 'DELETED' ? { session } : undefined;
-    return this.pending !== undefined;
   }
 
   /** The verdict on the create that wrote `resourceVersion`, as far as the watch has shown. */

@@ -1,4 +1,5 @@
-import type { FakeClock, LeaseLock, LeaseRecord, TimerHandle } from '../../../lib/core/index.js';
+import type { FakeClock, LeaseLock, TimerHandle } from '../../../lib/core/index.js';
+import { sameElectionState, type LeaseRecord } from '../../../lib/core/lease-record.js';
 
 /**
  * A peer that follows client-go's leaderelection rule, for mixed-fleet tests: it polls with a GET
@@ -7,7 +8,7 @@ import type { FakeClock, LeaseLock, LeaseRecord, TimerHandle } from '../../../li
  * clock); it leads while its last successful write started less than `renewDeadline` ago.
  */
 export class ClientGoRulePeer {
-  private observed: { key: string; at: number } | undefined;
+  private observed: { record: LeaseRecord; at: number } | undefined;
   private lastWriteStart: number | undefined;
   private timer: TimerHandle | undefined;
   private stopped = false;
@@ -63,8 +64,9 @@ export class ClientGoRulePeer {
       this.lastWriteStart = start;
       return;
     }
-    const key = stateKey(record);
-    if (this.observed?.key !== key) this.observed = { key, at: this.clock.now() };
+    if (!this.observed || !sameElectionState(this.observed.record, record)) {
+      this.observed = { record, at: this.clock.now() };
+    }
     const holder = record.holderIdentity ?? '';
     const mine = holder === this.identity;
     if (
@@ -89,14 +91,4 @@ export class ClientGoRulePeer {
     if (!mine) this.observed = undefined;
     this.lastWriteStart = start;
   }
-}
-
-function stateKey(record: LeaseRecord): string {
-  return JSON.stringify([
-    record.holderIdentity,
-    record.leaseDurationSeconds,
-    record.renewTime?.getTime(),
-    record.acquireTime?.getTime(),
-    record.leaseTransitions,
-  ]);
 }
