@@ -8,9 +8,12 @@
 //   npm run test:fuzz -- --mutant no-renew-deadline    # a positive control: must be caught
 //   npm run test:fuzz -- --clock-rate-beyond           # the other one
 //   npm run test:fuzz -- --ignore stop-releases-or-says-why   # look past a known failure
+//   npm run test:fuzz -- --seeds 300 --digests > before.txt  # one trace hash per seed: a refactor
+//                                                            # that changes no behaviour keeps them
 //
 // Positive controls (--mutant NAME, --clock-rate-beyond) run until the first failure and exit 0
 // when caught, 1 when not; a plain run exits 1 when any seed fails.
+import { createHash } from 'node:crypto';
 import { INVARIANTS, type InvariantName } from './invariants.js';
 import { isMutantName, MUTANTS } from './mutants.js';
 import { formatSummary } from './report.js';
@@ -53,6 +56,7 @@ const single = value('seed');
 const from = single !== undefined ? number('seed', 0) : number('from', 0);
 const seeds = single !== undefined ? 1 : number('seeds', control ? 500 : 200);
 const traceLines = args.includes('--trace') ? Infinity : number('trace-lines', 40);
+const digests = args.includes('--digests');
 
 const summary = await runSeeds({
   from,
@@ -62,6 +66,10 @@ const summary = await runSeeds({
   clockRateBeyond,
   ignore: ignore as InvariantName[],
   onSeed: (result) => {
+    if (digests) {
+      const hash = createHash('sha256').update(result.trace.join('\n')).digest('hex');
+      console.log(`seed ${result.seed} ${hash.slice(0, 16)} ${result.trace.length} lines`);
+    }
     if (single !== undefined && result.violations.length === 0 && args.includes('--trace')) {
       for (const line of result.trace) console.log(line);
     }
