@@ -1,16 +1,11 @@
-import type { ElectorStatus, LeaderChangeEvent, LeaderWork } from './elector-status.js';
-import {
-  describeError,
-  ElectorStoppedError,
-  LeaderElectionError,
-  LeadershipLostError,
-} from './errors.js';
+import { confirmLeadership } from './confirm-leadership.js';
 import { ElectionLoop } from './election-loop.js';
-import * as messages from './elector.messages.js';
+import type { LeaderElectorOptions } from './elector-options.js';
+import type { ElectorStatus, LeaderChangeEvent, LeaderWork } from './elector-status.js';
+import { ElectorStoppedError, LeaderElectionError, LeadershipLostError } from './errors.js';
 import type { FencingToken } from './fencing-token.js';
-import { assertIdentity } from './identity.js';
-import type { Leadership } from './leadership.js';
-import type { ReleaseSkipReason } from './metrics.js';
+import type { LeaseLock } from './lock.js';
+import { Lifecycle } from './lifecycle.js';
 
 /**
  * Leader election on one Lease, with client-go's semantics and a watch instead of polling.
@@ -18,7 +13,7 @@ import type { ReleaseSkipReason } from './metrics.js';
  * - A follower watches the Lease and tries to acquire it the moment it is released, and exactly
  *   when it expires: `leaseDurationSeconds` after this process last SAW the record change (local
  *   monotonic clock; the writer's timestamps are never compared with our clock).
- * - A leader renews every `renewInterval` (default `retryPeriod`). It leads only while
+ * - A leader renews every `renewInterval` (default `renewDeadline / 2`). It leads only while
  *   `now < start of its last successful renew + renewDeadline`: {@link isLeader} computes this at
  *   call time, so a process that was paused for longer than that sees `false` before any timer runs.
  * - Loss never throws into the host: the leadership signal aborts, a change event is emitted and the
@@ -56,9 +51,44 @@ import type { ReleaseSkipReason } from './metrics.js';
  * await elector.stop();
  * ```
  */
-export class LeaderElector extends ElectionLoop {
-  /** Releases this elector's hold on the process (see `Clock.keepAlive`), taken by {@link start}. */
-  private releaseProcess: (() => void) | undefined;
+export class LeaderElector {
+  /** Name used in events and logs (the `leaseName` option, or the lock's description). */
+  readonly name: string;
+  /** This candidate's identity, the lock's. */
+  readonly identity: string;
+  /** Effective lease duration in ms (the Lease carries it rounded up to whole seconds). */
+  readonly leaseDuration: number;
+  /** Effective renew deadline in ms: a leader leads only this long after its last successful renew. */
+  readonly renewDeadline: number;
+  /** Effective retry period in ms: between a follower's tries, and between retries after errors. */
+  readonly retryPeriod: number;
+  /** Effective interval in ms between a successful renew and the next one. */
+  readonly renewInterval: number;
+  /** Effective timeout in ms of each lock request. */
+  readonly requestTimeout: number;
+  /** How long in ms {@link stop} waits for in-flight leader work. */
+  readonly shutdownGracePeriod: number;
+  /** Whether {@link stop} releases the Lease. */
+  readonly releaseOnStop: boolean;
+  /** The lock the election runs on. */
+  readonly lock: LeaseLock;
+
+  /** The acquire / renew loop and the state it keeps. */
+  private readonly loop: ElectionLoop;
+  /** Start, step-down and stop on the loop's state. */
+  private readonly lifecycle: Lifecycle;
+
+  constructor(options: LeaderElectorOptions) {
+    const loop = new ElectionLoop(options);
+    this.loop = loop;
+    this.lifecycle = new Lifecycle(loop);
+    const resolved = loop.context;
+    ({ name: this.name, identity: this.identity, lock: this.lock } = resolved);
+    ({ leaseDuration: this.leaseDuration, renewDeadline: this.renewDeadline } = resolved);
+    ({ retryPeriod: this.retryPeriod, renewInterval: this.renewInterval } = resolved);
+    ({ requestTimeout: this.requestTimeout, releaseOnStop: this.releaseOnStop } = resolved);
+    this.shutdownGracePeriod = resolved.shutdownGracePeriod;
+  }
 
   // ---------------------------------------------------------------------------------------------
   // Public state
@@ -68,34 +98,34 @@ export class LeaderElector extends ElectionLoop {
    * `renewDeadline` ago (monotonic clock), and the elector is not stopping. Computed at call time.
    */
   isLeader(): boolean {
-    return this.leadingTerm() !== null;
+    return this.loop.leadingTerm() !== null;
   }
 
   /** The holder of the lease as last observed (null when free, deleted, or not yet read). */
   getLeader(): string | null {
     if (this.isLeader()) return this.identity;
-    return this.observation?.record?.holderIdentity || null;
+    return this.loop.observation?.record?.holderIdentity || null;
   }
 
   /** The fencing token of the current term while this instance leads, else null. */
   fencingToken(): FencingToken | null {
-    return this.leadingTerm()?.fencingToken ?? null;
+    return this.loop.leadingTerm()?.fencingToken ?? null;
   }
 
   /** A snapshot of the state, for health checks. */
   status(): ElectorStatus {
-    const now = this.clock.now();
-    const leadership = this.phase === 'stopped' ? null : this.leadership;
-    const { lastSuccessAt, failingSince } = this.requests;
+    const now = this.loop.clock.now();
+    const leadership = this.loop.phase === 'stopped' ? null : this.loop.leadership;
+    const { lastSuccessAt, failingSince } = this.loop.requests;
     return {
-      phase: this.phase,
+      phase: this.loop.phase,
       isLeader: this.isLeader(),
       holdsLease: leadership !== null,
       leader: this.getLeader(),
       lastRenewAgoMs: leadership ? now - leadership.lastWriteStart : undefined,
       lastSuccessAgoMs: lastSuccessAt === undefined ? undefined : now - lastSuccessAt,
       failingForMs: failingSince === undefined ? undefined : now - failingSince,
-      lastError: this.errors.last ?? this.requests.failure,
+      lastError: this.loop.errors.last ?? this.loop.requests.failure,
       leaseDuration: this.leaseDuration,
       renewDeadline: this.renewDeadline,
     };
@@ -107,7 +137,7 @@ export class LeaderElector extends ElectionLoop {
    * @internal
    */
   get currentState(): LeaderChangeEvent | undefined {
-    return this.events.current;
+    return this.loop.events.current;
   }
 
   /**
@@ -115,7 +145,7 @@ export class LeaderElector extends ElectionLoop {
    * {@link start} receives the first event. Listener errors are logged, never thrown.
    */
   onChange(listener: (event: LeaderChangeEvent) => void): () => void {
-    return this.events.subscribe(listener);
+    return this.loop.events.subscribe(listener);
   }
 
   /**
@@ -123,7 +153,7 @@ export class LeaderElector extends ElectionLoop {
    * the signal is already aborted.
    */
   leadershipSignal(): AbortSignal {
-    const term = this.leadingTerm();
+    const term = this.loop.leadingTerm();
     if (term) return term.controller.signal;
     return AbortSignal.abort(
       new LeadershipLostError(`${this.identity} does not lead ${this.name}`),
@@ -136,10 +166,10 @@ export class LeaderElector extends ElectionLoop {
    */
   waitForLeadership(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.isLeader()) return Promise.resolve();
-    if (this.phase === 'stopping' || this.phase === 'stopped') {
+    if (this.loop.phase === 'stopping' || this.loop.phase === 'stopped') {
       return Promise.reject(new ElectorStoppedError(`the elector for ${this.name} is stopped`));
     }
-    return this.waiters.wait(options.signal);
+    return this.loop.waiters.wait(options.signal);
   }
 
   /**
@@ -148,16 +178,16 @@ export class LeaderElector extends ElectionLoop {
    * `task` names the work for metrics (`Class.method` for `@LeaderOnly`).
    */
   beginLeaderWork(task?: string): LeaderWork | null {
-    const term = this.leadingTerm();
+    const term = this.loop.leadingTerm();
     if (!term) {
-      if (task !== undefined) this.metrics.leaderWork(this.name, task, 'skipped');
+      if (task !== undefined) this.loop.metrics.leaderWork(this.name, task, 'skipped');
       return null;
     }
-    if (task !== undefined) this.metrics.leaderWork(this.name, task, 'executed');
-    return this.work.begin(
+    if (task !== undefined) this.loop.metrics.leaderWork(this.name, task, 'executed');
+    return this.loop.work.begin(
       term.controller.signal,
       term.fencingToken,
-      () => this.leadingTerm() === term,
+      () => this.loop.leadingTerm() === term,
     );
   }
 
@@ -166,7 +196,7 @@ export class LeaderElector extends ElectionLoop {
    * {@link beginLeaderWork} (a follower answering 503 to a request).
    */
   recordSkippedWork(task: string): void {
-    this.metrics.leaderWork(this.name, task, 'skipped');
+    this.loop.metrics.leaderWork(this.name, task, 'skipped');
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -174,16 +204,12 @@ export class LeaderElector extends ElectionLoop {
 
   /** Starts campaigning. Returns immediately; errors are logged and retried, never thrown. */
   start(): void {
-    if (this.phase !== 'idle') {
+    if (this.loop.phase !== 'idle') {
       throw new LeaderElectionError(
         `the elector for ${this.name} was already started (an elector starts once)`,
       );
     }
-    this.phase = 'running';
-    this.releaseProcess = this.clock.keepAlive?.();
-    this.metrics.started(this.name);
-    this.logger?.debug?.(`${this.identity} campaigning for ${this.name}`);
-    this.requestAttempt();
+    this.lifecycle.start();
   }
 
   /**
@@ -194,8 +220,7 @@ export class LeaderElector extends ElectionLoop {
    * instance can start. Never rejects.
    */
   stop(): Promise<void> {
-    this.stopPromise ??= this.doStop();
-    return this.stopPromise;
+    return this.lifecycle.stop();
   }
 
   /**
@@ -207,41 +232,8 @@ export class LeaderElector extends ElectionLoop {
    * it does not release (the Lease expires instead, as on stop). Resolves true when it released;
    * false when it did not lead or did not release. Never rejects.
    */
-  async stepDown(options: { successor?: string } = {}): Promise<boolean> {
-    if (options.successor !== undefined) assertIdentity('successor', options.successor);
-    const leadership = this.leadingTerm();
-    if (!leadership) return false;
-    this.steppingDown = true;
-    this.stepDownSuccessor = options.successor;
-    leadership.controller.abort(new LeadershipLostError(`${this.identity} is stepping down`));
-    this.emitIfChanged('stepping-down');
-    const drained = await this.drainWork();
-    if (this.phase !== 'running') {
-      // stop() came while the work drained: it releases what we hold (naming our successor), so
-      // the Lease is not left to expire; its result is ours.
-      await this.stopPromise;
-      return this.releasedOnStop;
-    }
-    this.succession.holdBack(this.clock.now());
-    let released = false;
-    if (drained && this.leadership === leadership) {
-      this.releasing = true;
-      this.clearTimer('attempt');
-      // Set before any wait: a stop() from now on waits for this release instead of making its own.
-      this.stepDownRelease = (async () => {
-        if (this.runningAttempt) await this.runningAttempt.catch(() => undefined);
-        return this.leadership === leadership && (await this.release(options.successor));
-      })();
-      released = await this.stepDownRelease;
-      this.stepDownRelease = undefined;
-      if (this.phase === 'running') this.releasing = false; // stop() keeps it set
-    }
-    if (this.leadership === leadership) this.dropTerm(leadership);
-    this.steppingDown = false;
-    this.stepDownSuccessor = undefined;
-    this.emitIfChanged(released ? 'released' : 'lost');
-    if (this.phase === 'running') this.requestAttempt();
-    return released;
+  stepDown(options: { successor?: string } = {}): Promise<boolean> {
+    return this.lifecycle.stepDown(options.successor);
   }
 
   /**
@@ -250,96 +242,7 @@ export class LeaderElector extends ElectionLoop {
    * succeeded and the term still leads, which it then does until `renewDeadline` after that
    * request's start. For confirmed leader-only runs. Never rejects.
    */
-  async confirmLeadership(): Promise<boolean> {
-    const from = this.clock.now();
-    if (!this.leadingTerm()) return false;
-    // An attempt that started before this call proves nothing: wait for it, then run a new one.
-    while (this.runningAttempt && this.attemptStartedAt < from) {
-      await this.runningAttempt.catch(() => undefined);
-    }
-    const writes = this.successfulWrites;
-    if (!this.runningAttempt) this.requestAttempt();
-    await this.runningAttempt?.catch(() => undefined);
-    return this.leadingTerm() !== null && this.successfulWrites > writes;
-  }
-
-  private async doStop(): Promise<void> {
-    if (this.phase === 'idle') {
-      this.phase = 'stopped';
-      return;
-    }
-    // 1. Refuse new work and waiters; followers stop campaigning, a leader keeps renewing.
-    this.phase = 'stopping';
-    this.waiters.rejectAll(new ElectorStoppedError(`the elector for ${this.name} stopped`));
-    this.watch.close();
-    const leadership = this.leadership;
-    if (leadership) {
-      leadership.controller.abort(new LeadershipLostError(`${this.identity} is shutting down`));
-    } else {
-      this.clearTimer('attempt');
-    }
-    this.emitIfChanged('shutting-down');
-
-    // 2. Wait (bounded) for admitted work.
-    const drained = await this.drainWork();
-
-    // 3. No more attempts: let the running one finish, then release what we hold. A step-down
-    // already releasing: its release is ours.
-    this.releasing = true;
-    this.clearTimer('attempt');
-    this.clearTimer('validity');
-    const steppingDown = this.stepDownRelease;
-    const handedOver = steppingDown ? await steppingDown : false;
-    if (this.runningAttempt) await this.runningAttempt.catch(() => undefined);
-
-    const held = this.leadership;
-    const released = handedOver || (held !== null && (await this.releaseOnStopOf(held, drained)));
-    // The step-down's release failed and left nothing held: release() said why; count it.
-    if (steppingDown && !released && held === null) {
-      this.metrics.releaseSkipped(this.name, 'not-released');
-    }
-    this.releasedOnStop = released;
-
-    // 4. Tear down.
-    held?.controller.abort(new LeadershipLostError(`${this.identity} is shutting down`));
-    this.leadership = null;
-    this.clearTimer('attempt');
-    this.clearTimer('validity');
-    this.watch.close();
-    this.clearTimer('activation');
-    this.requests.abortAll(new ElectorStoppedError('stopped'));
-    this.phase = 'stopped';
-    try {
-      this.lock.close?.();
-    } catch (error) {
-      this.logger?.warn(`Closing ${this.lock.description} failed: ${describeError(error)}`);
-    }
-    this.emitIfChanged(released ? 'released' : 'shutting-down');
-    this.events.clear();
-    this.releaseProcess?.();
-  }
-
-  /** Releases the term stop() found held, or says why not: one log line and a metric. */
-  private async releaseOnStopOf(held: Leadership, drained: boolean): Promise<boolean> {
-    const skipped = (reason: ReleaseSkipReason, why?: string) => {
-      if (why !== undefined)
-        this.logger?.warn(messages.RELEASE_SKIPPED(this.name, this.identity, why));
-      this.metrics.releaseSkipped(this.name, reason);
-      return false;
-    };
-    if (!this.releaseOnStop) return skipped('disabled', 'releaseOnStop is false');
-    // Work may also have been admitted under a leadership that lapsed and was re-acquired while
-    // we waited: release only with nothing running (WORK_OUTLIVED_GRACE said why).
-    if (!drained) return skipped('work-running');
-    if (this.work.inFlight > 0) {
-      return skipped('work-running', `${this.work.inFlight} leader-only task(s) still run`);
-    }
-    if (held.validFrom > this.clock.now()) {
-      // An empty holder is free to every peer at once (client-go's rule too), while the leader
-      // before us may still lead: leaving our record to expire makes every peer wait for it.
-      return skipped('term-not-started', messages.TERM_NOT_STARTED);
-    }
-    if (await this.release(this.stepDownSuccessor)) return true;
-    return skipped('not-released'); // release() said why
+  confirmLeadership(): Promise<boolean> {
+    return confirmLeadership(this.loop);
   }
 }

@@ -1,19 +1,28 @@
-import type { LeadsLaterCause } from '../../lib/core/elector.messages.js';
+import type { ElectionLoop } from '../../lib/core/election-loop.js';
+import type { LeaderElectorOptions } from '../../lib/core/elector-options.js';
 import { LeaderElector } from '../../lib/core/leader-elector.js';
-import type { LeaseRecord } from '../../lib/core/lease-record.js';
-import type { Leadership } from '../../lib/core/leadership.js';
 
 /**
- * Positive controls: our elector with one safety rule removed, by overriding a protected method
- * (lib/ stays as it is). The fuzzer must catch each within 500 seeds (`--mutant NAME`).
+ * Positive controls: our elector with one safety rule removed, by replacing one method of its
+ * loop on that instance (lib/ stays as it is). The fuzzer must catch each within 500 seeds
+ * (`--mutant NAME`).
  */
+
+/** The elector's acquire / renew loop (a private part: reached here to break it on purpose). */
+export function loopOf(elector: LeaderElector): ElectionLoop {
+  return (elector as unknown as { loop: ElectionLoop }).loop;
+}
 
 /** `isLeader()` no longer checks the renew deadline at call time (only the validity timer ends the term). */
 class NoRenewDeadline extends LeaderElector {
-  protected override leadingTerm(): Leadership | null {
-    const term = this.leadership;
-    if (this.phase !== 'running' || term === null || this.steppingDown) return null;
-    return this.clock.now() >= term.validFrom ? term : null;
+  constructor(options: LeaderElectorOptions) {
+    super(options);
+    const loop = loopOf(this);
+    loop.leadingTerm = () => {
+      const term = loop.leadership;
+      if (loop.phase !== 'running' || term === null || loop.steppingDown) return null;
+      return loop.clock.now() >= term.validFrom ? term : null;
+    };
   }
 }
 
@@ -22,14 +31,12 @@ class NoRenewDeadline extends LeaderElector {
  * gone (the decision's and the one the watch's confirmation adds).
  */
 class NoWaitAfterCreate extends LeaderElector {
-  protected override onWritten(
-    written: LeaseRecord,
-    requestStart: number,
-    wallRequestStart: number,
-    _leadsAfter: number | undefined,
-    cause: LeadsLaterCause,
-  ): void {
-    super.onWritten(written, requestStart, wallRequestStart, undefined, cause);
+  constructor(options: LeaderElectorOptions) {
+    super(options);
+    const loop = loopOf(this);
+    const onWritten = loop.onWritten.bind(loop);
+    loop.onWritten = (written, requestStart, wallRequestStart, _leadsAfter, cause) =>
+      onWritten(written, requestStart, wallRequestStart, undefined, cause);
   }
 }
 
