@@ -5,6 +5,11 @@ export { OnLeaderChange } from './decorators/on-leader-change.decorator.js';
 export { LeaderOnlyInterceptor } from './leader-only.interceptor.js';
 export { NotLeaderException } from './not-leader.exception.js';
 export { LeaderElectionRegistry } from './leader-election.registry.js';
+export {
+  DuplicateElectionError,
+  LeaseNameTakenError,
+  UnknownElectionError,
+} from './leader-election.errors.js';
 export { Election } from './election.js';
 export type {
   LeaderElectionModuleOptions,

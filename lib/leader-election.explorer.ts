@@ -7,6 +7,7 @@ import {
   LEADER_ONLY_REQUEST_SCOPED,
   LEADER_ONLY_SCHEDULED_TWICE,
   ON_LEADER_CHANGE_FAILED,
+  ON_LEADER_CHANGE_REQUEST_SCOPED,
   SCHEDULE_MODULE_TWICE,
   SCHEDULED_WITHOUT_SCHEDULER,
 } from './leader-election.messages.js';
@@ -63,9 +64,7 @@ export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdo
         );
         if (!elections) continue;
         if (!isStatic) {
-          this.logger.warn(
-            `@OnLeaderChange() on ${className}.${key} is ignored: ${className} is request- or transient-scoped`,
-          );
+          this.logger.warn(ON_LEADER_CHANGE_REQUEST_SCOPED(className, key));
           continue;
         }
         for (const name of new Set(elections)) {
@@ -102,7 +101,7 @@ export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdo
   ) {
     const fail = (error: unknown) =>
       this.logger.error(
-        `${ON_LEADER_CHANGE_FAILED(className, key)}: ${error instanceof Error ? error.message : String(error)}`,
+        ON_LEADER_CHANGE_FAILED(className, key, error),
         error instanceof Error ? error.stack : undefined,
       );
     try {

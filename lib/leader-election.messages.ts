@@ -87,8 +87,15 @@ export const CAMPAIGNING = (
 export const NOT_LEADER_RESPONSE = (election: string) =>
   `This instance does not lead "${election}"; send the request to the leader.`;
 
-export const ON_LEADER_CHANGE_FAILED = (target: string, key: string) =>
-  `@OnLeaderChange() handler ${target}.${key} failed`;
+export const ON_LEADER_CHANGE_FAILED = (target: string, key: string, error: unknown) =>
+  `@OnLeaderChange() handler ${target}.${key} failed: ${error instanceof Error ? error.message : String(error)}`;
+
+export const ON_LEADER_CHANGE_REQUEST_SCOPED = (target: string, key: string) =>
+  `@OnLeaderChange() on ${target}.${key} is ignored: ${target} is request- or transient-scoped`;
+
+/** A decorator's `election` (or `job`) argument that is not a non-empty string. */
+export const DECORATOR_ARGUMENT_NOT_A_NAME = (usage: string, argument: string, value: unknown) =>
+  `${usage}: ${argument} must be a non-empty string, got ${String(value)}`;
 
 export const CHANGES_SUBSCRIBER_FAILED = (election: string, error: string) =>
   `A changes() subscriber of "${election}" threw (the election and the other subscribers go on): ${error}`;
@@ -138,3 +145,42 @@ export const LOCAL_MODE_IN_CLUSTER =
   'must not be true in a cluster (KUBERNETES_SERVICE_HOST is set): even a one-replica Deployment runs two ' +
   'pods during every rollout, and only the election keeps them apart. Set it from your development ' +
   "configuration only, or use local: 'if-no-kubeconfig' (local only where no kubeconfig is found)";
+
+export const LOCAL_MODE_WITH_LOCK = 'cannot be combined with a custom "lock"';
+
+export const UNKNOWN_OPTION = (owner: string, known: ReadonlySet<string>) =>
+  `is not an option of ${owner} (known: ${[...known].join(', ')})`;
+
+export const METRIC_REGISTERED_OTHERWISE = (
+  name: string,
+  kind: string,
+  labelNames: readonly string[],
+) =>
+  `The metric "${name}" is already registered on this registry as something else ` +
+  `(expected a ${kind} with labels ${labelNames.join(', ')}). ` +
+  `Pass PrometheusElectionMetrics another registry, or remove that metric.`;
+
+// LeaderElectionTestingModule and LeaderElectionTestingService.
+
+export const SET_LEADER_NEEDS_IDENTITY = `setLeader(identity): identity must be a non-empty string`;
+
+export const NOT_A_TESTING_ELECTION = (election: string) =>
+  `The election "${election}" was not registered by LeaderElectionTestingModule.forRoot(); ` +
+  `import LeaderElectionTestingModule.forRoot(${election === 'default' ? '' : `{ election: '${election}' }`}) instead of LeaderElectionModule in the test.`;
+
+export const TESTING_ELECTION_NOT_STARTED = (election: string) =>
+  `The election "${election}" has not started: call \`await moduleRef.init()\` (or \`app.init()\`) first; ` +
+  '`Test.createTestingModule(...).compile()` alone does not run lifecycle hooks.';
+
+export const TESTING_ELECTION_STOPPED = (election: string) =>
+  `The election "${election}" is stopped (the app was closed).`;
+
+export const TESTING_CHANGE_TIMED_OUT = (
+  ms: number,
+  what: string,
+  leader: string | null | undefined,
+  phase: string,
+) =>
+  `LeaderElectionTestingModule: timed out after ${ms} ms waiting for ${what} ` +
+  `(leader: ${leader ?? 'none'}, phase: ${phase}). Jest fake timers that fake ` +
+  '`queueMicrotask` or `setImmediate` stop the in-memory Lease: keep them real.';

@@ -3,6 +3,11 @@ import { Injectable } from '@nestjs/common';
 import type { Election } from './election.js';
 import { DEFAULT_ELECTION } from './leader-election.constants.js';
 import {
+  DuplicateElectionError,
+  LeaseNameTakenError,
+  UnknownElectionError,
+} from './leader-election.errors.js';
+import {
   DUPLICATE_ELECTION,
   LEASE_NAME_TAKEN,
   UNKNOWN_ELECTION,
@@ -19,26 +24,34 @@ export class LeaderElectionRegistry {
   readonly identitySuffix = randomBytes(4).toString('hex');
 
   /**
-   * Adds an election (the module does it for each `forRoot`); throws if its name is taken, or one
-   * of its Leases is another election's in the same namespace.
+   * Adds an election (the module does it for each `forRoot`); throws a {@link DuplicateElectionError}
+   * if its name is taken, a {@link LeaseNameTakenError} if one of its Leases is another election's in
+   * the same namespace.
    */
   register(election: Election): void {
-    if (this.elections.has(election.name)) throw new Error(DUPLICATE_ELECTION(election.name));
+    if (this.elections.has(election.name)) {
+      throw new DuplicateElectionError(DUPLICATE_ELECTION(election.name));
+    }
     // Two elections on one Kubernetes Lease would each think they lead it alone (custom and
     // in-memory locks have no namespace: each is its own Lease).
     const names = new Set(election.leaseNames());
     for (const other of this.elections.values()) {
       if (election.namespace === undefined || other.namespace !== election.namespace) continue;
       const taken = other.leaseNames().find((lease) => names.has(lease));
-      if (taken) throw new Error(LEASE_NAME_TAKEN(taken, other.name, election.name));
+      if (taken) throw new LeaseNameTakenError(LEASE_NAME_TAKEN(taken, other.name, election.name));
     }
     this.elections.set(election.name, election);
   }
 
-  /** The election named `name` (default: the unnamed one); throws a clear error when unknown. */
+  /**
+   * The election named `name` (default: the unnamed one); throws an {@link UnknownElectionError}
+   * naming the registered ones when unknown.
+   */
   get(name: string = DEFAULT_ELECTION): Election {
     const election = this.elections.get(name);
-    if (!election) throw new Error(UNKNOWN_ELECTION(name, [...this.elections.keys()]));
+    if (!election) {
+      throw new UnknownElectionError(UNKNOWN_ELECTION(name, [...this.elections.keys()]));
+    }
     return election;
   }
 

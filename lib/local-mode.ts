@@ -8,7 +8,11 @@ import {
   type KubeConfigSources,
 } from './kubernetes/kubeconfig-sources.js';
 import { clientNodeProblem } from './kubernetes/client-node-support.js';
-import { LOCAL_MODE_IN_CLUSTER, LOCAL_MODE_CLIENT_NODE } from './leader-election.messages.js';
+import {
+  LOCAL_MODE_IN_CLUSTER,
+  LOCAL_MODE_CLIENT_NODE,
+  LOCAL_MODE_WITH_LOCK,
+} from './leader-election.messages.js';
 
 /** The `local` values: `true`, or local only where no kubeconfig is found (the README's choice). */
 export const LOCAL_IF_NO_KUBECONFIG = 'if-no-kubeconfig';
@@ -51,7 +55,7 @@ export function assertLocalAllowed(
 ): void {
   if (env.KUBERNETES_SERVICE_HOST) throw new InvalidOptionError('local', LOCAL_MODE_IN_CLUSTER);
   if (options.lock) {
-    throw new InvalidOptionError('local', 'cannot be combined with a custom "lock"');
+    throw new InvalidOptionError('local', LOCAL_MODE_WITH_LOCK);
   }
 }
 

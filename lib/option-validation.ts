@@ -1,4 +1,5 @@
 import { InvalidOptionError } from './core/index.js';
+import { UNKNOWN_OPTION } from './leader-election.messages.js';
 
 /**
  * The keys of an options interface `T` as a set. Written as `optionKeys<T>({ a: true, ... })`, so the
@@ -23,10 +24,7 @@ export function assertKnownOptions(
   }
   for (const key of Object.keys(options)) {
     if (!known.has(key)) {
-      throw new InvalidOptionError(
-        key,
-        `is not an option of ${owner} (known: ${[...known].join(', ')})`,
-      );
+      throw new InvalidOptionError(key, UNKNOWN_OPTION(owner, known));
     }
   }
 }

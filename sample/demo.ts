@@ -21,6 +21,17 @@ import {
 } from '../test/control-plane/control-plane.js';
 import { freeLoopbackPort } from '../test/control-plane/processes.js';
 import { shareOf } from '../lib/core/shares.js';
+import {
+  DOES_NOT_LEAD,
+  DOES_NOT_RUN_SHARE,
+  LEADER_CHANGE_CONTEXT,
+  LEADS,
+  RECONCILE_CONTEXT,
+  RECONCILED,
+  REPORT_SHARES_CONTEXT,
+  RUNS_SHARE,
+} from './src/sample.messages.js';
+import { lineReader } from './log-lines.js';
 import { REPORTS_SHARES, reportsLeaseName } from './src/reports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,6 +39,13 @@ const args = new Set(process.argv.slice(2));
 const timings = args.has('--default-timings')
   ? { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 }
   : { leaseDuration: 4_000, renewDeadline: 3_000, retryPeriod: 1_000 };
+
+// The sample's lines the demo follows, read by the functions that write them.
+const RECONCILED_LINE = lineReader(RECONCILE_CONTEXT, RECONCILED);
+const LEADS_LINE = lineReader(LEADER_CHANGE_CONTEXT, LEADS);
+const DOES_NOT_LEAD_LINE = lineReader(LEADER_CHANGE_CONTEXT, DOES_NOT_LEAD);
+const RUNS_SHARE_LINE = lineReader(REPORT_SHARES_CONTEXT, RUNS_SHARE);
+const DOES_NOT_RUN_SHARE_LINE = lineReader(REPORT_SHARES_CONTEXT, DOES_NOT_RUN_SHARE);
 
 const color = (code: number, text: string) =>
   process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text;
@@ -44,8 +62,6 @@ interface Replica {
   reconciles: number;
   /** Its own leader-change reports (its @OnLeaderChange log lines), timed on arrival here. */
   leading: { at: number; isLeader: boolean }[];
-  /** When its `reports` election started (its "campaigning" line), timed on arrival here. */
-  reportsStartedAt?: number;
 }
 
 /** A replica's own report that it started or stopped running a share of `reports`. */
@@ -244,39 +260,28 @@ async function startReplica(
   );
   const replica: Replica = { name, port, child, exited: false, reconciles: 0, leading: [] };
   const log = fs.createWriteStream(path.join(ROOT, '.control-plane', `demo-${name}.log`));
-  child.stdout?.on('data', (chunk: Buffer) => {
-    log.write(chunk);
-    const text = chunk.toString();
-    for (const match of text.matchAll(/reconcile #\d+/g)) {
-      replica.reconciles += 1;
-      say(color(36, `  ${name}: ${match[0]}`));
-    }
-  });
+  child.stdout?.on('data', (chunk: Buffer) => log.write(chunk));
   child.stderr?.pipe(log);
-  // The sample's LeaderChange lines: "<id> is now the leader of ..." / "<id> does not lead ...".
+  // The sample's own lines (src/sample.messages.ts): reconciles and its @OnLeaderChange reports.
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    // The sample's ReportShares lines: "<id> runs share <i> ..." / "<id> does not run share <i> ...".
-    const share = /\[ReportShares\] \S+ (runs|does not run) share (\d+)/.exec(line);
-    if (share) {
-      shareReports.push({
-        replica,
-        share: Number(share[2]),
-        isLeader: share[1] === 'runs',
-        at: Date.now(),
-      });
+    const reconciled = RECONCILED_LINE(line);
+    if (reconciled) {
+      replica.reconciles += 1;
+      say(color(36, `  ${name}: reconcile #${reconciled[0]}`));
     }
+    const runs = RUNS_SHARE_LINE(line);
+    const share = runs ?? DOES_NOT_RUN_SHARE_LINE(line);
+    if (share) {
+      shareReports.push({ replica, share: Number(share[1]), isLeader: !!runs, at: Date.now() });
+    }
+    // The library's own line of a share handover (no exported text yet: matched as it reads).
     const handover = /handing share (\d+) \(\S+\) over to (\S+) /.exec(line);
     if (handover) {
       const [, share, successor] = handover;
       handovers.push({ replica, share: Number(share), successor: successor!, at: Date.now() });
     }
-    if (/campaigning for lease \S+-reports-share-0 to /.test(line))
-      replica.reportsStartedAt ??= Date.now();
-    if (!line.includes('[LeaderChange]')) return;
-    if (line.includes(' is now the leader of '))
-      replica.leading.push({ at: Date.now(), isLeader: true });
-    else if (line.includes(' does not lead '))
-      replica.leading.push({ at: Date.now(), isLeader: false });
+    if (LEADS_LINE(line)) replica.leading.push({ at: Date.now(), isLeader: true });
+    else if (DOES_NOT_LEAD_LINE(line)) replica.leading.push({ at: Date.now(), isLeader: false });
   });
   child.on('exit', () => {
     replica.exited = true;
@@ -442,8 +447,7 @@ async function spreadJobs(options: {
   // A replica joins, as a Deployment replaces the stopped one: the others hand it shares.
   const joiner = await start('replica-i');
   replicas.push(joiner);
-  await waitUntil(() => joiner.reportsStartedAt !== undefined, 60_000);
-  const joinedAt = joiner.reportsStartedAt ?? Date.now();
+  const joinedAt = await answersReports(joiner, 60_000);
   running = [...running, joiner];
   say(
     color(
@@ -637,6 +641,26 @@ async function status(replica: Replica): Promise<Status | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * When `replica` first answers /reports (its `reports` election runs from start-up on), polling
+ * until `timeoutMs`; the time of the last try if it never does.
+ */
+async function answersReports(replica: Replica, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !replica.exited) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${replica.port}/reports`, {
+        signal: AbortSignal.timeout(500),
+      });
+      if (response.ok) return Date.now();
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(25);
+  }
+  return Date.now();
 }
 
 async function waitForLeader(candidates: Replica[], timeoutMs: number): Promise<Replica> {

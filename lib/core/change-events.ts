@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 import type { ElectorLogger } from './elector-options.js';
 import type { LeaderChangeEvent, LeaderChangeReason } from './elector-status.js';
-import { describeError } from './errors.js';
+import { LISTENER_THREW } from './elector.messages.js';
 import type { FencingToken } from './fencing-token.js';
 import type { ElectionMetrics } from './metrics.js';
 
@@ -71,7 +71,7 @@ export class ChangeEvents {
       try {
         listener(event);
       } catch (error) {
-        logger?.error(`A leader change listener of ${name} threw: ${describeError(error)}`);
+        logger?.error(LISTENER_THREW(name, error));
       }
     }
   }

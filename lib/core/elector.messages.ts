@@ -79,3 +79,56 @@ export const IDENTITY_IN_USE = (name: string, identity: string) =>
   'one identity and would both lead. This instance does not lead while the other renews. Give ' +
   'each replica a unique identity (the default, POD_NAME or HOSTNAME plus a random suffix, is ' +
   'unique).';
+
+// Lock requests (lock-requests.ts): errors are logged once per kind, repeats at debug level.
+
+export const REQUEST_TIMED_OUT = (lease: string, ms: number) =>
+  `request to ${lease} timed out after ${ms} ms`;
+
+export const REQUEST_FAILED = (context: string, name: string, identity: string, error: unknown) =>
+  `Error ${context} ${name} as ${identity}: ${describeError(error)}`;
+
+export const REQUEST_FAILED_AGAIN = (context: string, name: string, error: unknown) =>
+  `${context} ${name} failed again: ${describeError(error)}`;
+
+export const REQUESTS_SUCCEED_AGAIN = (name: string) => `${name}: API requests succeed again`;
+
+// The Lease watch (lease-watch.ts).
+
+export const WATCH_NOT_OPENED = (ms: number) => `watch did not open within ${ms} ms`;
+
+export const WATCH_SILENT = (seconds: number) => `watch silent for ${seconds} s`;
+
+export const WATCH_FAILED = (name: string, error: unknown) =>
+  `Watch on ${name} failed (${describeError(error)}); re-watching`;
+
+export const LISTENER_THREW = (name: string, error: unknown) =>
+  `A leader change listener of ${name} threw: ${describeError(error)}`;
+
+export const IDENTITY_STILL_ELSEWHERE = (name: string, identity: string) =>
+  `${name} still names "${identity}" from another process`;
+
+// Releasing the Lease (release.ts).
+
+export const NOTHING_TO_RELEASE = (name: string, identity: string) =>
+  `${name} no longer names ${identity}; nothing to release`;
+
+export const RELEASED = (identity: string, name: string) => `${identity} released ${name}`;
+
+export const RELEASE_FAILED = (name: string, error: unknown) =>
+  `Could not release ${name}: ${describeError(error)}. Followers take over when it expires.`;
+
+export const RELEASE_CONFLICTS = (name: string, conflicts: number) =>
+  `Could not release ${name} after ${conflicts} conflicts; it will expire instead`;
+
+// Fencing tokens (fencing-token.ts): a value is quoted, at most 40 characters of it.
+
+const quoted = (value: string) => JSON.stringify(value).slice(0, 40);
+
+export const NOT_A_FENCING_TOKEN = (value: string) =>
+  `a fencing token is a decimal number, got ${quoted(value)}`;
+
+export const RESOURCE_VERSION_NOT_DECIMAL = (resourceVersion: string) =>
+  `the API server's resourceVersion ${quoted(resourceVersion)} ` +
+  'is not a decimal number, so it cannot serve as a fencing token: nestjs-kube-leader needs ' +
+  'an API server that is conformant with Kubernetes 1.35 (KEP-5504)';

@@ -1,3 +1,4 @@
+import { NOT_A_FENCING_TOKEN, RESOURCE_VERSION_NOT_DECIMAL } from './elector.messages.js';
 import { LeaderElectionError, LockRejectedError } from './errors.js';
 
 /** A resourceVersion or token that compares as a number: decimal digits only. */
@@ -30,9 +31,7 @@ export class FencingToken {
   /** Reads a token from its decimal form (e.g. a stored `toString()`); throws on anything else. */
   static parse(value: string): FencingToken {
     if (typeof value !== 'string' || !DECIMAL.test(value)) {
-      throw new LeaderElectionError(
-        `a fencing token is a decimal number, got ${JSON.stringify(String(value)).slice(0, 40)}`,
-      );
+      throw new LeaderElectionError(NOT_A_FENCING_TOKEN(String(value)));
     }
     return new FencingToken(value.replace(/^0+(?=.)/, ''));
   }
@@ -92,10 +91,6 @@ export function fencingTokenOf(written: { readonly resourceVersion: string }): F
   try {
     return FencingToken.parse(written.resourceVersion);
   } catch {
-    throw new LockRejectedError(
-      `the API server's resourceVersion ${JSON.stringify(written.resourceVersion).slice(0, 40)} ` +
-        'is not a decimal number, so it cannot serve as a fencing token: nestjs-kube-leader needs ' +
-        'an API server that is conformant with Kubernetes 1.35 (KEP-5504)',
-    );
+    throw new LockRejectedError(RESOURCE_VERSION_NOT_DECIMAL(written.resourceVersion));
   }
 }

@@ -1,5 +1,9 @@
 import type { ElectorLogger } from './elector-options.js';
-import { IDENTITY_IN_USE, IDENTITY_OF_PREVIOUS_RUN } from './elector.messages.js';
+import {
+  IDENTITY_IN_USE,
+  IDENTITY_OF_PREVIOUS_RUN,
+  IDENTITY_STILL_ELSEWHERE,
+} from './elector.messages.js';
 import type { LeaseRecord } from './lease-record.js';
 
 /** What is remembered of a write this process sent. */
@@ -92,7 +96,7 @@ export class IdentityGuard {
     }
     // Renewed since we first saw it: someone is alive under our identity.
     if (seen && (seen.errorLogged || renewed === seen.firstRenewTime)) {
-      this.logger?.debug?.(`${this.name} still names "${this.identity}" from another process`);
+      this.logger?.debug?.(IDENTITY_STILL_ELSEWHERE(this.name, this.identity));
       return;
     }
     this.inUse = { firstRenewTime: seen?.firstRenewTime ?? renewed, errorLogged: true };

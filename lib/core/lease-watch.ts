@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from './clock.js';
 import type { ElectorLogger } from './elector-options.js';
-import { describeError, LockGoneError, LockUnavailableError } from './errors.js';
+import { WATCH_FAILED, WATCH_NOT_OPENED, WATCH_SILENT } from './elector.messages.js';
+import { LockGoneError, LockUnavailableError } from './errors.js';
 import type { LeaseLock, LockWatch, LockWatchEvent } from './lock.js';
 
 /** Longest pause between two attempts to re-open a failing watch (before jitter). */
@@ -128,8 +129,8 @@ export class LeaseWatch {
       // Dead: close it (the lock aborts the request) and re-open it like a failed watch.
       const error = new LockUnavailableError(
         openAt === undefined
-          ? `watch did not open within ${context.requestTimeout} ms`
-          : `watch silent for ${Math.round((now - lastHeard) / 1000)} s`,
+          ? WATCH_NOT_OPENED(context.requestTimeout)
+          : WATCH_SILENT(Math.round((now - lastHeard) / 1000)),
       );
       this.handle = null;
       opened.close();
@@ -193,9 +194,7 @@ export class LeaseWatch {
     if (error) {
       this.failures += 1;
       if (this.failures === 1 || this.failures % 10 === 0) {
-        context.logger?.warn(
-          `Watch on ${context.name} failed (${describeError(error)}); re-watching`,
-        );
+        context.logger?.warn(WATCH_FAILED(context.name, error));
       }
     } else if (events > 0 || openForMs >= context.retryPeriod) {
       // A normal server-side close: re-watch from where we were, at once.

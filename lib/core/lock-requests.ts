@@ -1,6 +1,12 @@
 import type { Clock, TimerHandle } from './clock.js';
 import type { ElectorLogger } from './elector-options.js';
-import { describeError, LockUnavailableError } from './errors.js';
+import {
+  REQUEST_FAILED,
+  REQUEST_FAILED_AGAIN,
+  REQUEST_TIMED_OUT,
+  REQUESTS_SUCCEED_AGAIN,
+} from './elector.messages.js';
+import { LockUnavailableError } from './errors.js';
 import { lockErrorKind, type ElectionMetrics, type LockOperation } from './metrics.js';
 
 /** What {@link LockRequests} needs from its elector. */
@@ -51,9 +57,7 @@ export class LockRequests {
     let timer: TimerHandle | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = clock.setTimeout(() => {
-        const error = new LockUnavailableError(
-          `request to ${description} timed out after ${requestTimeout} ms`,
-        );
+        const error = new LockUnavailableError(REQUEST_TIMED_OUT(description, requestTimeout));
         controller.abort(error);
         reject(error);
       }, requestTimeout);
@@ -122,18 +126,18 @@ export class ErrorLog {
     const name = error instanceof Error ? error.name : typeof error;
     const key = `${context}:${name}:${error instanceof Error ? error.message : String(error)}`;
     if (key === this.lastKey) {
-      this.logger?.debug?.(`${context} ${this.name} failed again: ${describeError(error)}`);
+      this.logger?.debug?.(REQUEST_FAILED_AGAIN(context, this.name, error));
       return;
     }
     this.lastKey = key;
-    const message = `Error ${context} ${this.name} as ${this.identity}: ${describeError(error)}`;
+    const message = REQUEST_FAILED(context, this.name, this.identity, error);
     if (error instanceof LockUnavailableError) this.logger?.warn(message);
     else this.logger?.error(message);
   }
 
   /** Requests succeed again: log it once if errors were reported. */
   clear(): void {
-    if (this.lastKey !== undefined) this.logger?.log(`${this.name}: API requests succeed again`);
+    if (this.lastKey !== undefined) this.logger?.log(REQUESTS_SUCCEED_AGAIN(this.name));
     this.lastKey = undefined;
     this.lastError = undefined;
   }

@@ -1,9 +1,18 @@
 import type { Clock } from './clock.js';
 import type { ElectorLogger } from './elector-options.js';
-import { describeError, LockConflictError } from './errors.js';
+import {
+  NOTHING_TO_RELEASE,
+  RELEASE_CONFLICTS,
+  RELEASE_FAILED,
+  RELEASED,
+} from './elector.messages.js';
+import { LockConflictError } from './errors.js';
 import type { LeaseRecord } from './lease-record.js';
 import type { LeaseLock } from './lock.js';
 import type { LockRequests } from './lock-requests.js';
+
+/** Tries at most: a conflict reads the Lease again. */
+const RELEASE_TRIES = 3;
 
 /** What {@link releaseLease} needs from its elector. */
 export interface ReleaseContext {
@@ -30,14 +39,14 @@ export async function releaseLease(
   const { lock, identity, clock, logger, requests, isOurs } = context;
   // Named as the start-up and "became leader" lines name it: `lease <namespace>/<name>`.
   const name = lock.description;
-  for (let attempt = 1; attempt <= 3; attempt++) {
+  for (let attempt = 1; attempt <= RELEASE_TRIES; attempt++) {
     try {
       const record =
         attempt === 1 && lastWrite
           ? lastWrite
           : await requests.run('get', (signal) => lock.get({ signal }));
       if (!record || record.holderIdentity !== identity || !isOurs(record)) {
-        logger?.debug?.(`${name} no longer names ${identity}; nothing to release`);
+        logger?.debug?.(NOTHING_TO_RELEASE(name, identity));
         return undefined;
       }
       const now = clock.wallNow();
@@ -55,16 +64,14 @@ export async function releaseLease(
           { signal },
         ),
       );
-      logger?.log(`${identity} released ${name}`);
+      logger?.log(RELEASED(identity, name));
       return written;
     } catch (error) {
       if (error instanceof LockConflictError) continue;
-      logger?.warn(
-        `Could not release ${name}: ${describeError(error)}. Followers take over when it expires.`,
-      );
+      logger?.warn(RELEASE_FAILED(name, error));
       return undefined;
     }
   }
-  logger?.warn(`Could not release ${name} after 3 conflicts; it will expire instead`);
+  logger?.warn(RELEASE_CONFLICTS(name, RELEASE_TRIES));
   return undefined;
 }

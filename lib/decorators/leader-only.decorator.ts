@@ -10,6 +10,7 @@ import {
   REGISTRY_PROPERTY,
 } from '../leader-election.constants.js';
 import {
+  DECORATOR_ARGUMENT_NOT_A_NAME,
   LEADER_ONLY_NOT_A_METHOD,
   LEADER_ONLY_WITHOUT_REGISTRY,
   SKIPPED_NOT_CONFIRMED,
@@ -75,11 +76,11 @@ export function LeaderOnly(
   const job = options?.job;
   if (typeof election !== 'string' || election.length === 0) {
     throw new TypeError(
-      `@LeaderOnly(election): election must be a non-empty string, got ${String(election)}`,
+      DECORATOR_ARGUMENT_NOT_A_NAME('@LeaderOnly(election)', 'election', election),
     );
   }
   if (job !== undefined && (typeof job !== 'string' || job.length === 0)) {
-    throw new TypeError(`@LeaderOnly({ job }): job must be a non-empty string, got ${String(job)}`);
+    throw new TypeError(DECORATOR_ARGUMENT_NOT_A_NAME('@LeaderOnly({ job })', 'job', job));
   }
   const gate = { election, confirm, job };
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {

@@ -1,5 +1,8 @@
 import { DEFAULT_ELECTION, ON_LEADER_CHANGE_METADATA } from '../leader-election.constants.js';
-import { ON_LEADER_CHANGE_NOT_A_METHOD } from '../leader-election.messages.js';
+import {
+  DECORATOR_ARGUMENT_NOT_A_NAME,
+  ON_LEADER_CHANGE_NOT_A_METHOD,
+} from '../leader-election.messages.js';
 
 /**
  * Calls the method with every `LeaderChangeEvent` of `election` (default: the unnamed election),
@@ -17,7 +20,7 @@ import { ON_LEADER_CHANGE_NOT_A_METHOD } from '../leader-election.messages.js';
 export function OnLeaderChange(election: string = DEFAULT_ELECTION): MethodDecorator {
   if (typeof election !== 'string' || election.length === 0) {
     throw new TypeError(
-      `@OnLeaderChange(election): election must be a non-empty string, got ${String(election)}`,
+      DECORATOR_ARGUMENT_NOT_A_NAME('@OnLeaderChange(election)', 'election', election),
     );
   }
   return (target, key, descriptor) => {

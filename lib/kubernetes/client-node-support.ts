@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LeaderElectionError } from '../core/index.js';
+import { CLIENT_NODE_NEEDS_NEWER_NODE } from './kubernetes.messages.js';
 
 const PACKAGE = '@kubernetes/client-node';
 
@@ -100,10 +101,12 @@ export function clientNodeProblem(
   const node = parts(nodeVersion);
   const needed = minimum === undefined ? undefined : parts(minimum);
   if (!node || !needed || atLeast(node, needed)) return undefined;
-  return (
-    `${PACKAGE} ${client.version} needs Node >= ${minimum}, but this process runs Node ` +
-    `${nodeVersion.replace(/^v/, '')}. Install the client-node that supports it: ` +
-    `npm install ${PACKAGE}@${FALLBACK_RANGE} (or run on Node ${minimum} or later).`
+  return CLIENT_NODE_NEEDS_NEWER_NODE(
+    PACKAGE,
+    client.version,
+    minimum,
+    nodeVersion.replace(/^v/, ''),
+    FALLBACK_RANGE,
   );
 }
 

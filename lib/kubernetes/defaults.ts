@@ -10,6 +10,15 @@ import {
   kubeConfigFound,
   type KubeConfigSources,
 } from './kubeconfig-sources.js';
+import {
+  INVALID_YAML,
+  KUBECONFIG_NOT_FOUND,
+  KUBECONFIG_NOT_LOADED,
+  NAMESPACE_BY_DEFAULT,
+  NAMESPACE_FROM_CONTEXT,
+  NAMESPACE_FROM_SERVICE_ACCOUNT,
+  UNPARSABLE_SERVER,
+} from './kubernetes.messages.js';
 import { redact } from './redact.js';
 
 /** Where Kubernetes mounts the pod's service-account namespace. */
@@ -52,7 +61,8 @@ export function namespaceAndSource(
 ): { namespace: string; source: string } {
   try {
     const fromFile = readFileSync(namespaceFile, 'utf8').trim();
-    if (fromFile) return { namespace: fromFile, source: `the service account (${namespaceFile})` };
+    if (fromFile)
+      return { namespace: fromFile, source: NAMESPACE_FROM_SERVICE_ACCOUNT(namespaceFile) };
   } catch {
     // Not in a pod.
   }
@@ -60,8 +70,8 @@ export function namespaceAndSource(
   const context = kubeConfig.getContexts().find((candidate) => candidate.name === contextName);
   const quoted = printable(contextName ?? '', 100);
   return context?.namespace
-    ? { namespace: context.namespace, source: `the kubeconfig context "${quoted}"` }
-    : { namespace: 'default', source: `the default: the kubeconfig context "${quoted}" sets none` };
+    ? { namespace: context.namespace, source: NAMESPACE_FROM_CONTEXT(quoted) }
+    : { namespace: 'default', source: NAMESPACE_BY_DEFAULT(quoted) };
 }
 
 /** The API server's address without credentials (a URL may carry user:password). */
@@ -71,7 +81,7 @@ export function serverAddress(kubeConfig: KubeConfig): string {
     const url = new URL(server);
     return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
   } catch {
-    return 'an API server with an unparsable address';
+    return UNPARSABLE_SERVER;
   }
 }
 
@@ -87,18 +97,14 @@ export function loadDefaultKubeConfig(
   if (!kubeConfigFound(sources)) {
     throw new InvalidOptionError(
       'kubeConfig',
-      `${NO_KUBECONFIG(sources)} (no ${sources.tokenFile}). Point KUBECONFIG at a cluster, or develop ` +
-        "without one with the module option local: 'if-no-kubeconfig' (the README's \"Running locally\")",
+      KUBECONFIG_NOT_FOUND(NO_KUBECONFIG(sources), sources.tokenFile),
     );
   }
   const kubeConfig = new KubeConfig();
   try {
     kubeConfig.loadFromDefault();
   } catch (error) {
-    throw new InvalidOptionError(
-      'kubeConfig',
-      `could not load the default kubeconfig (KUBECONFIG, ~/.kube/config or the in-cluster service account): ${describeLoadError(error)}`,
-    );
+    throw new InvalidOptionError('kubeConfig', KUBECONFIG_NOT_LOADED(describeLoadError(error)));
   }
   return kubeConfig;
 }
@@ -114,8 +120,8 @@ function describeLoadError(error: unknown): string {
     mark?: { line?: unknown; column?: unknown };
   };
   if (typeof reason === 'string' && typeof mark?.line === 'number') {
-    const column = typeof mark.column === 'number' ? `, column ${mark.column + 1}` : '';
-    return `invalid YAML: ${printable(reason, 200)} at line ${mark.line + 1}${column}`;
+    const column = typeof mark.column === 'number' ? mark.column + 1 : undefined;
+    return INVALID_YAML(printable(reason, 200), mark.line + 1, column);
   }
   return redact(error instanceof Error ? error.message : String(error));
 }

@@ -10,6 +10,15 @@ import {
 } from '../core/index.js';
 import { describeError } from '../core/errors.js';
 import { printable } from '../core/foreign-text.js';
+import {
+  LEASE_CONFLICT,
+  LEASE_NOT_FOUND,
+  NAMESPACE_MISSING,
+  REQUEST_REJECTED,
+  RESOURCE_VERSION_TOO_OLD,
+  SERVER_ANSWERED,
+  UNAUTHORIZED,
+} from './kubernetes.messages.js';
 import { redact } from './redact.js';
 import { describeTransportFailure, isError } from './transport-failure.js';
 
@@ -53,35 +62,29 @@ export function toLockError(error: unknown, context: RequestContext): LockError 
           'leases.coordination.k8s.io',
           context.namespace,
           userFromMessage(serverMessage),
-          status === 401 ? `401 Unauthorized: ${serverMessage}` : serverMessage,
+          status === 401 ? UNAUTHORIZED(serverMessage) : serverMessage,
           error,
         );
       case 404:
         if (/namespaces? "[^"]+" not found/.test(serverMessage)) {
           return new LockRejectedError(
-            `${what}: namespace "${context.namespace}" does not exist (${serverMessage})`,
+            NAMESPACE_MISSING(what, context.namespace, serverMessage),
             error,
           );
         }
-        return new LockNotFoundError(`${what}: not found`, error);
+        return new LockNotFoundError(LEASE_NOT_FOUND(what), error);
       case 409:
-        return new LockConflictError(`${what}: conflict (${serverMessage})`, error);
+        return new LockConflictError(LEASE_CONFLICT(what, serverMessage), error);
       case 410:
-        return new LockGoneError(`${what}: resource version too old (${serverMessage})`, error);
+        return new LockGoneError(RESOURCE_VERSION_TOO_OLD(what, serverMessage), error);
       case 400:
       case 422:
-        return new LockRejectedError(`${what}: rejected with ${status} (${serverMessage})`, error);
+        return new LockRejectedError(REQUEST_REJECTED(what, status, serverMessage), error);
       default:
         if (status === 429 || status >= 500) {
-          return new LockUnavailableError(
-            `${what}: server answered ${status} (${serverMessage})`,
-            error,
-          );
+          return new LockUnavailableError(SERVER_ANSWERED(what, status, serverMessage), error);
         }
-        return new LockRejectedError(
-          `${what}: server answered ${status} (${serverMessage})`,
-          error,
-        );
+        return new LockRejectedError(SERVER_ANSWERED(what, status, serverMessage), error);
     }
   }
   return new LockUnavailableError(`${what}: ${transportMessage(error)}`, error);

@@ -3,6 +3,11 @@ import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client
 import type { ElectorLogger, LeaderChangeEvent } from '../core/index.js';
 import { describeApiError, httpStatusOf } from './errors.js';
 import { requestOptions } from './client-node-compat.js';
+import {
+  EVENT_NOT_RECORDED,
+  EVENT_NOT_RECORDED_AGAIN,
+  UNKNOWN_ERROR,
+} from './kubernetes.messages.js';
 
 /** `reason` of the Events, as client-go's leader election writes it. */
 export const LEADER_ELECTION_EVENT_REASON = 'LeaderElection';
@@ -127,19 +132,13 @@ export class LeaseEventRecorder {
   private report(message: string, error: unknown): void {
     const { namespace, leaseName } = this.options;
     if (this.failing) {
-      this.options.logger?.debug?.(
-        `Could not record Event "${message}": ${describeApiError(error)}`,
-      );
+      this.options.logger?.debug?.(EVENT_NOT_RECORDED_AGAIN(message, describeApiError(error)));
       return;
     }
     this.failing = true;
     const forbidden = httpStatusOf(error) === 403 || httpStatusOf(error) === 401;
     this.options.logger?.warn(
-      `Could not record Event "${message}" on lease ${namespace}/${leaseName} (${describeApiError(error)}). ` +
-        (forbidden
-          ? `Grant it with a Role rule { apiGroups: [""], resources: ["events"], verbs: ["create"] } in "${namespace}". `
-          : '') +
-        'The election is not affected; further failures are logged at debug level until one succeeds.',
+      EVENT_NOT_RECORDED(message, namespace, leaseName, describeApiError(error), forbidden),
     );
   }
 
@@ -175,7 +174,7 @@ export class LeaseEventRecorder {
       return undefined;
     } catch (error) {
       // A retry of an Event the server did store (the answer was lost) is not an error.
-      return httpStatusOf(error) === 409 ? undefined : (error ?? new Error('unknown error'));
+      return httpStatusOf(error) === 409 ? undefined : (error ?? new Error(UNKNOWN_ERROR));
     }
   }
 }

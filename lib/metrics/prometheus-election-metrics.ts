@@ -6,6 +6,7 @@ import type {
   LockOperation,
   ReleaseSkipReason,
 } from '../core/index.js';
+import { METRIC_REGISTERED_OTHERWISE } from '../leader-election.messages.js';
 
 /** Options of {@link PrometheusElectionMetrics}. */
 export interface PrometheusElectionMetricsOptions {
@@ -237,11 +238,7 @@ function metric<T>(
     shape.labelNames.length === labelNames.length &&
     labelNames.every((label) => shape.labelNames!.includes(label));
   if (!sameKind || !sameLabels) {
-    throw new Error(
-      `The metric "${name}" is already registered on this registry as something else ` +
-        `(expected a ${kind} with labels ${labelNames.join(', ')}). ` +
-        `Pass PrometheusElectionMetrics another registry, or remove that metric.`,
-    );
+    throw new Error(METRIC_REGISTERED_OTHERWISE(name, kind, labelNames));
   }
   return existing as unknown as T;
 }

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { InMemoryLeaseStore, LeaderElector } from '../core/index.js';
+import {
+  NOT_A_TESTING_ELECTION,
+  SET_LEADER_NEEDS_IDENTITY,
+  TESTING_CHANGE_TIMED_OUT,
+  TESTING_ELECTION_NOT_STARTED,
+  TESTING_ELECTION_STOPPED,
+} from '../leader-election.messages.js';
 import { LeaderElectionRegistry } from '../leader-election.registry.js';
 import { TestingLeaseLock } from './testing-lease-lock.js';
 
@@ -64,7 +71,7 @@ export class LeaderElectionTestingService {
    */
   async setLeader(identity: string, election?: string): Promise<void> {
     if (typeof identity !== 'string' || identity.length === 0) {
-      throw new TypeError(`setLeader(identity): identity must be a non-empty string`);
+      throw new TypeError(SET_LEADER_NEEDS_IDENTITY);
     }
     const { elector, lock } = this.resolve(election);
     if (identity === elector.identity) return this.becomeLeader(election);
@@ -107,19 +114,13 @@ export class LeaderElectionTestingService {
     const { elector } = election;
     const lock = elector.lock;
     if (!(lock instanceof TestingLeaseLock)) {
-      throw new Error(
-        `The election "${election.name}" was not registered by LeaderElectionTestingModule.forRoot(); ` +
-          `import LeaderElectionTestingModule.forRoot(${election.name === 'default' ? '' : `{ election: '${election.name}' }`}) instead of LeaderElectionModule in the test.`,
-      );
+      throw new Error(NOT_A_TESTING_ELECTION(election.name));
     }
     if (mustRun && elector.status().phase === 'idle') {
-      throw new Error(
-        `The election "${election.name}" has not started: call \`await moduleRef.init()\` (or \`app.init()\`) first; ` +
-          '`Test.createTestingModule(...).compile()` alone does not run lifecycle hooks.',
-      );
+      throw new Error(TESTING_ELECTION_NOT_STARTED(election.name));
     }
     if (mustRun && elector.status().phase !== 'running') {
-      throw new Error(`The election "${election.name}" is stopped (the app was closed).`);
+      throw new Error(TESTING_ELECTION_STOPPED(election.name));
     }
     return { elector, lock };
   }
@@ -142,9 +143,7 @@ export function until(elector: LeaderElector, done: () => boolean, what: string)
       const state = elector.currentState;
       finish(
         new Error(
-          `LeaderElectionTestingModule: timed out after ${CHANGE_TIMEOUT} ms waiting for ${what} ` +
-            `(leader: ${state?.leader ?? 'none'}, phase: ${elector.status().phase}). Jest fake timers that fake ` +
-            '`queueMicrotask` or `setImmediate` stop the in-memory Lease: keep them real.',
+          TESTING_CHANGE_TIMED_OUT(CHANGE_TIMEOUT, what, state?.leader, elector.status().phase),
         ),
       );
     }, CHANGE_TIMEOUT);

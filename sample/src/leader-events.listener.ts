@@ -1,19 +1,28 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OnLeaderChange, type LeaderChangeEvent } from 'nestjs-kube-leader';
+import {
+  DOES_NOT_LEAD,
+  DOES_NOT_RUN_SHARE,
+  FOLLOWS,
+  LEADER_CHANGE_CONTEXT,
+  LEADS,
+  REPORT_SHARES_CONTEXT,
+  RUNS_SHARE,
+} from './sample.messages.js';
 import { REPORTS } from './reports.js';
 
 @Injectable()
 export class LeaderEventsListener {
-  private readonly logger = new Logger('LeaderChange');
+  private readonly logger = new Logger(LEADER_CHANGE_CONTEXT);
 
   @OnLeaderChange()
   onLeaderChange(event: LeaderChangeEvent): void {
     this.logger.log(
       event.isLeader
-        ? `${event.identity} is now the leader of ${event.lease} (fencing token ${event.fencingToken})`
+        ? LEADS(event.identity, event.lease, event.fencingToken)
         : event.reason === 'observed'
-          ? `${event.identity} follows; leader of ${event.lease}: ${event.leader ?? 'none'}`
-          : `${event.identity} does not lead ${event.lease} (${event.reason})`,
+          ? FOLLOWS(event.identity, event.lease, event.leader)
+          : DOES_NOT_LEAD(event.identity, event.lease, event.reason),
     );
   }
 }
@@ -21,7 +30,7 @@ export class LeaderEventsListener {
 /** The reports election's changes: one event per share, with `event.share` naming it. */
 @Injectable()
 export class ReportsEventsListener {
-  private readonly logger = new Logger('ReportShares');
+  private readonly logger = new Logger(REPORT_SHARES_CONTEXT);
 
   @OnLeaderChange(REPORTS)
   onShareChange(event: LeaderChangeEvent): void {
@@ -29,8 +38,8 @@ export class ReportsEventsListener {
     if (event.reason === 'observed') return;
     this.logger.log(
       event.isLeader
-        ? `${event.identity} runs share ${event.share} (${event.lease}, fencing token ${event.fencingToken})`
-        : `${event.identity} does not run share ${event.share} (${event.lease}, ${event.reason})`,
+        ? RUNS_SHARE(event.identity, event.share, event.lease, event.fencingToken)
+        : DOES_NOT_RUN_SHARE(event.identity, event.share, event.lease, event.reason),
     );
   }
 }

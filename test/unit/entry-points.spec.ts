@@ -19,6 +19,7 @@ const EXPORTS: Record<string, string[]> = {
     'Clock',
     'DEFAULT_ELECTION',
     'DEFAULT_TIMINGS',
+    'DuplicateElectionError',
     'Election',
     'ElectionMetrics',
     'ElectorStatus',
@@ -43,6 +44,7 @@ const EXPORTS: Record<string, string[]> = {
     'LeaderWorkOutcome',
     'LeadershipLostError',
     'LeaseLock',
+    'LeaseNameTakenError',
     'LeaseRecord',
     'LeaseSpec',
     'LockConflictError',
@@ -56,6 +58,7 @@ const EXPORTS: Record<string, string[]> = {
     'LockUnavailableError',
     'NotLeaderException',
     'OnLeaderChange',
+    'UnknownElectionError',
   ],
   'core/index': [
     'Clock',
