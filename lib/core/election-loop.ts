@@ -147,7 +147,7 @@ export class ElectionLoop {
     if (termLapsed(term, now, wallNow) && !term.controller.signal.aborted) {
       const reason = messages.NO_RENEW_WITHIN_DEADLINE(this.context.renewDeadline);
       term.controller.abort(
-        new LeadershipLostError(`${this.identity} lost ${this.name}: ${reason}`),
+        new LeadershipLostError(messages.LOST(this.identity, this.name, reason)),
       );
       this.timers.scheduleValidityCheck(0); // the step-down itself (event, log) right after this call
     }
@@ -159,7 +159,7 @@ export class ElectionLoop {
     this.leadership = null;
     this.timers.clear('validity');
     this.timers.clear('activation');
-    leadership.controller.abort(new LeadershipLostError(`${this.identity} stepped down`));
+    leadership.controller.abort(new LeadershipLostError(messages.STEPPED_DOWN(this.identity)));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -377,9 +377,9 @@ export class ElectionLoop {
     this.leadership = null;
     this.timers.clear('validity');
     this.timers.clear('activation');
-    this.logger?.warn(`${this.identity} stopped leading ${this.name}: ${reason}`);
+    this.logger?.warn(messages.STOPPED_LEADING(this.identity, this.name, reason));
     leadership.controller.abort(
-      new LeadershipLostError(`${this.identity} lost ${this.name}: ${reason}`),
+      new LeadershipLostError(messages.LOST(this.identity, this.name, reason)),
     );
     this.emitIfChanged('lost');
   }

@@ -132,3 +132,27 @@ export const RESOURCE_VERSION_NOT_DECIMAL = (resourceVersion: string) =>
   `the API server's resourceVersion ${quoted(resourceVersion)} ` +
   'is not a decimal number, so it cannot serve as a fencing token: nestjs-kube-leader needs ' +
   'an API server that is conformant with Kubernetes 1.35 (KEP-5504)';
+
+// The term's end, as the leadership signal's reason and the log line.
+export const LOST = (identity: string, name: string, reason: string) =>
+  `${identity} lost ${name}: ${reason}`;
+export const STOPPED_LEADING = (identity: string, name: string, reason: string) =>
+  `${identity} stopped leading ${name}: ${reason}`;
+export const STEPPED_DOWN = (identity: string) => `${identity} stepped down`;
+export const STEPPING_DOWN = (identity: string) => `${identity} is stepping down`;
+export const SHUTTING_DOWN = (identity: string) => `${identity} is shutting down`;
+export const DOES_NOT_LEAD = (identity: string, name: string) =>
+  `${identity} does not lead ${name}`;
+export const WRITES_UNDER_OUR_IDENTITY = (identity: string) =>
+  `another process writes the lease as "${identity}"`;
+
+// The elector's lifecycle.
+export const CAMPAIGNING_FOR = (identity: string, name: string) =>
+  `${identity} campaigning for ${name}`;
+export const ALREADY_STARTED = (name: string) =>
+  `the elector for ${name} was already started (an elector starts once)`;
+export const ELECTOR_IS_STOPPED = (name: string) => `the elector for ${name} is stopped`;
+export const ELECTOR_STOPPED = (name: string) => `the elector for ${name} stopped`;
+export const WORK_STILL_RUNNING = (count: number) => `${count} leader-only task(s) still run`;
+export const CLOSING_LOCK_FAILED = (lock: string, error: unknown) =>
+  `Closing ${lock} failed: ${describeError(error)}`;

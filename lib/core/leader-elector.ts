@@ -1,5 +1,6 @@
 import { confirmLeadership } from './confirm-leadership.js';
 import { ElectionLoop } from './election-loop.js';
+import * as messages from './elector.messages.js';
 import type { LeaderElectorOptions } from './elector-options.js';
 import type { ElectorStatus, LeaderChangeEvent, LeaderWork } from './elector-status.js';
 import { ElectorStoppedError, LeaderElectionError, LeadershipLostError } from './errors.js';
@@ -156,7 +157,7 @@ export class LeaderElector {
     const term = this.loop.leadingTerm();
     if (term) return term.controller.signal;
     return AbortSignal.abort(
-      new LeadershipLostError(`${this.identity} does not lead ${this.name}`),
+      new LeadershipLostError(messages.DOES_NOT_LEAD(this.identity, this.name)),
     );
   }
 
@@ -167,7 +168,7 @@ export class LeaderElector {
   waitForLeadership(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.isLeader()) return Promise.resolve();
     if (this.loop.phase === 'stopping' || this.loop.phase === 'stopped') {
-      return Promise.reject(new ElectorStoppedError(`the elector for ${this.name} is stopped`));
+      return Promise.reject(new ElectorStoppedError(messages.ELECTOR_IS_STOPPED(this.name)));
     }
     return this.loop.waiters.wait(options.signal);
   }
@@ -205,9 +206,7 @@ export class LeaderElector {
   /** Starts campaigning. Returns immediately; errors are logged and retried, never thrown. */
   start(): void {
     if (this.loop.phase !== 'idle') {
-      throw new LeaderElectionError(
-        `the elector for ${this.name} was already started (an elector starts once)`,
-      );
+      throw new LeaderElectionError(messages.ALREADY_STARTED(this.name));
     }
     this.lifecycle.start();
   }

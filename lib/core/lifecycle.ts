@@ -1,6 +1,6 @@
 import type { ElectionLoop } from './election-loop.js';
 import * as messages from './elector.messages.js';
-import { describeError, ElectorStoppedError, LeadershipLostError } from './errors.js';
+import { ElectorStoppedError, LeadershipLostError } from './errors.js';
 import { assertIdentity } from './identity.js';
 import type { LeaseRecord } from './lease-record.js';
 import type { Leadership } from './leadership.js';
@@ -31,7 +31,7 @@ export class Lifecycle {
     loop.phase = 'running';
     this.releaseProcess = loop.clock.keepAlive?.();
     loop.metrics.started(loop.name);
-    loop.logger?.debug?.(`${loop.identity} campaigning for ${loop.name}`);
+    loop.logger?.debug?.(messages.CAMPAIGNING_FOR(loop.identity, loop.name));
     loop.requestAttempt();
   }
 
@@ -48,7 +48,7 @@ export class Lifecycle {
     if (!leadership) return false;
     loop.steppingDown = true;
     this.stepDownSuccessor = successor;
-    leadership.controller.abort(new LeadershipLostError(`${loop.identity} is stepping down`));
+    leadership.controller.abort(new LeadershipLostError(messages.STEPPING_DOWN(loop.identity)));
     loop.emitIfChanged('stepping-down');
     const drained = await this.drainWork();
     if (loop.phase !== 'running') {
@@ -87,11 +87,11 @@ export class Lifecycle {
     }
     // 1. Refuse new work and waiters; followers stop campaigning, a leader keeps renewing.
     loop.phase = 'stopping';
-    loop.waiters.rejectAll(new ElectorStoppedError(`the elector for ${loop.name} stopped`));
+    loop.waiters.rejectAll(new ElectorStoppedError(messages.ELECTOR_STOPPED(loop.name)));
     loop.watch.close();
     const leadership = loop.leadership;
     if (leadership) {
-      leadership.controller.abort(new LeadershipLostError(`${loop.identity} is shutting down`));
+      leadership.controller.abort(new LeadershipLostError(messages.SHUTTING_DOWN(loop.identity)));
     } else {
       loop.timers.clear('attempt');
     }
@@ -118,7 +118,7 @@ export class Lifecycle {
     this.releasedOnStop = released;
 
     // 4. Tear down.
-    held?.controller.abort(new LeadershipLostError(`${loop.identity} is shutting down`));
+    held?.controller.abort(new LeadershipLostError(messages.SHUTTING_DOWN(loop.identity)));
     loop.leadership = null;
     loop.timers.clear('attempt');
     loop.timers.clear('validity');
@@ -129,7 +129,7 @@ export class Lifecycle {
     try {
       loop.lock.close?.();
     } catch (error) {
-      loop.logger?.warn(`Closing ${loop.lock.description} failed: ${describeError(error)}`);
+      loop.logger?.warn(messages.CLOSING_LOCK_FAILED(loop.lock.description, error));
     }
     loop.emitIfChanged(released ? 'released' : 'shutting-down');
     loop.events.clear();
@@ -150,7 +150,7 @@ export class Lifecycle {
     // we waited: release only with nothing running (WORK_OUTLIVED_GRACE said why).
     if (!drained) return skipped('work-running');
     if (loop.work.inFlight > 0) {
-      return skipped('work-running', `${loop.work.inFlight} leader-only task(s) still run`);
+      return skipped('work-running', messages.WORK_STILL_RUNNING(loop.work.inFlight));
     }
     if (held.validFrom > loop.clock.now()) {
       // An empty holder is free to every peer at once (client-go's rule too), while the leader

@@ -33,7 +33,7 @@ export function onWatchEvent(loop: ElectionLoop, event: LockWatchEvent): void {
       // Another process writes under our identity: stop at once, wait as a follower.
       loop.observe(record);
       loop.identityGuard.report(record);
-      loop.loseLeadership(`another process writes the lease as "${loop.identity}"`);
+      loop.loseLeadership(messages.WRITES_UNDER_OUR_IDENTITY(loop.identity));
       loop.requestAttempt();
       return;
     case 'own-edited':
