@@ -44,3 +44,5 @@ export {
   type LeaseSpec,
   type Clock,
 } from './core/index.js';
+// Raised by the Kubernetes lock only; kept beside the other LockErrors of the hierarchy.
+export { LockAnnotationTooLargeError } from './core/errors.js';

@@ -105,6 +105,28 @@ export class LockUnavailableError extends LockError {
   override name = 'LockUnavailableError';
 }
 
+/**
+ * A write was not sent: the library's annotations on the Lease would exceed their size budget (what
+ * the API server allows for all annotations of an object, less what the other annotations take).
+ * The message names the annotation, its size and the budget.
+ */
+export class LockAnnotationTooLargeError extends LockError {
+  /** `'LockAnnotationTooLargeError'`, for `instanceof`-free checks and logs. */
+  override name = 'LockAnnotationTooLargeError';
+
+  constructor(
+    message: string,
+    /** The largest of the library's annotations in the write, e.g. `'nestjs-kube-leader/members'`. */
+    readonly annotation: string,
+    /** Bytes that annotation takes (key and value, as the API server counts them). */
+    readonly size: number,
+    /** Bytes the library's annotations may take together on this Lease. */
+    readonly budget: number,
+  ) {
+    super(message);
+  }
+}
+
 /** Raised (as an AbortSignal reason or a rejection) when leadership ends or the elector stops. */
 export class LeadershipLostError extends LeaderElectionError {
   /** `'LeadershipLostError'`, for `instanceof`-free checks and logs. */

@@ -31,13 +31,15 @@ export interface LeaseRecord {
   /**
    * The successor a releasing leader named (`stepDown({ successor })`), on a free Lease only: that
    * follower takes it first. Never written into `holderIdentity` (another process's identity there
-   * would defeat the duplicate-identity check). The Kubernetes lock keeps it in an annotation.
+   * would defeat the duplicate-identity check). The Kubernetes lock keeps it in an annotation bound
+   * to the released record (its holder `''` and `leaseTransitions`): read back only while the Lease
+   * still shows that release.
    */
   readonly preferredHolder?: string | null;
   /**
    * On the membership Lease of an election spread over shares only: the live replicas, each with
    * the wall-clock time (ms since the epoch) until which it counts as a member. The Kubernetes lock
-   * keeps it in an annotation.
+   * keeps it in an annotation (not bound to a holder), within a size budget for its annotations.
    */
   readonly members?: Readonly<Record<string, number>> | null;
 }

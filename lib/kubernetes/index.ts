@@ -1,5 +1,6 @@
 /** The Kubernetes Lease lock: the only part of the library that imports @kubernetes/client-node. */
 export { KubernetesLeaseLock, type KubernetesLeaseLockOptions } from './kubernetes-lease-lock.js';
+export { LockAnnotationTooLargeError } from '../core/errors.js';
 export { defaultIdentity, resolveNamespace } from './defaults.js';
 export {
   LeaseEventRecorder,

@@ -21,6 +21,7 @@ import { assertDnsSubdomain, assertNamespace } from './names.js';
 import { httpStatusOf, toLockError, type RequestContext } from './errors.js';
 import { formatMicroTime, parseMicroTime } from './micro-time.js';
 import { SeenLeases } from './seen-leases.js';
+import { decodeAnnotations, encodeAnnotations } from './lease-annotations.js';
 
 /** Options of a {@link KubernetesLeaseLock}. */
 export interface KubernetesLeaseLockOptions {
@@ -43,21 +44,6 @@ export interface KubernetesLeaseLockOptions {
 export const WATCH_TIMEOUT_SECONDS = { min: 300, max: 600 } as const;
 
 /**
- * The annotation that names the successor a releasing leader prefers (`stepDown({ successor })`):
- * `{"holder":"<identity>","transitions":<leaseTransitions of the release>}`. Never `holderIdentity`:
- * another process's identity there would defeat the duplicate-identity check. Our next holder's
- * write removes it; a client-go holder keeps annotations as it found them, so the name only counts
- * while `leaseTransitions` is still the release's (any acquisition increments it).
- */
-export const PREFERRED_HOLDER_ANNOTATION = 'nestjs-kube-leader/preferred-holder';
-
-/**
- * On the membership Lease of an election spread over shares: `{"<identity>":<ms since the epoch
- * until which it is a member>, ...}` (see `LeaseRecord.members`).
- */
-export const MEMBERS_ANNOTATION = 'nestjs-kube-leader/members';
-
-/**
  * A {@link LeaseLock} over one `coordination.k8s.io/v1` Lease through @kubernetes/client-node
  * (1.x and 2.x): `get`, `create` and `update` (replace with the resourceVersion it is based on), and
  * a watch on the single Lease (fieldSelector on its name, bookmarks on).
@@ -66,6 +52,9 @@ export const MEMBERS_ANNOTATION = 'nestjs-kube-leader/members';
  *
  * Writes keep every other field of the Lease (labels, annotations, owner references, other spec
  * fields) as the object they are based on has them, as client-go does. Times are written as MicroTime with six fractional digits.
+ * The library's own annotations (successor, membership) are written as the spec has them, by the
+ * codec in lease-annotations.ts; a write whose annotations would exceed their size budget is not
+ * sent and fails with a `LockAnnotationTooLargeError`.
  */
 export class KubernetesLeaseLock implements LeaseLock {
   readonly identity: string;
@@ -128,6 +117,7 @@ export class KubernetesLeaseLock implements LeaseLock {
    * when the Lease exists, the server refuses it (422), which is this method's conflict.
    */
   async create(spec: LeaseSpec, options?: LockCallOptions): Promise<LeaseRecord> {
+    const annotations = encodeAnnotations(undefined, spec, `create ${this.description}`);
     const body: V1Lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
@@ -135,7 +125,7 @@ export class KubernetesLeaseLock implements LeaseLock {
         name: this.name,
         namespace: this.namespace,
         ...(this.labels ? { labels: { ...this.labels } } : {}),
-        ...(spec.members ? { annotations: withOurAnnotations(undefined, spec) } : {}),
+        ...(annotations ? { annotations } : {}),
       },
       spec: encodeSpec(spec),
     };
@@ -168,7 +158,11 @@ export class KubernetesLeaseLock implements LeaseLock {
         name: this.name,
         namespace: this.namespace,
         resourceVersion,
-        annotations: withOurAnnotations(base?.metadata?.annotations, spec),
+        annotations: encodeAnnotations(
+          base?.metadata?.annotations,
+          spec,
+          `update ${this.description}`,
+        ),
       },
       spec: { ...(base?.spec ?? {}), ...encodeSpec(spec) },
     };
@@ -345,52 +339,6 @@ function existedAlready(error: unknown): boolean {
   );
 }
 
-/** `annotations` with the preferred-holder and members annotations as `spec` has them. */
-function withOurAnnotations(
-  annotations: Record<string, string> | undefined,
-  spec: LeaseSpec,
-): Record<string, string> | undefined {
-  const rest = { ...(annotations ?? {}) };
-  delete rest[PREFERRED_HOLDER_ANNOTATION];
-  delete rest[MEMBERS_ANNOTATION];
-  if (spec.preferredHolder) {
-    const value = { holder: spec.preferredHolder, transitions: spec.leaseTransitions };
-    rest[PREFERRED_HOLDER_ANNOTATION] = JSON.stringify(value);
-  }
-  if (spec.members) rest[MEMBERS_ANNOTATION] = JSON.stringify(spec.members);
-  return Object.keys(rest).length > 0 ? rest : undefined;
-}
-
-/** The members the annotation lists, entries of the wrong shape left out. */
-function membersOf(lease: V1Lease): Record<string, number> | undefined {
-  const text = lease.metadata?.annotations?.[MEMBERS_ANNOTATION];
-  if (!text) return undefined;
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
-    const members: Record<string, number> = {};
-    for (const [identity, until] of Object.entries(parsed)) {
-      if (typeof until === 'number' && Number.isFinite(until)) members[identity] = until;
-    }
-    return members;
-  } catch {
-    return undefined; // written by someone else: ignored
-  }
-}
-
-/** The successor the annotation names, if it was written by the release this record shows. */
-function preferredHolderOf(lease: V1Lease): string | undefined {
-  const text = lease.metadata?.annotations?.[PREFERRED_HOLDER_ANNOTATION];
-  if (!text) return undefined;
-  try {
-    const { holder, transitions } = JSON.parse(text) as { holder?: unknown; transitions?: unknown };
-    const current = (lease.spec as { leaseTransitions?: unknown } | undefined)?.leaseTransitions;
-    return typeof holder === 'string' && holder && transitions === current ? holder : undefined;
-  } catch {
-    return undefined; // written by someone else: ignored
-  }
-}
-
 /** Encodes the election fields; MicroTime as a string with six fractional digits. */
 function encodeSpec(spec: LeaseSpec): NonNullable<V1Lease['spec']> {
   return {
@@ -407,19 +355,18 @@ function encodeSpec(spec: LeaseSpec): NonNullable<V1Lease['spec']> {
 /** Reads a Lease tolerantly: fields of the wrong type become null instead of failing. */
 export function decodeLease(lease: V1Lease): LeaseRecord {
   const spec = (lease.spec ?? {}) as Record<string, unknown>;
-  const preferred = preferredHolderOf(lease);
-  const members = membersOf(lease);
   const integer = (value: unknown) =>
     typeof value === 'number' && Number.isInteger(value) ? value : null;
+  const holderIdentity = typeof spec.holderIdentity === 'string' ? spec.holderIdentity : null;
+  const leaseTransitions = integer(spec.leaseTransitions);
   return {
-    holderIdentity: typeof spec.holderIdentity === 'string' ? spec.holderIdentity : null,
+    holderIdentity,
     leaseDurationSeconds: integer(spec.leaseDurationSeconds),
     acquireTime: parseMicroTime(spec.acquireTime),
     renewTime: parseMicroTime(spec.renewTime),
-    leaseTransitions: integer(spec.leaseTransitions),
+    leaseTransitions,
     resourceVersion: lease.metadata?.resourceVersion ?? '',
     uid: lease.metadata?.uid ?? null,
-    ...(preferred ? { preferredHolder: preferred } : {}),
-    ...(members ? { members } : {}),
+    ...decodeAnnotations(lease.metadata?.annotations, { holderIdentity, leaseTransitions }),
   };
 }

@@ -94,3 +94,19 @@ export const DNS_SUBDOMAIN_RULE =
 
 export const DNS_LABEL_RULE =
   'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters';
+
+/** What a write refused for the size of the library's annotations says (nothing was sent). */
+export const annotationTooLarge = (size: {
+  readonly request: string;
+  readonly annotation: string;
+  readonly size: number;
+  readonly total: number;
+  readonly budget: number;
+  readonly foreign: number;
+  readonly limit: number;
+  readonly margin: number;
+}) =>
+  `${size.request}: not sent: annotation "${size.annotation}" would take ${size.size} bytes ` +
+  `(${size.total} for all of this library's annotations), over their budget of ${size.budget} bytes ` +
+  `on this Lease: the API server allows ${size.limit} bytes for all annotations of an object, ` +
+  `other annotations take ${size.foreign}, and ${size.margin} are left free for them`;

@@ -2,7 +2,12 @@
 // fields it must keep, connection reuse.
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { LockConflictError, LockForbiddenError, type LeaseSpec } from '../../lib/core/index.js';
+import { LockAnnotationTooLargeError } from '../../lib/core/errors.js';
 import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
+import {
+  MEMBERS_ANNOTATION,
+  PREFERRED_HOLDER_ANNOTATION,
+} from '../../lib/kubernetes/lease-annotations.js';
 import { TcpProxy } from '../chaos/tcp-proxy.js';
 import {
   kubeConfigFor,
@@ -193,6 +198,77 @@ describe('KubernetesLeaseLock on a real kube-apiserver', () => {
     expect(after.metadata?.annotations).toEqual({ note: 'kept' });
     expect(after.metadata?.ownerReferences?.map((o) => o.uid)).toEqual([owner.metadata!.uid]);
     expect(after.metadata?.resourceVersion).not.toBe(renewed.resourceVersion);
+  });
+
+  it('keeps a foreign annotation across its writes; its own stale annotations are dropped or replaced', async () => {
+    const name = uniqueName('ours');
+    // A client-go holder took the Lease after a release that named "b", keeping the annotations.
+    const stale = JSON.stringify({ holder: 'b', transitions: 1 });
+    await admin.createNamespacedLease({
+      namespace,
+      body: {
+        metadata: { name, annotations: { note: 'kept', [PREFERRED_HOLDER_ANNOTATION]: stale } },
+        spec: { holderIdentity: 'go', leaseDurationSeconds: 15, leaseTransitions: 2 },
+      },
+    });
+    const l = lock(name);
+    const found = (await l.get())!;
+    expect(found.preferredHolder).toBeUndefined();
+    const taken = await l.update(spec('me', 3), found.resourceVersion);
+    const annotations = async () =>
+      (await admin.readNamespacedLease({ name, namespace })).metadata?.annotations;
+    expect(await annotations()).toEqual({ note: 'kept' });
+    const released = await l.update(
+      { ...spec('', 3), leaseDurationSeconds: 1, preferredHolder: 'c' },
+      taken.resourceVersion,
+    );
+    expect(released.preferredHolder).toBe('c');
+    expect(await annotations()).toEqual({
+      note: 'kept',
+      [PREFERRED_HOLDER_ANNOTATION]: '{"holder":"c","holderIdentity":"","transitions":3}',
+    });
+    const members = { me: 1_764_560_000_000 };
+    await l.update({ ...spec('', 3), leaseDurationSeconds: 1, members }, released.resourceVersion);
+    expect(await annotations()).toEqual({
+      note: 'kept',
+      [MEMBERS_ANNOTATION]: JSON.stringify(members),
+    });
+  });
+
+  it('refuses before sending a write whose annotations would not fit beside the others; the Lease stays as it was', async () => {
+    const name = uniqueName('budget');
+    const big = 'x'.repeat(200 * 1024);
+    await admin.createNamespacedLease({
+      namespace,
+      body: {
+        metadata: { name, annotations: { 'example.com/big': big } },
+        spec: { holderIdentity: '', leaseDurationSeconds: 1 },
+      },
+    });
+    const l = lock(name);
+    const current = (await l.get())!;
+    // About 80 KiB of members: beside the 200 KiB annotation, over the server's 256 KiB for all.
+    const members = Object.fromEntries(
+      Array.from({ length: 2000 }, (_, i) => [`replica-${String(i).padStart(6, '0')}`, 1e12]),
+    );
+    const refused = await l
+      .update({ ...spec(''), members }, current.resourceVersion)
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(LockAnnotationTooLargeError);
+    expect((refused as LockAnnotationTooLargeError).annotation).toBe(MEMBERS_ANNOTATION);
+    expect((refused as Error).message).toContain(`annotation "${MEMBERS_ANNOTATION}"`);
+    const after = await admin.readNamespacedLease({ name, namespace });
+    expect(after.metadata?.resourceVersion).toBe(current.resourceVersion);
+    expect(after.metadata?.annotations).toEqual({ 'example.com/big': big });
+    // Nothing was sent: a write that fits is still based on the same version, and keeps the other.
+    const fitting = { a: 1e12 };
+    const written = await l.update({ ...spec(''), members: fitting }, current.resourceVersion);
+    expect(written.members).toEqual(fitting);
+    const final = await admin.readNamespacedLease({ name, namespace });
+    expect(final.metadata?.annotations).toEqual({
+      'example.com/big': big,
+      [MEMBERS_ANNOTATION]: JSON.stringify(fitting),
+    });
   });
 
   it('reads times written by other clients tolerantly (nine digits from Go, none at all)', async () => {

@@ -9,7 +9,7 @@ import {
   type LeaderElectorOptions,
 } from '../../lib/core/index.js';
 import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
-import { PREFERRED_HOLDER_ANNOTATION } from '../../lib/kubernetes/kubernetes-lease-lock.js';
+import { PREFERRED_HOLDER_ANNOTATION } from '../../lib/kubernetes/lease-annotations.js';
 import { kubeConfigFor, type ControlPlaneUser } from '../control-plane/control-plane.js';
 import { startCandidate, type CandidateProcess } from '../support/candidates.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';

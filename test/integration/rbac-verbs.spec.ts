@@ -13,7 +13,7 @@ import { LeaderElector } from '../../lib/core/index.js';
 import { spreadLeaseNames } from '../../lib/core/shares.js';
 import { SpreadElector } from '../../lib/core/spread-elector.js';
 import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
-import { MEMBERS_ANNOTATION } from '../../lib/kubernetes/kubernetes-lease-lock.js';
+import { MEMBERS_ANNOTATION } from '../../lib/kubernetes/lease-annotations.js';
 import { waitForLeaseAccess } from '../control-plane/rbac.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';

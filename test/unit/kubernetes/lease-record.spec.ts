@@ -4,11 +4,12 @@
 // recording stub: no API server, no network.
 import { KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { LeaseRecord, LeaseSpec } from '../../../lib/core/index.js';
+import { KubernetesLeaseLock, decodeLease } from '../../../lib/kubernetes/kubernetes-lease-lock.js';
+import { LockAnnotationTooLargeError } from '../../../lib/core/errors.js';
 import {
-  KubernetesLeaseLock,
+  MEMBERS_ANNOTATION,
   PREFERRED_HOLDER_ANNOTATION,
-  decodeLease,
-} from '../../../lib/kubernetes/kubernetes-lease-lock.js';
+} from '../../../lib/kubernetes/lease-annotations.js';
 
 const ACQUIRED = '2026-11-30T11:59:00.250000Z';
 const RENEWED = '2026-11-30T12:00:00.750000Z';
@@ -283,7 +284,7 @@ describe('KubernetesLeaseLock writes', () => {
     const body = sent.at(-1)!.body;
     expect(body.spec?.holderIdentity).toBe('');
     expect(body.metadata?.annotations?.[PREFERRED_HOLDER_ANNOTATION]).toBe(
-      '{"holder":"billing-next","transitions":4}',
+      '{"holder":"billing-next","holderIdentity":"","transitions":4}',
     );
     expect(answer.preferredHolder).toBe('billing-next');
     await lock.update(SPEC, answer.resourceVersion);
@@ -309,5 +310,47 @@ describe('KubernetesLeaseLock writes', () => {
         spec: { holderIdentity: '' },
       }).preferredHolder,
     ).toBeUndefined();
+  });
+
+  it('ignores a successor annotation on a record with another holder (bound to holder "" too)', () => {
+    const annotated = (holderIdentity: string) =>
+      decodeLease({
+        metadata: {
+          resourceVersion: '1',
+          annotations: {
+            [PREFERRED_HOLDER_ANNOTATION]: JSON.stringify({
+              holder: 'b',
+              holderIdentity: '',
+              transitions: 4,
+            }),
+          },
+        },
+        spec: { holderIdentity, leaseTransitions: 4 },
+      }).preferredHolder;
+    expect(annotated('')).toBe('b');
+    expect(annotated('go')).toBeUndefined();
+  });
+
+  it.each<[string, 'create' | 'update']>([
+    ['an update', 'update'],
+    ['a create', 'create'],
+  ])('never sends %s whose annotations would exceed their budget', async (_name, verb) => {
+    const big = { 'example.com/big': 'x'.repeat(200 * 1024) };
+    const { lock, sent } = lockWithStub(storedLease({}, { annotations: big }));
+    await lock.get();
+    const members = Object.fromEntries(
+      Array.from({ length: 9000 }, (_, i) => [`replica-${String(i).padStart(6, '0')}`, 1e12]),
+    );
+    const spec = { ...SPEC, holderIdentity: '', members };
+    const write = verb === 'update' ? lock.update(spec, '4711') : lock.create(spec);
+    const error = (await write.catch((e: unknown) => e)) as LockAnnotationTooLargeError;
+    expect(error).toBeInstanceOf(LockAnnotationTooLargeError);
+    expect(error.annotation).toBe(MEMBERS_ANNOTATION);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^${verb} lease apps/billing-leader: not sent: annotation "${MEMBERS_ANNOTATION}"`,
+      ),
+    );
+    expect(sent).toEqual([]);
   });
 });
