@@ -4,7 +4,6 @@ import {
   LockForbiddenError,
   LockGoneError,
   LockNotFoundError,
-  LockRejectedError,
   LockUnavailableError,
 } from './errors.js';
 import type { LockOperation } from './lock.js';
@@ -77,7 +76,7 @@ export function lockErrorKind(error: unknown): LockErrorKind {
   if (error instanceof LockForbiddenError) return 'forbidden';
   if (error instanceof LockGoneError) return 'gone';
   if (error instanceof LockUnavailableError) return 'unavailable';
-  if (error instanceof LockRejectedError) return 'rejected';
+  // Any other lock error (LockRejectedError included) is a refusal.
   if (error instanceof LockError) return 'rejected';
   return 'other';
 }
