@@ -7,7 +7,9 @@ export { NotLeaderException } from './not-leader.exception.js';
 export { LeaderElectionRegistry } from './leader-election.registry.js';
 export {
   DuplicateElectionError,
+  InvalidArgumentError,
   LeaseNameTakenError,
+  SetupError,
   UnknownElectionError,
 } from './leader-election.errors.js';
 export { Election } from './election.js';

@@ -3,6 +3,7 @@ import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/cor
 import type { Subscription } from 'rxjs';
 import type { LeaderChangeEvent } from './core/index.js';
 import { LEADER_ONLY_METADATA, ON_LEADER_CHANGE_METADATA } from './leader-election.constants.js';
+import { SetupError } from './leader-election.errors.js';
 import {
   LEADER_ONLY_REQUEST_SCOPED,
   LEADER_ONLY_SCHEDULED_TWICE,
@@ -84,7 +85,9 @@ export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdo
     const importers = scheduleModuleImporters(this.modules);
     if (scheduledTwice.length) {
       this.onApplicationShutdown();
-      throw new Error(LEADER_ONLY_SCHEDULED_TWICE(scheduledTwice, schedulers.count, importers));
+      throw new SetupError(
+        LEADER_ONLY_SCHEDULED_TWICE(scheduledTwice, schedulers.count, importers),
+      );
     }
     this.logger.warn(SCHEDULE_MODULE_TWICE(schedulers.count, importers));
   }

@@ -93,9 +93,12 @@ export const ON_LEADER_CHANGE_FAILED = (target: string, key: string, error: unkn
 export const ON_LEADER_CHANGE_REQUEST_SCOPED = (target: string, key: string) =>
   `@OnLeaderChange() on ${target}.${key} is ignored: ${target} is request- or transient-scoped`;
 
+/** The rule of an argument that names something: an election, a job, an identity. */
+export const NON_EMPTY_STRING = 'must be a non-empty string';
+
 /** A decorator's `election` (or `job`) argument that is not a non-empty string. */
 export const DECORATOR_ARGUMENT_NOT_A_NAME = (usage: string, argument: string, value: unknown) =>
-  `${usage}: ${argument} must be a non-empty string, got ${String(value)}`;
+  `${usage}: ${argument} ${NON_EMPTY_STRING}, got ${String(value)}`;
 
 export const CHANGES_SUBSCRIBER_FAILED = (election: string, error: string) =>
   `A changes() subscriber of "${election}" threw (the election and the other subscribers go on): ${error}`;
@@ -162,7 +165,15 @@ export const METRIC_REGISTERED_OTHERWISE = (
 
 // LeaderElectionTestingModule and LeaderElectionTestingService.
 
-export const SET_LEADER_NEEDS_IDENTITY = `setLeader(identity): identity must be a non-empty string`;
+export const MUST_BE_BOOLEAN = 'must be a boolean';
+
+export const TESTING_FOR_ROOT_TAKES_OBJECT =
+  'LeaderElectionTestingModule.forRoot() takes an object';
+
+export const OTHER_LEADER_IS_IDENTITY = (identity: string) =>
+  `must differ from identity ("${identity}")`;
+
+export const SET_LEADER_NEEDS_IDENTITY = `setLeader(identity): identity ${NON_EMPTY_STRING}`;
 
 export const NOT_A_TESTING_ELECTION = (election: string) =>
   `The election "${election}" was not registered by LeaderElectionTestingModule.forRoot(); ` +

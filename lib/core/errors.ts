@@ -133,7 +133,10 @@ export class LeadershipLostError extends LeaderElectionError {
   override name = 'LeadershipLostError';
 }
 
-/** Rejection of `waitForLeadership()` when the elector is stopped before this instance leads. */
+/**
+ * The elector is stopped (or stopping) but was asked for what needs it running: `waitForLeadership()`
+ * before this instance leads, or a change by `LeaderElectionTestingService` after the app closed.
+ */
 export class ElectorStoppedError extends LeaderElectionError {
   /** `'ElectorStoppedError'`, for `instanceof`-free checks and logs. */
   override name = 'ElectorStoppedError';

@@ -9,8 +9,8 @@ import {
   NEST_MESSAGE_PATTERN_METADATA,
   REGISTRY_PROPERTY,
 } from '../leader-election.constants.js';
+import { SetupError } from '../leader-election.errors.js';
 import {
-  DECORATOR_ARGUMENT_NOT_A_NAME,
   LEADER_ONLY_NOT_A_METHOD,
   LEADER_ONLY_WITHOUT_REGISTRY,
   SKIPPED_NOT_CONFIRMED,
@@ -18,6 +18,7 @@ import {
 import { LeaderElectionRegistry } from '../leader-election.registry.js';
 import { LeaderOnlyInterceptor } from '../leader-only.interceptor.js';
 import { NotLeaderException } from '../not-leader.exception.js';
+import { checkNameArgument } from './name-argument.js';
 import { skipLine } from './skip-lines.js';
 
 const logger = new Logger('LeaderOnly');
@@ -74,14 +75,8 @@ export function LeaderOnly(
   const election = options?.election ?? DEFAULT_ELECTION;
   const confirm = options?.confirm === true;
   const job = options?.job;
-  if (typeof election !== 'string' || election.length === 0) {
-    throw new TypeError(
-      DECORATOR_ARGUMENT_NOT_A_NAME('@LeaderOnly(election)', 'election', election),
-    );
-  }
-  if (job !== undefined && (typeof job !== 'string' || job.length === 0)) {
-    throw new TypeError(DECORATOR_ARGUMENT_NOT_A_NAME('@LeaderOnly({ job })', 'job', job));
-  }
+  checkNameArgument('@LeaderOnly(election)', 'election', election);
+  if (job !== undefined) checkNameArgument('@LeaderOnly({ job })', 'job', job);
   const gate = { election, confirm, job };
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (key === undefined) {
@@ -90,7 +85,7 @@ export function LeaderOnly(
     }
     const className = (target as { constructor: { name: string } }).constructor.name;
     if (!descriptor || typeof descriptor.value !== 'function') {
-      throw new TypeError(LEADER_ONLY_NOT_A_METHOD(className, String(key)));
+      throw new SetupError(LEADER_ONLY_NOT_A_METHOD(className, String(key)));
     }
     wrapMethod(target, key, descriptor, gate);
     UseInterceptors(LeaderOnlyInterceptor)(target, key, descriptor);
@@ -134,7 +129,7 @@ function wrapMethod(
 
   const gated = function (this: Record<string, unknown>, ...args: unknown[]): unknown {
     const registry = this?.[REGISTRY_PROPERTY] as LeaderElectionRegistry | undefined;
-    if (!registry) throw new Error(LEADER_ONLY_WITHOUT_REGISTRY(className, methodName));
+    if (!registry) throw new SetupError(LEADER_ONLY_WITHOUT_REGISTRY(className, methodName));
     const elector = registry.get(election).electorFor(task);
     const work = elector.beginLeaderWork(task);
     if (!work) {

@@ -1,8 +1,7 @@
 import { DEFAULT_ELECTION, ON_LEADER_CHANGE_METADATA } from '../leader-election.constants.js';
-import {
-  DECORATOR_ARGUMENT_NOT_A_NAME,
-  ON_LEADER_CHANGE_NOT_A_METHOD,
-} from '../leader-election.messages.js';
+import { SetupError } from '../leader-election.errors.js';
+import { ON_LEADER_CHANGE_NOT_A_METHOD } from '../leader-election.messages.js';
+import { checkNameArgument } from './name-argument.js';
 
 /**
  * Calls the method with every `LeaderChangeEvent` of `election` (default: the unnamed election),
@@ -18,14 +17,10 @@ import {
  * ```
  */
 export function OnLeaderChange(election: string = DEFAULT_ELECTION): MethodDecorator {
-  if (typeof election !== 'string' || election.length === 0) {
-    throw new TypeError(
-      DECORATOR_ARGUMENT_NOT_A_NAME('@OnLeaderChange(election)', 'election', election),
-    );
-  }
+  checkNameArgument('@OnLeaderChange(election)', 'election', election);
   return (target, key, descriptor) => {
     if (!descriptor || typeof descriptor.value !== 'function') {
-      throw new TypeError(ON_LEADER_CHANGE_NOT_A_METHOD(target.constructor.name, String(key)));
+      throw new SetupError(ON_LEADER_CHANGE_NOT_A_METHOD(target.constructor.name, String(key)));
     }
     const existing: string[] =
       Reflect.getOwnMetadata(ON_LEADER_CHANGE_METADATA, descriptor.value) ?? [];

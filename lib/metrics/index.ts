@@ -8,3 +8,4 @@ export {
   ELECTION_METRIC_NAMES,
   type PrometheusElectionMetricsOptions,
 } from './prometheus-election-metrics.js';
+export { SetupError } from '../leader-election.errors.js';

@@ -6,6 +6,7 @@ import type {
   LockOperation,
   ReleaseSkipReason,
 } from '../core/index.js';
+import { SetupError } from '../leader-election.errors.js';
 import { METRIC_REGISTERED_OTHERWISE } from '../leader-election.messages.js';
 
 /** Options of {@link PrometheusElectionMetrics}. */
@@ -238,7 +239,7 @@ function metric<T>(
     shape.labelNames.length === labelNames.length &&
     labelNames.every((label) => shape.labelNames!.includes(label));
   if (!sameKind || !sameLabels) {
-    throw new Error(METRIC_REGISTERED_OTHERWISE(name, kind, labelNames));
+    throw new SetupError(METRIC_REGISTERED_OTHERWISE(name, kind, labelNames));
   }
   return existing as unknown as T;
 }

@@ -8,6 +8,12 @@ import {
 import { InMemoryLeaseStore, InvalidOptionError, type ElectionMetrics } from '../core/index.js';
 import type { LeaderElectionModuleOptions } from '../interfaces/leader-election-options.interface.js';
 import { DEFAULT_ELECTION } from '../leader-election.constants.js';
+import {
+  MUST_BE_BOOLEAN,
+  NON_EMPTY_STRING,
+  OTHER_LEADER_IS_IDENTITY,
+  TESTING_FOR_ROOT_TAKES_OBJECT,
+} from '../leader-election.messages.js';
 import { LeaderElectionModule } from '../leader-election.module.js';
 import { LeaderElectionRegistry } from '../leader-election.registry.js';
 import {
@@ -196,25 +202,20 @@ export class LeaderElectionTestingModule {
 class LeaderElectionTestingOptionsModule {}
 
 function resolveOptions(options: LeaderElectionTestingOptions): ResolvedTestingOptions {
-  assertKnownOptions(
-    options,
-    KNOWN,
-    'LeaderElectionTestingModule',
-    'LeaderElectionTestingModule.forRoot() takes an object',
-  );
+  assertKnownOptions(options, KNOWN, 'LeaderElectionTestingModule', TESTING_FOR_ROOT_TAKES_OBJECT);
   if (options.leader !== undefined && typeof options.leader !== 'boolean') {
-    throw new InvalidOptionError('leader', 'must be a boolean', options.leader);
+    throw new InvalidOptionError('leader', MUST_BE_BOOLEAN, options.leader);
   }
   for (const key of ['election', 'leaseName', 'identity', 'otherLeader'] as const) {
     const value = options[key];
     if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
-      throw new InvalidOptionError(key, 'must be a non-empty string', value);
+      throw new InvalidOptionError(key, NON_EMPTY_STRING, value);
     }
   }
   const identity = options.identity ?? 'test-instance';
   const otherLeader = options.otherLeader ?? 'other-instance';
   if (identity === otherLeader) {
-    throw new InvalidOptionError('otherLeader', `must differ from identity ("${identity}")`);
+    throw new InvalidOptionError('otherLeader', OTHER_LEADER_IS_IDENTITY(identity));
   }
   return {
     leader: options.leader ?? true,

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { InMemoryLeaseStore, LeaderElector } from '../core/index.js';
+import { ElectorStoppedError, type InMemoryLeaseStore, type LeaderElector } from '../core/index.js';
 import {
+  InvalidArgumentError,
+  SetupError,
+  TestingTimeoutError,
+} from '../leader-election.errors.js';
+import {
+  NON_EMPTY_STRING,
   NOT_A_TESTING_ELECTION,
   SET_LEADER_NEEDS_IDENTITY,
   TESTING_CHANGE_TIMED_OUT,
@@ -71,7 +77,12 @@ export class LeaderElectionTestingService {
    */
   async setLeader(identity: string, election?: string): Promise<void> {
     if (typeof identity !== 'string' || identity.length === 0) {
-      throw new TypeError(SET_LEADER_NEEDS_IDENTITY);
+      throw new InvalidArgumentError(
+        'identity',
+        NON_EMPTY_STRING,
+        identity,
+        SET_LEADER_NEEDS_IDENTITY,
+      );
     }
     const { elector, lock } = this.resolve(election);
     if (identity === elector.identity) return this.becomeLeader(election);
@@ -114,13 +125,13 @@ export class LeaderElectionTestingService {
     const { elector } = election;
     const lock = elector.lock;
     if (!(lock instanceof TestingLeaseLock)) {
-      throw new Error(NOT_A_TESTING_ELECTION(election.name));
+      throw new SetupError(NOT_A_TESTING_ELECTION(election.name));
     }
     if (mustRun && elector.status().phase === 'idle') {
-      throw new Error(TESTING_ELECTION_NOT_STARTED(election.name));
+      throw new SetupError(TESTING_ELECTION_NOT_STARTED(election.name));
     }
     if (mustRun && elector.status().phase !== 'running') {
-      throw new Error(TESTING_ELECTION_STOPPED(election.name));
+      throw new ElectorStoppedError(TESTING_ELECTION_STOPPED(election.name));
     }
     return { elector, lock };
   }
@@ -142,7 +153,7 @@ export function until(elector: LeaderElector, done: () => boolean, what: string)
     const timer = setTimeout(() => {
       const state = elector.currentState;
       finish(
-        new Error(
+        new TestingTimeoutError(
           TESTING_CHANGE_TIMED_OUT(CHANGE_TIMEOUT, what, state?.leader, elector.status().phase),
         ),
       );

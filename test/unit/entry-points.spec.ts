@@ -25,6 +25,7 @@ const EXPORTS: Record<string, string[]> = {
     'ElectorStatus',
     'ElectorStoppedError',
     'FencingToken',
+    'InvalidArgumentError',
     'InvalidOptionError',
     'LEADER_HEADER',
     'LeaderChangeEvent',
@@ -59,6 +60,7 @@ const EXPORTS: Record<string, string[]> = {
     'LockUnavailableError',
     'NotLeaderException',
     'OnLeaderChange',
+    'SetupError',
     'UnknownElectionError',
   ],
   'core/index': [
@@ -128,16 +130,20 @@ const EXPORTS: Record<string, string[]> = {
     'ELECTION_METRIC_NAMES',
     'PrometheusElectionMetrics',
     'PrometheusElectionMetricsOptions',
+    'SetupError',
   ],
   'testing/index': [
     'FakeClock',
     'InMemoryLeaseLock',
     'InMemoryLeaseStore',
+    'InvalidArgumentError',
     'LeaderElectionTestingService',
     'LeaderElectionTestingCoreModule',
     'LeaderElectionTestingModule',
     'LeaderElectionTestingOptions',
     'LockCall',
+    'SetupError',
+    'TestingTimeoutError',
   ],
 };
 

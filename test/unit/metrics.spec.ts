@@ -1,6 +1,14 @@
 import { Counter, Registry } from 'prom-client';
-import { LockUnavailableError, type ElectionMetrics } from '../../lib/core/index.js';
-import { ELECTION_METRIC_NAMES, PrometheusElectionMetrics } from '../../lib/metrics/index.js';
+import {
+  LeaderElectionError,
+  LockUnavailableError,
+  type ElectionMetrics,
+} from '../../lib/core/index.js';
+import {
+  ELECTION_METRIC_NAMES,
+  PrometheusElectionMetrics,
+  SetupError,
+} from '../../lib/metrics/index.js';
 import { ElectionFixture } from './support/election-fixture.js';
 
 // client-go's cadence (a renew every retryPeriod), so that the figures below count per retry period.
@@ -239,6 +247,8 @@ describe('PrometheusElectionMetrics', () => {
   it('refuses a registry where one of its names is something else, naming it', () => {
     const registry = new Registry();
     new Counter({ name: 'leader_election_master_status', help: 'x', registers: [registry] });
+    expect(() => new PrometheusElectionMetrics({ registry })).toThrow(SetupError);
+    expect(() => new PrometheusElectionMetrics({ registry })).toThrow(LeaderElectionError);
     expect(() => new PrometheusElectionMetrics({ registry })).toThrow(
       /"leader_election_master_status" is already registered.*expected a gauge with labels name/,
     );

@@ -5,7 +5,12 @@ import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Cron, Interval, ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
-import { LeaderElectionModule, LeaderOnly } from '../../../lib/index.js';
+import {
+  LeaderElectionError,
+  LeaderElectionModule,
+  LeaderOnly,
+  SetupError,
+} from '../../../lib/index.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
 import { RecordingLoggerService } from '../../support/recording-logger.js';
 
@@ -41,9 +46,10 @@ function twoSchedulers(providers: unknown[], schedule = ScheduleModule.forRoot()
 describe('ScheduleModule.forRoot() imported by two modules', () => {
   it('refuses to start when a @LeaderOnly job would be scheduled twice, naming the job and the modules', async () => {
     const logger = new RecordingLoggerService();
-    await expect(
-      NestFactory.createApplicationContext(twoSchedulers([Billing]), { logger }),
-    ).rejects.toThrow(
+    const starting = NestFactory.createApplicationContext(twoSchedulers([Billing]), { logger });
+    await expect(starting).rejects.toThrow(SetupError);
+    await expect(starting).rejects.toBeInstanceOf(LeaderElectionError);
+    await expect(starting).rejects.toThrow(
       '@LeaderOnly() Billing.charge (@Cron) would run 2 times per tick: ScheduleModule.forRoot() is ' +
         'imported 2 times (by AppModule, ReportsModule), and each import schedules every @Cron, @Interval ' +
         'and @Timeout of the app. Import ScheduleModule.forRoot() once, in the root module (it is global: ' +
