@@ -9,6 +9,7 @@ import path from 'node:path';
 import { startControlPlane } from '../control-plane/control-plane.js';
 import { REPO_ROOT } from '../support/candidates.js';
 import { badConfigCases, runBadConfigCase } from './bad-config.js';
+import { rolloutMoveProblem } from './checker.js';
 import { ALL_FAULTS, EXTRA_FAULTS, runChaos, type FaultName } from './harness.js';
 import { DEFAULT_SPREAD } from './spread.js';
 
@@ -36,9 +37,10 @@ describe('fault injection (short run)', () => {
     const control = report.faults.find((f) => f.name === 'clock-rate-skew-beyond')!;
     expect(control.overlapExpected).toBe(true);
     expect(control.overlapMs).toBeGreaterThan(0);
-    // The old leader is replaced: at least one change, reported against the goal of one.
+    // Leadership ends on a new replica and moves only through old ones (see rolloutMoveProblem):
+    // once in most rollouts, and no more than once per old replica that wins a handover.
     const rollout = report.faults.find((f) => f.name === 'rolling-update')!;
-    expect(rollout.leadershipChanges).toBeGreaterThanOrEqual(1);
+    expect(rolloutMoveProblem(rollout.leaders!, rollout.replaced!)).toBeUndefined();
     expect(report.missedChanges).toBe(0);
     expect(report.cron.lostOutsideFaults).toBe(0);
   }, 600_000);

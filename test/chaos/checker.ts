@@ -201,6 +201,24 @@ export function leadershipMoves(
   return { moves: leaders.length - 1, leaders };
 }
 
+/**
+ * What is wrong with the leaders of one rolling update, or undefined when it moved as documented:
+ * the leader ends on a replica the rollout started, every leader before it was an old one (each
+ * stopped in its turn: a new replica, once leading, keeps leading), and nobody leads twice.
+ * `leaders`: in order, the first led at the injection; `old`: the replicas the rollout replaced.
+ */
+export function rolloutMoveProblem(leaders: string[], old: string[]): string | undefined {
+  const last = leaders.at(-1);
+  if (leaders.length < 2 || last === undefined) return 'the old leader was not replaced';
+  if (old.includes(last)) return `an old replica (${last}) leads after the rollout`;
+  const before = leaders.slice(0, -1);
+  const fresh = before.filter((id) => !old.includes(id));
+  if (fresh.length > 0) return `a new replica (${fresh.join(', ')}) lost leadership in the rollout`;
+  if (new Set(leaders).size !== leaders.length)
+    return `a replica led twice: ${leaders.join(' -> ')}`;
+  return undefined;
+}
+
 /** "leadership changes per fault: 1 in 11 of 12, 2 in 1 of 12 (goal 1)", or nothing. */
 export function changesNote(changes: number[], goal: number | undefined): string | undefined {
   if (!changes.length) return undefined;

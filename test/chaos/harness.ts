@@ -201,6 +201,8 @@ export interface FaultResult extends FaultWindow {
    */
   leadershipChanges?: number;
   leaders?: string[];
+  /** `rolling-update`: the replicas it replaced (see `rolloutMoveProblem`). */
+  replaced?: string[];
   note?: string;
   /**
    * Leases that still named a replica stopped with SIGTERM after it had exited (a stop must
@@ -580,7 +582,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
    * as the successor. Its steady watch needs one retry period; the second one is the readiness
    * margin.
    */
-  const rollingUpdate = async (leader: Replica) => {
+  const rollingUpdate = async (leader: Replica): Promise<string[]> => {
     const old = live();
     const acquired = [...leader.events]
       .reverse()
@@ -595,6 +597,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const remaining = old.filter((r) => !r.dead);
       await retire(remaining.includes(current) ? current : remaining[0]);
     }
+    return old.map((r) => r.id);
   };
 
   /** Replaces a replica whose clock was faked by a plain one, so later faults see the usual set. */
@@ -623,6 +626,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const since = all.length;
       let note: string | undefined;
       let unreleased: string[] | undefined;
+      let replaced: string[] | undefined;
       switch (kind) {
         case 'sigkill-leader':
           leader.signal('SIGKILL');
@@ -808,7 +812,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           break;
         }
         case 'rolling-update':
-          await rollingUpdate(leader);
+          replaced = await rollingUpdate(leader);
           break;
         case 'waiting-creator-stopped': {
           // A fresh process, cut off from birth so that it never saw the Lease, is ready. The leader
@@ -947,6 +951,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         ...(moves ? { leadershipChanges: moves.moves, leaders: moves.leaders } : {}),
         ...(note ? { note } : {}),
         ...(unreleased ? { unreleased } : {}),
+        ...(replaced ? { replaced } : {}),
       };
       if (spread) result.spread = spreadFaultResult(all, jobs, spread.shares, result, shareHolders);
       results.push(result);

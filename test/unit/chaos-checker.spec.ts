@@ -6,6 +6,7 @@ import {
   overlap,
   overlapOutside,
   overlapWithin,
+  rolloutMoveProblem,
   workIntervals,
 } from '../chaos/checker.js';
 import { replicaEvent } from './support/replica-event.js';
@@ -101,5 +102,25 @@ describe('chaos checker', () => {
     );
     expect(changesNote([0], undefined)).toBe('leadership changes per fault: 0 in 1 of 1');
     expect(changesNote([], 1)).toBeUndefined();
+  });
+
+  it('accepts a rollout whose leadership moved once, or on through old replicas, to a new one', () => {
+    const old = ['old-a', 'old-b', 'old-c'];
+    expect(rolloutMoveProblem(['old-a', 'new-1'], old)).toBeUndefined();
+    expect(rolloutMoveProblem(['old-a', 'old-b', 'new-2'], old)).toBeUndefined();
+  });
+
+  it('flags a rollout that moved leadership more than documented', () => {
+    const old = ['old-a', 'old-b', 'old-c'];
+    expect(rolloutMoveProblem(['old-a'], old)).toBe('the old leader was not replaced');
+    expect(rolloutMoveProblem(['old-a', 'new-1', 'old-b'], old)).toBe(
+      'an old replica (old-b) leads after the rollout',
+    );
+    expect(rolloutMoveProblem(['old-a', 'new-1', 'new-2'], old)).toBe(
+      'a new replica (new-1) lost leadership in the rollout',
+    );
+    expect(rolloutMoveProblem(['old-a', 'old-b', 'old-a', 'new-1'], old)).toBe(
+      'a replica led twice: old-a -> old-b -> old-a -> new-1',
+    );
   });
 });
