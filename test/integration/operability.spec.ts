@@ -78,15 +78,6 @@ async function grantEventCreate(cluster: Cluster, namespace: string): Promise<vo
   }
 }
 
-/** Polls an async condition every 100 ms; rejects after `timeoutMs`. */
-async function untilAsync(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('health, metrics and Events on a real kube-apiserver', () => {
   let cluster: Cluster;
   let namespace: string;
@@ -192,12 +183,14 @@ describe('health, metrics and Events on a real kube-apiserver', () => {
     expect(await a.metric(ELECTION_METRIC_NAMES.masterStatus, { name: lease })).toBe(1);
     expect(await b.metric(ELECTION_METRIC_NAMES.masterStatus, { name: lease })).toBe(0);
 
-    await untilAsync(
+    await eventually(
       async () =>
         /leader_election_renew_duration_seconds_count\{[^}]*result="success"\} [1-9]/.test(
           await a.registry.metrics(),
         ),
+      10_000,
       'a renewed',
+      100,
     );
 
     // The leader loses its connection to the API server: it steps down at renewDeadline, its
@@ -278,7 +271,7 @@ describe('health, metrics and Events on a real kube-apiserver', () => {
         })
       ).items;
     // b released the Lease on close, so a leads again.
-    await untilAsync(async () => (await messages()).length >= 5, 'five Events', 25_000);
+    await eventually(async () => (await messages()).length >= 5, 25_000, 'five Events', 100);
     const events = await messages();
     expect(events.map((e) => e.message).sort()).toEqual([
       'pod-a became leader',

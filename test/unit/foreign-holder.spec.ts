@@ -16,6 +16,7 @@ import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../lib/testing/index.j
 import { defaultIdentity } from '../../lib/kubernetes/index.js';
 import { RecordingLoggerService } from '../support/recording-logger.js';
 import { ElectionFixture } from './support/election-fixture.js';
+import { eventually } from '../support/eventually.js';
 
 /** CR/LF (header splitting, a forged log line), an ANSI escape, non-Latin-1, and far too long. */
 const HOSTILE = `evil\r\nSet-Cookie: pwned=1\n[Nest] 1 - LOG forged line \u001b[31mred\u202e ホルダー ${'x'.repeat(400)}`;
@@ -95,7 +96,7 @@ describe('a foreign holder identity', () => {
       app = await NestFactory.create(AppModule, { logger, abortOnError: false });
       await app.listen(0, '127.0.0.1');
       const leader = app.get(LeaderService);
-      await waitUntil(() => leader.getLeader() === HOSTILE);
+      await eventually(() => leader.getLeader() === HOSTILE);
 
       const refused = await fetch(`${await app.getUrl()}/work`, { method: 'POST' });
       expect(refused.status).toBe(503);
@@ -190,11 +191,3 @@ describe('our own identity', () => {
     ).toBe(identity);
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

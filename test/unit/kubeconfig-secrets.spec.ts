@@ -14,6 +14,7 @@ import {
 } from '../../lib/health/index.js';
 import { toLockError } from '../../lib/kubernetes/errors.js';
 import { RecordingLoggerService } from '../support/recording-logger.js';
+import { eventually } from '../support/eventually.js';
 
 const TOKEN = 'kct0ken8f3a9c1e5b2d4f6a8c0e2g4i6k8m0';
 const PASSWORD = 'hunter2-basic-auth';
@@ -185,7 +186,7 @@ exit 1
     const logger = new RecordingLoggerService();
     const app = await bootstrap(logger);
     try {
-      await waitUntil(() => logger.lines.some((line) => line.includes('Error ')));
+      await eventually(() => logger.lines.some((line) => line.includes('Error ')));
       expect(app.get(LeaderService).isLeader()).toBe(false);
       const health = app
         .get(LeaderElectionHealthIndicator)
@@ -213,11 +214,3 @@ exit 1
     expect(error.message.length).toBeLessThan(500);
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -7,6 +7,7 @@ import { config, filter, map } from 'rxjs';
 import { LeaderElectionModule, LeaderService, type LeaderChangeEvent } from '../../../lib/index.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
 import { RecordingLoggerService } from '../../support/recording-logger.js';
+import { eventually } from '../../support/eventually.js';
 
 const FAST = { leaseDuration: 2_000, renewDeadline: 1_500, retryPeriod: 500 };
 
@@ -74,9 +75,9 @@ describe('changes() subscribers that throw', () => {
 
     await a.leader.waitForLeadership('billing');
     store.adminWrite({ holderIdentity: 'intruder', leaseDurationSeconds: 1 });
-    await waitUntil(() => seen.length >= 2);
+    await eventually(() => seen.length >= 2);
     await a.leader.waitForLeadership('billing');
-    await waitUntil(() => seen.length >= 3);
+    await eventually(() => seen.length >= 3);
     // rxjs reports on a timer: give it the chance.
     await new Promise((resolve) => setTimeout(resolve, 50));
 
@@ -97,11 +98,3 @@ describe('changes() subscribers that throw', () => {
     expect(a.leader.isLeader('billing')).toBe(true);
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -9,6 +9,7 @@ import { LockUnavailableError } from '../../../lib/core/index.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
 import { BrokenWatcher, createNestApp } from '../../fixtures/nest-app.js';
 import { RecordingLoggerService } from '../../support/recording-logger.js';
+import { eventually } from '../../support/eventually.js';
 
 const FAST = { leaseDuration: 2_000, renewDeadline: 1_500, retryPeriod: 500 };
 
@@ -60,7 +61,7 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     await a.leader.waitForLeadership();
     const b = await createApp(store, 'b');
     apps.push(b.app);
-    await waitUntil(() => a.runs('interval-below') >= 3 && a.runs('interval-above') > 0);
+    await eventually(() => a.runs('interval-below') >= 3 && a.runs('interval-above') > 0);
     expect(b.runs()).toBe(0);
     expect(b.leader.isLeader()).toBe(false);
     expect(b.leader.getLeader()).toBe('a');
@@ -69,7 +70,7 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     await a.app.close();
     const runsOfA = a.runs();
     await b.leader.waitForLeadership();
-    await waitUntil(() => b.runs() >= 3);
+    await eventually(() => b.runs() >= 3);
     expect(a.runs()).toBe(runsOfA); // nothing ran on a after close
     expect(store.current()?.holderIdentity).toBe('b');
   });
@@ -81,7 +82,7 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     await a.leader.waitForLeadership();
     const b = await createApp(store, 'b');
     apps.push(b.app);
-    await waitUntil(() => b.leader.getLeader() === 'a');
+    await eventually(() => b.leader.getLeader() === 'a');
     await a.app.listen(0, '127.0.0.1');
     await b.app.listen(0, '127.0.0.1');
 
@@ -110,7 +111,7 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     apps.push(a.app);
     await a.leader.waitForLeadership();
     store.adminWrite({ holderIdentity: 'intruder', leaseDurationSeconds: 1 });
-    await waitUntil(() => a.watcher.events.length >= 2);
+    await eventually(() => a.watcher.events.length >= 2);
     await a.leader.waitForLeadership();
     expect(a.watcher.events.map((e) => [e.isLeader, e.leader])).toEqual([
       [true, 'a'],
@@ -132,7 +133,7 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     const signal = a.leader.leadershipSignal();
     expect(signal.aborted).toBe(false);
     store.adminWrite({ holderIdentity: 'intruder', leaseDurationSeconds: 1 });
-    await waitUntil(() => signal.aborted);
+    await eventually(() => signal.aborted);
     expect(a.leader.isLeader()).toBe(false);
   });
 
@@ -164,7 +165,7 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     const closing = a.app
       .close()
       .then(() => order.push(`closed, holder "${store.current()?.holderIdentity}"`));
-    await waitUntil(() => order.length === 1);
+    await eventually(() => order.length === 1);
     expect(store.current()?.holderIdentity).toBe('a');
     finish();
     await running;
@@ -266,7 +267,7 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     });
     apps.push(a.app);
     await a.leader.waitForLeadership();
-    await waitUntil(() => a.leader.getLeader('reports') === 'someone-else');
+    await eventually(() => a.leader.getLeader('reports') === 'someone-else');
     expect(a.leader.isLeader()).toBe(true);
     expect(a.leader.isLeader('reports')).toBe(false);
     expect(a.leader.getIdentity('reports')).toBe('a-reports');
@@ -283,7 +284,7 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     const b = await createApp(storeB, 'b');
     apps.push(a.app, b.app);
     await a.leader.waitForLeadership();
-    await waitUntil(() => b.leader.getLeader() === 'other');
+    await eventually(() => b.leader.getLeader() === 'other');
     expect(a.jobs.plain(2)).toBe(4);
     expect(b.jobs.plain(2)).toBeUndefined();
   });
@@ -444,11 +445,3 @@ describe('LeaderElectionModule options', () => {
     await app.close();
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
