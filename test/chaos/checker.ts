@@ -1,6 +1,6 @@
 // Pure analysis of a chaos run's event log: overlap of leader-only work (of the election, and per
 // job of the election spread over shares), gaps, cron runs lost or doubled. Unit-tested in
-// test/unit/chaos-checker.spec.ts.
+// test/chaos/checker.spec.ts.
 
 /** One JSON line of a replica (see replica.ts), or a harness record. */
 export interface ReplicaEvent {

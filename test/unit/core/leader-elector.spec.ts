@@ -9,9 +9,9 @@ import {
   LockGoneError,
   LockUnavailableError,
   ElectorStoppedError,
-} from '../../lib/core/index.js';
-import { ElectionFixture } from './support/election-fixture.js';
-import { OTHERS_FROM } from '../../lib/core/takeover-delay.js';
+} from '../../../lib/core/index.js';
+import { ElectionFixture } from '../support/election-fixture.js';
+import { OTHERS_FROM } from '../../../lib/core/takeover-delay.js';
 
 const T = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
 

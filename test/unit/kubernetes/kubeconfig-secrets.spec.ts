@@ -7,14 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { LeaderElectionModule, LeaderService } from '../../lib/index.js';
+import { LeaderElectionModule, LeaderService } from '../../../lib/index.js';
 import {
   LeaderElectionHealthIndicator,
   LeaderElectionHealthModule,
-} from '../../lib/health/index.js';
-import { toLockError } from '../../lib/kubernetes/errors.js';
-import { RecordingLoggerService } from '../support/recording-logger.js';
-import { eventually } from '../support/eventually.js';
+} from '../../../lib/health/index.js';
+import { toLockError } from '../../../lib/kubernetes/errors.js';
+import { RecordingLoggerService } from '../../support/recording-logger.js';
+import { eventually } from '../../support/eventually.js';
 
 const TOKEN = 'kct0ken8f3a9c1e5b2d4f6a8c0e2g4i6k8m0';
 const PASSWORD = 'hunter2-basic-auth';

@@ -8,8 +8,8 @@ import {
   overlapWithin,
   rolloutMoveProblem,
   workIntervals,
-} from '../chaos/checker.js';
-import { replicaEvent } from './support/replica-event.js';
+} from './checker.js';
+import { replicaEvent } from '../unit/support/replica-event.js';
 
 const e = replicaEvent;
 

@@ -10,13 +10,13 @@ import {
   LeaderOnly,
   LeaderService,
   LeadershipLostError,
-} from '../../lib/index.js';
-import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
-import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../lib/testing/index.js';
-import { defaultIdentity } from '../../lib/kubernetes/index.js';
-import { RecordingLoggerService } from '../support/recording-logger.js';
-import { ElectionFixture } from './support/election-fixture.js';
-import { eventually } from '../support/eventually.js';
+} from '../../../lib/index.js';
+import { KubernetesLeaseLock } from '../../../lib/kubernetes/index.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
+import { defaultIdentity } from '../../../lib/kubernetes/index.js';
+import { RecordingLoggerService } from '../../support/recording-logger.js';
+import { ElectionFixture } from '../support/election-fixture.js';
+import { eventually } from '../../support/eventually.js';
 
 /** CR/LF (header splitting, a forged log line), an ANSI escape, non-Latin-1, and far too long. */
 const HOSTILE = `evil\r\nSet-Cookie: pwned=1\n[Nest] 1 - LOG forged line \u001b[31mred\u202e ホルダー ${'x'.repeat(400)}`;

@@ -3,13 +3,13 @@ import {
   LeaderElectionError,
   LockUnavailableError,
   type ElectionMetrics,
-} from '../../lib/core/index.js';
+} from '../../../lib/core/index.js';
 import {
   ELECTION_METRIC_NAMES,
   PrometheusElectionMetrics,
   SetupError,
-} from '../../lib/metrics/index.js';
-import { ElectionFixture } from './support/election-fixture.js';
+} from '../../../lib/metrics/index.js';
+import { ElectionFixture } from '../support/election-fixture.js';
 
 // client-go's cadence (a renew every retryPeriod), so that the figures below count per retry period.
 const T = {
