@@ -94,27 +94,6 @@ describe('Nest apps on a real kube-apiserver', () => {
     expect(lastOfFirst).toBeLessThanOrEqual(firstOfSecond);
   });
 
-  it('answers 503 with the leader named on followers and 200 on the leader, over real HTTP', async () => {
-    const lease = uniqueName('http');
-    const a = await createApp('http-a', [electionModule(lease, 'http-a')]);
-    await a.leader.waitForLeadership();
-    const b = await createApp('http-b', [electionModule(lease, 'http-b')]);
-    await eventually(() => b.leader.getLeader() === 'http-a', 10_000, 'b following');
-    await a.app.listen(0, '127.0.0.1');
-    await b.app.listen(0, '127.0.0.1');
-
-    const onLeader = await fetch(`${await a.app.getUrl()}/jobs`, { method: 'POST' });
-    expect(onLeader.status).toBe(201);
-    expect(await onLeader.json()).toEqual({ ranOn: 'http-a' });
-
-    const onFollower = await fetch(`${await b.app.getUrl()}/jobs`, { method: 'POST' });
-    expect(onFollower.status).toBe(503);
-    expect(onFollower.headers.get('x-leader')).toBe('http-a');
-    expect(await onFollower.json()).toEqual(
-      expect.objectContaining({ statusCode: 503, leader: 'http-a', election: 'default' }),
-    );
-  });
-
   it('delivers every transition, in order, to @OnLeaderChange on every instance', async () => {
     const lease = uniqueName('changes');
     const a = await createApp('ch-a', [electionModule(lease, 'ch-a')]);

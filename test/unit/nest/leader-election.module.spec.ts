@@ -55,26 +55,6 @@ describe('LeaderElectionModule (in-memory lock)', () => {
     expect(a.jobs.plain(21)).toBe(42);
   });
 
-  it('runs leader-only jobs on exactly one of two apps and moves them when the leader closes', async () => {
-    const store = new InMemoryLeaseStore();
-    const a = await createApp(store, 'a');
-    await a.leader.waitForLeadership();
-    const b = await createApp(store, 'b');
-    apps.push(b.app);
-    await eventually(() => a.runs('interval-below') >= 3 && a.runs('interval-above') > 0);
-    expect(b.runs()).toBe(0);
-    expect(b.leader.isLeader()).toBe(false);
-    expect(b.leader.getLeader()).toBe('a');
-    expect(b.jobs.plain(1)).toBeUndefined();
-
-    await a.app.close();
-    const runsOfA = a.runs();
-    await b.leader.waitForLeadership();
-    await eventually(() => b.runs() >= 3);
-    expect(a.runs()).toBe(runsOfA); // nothing ran on a after close
-    expect(store.current()?.holderIdentity).toBe('b');
-  });
-
   it('answers followers 503 naming the leader (header and body) and leaders 200 over real HTTP', async () => {
     const store = new InMemoryLeaseStore();
     const a = await createApp(store, 'a');
