@@ -3,7 +3,7 @@ import type {
   FactoryProvider,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { InMemoryLeaseLock } from './core/index.js';
+import { InMemoryLeaseLock } from './core/memory-lock.js';
 import type { Election } from './election.js';
 import { createElection } from './election.factory.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';

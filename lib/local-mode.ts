@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { InMemoryLeaseLock, InMemoryLeaseStore, InvalidOptionError } from './core/index.js';
+import { InvalidOptionError } from './core/index.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from './core/memory-lock.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
 import {
   NO_KUBECONFIG,

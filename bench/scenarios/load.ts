@@ -18,7 +18,7 @@ import {
 import { CpuWindow, round2 } from '../lib/procstat.js';
 import { sleep } from '../lib/stats.js';
 import { waitForSettledLeader } from './takeover.js';
-import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../lib/core/index.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../lib/core/memory-lock.js';
 import { resolveElectorOptions } from '../../lib/core/elector-options.js';
 
 /** How often the leader renews when the group sets nothing: client-go every retryPeriod, ours by its default. */

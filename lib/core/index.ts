@@ -3,7 +3,6 @@
  * (for example `KubernetesLeaseLock` from `nestjs-kube-leader/kubernetes`).
  */
 export { type Clock, type TimerHandle, SystemClock, systemClock } from './clock.js';
-export { FakeClock } from './fake-clock.js';
 export {
   LeaderElectionError,
   InvalidOptionError,
@@ -27,7 +26,6 @@ export type {
   LockWatchEvent,
   LockWatchHandlers,
 } from './lock.js';
-export { InMemoryLeaseLock, InMemoryLeaseStore, type LockCall } from './memory-lock.js';
 export {
   type ElectionTimings,
   DEFAULT_TIMINGS,

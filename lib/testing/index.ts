@@ -4,7 +4,6 @@
  */
 export {
   LeaderElectionTestingModule,
-  LeaderElectionTestingCoreModule,
   type LeaderElectionTestingOptions,
 } from './leader-election-testing.module.js';
 export { LeaderElectionTestingService } from './leader-election-testing.service.js';

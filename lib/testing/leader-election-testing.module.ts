@@ -5,7 +5,8 @@ import {
   type LoggerService,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { InMemoryLeaseStore, InvalidOptionError, type ElectionMetrics } from '../core/index.js';
+import { InvalidOptionError, type ElectionMetrics } from '../core/index.js';
+import { InMemoryLeaseStore } from '../core/memory-lock.js';
 import type { LeaderElectionModuleOptions } from '../interfaces/leader-election-options.interface.js';
 import { DEFAULT_ELECTION } from '../leader-election.constants.js';
 import {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { ElectorStoppedError, type InMemoryLeaseStore, type LeaderElector } from '../core/index.js';
+import { ElectorStoppedError, type LeaderElector } from '../core/index.js';
+import { type InMemoryLeaseStore } from '../core/memory-lock.js';
 import {
   InvalidArgumentError,
   SetupError,

@@ -1,4 +1,4 @@
-import { InMemoryLeaseLock, type InMemoryLeaseStore } from '../core/index.js';
+import { InMemoryLeaseLock, type InMemoryLeaseStore } from '../core/memory-lock.js';
 
 /** The lock `LeaderElectionTestingModule` gives an election: in memory, with the test's settings. */
 export class TestingLeaseLock extends InMemoryLeaseLock {

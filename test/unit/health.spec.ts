@@ -1,9 +1,6 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
-import {
-  InMemoryLeaseLock,
-  InMemoryLeaseStore,
-  type LeaderElectorOptions,
-} from '../../lib/core/index.js';
+import { type LeaderElectorOptions } from '../../lib/core/index.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../lib/core/memory-lock.js';
 import { SpreadElector } from '../../lib/core/spread-elector.js';
 import { Election } from '../../lib/election.js';
 import { LeaderElectionHealthIndicator } from '../../lib/health/index.js';

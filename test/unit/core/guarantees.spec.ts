@@ -2,17 +2,17 @@
 // actions: the situations of the security review (../shared/docs/reviews/security.md), each on the
 // in-memory Lease with the fake clock. Every case here failed on the engine before it was hardened.
 import {
-  InMemoryLeaseLock,
   InvalidOptionError,
   LeaderElector,
   FencingToken,
   LockUnavailableError,
   type Clock,
-  type FakeClock,
   type LeaseRecord,
   type LeaseSpec,
   type LockCallOptions,
 } from '../../../lib/core/index.js';
+import { InMemoryLeaseLock } from '../../../lib/core/memory-lock.js';
+import { type FakeClock } from '../../../lib/core/fake-clock.js';
 import { ElectionFixture } from '../support/election-fixture.js';
 import { OTHERS_FROM } from '../../../lib/core/takeover-delay.js';
 

@@ -2,13 +2,12 @@
 // and nothing of it is left once it stopped. The engine asks its clock for the hold: the fake
 // clock counts holds, the process clock takes the shared keep-alive.
 import {
-  InMemoryLeaseLock,
-  InMemoryLeaseStore,
   LeaderElector,
   LockConflictError,
   LockForbiddenError,
   SystemClock,
 } from '../../../lib/core/index.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/core/memory-lock.js';
 import { ProcessKeepAlive, processKeepAlive } from '../../../lib/core/keep-alive.js';
 import { SpreadElector } from '../../../lib/core/spread-elector.js';
 import { ElectionFixture } from '../support/election-fixture.js';

@@ -1,6 +1,5 @@
 import {
   FencingToken,
-  InMemoryLeaseLock,
   InvalidOptionError,
   LeaderElector,
   LeadershipLostError,
@@ -10,6 +9,7 @@ import {
   LockUnavailableError,
   ElectorStoppedError,
 } from '../../../lib/core/index.js';
+import { InMemoryLeaseLock } from '../../../lib/core/memory-lock.js';
 import { ElectionFixture } from '../support/election-fixture.js';
 import { OTHERS_FROM } from '../../../lib/core/takeover-delay.js';
 

@@ -1,11 +1,8 @@
 // An election spread over shares: the job-to-share mapping, the quotas and the handover plan as
 // pure functions, and replicas of a SpreadElector on in-memory Leases under the fake clock.
-import {
-  FakeClock,
-  InMemoryLeaseLock,
-  InMemoryLeaseStore,
-  InvalidOptionError,
-} from '../../../lib/core/index.js';
+import { InvalidOptionError } from '../../../lib/core/index.js';
+import { FakeClock } from '../../../lib/core/fake-clock.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/core/memory-lock.js';
 import { planHandover, shareQuotas } from '../../../lib/core/share-balance.js';
 import { shareLeaseName, shareOf, spreadLeaseNames } from '../../../lib/core/shares.js';
 import { SpreadElector } from '../../../lib/core/spread-elector.js';

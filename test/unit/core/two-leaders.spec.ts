@@ -1,6 +1,7 @@
 // Never two leaders, third round: the sequences of ../shared/docs/reviews/security-3.md (F1-F3), each
 // on the in-memory Lease with the fake clock. Every case failed on the engine before its fix.
-import { InMemoryLeaseLock, LeaderElector, LockUnavailableError } from '../../../lib/core/index.js';
+import { LeaderElector, LockUnavailableError } from '../../../lib/core/index.js';
+import { InMemoryLeaseLock } from '../../../lib/core/memory-lock.js';
 import { ClientGoRulePeer } from '../support/client-go-rule-peer.js';
 import { CuttableLock } from '../support/cuttable-lock.js';
 import { ElectionFixture, RecordingLogger } from '../support/election-fixture.js';

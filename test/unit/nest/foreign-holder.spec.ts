@@ -6,11 +6,11 @@ import { NestFactory } from '@nestjs/core';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
   LeaderElectionModule,
-  LeaderElector,
   LeaderOnly,
   LeaderService,
   LeadershipLostError,
 } from '../../../lib/index.js';
+import { LeaderElector } from '../../../lib/core/index.js';
 import { KubernetesLeaseLock } from '../../../lib/kubernetes/index.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
 import { defaultIdentity } from '../../../lib/kubernetes/index.js';

@@ -1,11 +1,11 @@
 import {
   DuplicateElectionError,
   LeaderElectionError,
-  LeaderElectionRegistry,
   LeaseNameTakenError,
   UnknownElectionError,
-  type Election,
 } from '../../../lib/index.js';
+import type { Election } from '../../../lib/election.js';
+import { LeaderElectionRegistry } from '../../../lib/leader-election.registry.js';
 
 /** What the registry reads of an election: its name, namespace and Lease names. */
 function election(name: string, leases: string[], namespace: string | undefined = 'ns'): Election {

@@ -1,4 +1,5 @@
-import type { FakeClock, LeaseLock, TimerHandle } from '../../../lib/core/index.js';
+import type { LeaseLock, TimerHandle } from '../../../lib/core/index.js';
+import type { FakeClock } from '../../../lib/core/fake-clock.js';
 import { sameElectionState, type LeaseRecord } from '../../../lib/core/lease-record.js';
 
 /**

@@ -1,5 +1,4 @@
 import {
-  InMemoryLeaseLock,
   LockUnavailableError,
   type LeaseRecord,
   type LeaseSpec,
@@ -8,6 +7,7 @@ import {
   type LockWatchEvent,
   type LockWatchHandlers,
 } from '../../../lib/core/index.js';
+import { InMemoryLeaseLock } from '../../../lib/core/memory-lock.js';
 
 /**
  * An in-memory lock that can be cut off on its own, whatever its identity (two processes that share

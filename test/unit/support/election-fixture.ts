@@ -1,12 +1,11 @@
 import {
-  FakeClock,
-  InMemoryLeaseLock,
-  InMemoryLeaseStore,
   LeaderElector,
   type ElectorLogger,
   type LeaderChangeEvent,
   type LeaderElectorOptions,
 } from '../../../lib/core/index.js';
+import { FakeClock } from '../../../lib/core/fake-clock.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/core/memory-lock.js';
 
 /** A logger that records lines, so tests can assert what an operator would read. */
 export class RecordingLogger implements ElectorLogger {

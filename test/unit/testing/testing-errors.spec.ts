@@ -7,8 +7,8 @@ import {
   InvalidOptionError,
   LeaderElectionError,
   LeaderElectionModule,
-  type LeaderElector,
 } from '../../../lib/index.js';
+import type { LeaderElector } from '../../../lib/core/index.js';
 import { until } from '../../../lib/testing/leader-election-testing.service.js';
 import {
   InMemoryLeaseLock,
