@@ -88,10 +88,8 @@ const PLAN = quick
       load: {
         groups: [
           { label: 'ours-3', impl: 'ours', replicas: 3 },
-          { label: 'ours-3-renew5s', impl: 'ours', replicas: 3, renewInterval: 5_000 },
           { label: 'go-3', impl: 'client-go', replicas: 3 },
           { label: 'ours-10', impl: 'ours', replicas: 10 },
-          { label: 'ours-10-renew5s', impl: 'ours', replicas: 10, renewInterval: 5_000 },
           { label: 'go-10', impl: 'client-go', replicas: 10 },
         ] as GroupSpec[],
         windowMs: 60_000,

@@ -1,16 +1,6 @@
 // Section 9: every comparison where ours is not ahead (or misses a target), with the reason.
-import { HANDOVER_BURST_MS, TARGETS, pollInterval, pollsPerMinute } from './derived.js';
-import {
-  fmtExact,
-  fmtMs,
-  fmtNs,
-  fmtNum,
-  fmtSeconds,
-  inWords,
-  mean,
-  median,
-  stat,
-} from './format.js';
+import { HANDOVER_BURST_MS, TARGETS, pollInterval } from './derived.js';
+import { fmtExact, fmtMs, fmtNs, fmtNum, fmtSeconds, mean, median, stat } from './format.js';
 import { group, series, type BenchResults } from './results.js';
 import { rolloutNotAhead } from './rollout.js';
 
@@ -19,38 +9,6 @@ export function whereNotAhead(results: BenchResults): string[] {
   const load = results.load;
   const o3 = group(load, 'ours-3');
   const g3 = group(load, 'go-3');
-  if (o3 && g3) {
-    const ratio = g3.totalPerMinute / o3.totalPerMinute;
-    if (ratio < TARGETS.fewerRequests) {
-      const r5 = group(load, 'ours-3-renew5s');
-      const o10 = group(load, 'ours-10');
-      const followers = g3.replicas - 1;
-      const polls = pollsPerMinute(load!.profile);
-      const renewals = 60_000 / o3.renewInterval;
-      const cap = 1 + (followers * polls) / renewals;
-      lines.push(
-        `**Lease requests with ${o3.replicas} replicas at equal timings: ${ratio.toFixed(1)}x fewer, not ` +
-          `${TARGETS.fewerRequests}x** ` +
-          `(${fmtNum(o3.totalPerMinute)} vs ${fmtNum(g3.totalPerMinute)} per minute). Our followers send nothing, but ` +
-          `our leader renews every retry period exactly as client-go's does (${fmtNum(o3.leader.requestsPerMinute)} vs ` +
-          `${fmtNum(g3.leader.requestsPerMinute)} per minute), and with ${inWords(followers)} followers the ` +
-          "leader's renewals are most of the load: at these timings the ratio cannot exceed " +
-          `1 + ${followers} x ${fmtExact(polls)} / ${fmtExact(renewals)} = ${fmtExact(cap)} ` +
-          `(${inWords(followers)} followers polling ${fmtExact(polls)} times a minute against ` +
-          `${fmtExact(renewals)} renewals). ` +
-          (r5
-            ? `With \`renewInterval: ${r5.renewInterval}\` (the leader renews every ${fmtSeconds(r5.renewInterval)} ` +
-              `instead of ${fmtSeconds(o3.renewInterval)}, well inside the ` +
-              `${fmtSeconds(load!.profile.renewDeadline)} renew ` +
-              `deadline) the same group makes ${fmtNum(r5.totalPerMinute)} requests per minute, ` +
-              `${(g3.totalPerMinute / r5.totalPerMinute).toFixed(1)}x fewer than client-go; the price is fewer ` +
-              'retries (one per retry period) between a failed renew and the renew deadline. '
-            : '') +
-          `With ${o10 ? o10.replicas : 'more'} replicas the followers dominate and the ratio grows with the ` +
-          'replica count (section 3).',
-      );
-    }
-  }
   const followerMean = (label: string, key: 'rssMb' | 'cpuPercent') => {
     const g = group(load, label);
     return g ? mean(g.followers.map((f) => f[key] ?? 0)) : Number.NaN;
