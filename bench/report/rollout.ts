@@ -1,4 +1,5 @@
 // Section 7: rolling update.
+import type { NotAheadRow } from './not-ahead.js';
 import type { RolloutResult, RolloutRun } from '../scenarios/rollout.js';
 import { summarize } from '../lib/stats.js';
 import { TARGETS, pollInterval, settleTime } from './derived.js';
@@ -188,14 +189,18 @@ function explain(series: RolloutResult[], push: Push): void {
 }
 
 /** For section 9: the rolling update, where ours moves leadership more often than client-go. */
-export function rolloutNotAhead(results: BenchResults): string[] {
+export function rolloutNotAhead(results: BenchResults): NotAheadRow[] {
   const ours = results.rollout?.find((r) => r.impl === 'ours');
   const go = results.rollout?.find((r) => r.impl === 'client-go');
   const o = stat(ours?.changes, 'p50');
   const g = stat(go?.changes, 'p50');
   if (o === null || g === null || o <= g) return [];
   return [
-    `**Leadership changes per rolling update: median ${fmtNum(o)}, client-go ${fmtNum(g)}** ` +
-      '(section 7): some of our handovers went to an old replica, which the rollout stopped again.',
+    [
+      'Leadership changes per rolling update, median (section 7)',
+      fmtNum(o),
+      fmtNum(g),
+      'some handovers went to an old replica, which the rollout stopped again',
+    ],
   ];
 }
