@@ -88,10 +88,8 @@ const PLAN = quick
       load: {
         groups: [
           { label: 'ours-3', impl: 'ours', replicas: 3 },
-          { label: 'ours-3-renew5s', impl: 'ours', replicas: 3, renewInterval: 5_000 },
           { label: 'go-3', impl: 'client-go', replicas: 3 },
           { label: 'ours-10', impl: 'ours', replicas: 10 },
-          { label: 'ours-10-renew5s', impl: 'ours', replicas: 10, renewInterval: 5_000 },
           { label: 'go-10', impl: 'client-go', replicas: 10 },
         ] as GroupSpec[],
         windowMs: 60_000,
@@ -167,6 +165,14 @@ async function writeOutputs(
   fs.mkdirSync(outDir, { recursive: true });
   const json = jsonPath ?? path.join(outDir, `${results.startedAt.slice(0, 10)}.json`);
   if (writeJson) fs.writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+  // Only the latest full run's raw data is kept: the report reads no other.
+  if (writeJson && results.mode === 'full') {
+    for (const older of fs.readdirSync(outDir)) {
+      if (/^\d{4}-\d{2}-\d{2}\.json$/.test(older) && path.join(outDir, older) !== json) {
+        fs.rmSync(path.join(outDir, older));
+      }
+    }
+  }
   const svgs: Record<string, string> = {};
   if (results.timeline.length > 0) {
     for (const [impl, svg] of renderTimelines(results.timeline)) {

@@ -82,23 +82,16 @@ export function headline(results: BenchResults, push: Push): void {
   const load = results.load;
   const pairs: [string, string][] = [
     ['ours-3', 'go-3'],
-    ['ours-3-renew5s', 'go-3'],
     ['ours-10', 'go-10'],
-    ['ours-10-renew5s', 'go-10'],
   ];
   for (const [oursLabel, goLabel] of pairs) {
     const o = group(load, oursLabel);
     const g = group(load, goLabel);
     if (!o || !g) continue;
-    const text =
-      `${o.replicas} replicas` +
-      (o.renewInterval === load!.profile.retryPeriod
-        ? ''
-        : `, ours with \`renewInterval: ${o.renewInterval}\``);
     const ratio = o.totalPerMinute > 0 ? g.totalPerMinute / o.totalPerMinute : Infinity;
     const three = o.replicas === 3;
     rows.push([
-      `Lease requests per minute, all candidates, ${text}, default timings`,
+      `Lease requests per minute, all candidates, ${o.replicas} replicas, default timings`,
       fmtNum(o.totalPerMinute),
       fmtNum(g.totalPerMinute),
       times(o.totalPerMinute, g.totalPerMinute, 'fewer'),

@@ -9,7 +9,7 @@ import { headline } from './headline.js';
 import { intro } from './intro.js';
 import { loadSection } from './load.js';
 import { methodSection } from './method.js';
-import { whereNotAhead } from './not-ahead.js';
+import { notAheadSection } from './not-ahead.js';
 import type { BenchResults } from './results.js';
 import { rolloutSection } from './rollout.js';
 import { scaleSection } from './scale.js';
@@ -34,12 +34,7 @@ export function renderReport(
   timelineSection(results, paths, push);
   rolloutSection(results, push);
   if (paths.spread) spreadSection(paths.spread, push);
-  push('## 9. Where we are not ahead, and why', '');
-  const notAhead = whereNotAhead(results);
-  push(
-    ...(notAhead.length > 0 ? notAhead.map((line) => `- ${line}`) : ['- Nowhere in this run.']),
-    '',
-  );
+  notAheadSection(results, push);
   methodSection(results, push);
   if (results.failures.length > 0) {
     push(

@@ -1,4 +1,5 @@
 // Section 7: rolling update.
+import type { NotAheadRow } from './not-ahead.js';
 import type { RolloutResult, RolloutRun } from '../scenarios/rollout.js';
 import { summarize } from '../lib/stats.js';
 import { TARGETS, pollInterval, settleTime } from './derived.js';
@@ -29,11 +30,8 @@ function goalMet(r: RolloutResult): boolean | null {
   );
 }
 
-/** "once", "twice", "three times", "12 times". */
+/** "once", "twice", "three times". */
 const timesInWords = (n: number) => (n === 1 ? 'once' : n === 2 ? 'twice' : `${inWords(n)} times`);
-
-/** "one rollout", "five rollouts". */
-const rollouts = (n: number) => `${inWords(n)} rollout${n === 1 ? '' : 's'}`;
 
 /** "median / max" of a summary, as counts. */
 const counts = (r: ReturnType<typeof summarize>) =>
@@ -137,65 +135,71 @@ export function rolloutSection(results: BenchResults, push: Push): void {
   explain(series, push);
 }
 
-/** Where leadership went, and what the numbers say against the goal; chosen from the results. */
+/** Where leadership went in each series, one row per implementation, and what it says. */
 function explain(series: RolloutResult[], push: Push): void {
-  const lines: string[] = [];
-  for (const r of series) {
+  const rows = series.map((r) => {
     const h = handovers(r);
-    if (h.total === 0) continue;
-    lines.push(
-      `${NAME[r.impl]}: an old replica led when it was stopped ${timesInWords(h.total)} in ` +
-        `${rollouts(r.runs.length)}; ${h.toNew} of these handovers went to a new replica` +
-        (h.total > h.toNew
-          ? `, ${h.total - h.toNew} to an old one, which a later step of the rollout stopped in turn`
-          : '') +
-        ` (changes per rollout median ${fmtNum(stat(r.changes, 'p50'))}).` +
-        (h.toLater > 0
-          ? ` In ${h.toLater} of them the successor was the replica the next step started after the release: ` +
-            (r.impl === 'client-go'
-              ? `its first try found the Lease free before any follower's next poll (every ${fmtMs(pollInterval(r.profile).min)} ` +
-                `to ${fmtMs(pollInterval(r.profile).max)}). A replica here starts within a fraction of a second; one ` +
-                'that takes longer than a polling interval to start (a pod being scheduled, pulled, probed) leaves ' +
-                'the Lease to the followers, old ones included.'
-              : 'it started before any follower had taken over.')
-          : ''),
-    );
-    const mismatch = r.runs.filter((run) => run.changes !== run.changesReported);
-    if (mismatch.length > 0) {
-      lines.push(
-        `${NAME[r.impl]}: in ${rollouts(mismatch.length)} the candidates reported a different number of ` +
-          '`started_leading` than the Lease watch saw changes of holder; the raw data has both.',
-      );
-    }
     const overlaps = r.runs.filter((run) => run.overlapMs > 0);
-    if (overlaps.length > 0) {
-      lines.push(
-        `${NAME[r.impl]}: two candidates reported leading at once in ${rollouts(overlaps.length)}, for up to ` +
-          `${fmtMs(Math.max(...overlaps.map((run) => run.overlapMs)))}.`,
-      );
-    }
-  }
+    return [
+      NAME[r.impl],
+      String(h.total),
+      String(h.toNew),
+      String(h.total - h.toNew),
+      String(h.toLater),
+      String(r.runs.filter((run) => run.changes !== run.changesReported).length),
+      overlaps.length > 0
+        ? `${overlaps.length} (up to ${fmtMs(Math.max(...overlaps.map((run) => run.overlapMs)))})`
+        : '0',
+    ];
+  });
+  push(
+    table(
+      [
+        'implementation',
+        'old leader stopped',
+        'to a new replica',
+        'to an old one (stopped again)',
+        'to the replica started after the release',
+        'rollouts where reports and the watch differ',
+        'rollouts with two leaders reported',
+      ],
+      rows,
+    ),
+    '',
+  );
+  const go = series.find((r) => r.impl === 'client-go');
   const ours = series.find((r) => r.impl === 'ours');
-  if (ours && goalMet(ours) === false) {
-    const h = handovers(ours);
-    lines.push(
-      'Ours does not meet the goal in this run: ' +
-        `${h.total - h.toNew} of ${h.total} handovers went to an old replica, which the rollout then stopped in turn ` +
-        '(a successor ranks first when it joined the term in its second half and has followed steadily for a retry period: see README, Succession).',
+  const notes: string[] = [];
+  if (go && handovers(go).toLater > 0) {
+    const poll = pollInterval(go.profile);
+    notes.push(
+      `client-go's successor can be the replica started after the release: its first try finds the Lease ` +
+        `free before a follower's next poll (every ${fmtMs(poll.min)} to ${fmtMs(poll.max)}); a pod slower ` +
+        'to start than that leaves the Lease to the followers, old ones included.',
     );
   }
-  if (lines.length > 0) push(...lines.map((line) => `- ${line}`), '');
+  if (ours && goalMet(ours) === false) {
+    notes.push(
+      'Ours misses the goal in this run: a handover to an old replica moves leadership again (a successor ' +
+        'ranks first once it joined the term in its second half and followed for a retry period: README, ' +
+        'Succession).',
+    );
+  }
+  if (notes.length > 0) push(notes.join(' '), '');
 }
 
-/** For section 9: the rolling update, where ours moves leadership more often than client-go. */
-export function rolloutNotAhead(results: BenchResults): string[] {
+export function rolloutNotAhead(results: BenchResults): NotAheadRow[] {
   const ours = results.rollout?.find((r) => r.impl === 'ours');
   const go = results.rollout?.find((r) => r.impl === 'client-go');
   const o = stat(ours?.changes, 'p50');
   const g = stat(go?.changes, 'p50');
   if (o === null || g === null || o <= g) return [];
   return [
-    `**Leadership changes per rolling update: median ${fmtNum(o)}, client-go ${fmtNum(g)}** ` +
-      '(section 7): some of our handovers went to an old replica, which the rollout stopped again.',
+    [
+      'Leadership changes per rolling update, median (section 7)',
+      fmtNum(o),
+      fmtNum(g),
+      'some handovers went to an old replica, which the rollout stopped again',
+    ],
   ];
 }

@@ -6,7 +6,6 @@ import {
   fmtMs,
   fmtNum,
   fmtSeconds,
-  inWords,
   mean,
   profileText,
   table,
@@ -217,97 +216,50 @@ export function spreadSection(source: SpreadSource, push: Push): void {
     push(...failures.map((f) => `- **Failed**: ${f.scenario}: ${f.reason.split('\n')[0]}`), '');
 }
 
-/** "a-b" of numbers, or one number when they are equal. */
-function range(numbers: number[], fmt: (n: number) => string): string {
-  const low = fmt(Math.min(...numbers));
-  const high = fmt(Math.max(...numbers));
-  return low === high ? low : `${low} to ${high}`;
-}
-
 /** Step-downs after a crash that named the killed replica as successor. */
 const toVictim = (c: SpreadCell) =>
   (c.crash.successors ?? []).filter((s) => s === c.crash.replica).length;
 
-/**
- * After a crash, step-downs that named the killed replica (its membership entry still counts for a
- * while; a dead replica never takes the share it is handed): at most one per survivor when the
- * survivors leave a successor out after it failed once, many when they kept naming it until its
- * entry expired (the engine before that rule).
- */
-function crashChurn(spread: SpreadResult): string | undefined {
-  const cells = spread.cells.filter((c) => toVictim(c) > 0 && c.crash.allLedMs != null);
-  if (cells.length === 0) return undefined;
-  const which = cells.length === spread.cells.length ? 'every cell' : cells.map(label).join('; ');
-  const led = range(
-    cells.map((c) => c.crash.allLedMs ?? 0),
-    fmtMs,
-  );
-  const balanced = range(
-    cells.map((c) => c.crash.balancedMs ?? 0),
-    fmtMs,
-  );
-  const named = range(cells.map(toVictim), String);
-  const ttl = 3 * cells[0].membershipInterval;
-  // Survivors: the cell's replicas plus the one that joined, minus the killed one.
-  if (cells.every((c) => toVictim(c) <= c.replicas)) {
-    return (
-      `**After a crash the killed replica is handed at most one share per survivor** (${which}): its ` +
-      `membership entry still counts (for up to ${fmtSeconds(ttl)}), so a survivor above its quota names it as ` +
-      `successor (${named} step-down${cells.every((c) => toVictim(c) === 1) ? '' : 's'} per cell), sees another ` +
-      'replica take the share instead, and leaves it out (no quota, never named) until it renews its entry. Its ' +
-      `shares were led again ${led} after the SIGKILL, as the lease duration allows, and the lasting balance came ` +
-      `${balanced} after it.`
-    );
-  }
-  const churn = cells.map((c) => (c.crash.balancedMs ?? 0) - (c.crash.allLedMs ?? 0));
-  const every = cells.map((c, i) => churn[i] / toVictim(c));
-  // Shares without a leader at any moment, on average, from all led again to the lasting balance.
-  const leaderless = cells.map((c, i) => (c.crash.leaderlessAfterRetakenMs ?? 0) / churn[i]);
-  return (
-    `**After a crash the shares keep moving until the killed replica's membership entry expires** (${which}): ` +
-    `its shares were led again ${led} after the SIGKILL, as the lease duration allows, but the lasting balance ` +
-    `came only after ${balanced}, with ${named} step-downs per cell that named the killed replica as successor. ` +
-    `Its entry counts for three membership intervals (${fmtSeconds(ttl)}) after its last renewal, so the ` +
-    "survivors' quotas still leave it its floor or ceil of S/R; a survivor above its quota hands a share to it, " +
-    'the dead successor never takes it, another survivor does after the grace the others leave a named ' +
-    `successor, and is then above its quota in turn. One step-down every ${range(every, fmtMs)} on average ` +
-    `(on average ${range(leaderless, (x) => fmtNum(x, 2))} shares without a leader at any moment meanwhile).`
-  );
-}
-
-/** What the rebalancing numbers say, chosen from the results. */
+/** What the rebalancing numbers say, one row per cell, and a short paragraph. */
 function explain(spread: SpreadResult, push: Push): void {
-  const lines: string[] = [];
-  const churn = crashChurn(spread);
-  if (churn) lines.push(churn);
-  const joins = spread.cells.map((c) => c.join.handovers);
-  const settled = spread.cells.every((c) => c.join.firstBalancedMs === c.join.balancedMs);
-  lines.push(
-    `A join moved ${range(joins, String)} share${Math.max(...joins) === 1 ? '' : 's'} per cell, by step-downs ` +
-      'naming the new replica as successor, which took each share at once' +
-      (settled ? ' (the first balance was the lasting one).' : '.'),
+  push(
+    table(
+      [
+        'jobs, replicas, shares',
+        'join: shares moved',
+        'crash: step-downs naming the killed replica',
+        'survivors',
+        'jobs per replica (shares balanced)',
+      ],
+      spread.cells.map((c) => {
+        const jobs = c.steady.replicas.map((r) => r.jobs);
+        return [
+          label(c),
+          String(c.join.handovers),
+          String(toVictim(c)),
+          String(c.replicas),
+          `${Math.min(...jobs)}-${Math.max(...jobs)}`,
+        ];
+      }),
+    ),
+    '',
   );
-  const widest = [...spread.cells].sort((a, b) => b.jobs - a.jobs || b.replicas - a.replicas)[0];
-  const jobs = widest.steady.replicas.map((r) => r.jobs);
-  if (widest && Math.max(...jobs) > Math.min(...jobs)) {
-    lines.push(
-      `Rendezvous hashing spreads ${widest.jobs} jobs over ${widest.shares} shares unevenly ` +
-        `(${Math.min(...widest.jobsPerShare)} to ${Math.max(...widest.jobsPerShare)} per share), so replicas that ` +
-        `lead the same number of shares run ${Math.min(...jobs)} to ${Math.max(...jobs)} jobs: the balance is of ` +
-        'shares, not of jobs.',
-    );
-  }
-  const overlaps = spread.cells.filter((c) => c.overlap.totalMs > 0);
-  lines.push(
-    overlaps.length === 0
-      ? `No share had two leaders at once ${spread.cells.length === 1 ? 'in the cell' : `in any of the ${inWords(spread.cells.length)} cells`} (start, steady state, join, crash).`
-      : `**Two replicas reported leading one share at once** in ${overlaps.map(label).join('; ')}.`,
+  const ttl = fmtSeconds(3 * (spread.cells[0]?.membershipInterval ?? 0));
+  const bounded = spread.cells.every((c) => toVictim(c) <= c.replicas);
+  push(
+    `After a crash the killed replica's membership entry still counts for up to ${ttl}, so a survivor above ` +
+      'its quota may name it as successor; ' +
+      (bounded
+        ? 'each survivor does so at most once, then leaves it out until it renews its entry.'
+        : '**some survivors named it more than once** (see the raw data).') +
+      ' The balance is of shares, not of jobs: rendezvous hashing puts an uneven number of jobs on each share.',
+    '',
   );
   const problems = spread.cells.flatMap((c) => c.problems);
   if (problems.length > 0) {
-    lines.push(
+    push(
       `The replicas logged ${problems.length} warnings or errors; the first: ${problems[0]}.`,
+      '',
     );
   }
-  push(...lines.map((line) => `- ${line}`), '');
 }

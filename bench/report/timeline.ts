@@ -1,5 +1,5 @@
 // Section 6: who leads over time (the SVG charts).
-import { NAME, fmtMs, inWords, profileText, type Push } from './format.js';
+import { NAME, fmtMs, inWords, profileText, table, type Push } from './format.js';
 import type { BenchResults } from './results.js';
 
 export function timelineSection(
@@ -21,14 +21,14 @@ export function timelineSection(
   for (const r of results.timeline) {
     const file = paths.svgs[r.impl];
     if (file) push(`![Who leads over time: ${NAME[r.impl]}](${file})`, '');
-    push(
-      r.signals
-        .map(
-          (s) =>
-            `${NAME[r.impl]}: ${s.signal} ${s.identity}, next leader after ${fmtMs(s.nextLeaderAt - s.at)}.`,
-        )
-        .join(' '),
-      '',
-    );
   }
+  push(
+    table(
+      ['implementation', 'signal', 'to', 'next leader after'],
+      results.timeline.flatMap((r) =>
+        r.signals.map((s) => [NAME[r.impl], s.signal, s.identity, fmtMs(s.nextLeaderAt - s.at)]),
+      ),
+    ),
+    '',
+  );
 }

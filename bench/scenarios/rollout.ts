@@ -1,14 +1,12 @@
-// A rolling update, the way a Deployment with maxSurge 1 and maxUnavailable 0 does it: 3 replicas of
-// one implementation on one Lease; three times, a new replica starts, the runner waits until it
-// follows (reports the current leader) and then one retry period more (a Deployment stops an old pod
-// only once the new one is Ready: a readiness probe takes at least that long), then SIGTERMs an old
-// replica, the leader whenever the leader is an old replica (the worst case), and waits for it to
-// exit. Both implementations get the same waits. The 3 new replicas are the old ones of
-// the next rollout. Measured per rollout: leadership changes, time without a leader and runs of a
-// leader-only task that nobody executed.
+// A rolling update (test/support/rolling-update.ts: maxSurge 1, maxUnavailable 0) of 3 replicas of
+// one implementation on one Lease: a new replica follows (reports the current leader) for one retry
+// period before an old one, the leader first, gets SIGTERM. Both implementations get the same waits.
+// The 3 new replicas are the old ones of the next rollout. Measured per rollout: leadership changes,
+// time without a leader and runs of a leader-only task that nobody executed.
 import os from 'node:os';
 import type { CandidateProcess } from '../../test/support/candidates.js';
 import { uniqueName } from '../../test/support/cluster.js';
+import { rollingUpdate } from '../../test/support/rolling-update.js';
 import {
   hostOf,
   spawnCandidate,
@@ -136,31 +134,32 @@ export async function rolloutSeries(
       await sleep(settleTime(profile));
       version += 1;
       const old = [...group];
-      const steps: RolloutStep[] = [];
       const startedAt = Date.now();
-      for (let step = 0; step < replicas; step++) {
-        const fresh = spawn();
-        group.push(fresh);
-        const spawnedAt = Date.now();
-        const leader = await waitForSettledLeader(group, timeoutMs, [fresh]);
-        const followedAfterMs = Date.now() - spawnedAt;
-        await sleep(profile.retryPeriod); // ready: following for one retry period
-        const remaining = old.filter((c) => group.includes(c));
-        const victim = hostOf(remaining, leader) ?? remaining[0];
-        const signalAt = Date.now();
-        victim.kill('SIGTERM');
-        const exited = await Promise.race([victim.exited.then(() => true), sleep(20_000)]);
-        if (!exited) throw new Error(`${victim.identity} did not exit within 20 s of SIGTERM`);
-        group.splice(group.indexOf(victim), 1);
-        steps.push({
-          started: fresh.identity,
-          followedAfterMs,
-          victim: victim.identity,
-          victimWasLeader: victim.identity === leader,
-          signalAt,
-          exitedAfterMs: Date.now() - signalAt,
-        });
-      }
+      const driven = await rollingUpdate<CandidateProcess>({
+        old,
+        start: () => {
+          const fresh = spawn();
+          group.push(fresh);
+          return fresh;
+        },
+        follows: async (fresh) =>
+          hostOf(group, await waitForSettledLeader(group, timeoutMs, [fresh])),
+        readyMs: profile.retryPeriod,
+        stop: async (victim) => {
+          victim.kill('SIGTERM');
+          const exited = await Promise.race([victim.exited.then(() => true), sleep(20_000)]);
+          if (!exited) throw new Error(`${victim.identity} did not exit within 20 s of SIGTERM`);
+          group.splice(group.indexOf(victim), 1);
+        },
+      });
+      const steps: RolloutStep[] = driven.map((step) => ({
+        started: step.fresh.identity,
+        followedAfterMs: step.followedAt - step.startedAt,
+        victim: step.victim.identity,
+        victimWasLeader: step.victimWasLeader,
+        signalAt: step.signalAt,
+        exitedAfterMs: step.exitedAt - step.signalAt,
+      }));
       await waitForSettledLeader(group, timeoutMs);
       const endedAt = Date.now();
       // The last tick events of the window are still on their way through the pipes.

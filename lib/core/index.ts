@@ -46,3 +46,5 @@ export type {
   LeaderChangeReason,
   LeaderWork,
 } from './elector-status.js';
+/** The share a job of an election spread over `shares` runs on (stable across replicas). */
+export { shareOf } from './shares.js';

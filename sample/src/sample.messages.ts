@@ -1,5 +1,5 @@
-// The sample's log lines that the demo (sample/demo.ts) follows, in one place: the demo recognizes
-// them from these functions instead of from copies of their text.
+// The sample's log lines that the demo (scripts/demo/demo.ts) follows, in one place: the demo
+// recognizes them from these functions instead of from copies of their text.
 
 /** Logger context of the default election's changes: lines read `[LeaderChange] ...`. */
 export const LEADER_CHANGE_CONTEXT = 'LeaderChange';

@@ -18,6 +18,7 @@ import {
 } from '../control-plane/control-plane.js';
 import { createNamespace, grantLeaseAccess, waitForLeaseAccess } from '../control-plane/rbac.js';
 import { REPO_ROOT } from '../support/candidates.js';
+import { rollingUpdate as driveRollingUpdate } from '../support/rolling-update.js';
 import {
   cronReport,
   leadershipMoves,
@@ -574,7 +575,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
 
   /**
-   * A Deployment's rolling update (maxSurge 1, maxUnavailable 0): every live replica is replaced
+   * A Deployment's rolling update (test/support/rolling-update.ts): every live replica is replaced
    * once. Each step starts a new replica, waits until it follows the current leader (every live
    * replica names it) and one more retry period, then SIGTERMs an old replica, the leader whenever
    * an old replica leads, and waits for it to exit. It begins once the leader has led one lease
@@ -590,13 +591,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const established =
       (acquired?.t ?? 0) + CHAOS_TIMINGS.leaseDuration + 2 * CHAOS_TIMINGS.retryPeriod;
     await sleep(Math.max(0, established - now()));
-    for (let step = 0; step < old.length; step++) {
-      await startReplica();
-      const current = await waitForStableLeader();
-      await sleep(2 * CHAOS_TIMINGS.retryPeriod);
-      const remaining = old.filter((r) => !r.dead);
-      await retire(remaining.includes(current) ? current : remaining[0]);
-    }
+    await driveRollingUpdate<Replica>({
+      old,
+      start: () => startReplica(),
+      follows: () => waitForStableLeader(),
+      readyMs: 2 * CHAOS_TIMINGS.retryPeriod,
+      stop: retire,
+    });
     return old.map((r) => r.id);
   };
 

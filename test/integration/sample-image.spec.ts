@@ -1,4 +1,4 @@
-// sample/Dockerfile's steps, run by sample/docker-steps.ts (no Docker engine needed): the image holds
+// sample/Dockerfile's steps, run by scripts/docker-steps.ts (no Docker engine needed): the image holds
 // the sample's production dependencies only, and the result starts as the image's user, answers the
 // probes of sample/k8s/deployment.yaml on the local API server, writes no file, and exits 0 on SIGTERM
 // within the Deployment's terminationGracePeriodSeconds.

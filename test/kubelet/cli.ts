@@ -1,7 +1,7 @@
 // npm run kubelet [-- --replicas N] [--state-dir DIR]
 //
 // Runs the sample as a cluster would: starts a local control plane (or uses the one running in
-// DIR), builds the sample's image with its Dockerfile's steps (sample/docker-steps.ts), applies
+// DIR), builds the sample's image with its Dockerfile's steps (scripts/docker-steps.ts), applies
 // sample/k8s/ into a fresh namespace, and runs the Deployment's Pods on the test kubelet. Prints who
 // leads every two seconds; Ctrl-C (or SIGTERM) deletes the Pods (SIGTERM, then SIGKILL after the grace period) and
 // stops what it started.

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BuiltImage } from '../../sample/docker-steps.js';
+import type { BuiltImage } from '../../scripts/docker-steps.js';
 import { kubeConfigFor, type ControlPlaneState } from '../control-plane/control-plane.js';
 import { createNamespace } from '../control-plane/rbac.js';
 import { uniqueName } from '../support/cluster.js';

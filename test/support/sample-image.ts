@@ -1,4 +1,4 @@
-// The sample's image, built once by its Dockerfile's steps (sample/docker-steps.ts) and shared by the
+// The sample's image, built once by its Dockerfile's steps (scripts/docker-steps.ts) and shared by the
 // tests that need it: the build takes most of a minute (an npm install from the lockfile). The
 // directory is keyed by a hash of every input the Dockerfile copies, so a change rebuilds it.
 import { createHash } from 'node:crypto';
@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runDockerfile, type BuiltImage } from '../../sample/docker-steps.js';
+import { runDockerfile, type BuiltImage } from '../../scripts/docker-steps.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** What sample/Dockerfile copies from the repository, and the Dockerfile itself. */

@@ -80,6 +80,7 @@ const EXPORTS: Record<string, string[]> = {
     'ReleaseSkipReason',
     'SystemClock',
     'TimerHandle',
+    'shareOf',
     'systemClock',
   ],
   'kubernetes/index': [

@@ -1,6 +1,6 @@
 // Runs sample/Dockerfile's steps without Docker, so that they are tested and cannot rot:
 //
-//   node --import @swc-node/register/esm-register sample/docker-steps.ts [work-dir]
+//   node --import @swc-node/register/esm-register scripts/docker-steps.ts [work-dir]
 //
 // Each stage gets a directory under the work directory that stands for its file system root; COPY
 // copies from the repository (the build context) or from another stage's directory, RUN runs the
@@ -139,7 +139,7 @@ export function runDockerfile(
       case 'EXPOSE':
         break;
       default:
-        throw new Error(`${keyword} is not supported by sample/docker-steps.ts`);
+        throw new Error(`${keyword} is not supported by scripts/docker-steps.ts`);
     }
   }
   const last = current();

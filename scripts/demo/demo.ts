@@ -18,9 +18,8 @@ import {
   startControlPlane,
   stopControlPlane,
   type ControlPlane,
-} from '../test/control-plane/control-plane.js';
-import { freeLoopbackPort } from '../test/control-plane/processes.js';
-import { shareOf } from '../lib/core/shares.js';
+} from '../../test/control-plane/control-plane.js';
+import { freeLoopbackPort } from '../../test/control-plane/processes.js';
 import {
   DOES_NOT_LEAD,
   DOES_NOT_RUN_SHARE,
@@ -30,11 +29,13 @@ import {
   RECONCILED,
   REPORT_SHARES_CONTEXT,
   RUNS_SHARE,
-} from './src/sample.messages.js';
+} from '../../sample/src/sample.messages.js';
+import { rollingUpdate as driveRollingUpdate } from '../../test/support/rolling-update.js';
+import { shareOf } from '../../lib/core/index.js';
 import { lineReader } from './log-lines.js';
-import { REPORTS_SHARES, reportsLeaseName } from './src/reports.js';
+import { REPORTS_SHARES, reportsLeaseName } from '../../sample/src/reports.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = new Set(process.argv.slice(2));
 const timings = args.has('--default-timings')
   ? { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 }
@@ -296,12 +297,13 @@ async function startReplica(
 }
 
 /**
- * A rolling update as a Deployment does it (maxSurge 1, maxUnavailable 0): three times, a new
+ * A rolling update as a Deployment does it (test/support/rolling-update.ts): three times, a new
  * replica starts, the demo waits until its /leader names the leader and one retry period more (its
  * watch counts as steady after one), then SIGTERMs an old replica: the leader while it is old. It
  * starts once the leader has led one lease duration, so that the new replicas join a term well under
- * way, as in a cluster (a follower that joined the term late ranks first as its successor). Measured from the replicas' own leader-change reports: how
- * many times leadership moved, and the longest time nobody led.
+ * way, as in a cluster (a follower that joined the term late ranks first as its successor). Measured
+ * from the replicas' own leader-change reports: how many times leadership moved, and the longest
+ * time nobody led.
  */
 async function rollingUpdate(options: {
   replicas: Replica[];
@@ -321,20 +323,27 @@ async function rollingUpdate(options: {
     ),
   );
   const from = Date.now();
+  const names = ['replica-f', 'replica-g', 'replica-h'];
   const fresh: Replica[] = [];
-  for (const name of ['replica-f', 'replica-g', 'replica-h']) {
-    const next = await start(name);
-    replicas.push(next);
-    fresh.push(next);
-    const current = await waitForFollower(next, replicas, 60_000);
-    await sleep(timings.retryPeriod + 500);
-    const victim = old.includes(current) && !current.exited ? current : old.find((r) => !r.exited)!;
-    say(
-      `  ${next.name} follows ${current.name}; SIGTERM ${victim.name}${victim === current ? ' (the leader)' : ''}`,
-    );
-    victim.child.kill('SIGTERM');
-    await waitForExit(victim, 15_000);
-  }
+  await driveRollingUpdate<Replica>({
+    old,
+    start: async (step) => {
+      const next = await start(names[step]!);
+      replicas.push(next);
+      fresh.push(next);
+      return next;
+    },
+    follows: (next) => waitForFollower(next, replicas, 60_000),
+    readyMs: timings.retryPeriod + 500,
+    beforeStop: ({ fresh: next, leader: current, victim, victimWasLeader }) =>
+      say(
+        `  ${next.name} follows ${current?.name ?? 'none'}; SIGTERM ${victim.name}${victimWasLeader ? ' (the leader)' : ''}`,
+      ),
+    stop: async (victim) => {
+      victim.child.kill('SIGTERM');
+      await waitForExit(victim, 15_000);
+    },
+  });
   const last = await waitForLeader(fresh, 60_000);
   const { leaders, leaderlessMs } = leadership(replicas, leader, from, Date.now());
   say(
@@ -376,6 +385,7 @@ async function spreadJobs(options: {
   const { replicas, leader, lease, start } = options;
   const live = replicas.filter((r) => !r.exited);
   const owners = await waitForEvenShares(live, 60_000);
+  // The jobs, as the replicas' /reports endpoint lists them; each job's share by the library's rule.
   const answer = await fetch(`http://127.0.0.1:${live[0]!.port}/reports`);
   const jobs = ((await answer.json()) as { jobs: { job: string }[] }).jobs.map((j) => j.job);
   const jobsOn = (share: number) => jobs.filter((job) => shareOf(job, REPORTS_SHARES) === share);
