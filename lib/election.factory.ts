@@ -11,8 +11,8 @@ import {
   membersLeaseName,
   shareLeaseName,
   spreadLeaseNames,
-} from './core/shares.js';
-import { SpreadElector } from './core/spread-elector.js';
+} from './core/spread/shares.js';
+import { SpreadElector } from './core/spread/spread-elector.js';
 import type { LeaseEventRecorder } from './kubernetes/index.js';
 import type { LeaseLockSetup } from './kubernetes/create-lease-lock.js';
 import { assertDnsSubdomain, assertNamespace } from './kubernetes/names.js';

@@ -1,7 +1,7 @@
 import { concat, from, Subject, type Observable } from 'rxjs';
 import type { ElectorLogger, LeaderChangeEvent, LeaderElector } from './core/index.js';
 import { describeError } from './core/errors.js';
-import type { SpreadElector } from './core/spread-elector.js';
+import type { SpreadElector } from './core/spread/spread-elector.js';
 import { LeaderChanges } from './leader-changes.js';
 import { CHANGES_SUBSCRIBER_FAILED, SPREAD_NEEDS_JOB } from './leader-election.messages.js';
 

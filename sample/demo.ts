@@ -20,7 +20,7 @@ import {
   type ControlPlane,
 } from '../test/control-plane/control-plane.js';
 import { freeLoopbackPort } from '../test/control-plane/processes.js';
-import { shareOf } from '../lib/core/shares.js';
+import { shareOf } from '../lib/core/spread/shares.js';
 import { REPORTS_SHARES, reportsLeaseName } from './src/reports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

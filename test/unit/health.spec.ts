@@ -4,7 +4,7 @@ import {
   InMemoryLeaseStore,
   type LeaderElectorOptions,
 } from '../../lib/core/index.js';
-import { SpreadElector } from '../../lib/core/spread-elector.js';
+import { SpreadElector } from '../../lib/core/spread/spread-elector.js';
 import { Election } from '../../lib/election.js';
 import { LeaderElectionHealthIndicator } from '../../lib/health/index.js';
 import { LeaderElectionRegistry } from '../../lib/leader-election.registry.js';

@@ -1,8 +1,8 @@
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
-import type { ElectorLogger, LeaderElectorOptions } from './elector-options.js';
-import { describeError } from './errors.js';
-import { LeaderElector } from './leader-elector.js';
-import type { LeaseLock } from './lock.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import type { ElectorLogger, LeaderElectorOptions } from '../elector-options.js';
+import { describeError } from '../errors.js';
+import { LeaderElector } from '../leader-elector.js';
+import type { LeaseLock } from '../lock.js';
 import { Membership } from './membership.js';
 import { planHandover } from './share-balance.js';
 import {
@@ -12,7 +12,7 @@ import {
   shareOf,
   spreadLeaseNames,
 } from './shares.js';
-import { DEFAULT_TIMINGS } from './timing.js';
+import { DEFAULT_TIMINGS } from '../timing.js';
 
 /** Options of a {@link SpreadElector}: those of each share's elector, and how to spread. */
 export interface SpreadElectorOptions extends Omit<LeaderElectorOptions, 'lock' | 'leaseName'> {

@@ -1,8 +1,8 @@
-import type { Clock, TimerHandle } from './clock.js';
-import type { ElectorLogger } from './elector-options.js';
-import { describeError, LockConflictError } from './errors.js';
-import type { LeaseRecord } from './lease-record.js';
-import type { LeaseLock, LockWatch } from './lock.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { ElectorLogger } from '../elector-options.js';
+import { describeError, LockConflictError } from '../errors.js';
+import type { LeaseRecord } from '../lease-record.js';
+import type { LeaseLock, LockWatch } from '../lock.js';
 
 /** What a {@link Membership} needs. */
 export interface MembershipOptions {
