@@ -111,6 +111,15 @@ export class LeadershipLostError extends LeaderElectionError {
   override name = 'LeadershipLostError';
 }
 
+/**
+ * A question about an election as a whole (is this instance the leader, step down, ...) asked of
+ * an election spread over shares, which has one leader per share: ask per job instead.
+ */
+export class SpreadElectionError extends LeaderElectionError {
+  /** `'SpreadElectionError'`, for `instanceof`-free checks and logs. */
+  override name = 'SpreadElectionError';
+}
+
 /** Rejection of `waitForLeadership()` when the elector is stopped before this instance leads. */
 export class ElectorStoppedError extends LeaderElectionError {
   /** `'ElectorStoppedError'`, for `instanceof`-free checks and logs. */

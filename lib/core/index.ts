@@ -40,6 +40,7 @@ export {
   type ReleaseSkipReason,
 } from './metrics.js';
 export { LeaderElector } from './leader-elector.js';
+export type { ElectionEngine, ElectionEngineStatus, MembershipStatus } from './election-engine.js';
 export type { ElectorLogger, LeaderElectorOptions } from './elector-options.js';
 export type {
   ElectorPhase,

@@ -141,7 +141,7 @@ export class LeaderElectionHealthIndicator {
       ? Math.max(...failing.map((s) => s.failingForMs!))
       : undefined;
     const lastError = failing.find((s) => s.failingForMs === failingForMs)?.lastError;
-    const spread = election.spread !== undefined;
+    const spread = election.engine.single === undefined;
     const at = (lease: string) => (election.namespace ? `${election.namespace}/${lease}` : lease);
     const renewAgo = (s: (typeof statuses)[number]) =>
       s.lastRenewAgoMs === undefined ? {} : { lastRenewAgoMs: Math.round(s.lastRenewAgoMs) };

@@ -60,6 +60,8 @@ const EXPORTS: Record<string, string[]> = {
   'core/index': [
     'Clock',
     'DEFAULT_TIMINGS',
+    'ElectionEngine',
+    'ElectionEngineStatus',
     'ElectionMetrics',
     'ElectionTimings',
     'ElectorLogger',
@@ -97,6 +99,7 @@ const EXPORTS: Record<string, string[]> = {
     'LockWatchEvent',
     'LockWatchHandlers',
     'MAX_HONORED_LEASE_DURATION_SECONDS',
+    'MembershipStatus',
     'ReleaseSkipReason',
     'SystemClock',
     'TimerHandle',

@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../clock.js';
+import type { MembershipStatus } from '../election-engine.js';
 import type { ElectorLogger } from '../elector-options.js';
 import { describeError, LockConflictError } from '../errors.js';
 import type { LeaseRecord } from '../lease-record.js';
@@ -8,6 +9,8 @@ import type { LeaseLock, LockWatch } from '../lock.js';
 export interface MembershipOptions {
   /** The membership Lease (see `membersLeaseName`); its identity is this replica's. */
   readonly lock: LeaseLock;
+  /** The membership Lease's name, for logs, metrics and status. Default: the lock's description. */
+  readonly name?: string;
   readonly clock: Clock;
   /** How often this replica renews its entry, ms. */
   readonly interval: number;
@@ -62,6 +65,16 @@ export class Membership {
   entries(): Map<string, number> {
     const now = this.options.clock.wallNow().getTime();
     return new Map(Object.entries(this.record?.members ?? {}).filter(([, until]) => until > now));
+  }
+
+  /** A snapshot for health checks. */
+  status(): MembershipStatus {
+    return {
+      lease: this.options.name ?? this.options.lock.description,
+      members: this.members(),
+      failingForMs: undefined,
+      lastError: undefined,
+    };
   }
 
   /** Calls `listener` when the set of live members may have changed. Returns an unsubscribe. */
