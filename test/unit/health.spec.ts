@@ -201,4 +201,43 @@ describe('LeaderElectionHealthIndicator', () => {
     stores.get('jobs-share-1')!.release();
     await spread.stop();
   });
+
+  it("shows a spread election's failing membership as a detail, and stays up", async () => {
+    const stores = new Map<string, InMemoryLeaseStore>();
+    const spread = new SpreadElector({
+      ...T,
+      clock: f.clock,
+      leaseName: 'jobs',
+      shares: 2,
+      lockFor: (name) => {
+        if (!stores.has(name)) stores.set(name, new InMemoryLeaseStore());
+        return new InMemoryLeaseLock(stores.get(name)!, 'a', name);
+      },
+    });
+    const registry = new LeaderElectionRegistry();
+    registry.register(new Election('jobs', 'jobs', 'ns', spread));
+    const indicator = new LeaderElectionHealthIndicator(registry, new HealthIndicatorService());
+    spread.start();
+    await f.clock.advance(3_000);
+    // Only the membership Lease fails (e.g. no RBAC grant on it): the shares are still elected,
+    // only their balance suffers. Past maxApiFailureDuration the check stays up, saying why.
+    stores.get('jobs-members')!.setUnavailable(true);
+    await f.clock.advance(70_000);
+    const health = indicator.isHealthy('jobs', { election: 'jobs' }).jobs;
+    expect(health).toEqual(
+      expect.objectContaining({
+        status: 'up',
+        role: 'leader',
+        membership: {
+          lease: 'ns/jobs-members',
+          apiFailingForMs: expect.any(Number),
+          lastError: expect.stringContaining('connection refused'),
+        },
+      }),
+    );
+    expect(health.membership.apiFailingForMs).toBeGreaterThan(60_000);
+    expect(health).not.toHaveProperty('apiFailingForMs');
+    stores.get('jobs-members')!.setUnavailable(false);
+    await spread.stop();
+  });
 });

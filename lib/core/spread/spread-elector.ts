@@ -91,8 +91,10 @@ export class SpreadElector implements ElectionEngine {
       interval,
       ttl: 3 * interval,
       requestTimeout,
+      retryPeriod,
       random: options.random ?? Math.random,
       logger: options.logger,
+      metrics: options.metrics,
     });
   }
 
