@@ -80,6 +80,23 @@ export default tseslint.config(
     },
   },
   {
+    // lib/core/spread (elections spread over shares) is part of the engine: it imports lib/core.
+    files: ['lib/core/spread/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...CLIENT_NODE,
+            ...NEST,
+            { group: ['rxjs', 'rxjs/*'], message: 'lib/core does not use rxjs.' },
+            { group: ['../../*'], message: 'lib/core imports only lib/core.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The Kubernetes lock: client-node and lib/core, no Nest.
     files: ['lib/kubernetes/**/*.ts'],
     rules: {

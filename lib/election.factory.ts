@@ -2,6 +2,7 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import {
   InvalidOptionError,
   LeaderElector,
+  type ElectionEngine,
   type ElectorLogger,
   type LeaseLock,
 } from './core/index.js';
@@ -11,8 +12,9 @@ import {
   membersLeaseName,
   shareLeaseName,
   spreadLeaseNames,
-} from './core/shares.js';
-import { SpreadElector } from './core/spread-elector.js';
+} from './core/spread/shares.js';
+import { SingleElection } from './core/single-election.js';
+import { SpreadElector } from './core/spread/spread-elector.js';
 import type { LeaseEventRecorder } from './kubernetes/index.js';
 import type { LeaseLockSetup } from './kubernetes/create-lease-lock.js';
 import { assertDnsSubdomain, assertNamespace } from './kubernetes/names.js';
@@ -119,21 +121,22 @@ export async function createElection(
     logger,
     metrics: options.metrics,
   };
-  const engine =
+  const engine: ElectionEngine =
     shares === undefined
-      ? new LeaderElector({
-          ...electorOptions,
-          lock: lockFor(options.leaseName, true),
-          leaseName: options.leaseName,
-        })
+      ? new SingleElection(
+          new LeaderElector({
+            ...electorOptions,
+            lock: lockFor(options.leaseName, true),
+            leaseName: options.leaseName,
+          }),
+        )
       : new SpreadElector({
           ...electorOptions,
           leaseName: options.leaseName,
           shares,
           lockFor: (name) => lockFor(name, name !== membersLeaseName(options.leaseName)),
         });
-  const electors = 'electors' in engine ? engine.electors : [engine];
-  for (const elector of electors) {
+  for (const elector of engine.electors) {
     const recorder = recorders.get(elector.lock);
     if (recorder) elector.onChange((event) => recorder.onLeaderChange(event));
   }

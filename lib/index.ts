@@ -27,6 +27,7 @@ export {
   LeaderElectionError,
   LeadershipLostError,
   ElectorStoppedError,
+  SpreadElectionError,
   type LeaderChangeEvent,
   type LeaderChangeReason,
   type ElectorStatus,

@@ -7,7 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { shareOf } from '../../lib/core/shares.js';
+import { shareOf } from '../../lib/core/spread/shares.js';
 import { CandidateProcess, REPO_ROOT } from '../../test/support/candidates.js';
 import { uniqueName } from '../../test/support/cluster.js';
 import { byVerb, type AuditRequest } from '../lib/audit.js';

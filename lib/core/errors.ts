@@ -134,6 +134,15 @@ export class LeadershipLostError extends LeaderElectionError {
 }
 
 /**
+ * A question about an election as a whole (is this instance the leader, step down, ...) asked of
+ * an election spread over shares, which has one leader per share: ask per job instead.
+ */
+export class SpreadElectionError extends LeaderElectionError {
+  /** `'SpreadElectionError'`, for `instanceof`-free checks and logs. */
+  override name = 'SpreadElectionError';
+}
+
+/**
  * The elector is stopped (or stopping) but was asked for what needs it running: `waitForLeadership()`
  * before this instance leads, or a change by `LeaderElectionTestingService` after the app closed.
  */

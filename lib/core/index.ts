@@ -15,6 +15,7 @@ export {
   LockUnavailableError,
   LeadershipLostError,
   ElectorStoppedError,
+  SpreadElectionError,
 } from './errors.js';
 export { FencingToken } from './fencing-token.js';
 export type { LeaseRecord, LeaseSpec } from './lease-record.js';
@@ -38,6 +39,7 @@ export {
   type ReleaseSkipReason,
 } from './metrics.js';
 export { LeaderElector } from './leader-elector.js';
+export type { ElectionEngine, ElectionEngineStatus, MembershipStatus } from './election-engine.js';
 export type { ElectorLogger, LeaderElectorOptions } from './elector-options.js';
 export type {
   ElectorPhase,
@@ -47,4 +49,4 @@ export type {
   LeaderWork,
 } from './elector-status.js';
 /** The share a job of an election spread over `shares` runs on (stable across replicas). */
-export { shareOf } from './shares.js';
+export { shareOf } from './spread/shares.js';

@@ -55,6 +55,16 @@ export type LeaderElectionHealthDetails = {
    * `leader` when this instance leads at least one share, `holder` is null).
    */
   readonly shares?: readonly LeaderElectionShareHealth[];
+  /**
+   * In an election spread over shares, while the requests of its membership (on
+   * `<leaseName>-members`) fail: for how long and why. A detail only: the membership decides how
+   * the shares are balanced, never who may lead one, so it never makes the check `down`.
+   */
+  readonly membership?: {
+    readonly lease: string;
+    readonly apiFailingForMs: number;
+    readonly lastError?: string;
+  };
 };
 
 /** One share of a spread election in {@link LeaderElectionHealthDetails.shares}. */
@@ -75,6 +85,11 @@ export type LeaderElectionShareHealth = {
  * - the elector's requests to the API server have been failing for longer than
  *   `maxApiFailureDuration` (an instance that cannot reach the API server can never lead);
  * - the app is shutting down (`state: 'shutting_down'`).
+ *
+ * The failing membership of an election spread over shares shows under `membership` and leaves
+ * the check `up`: the shares are still elected one by one (each leader renews its own Lease), only
+ * their balance over the replicas waits for it. An API server this instance cannot reach fails the
+ * shares' requests too, which makes the check `down` as above.
  *
  * Import it from `nestjs-kube-leader/health` (the main entry never loads terminus), and provide it
  * in a module that imports `TerminusModule`, or import {@link LeaderElectionHealthModule}.
@@ -141,8 +156,9 @@ export class LeaderElectionHealthIndicator {
       ? Math.max(...failing.map((s) => s.failingForMs!))
       : undefined;
     const lastError = failing.find((s) => s.failingForMs === failingForMs)?.lastError;
-    const spread = election.spread !== undefined;
+    const spread = election.engine.single === undefined;
     const at = (lease: string) => (election.namespace ? `${election.namespace}/${lease}` : lease);
+    const membership = election.engine.status().membership;
     const renewAgo = (s: (typeof statuses)[number]) =>
       s.lastRenewAgoMs === undefined ? {} : { lastRenewAgoMs: Math.round(s.lastRenewAgoMs) };
     const details: LeaderElectionHealthDetails = {
@@ -170,6 +186,17 @@ export class LeaderElectionHealthIndicator {
             })),
           }
         : {}),
+      ...(membership?.failingForMs === undefined
+        ? {}
+        : {
+            membership: {
+              lease: at(membership.lease),
+              apiFailingForMs: Math.round(membership.failingForMs),
+              ...(membership.lastError === undefined
+                ? {}
+                : { lastError: describeError(membership.lastError) }),
+            },
+          }),
     };
 
     if (state === 'shutting_down') {

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../core/index.js';
-import { isDnsSubdomain } from '../core/shares.js';
+import { isDnsSubdomain } from '../core/spread/shares.js';
 import { DNS_LABEL_RULE, DNS_SUBDOMAIN_RULE } from './kubernetes.messages.js';
 
 // Kubernetes name rules, free of client-node: the Nest module checks `leaseName` with them even

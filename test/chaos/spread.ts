@@ -3,7 +3,7 @@
 // leader-only interval jobs (see replica.ts). The faults are the usual ones, aimed at the first
 // election's leader; this file names the jobs, tells when every share runs again, and computes the
 // spread part of the report: overlap per job, and per share how long it ran none of its jobs.
-import { shareOf } from '../../lib/core/shares.js';
+import { shareOf } from '../../lib/core/spread/shares.js';
 import {
   intervalsByJob,
   overlap,

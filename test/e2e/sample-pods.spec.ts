@@ -6,7 +6,7 @@
 // must spread over the three pods with the same RBAC.
 import fs from 'node:fs';
 import { CoordinationV1Api, KubeConfig, Watch, type V1Lease } from '@kubernetes/client-node';
-import { spreadLeaseNames } from '../../lib/core/shares.js';
+import { spreadLeaseNames } from '../../lib/core/spread/shares.js';
 import { REPORTS_SHARES, reportsLeaseName } from '../../sample/src/reports.js';
 import { readAuditEvents } from '../control-plane/audit.js';
 import { startSamplePods, type SamplePods } from '../kubelet/sample-pods.js';

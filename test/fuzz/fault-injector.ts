@@ -1,6 +1,6 @@
 import type { LeaderElector } from '../../lib/core/leader-elector.js';
 import type { LeaseRecord } from '../../lib/core/lease-record.js';
-import { membersLeaseName, shareLeaseName } from '../../lib/core/shares.js';
+import { membersLeaseName, shareLeaseName } from '../../lib/core/spread/shares.js';
 import type { Cluster } from './cluster.js';
 import { ElectorReplica, MAIN_LEASE } from './elector-replica.js';
 import type { PlannedFault } from './faults.js';

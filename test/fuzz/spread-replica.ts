@@ -1,5 +1,5 @@
-import { SpreadElector } from '../../lib/core/spread-elector.js';
-import { shareLeaseName } from '../../lib/core/shares.js';
+import { SpreadElector } from '../../lib/core/spread/spread-elector.js';
+import { shareLeaseName } from '../../lib/core/spread/shares.js';
 import { countDecisions } from './decision-counts.js';
 import type { Host } from './network.js';
 import { describeChange, ReplicaLog } from './replica-log.js';

@@ -17,7 +17,7 @@ import {
   type V1Pod,
   type V1Role,
 } from '@kubernetes/client-node';
-import { spreadLeaseNames } from '../../lib/core/shares.js';
+import { spreadLeaseNames } from '../../lib/core/spread/shares.js';
 import { REPORTS_SHARES, reportsLeaseName } from '../../sample/src/reports.js';
 import { createNamespace } from '../control-plane/rbac.js';
 import { loadCluster, uniqueName } from '../support/cluster.js';

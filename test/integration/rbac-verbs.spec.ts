@@ -10,8 +10,8 @@ import {
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
 import { LeaderElector } from '../../lib/core/index.js';
-import { spreadLeaseNames } from '../../lib/core/shares.js';
-import { SpreadElector } from '../../lib/core/spread-elector.js';
+import { spreadLeaseNames } from '../../lib/core/spread/shares.js';
+import { SpreadElector } from '../../lib/core/spread/spread-elector.js';
 import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
 import { MEMBERS_ANNOTATION } from '../../lib/kubernetes/lease-annotations.js';
 import { waitForLeaseAccess } from '../control-plane/rbac.js';

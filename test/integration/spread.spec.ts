@@ -1,7 +1,7 @@
 // An election spread over shares on a real kube-apiserver: 12 jobs on 6 share Leases, replicas
 // joining and one cut off (to the others, a crash), each replica with its own client and proxy.
 import path from 'node:path';
-import { SpreadElector } from '../../lib/core/spread-elector.js';
+import { SpreadElector } from '../../lib/core/spread/spread-elector.js';
 import { KubernetesLeaseLock } from '../../lib/kubernetes/index.js';
 import { TcpProxy } from '../chaos/tcp-proxy.js';
 import { kubeConfigThrough } from '../control-plane/control-plane.js';

@@ -1,4 +1,4 @@
-import { shareOf } from '../../lib/core/shares.js';
+import { shareOf } from '../../lib/core/spread/shares.js';
 import { intervalsByJob, longestGap, shareGaps, workIntervals } from '../chaos/checker.js';
 import { replicaEvent } from './support/replica-event.js';
 import { sharesWithoutWork, spreadJobs, spreadReport } from '../chaos/spread.js';

@@ -1,7 +1,8 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { type LeaderElectorOptions } from '../../lib/core/index.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../lib/core/memory-lock.js';
-import { SpreadElector } from '../../lib/core/spread-elector.js';
+import { SpreadElector } from '../../lib/core/spread/spread-elector.js';
+import { SingleElection } from '../../lib/core/single-election.js';
 import { Election } from '../../lib/election.js';
 import { LeaderElectionHealthIndicator } from '../../lib/health/index.js';
 import { LeaderElectionRegistry } from '../../lib/leader-election.registry.js';
@@ -30,7 +31,7 @@ describe('LeaderElectionHealthIndicator', () => {
   async function indicatorFor(id: string, options: Partial<LeaderElectorOptions> = {}) {
     const candidate: Candidate = await f.started(id, { ...T, ...options });
     const registry = new LeaderElectionRegistry();
-    registry.register(new Election('default', 'test', 'ns', candidate.elector));
+    registry.register(new Election('default', 'test', 'ns', new SingleElection(candidate.elector)));
     return {
       candidate,
       indicator: new LeaderElectionHealthIndicator(registry, new HealthIndicatorService()),
@@ -140,7 +141,9 @@ describe('LeaderElectionHealthIndicator', () => {
   it('checks a named election, and rejects a negative tolerance', async () => {
     const candidate = await f.started('a', T);
     const registry = new LeaderElectionRegistry();
-    registry.register(new Election('jobs', 'test', undefined, candidate.elector));
+    registry.register(
+      new Election('jobs', 'test', undefined, new SingleElection(candidate.elector)),
+    );
     const indicator = new LeaderElectionHealthIndicator(registry, new HealthIndicatorService());
     expect(indicator.isHealthy('jobs', { election: 'jobs' }).jobs).toEqual(
       expect.objectContaining({ status: 'up', election: 'jobs', lease: 'test' }),
@@ -196,6 +199,45 @@ describe('LeaderElectionHealthIndicator', () => {
     const shares = (down as { shares?: { role: string }[] }).shares;
     expect(shares?.map((share) => share.role)).toEqual(['leader', 'follower']);
     stores.get('jobs-share-1')!.release();
+    await spread.stop();
+  });
+
+  it("shows a spread election's failing membership as a detail, and stays up", async () => {
+    const stores = new Map<string, InMemoryLeaseStore>();
+    const spread = new SpreadElector({
+      ...T,
+      clock: f.clock,
+      leaseName: 'jobs',
+      shares: 2,
+      lockFor: (name) => {
+        if (!stores.has(name)) stores.set(name, new InMemoryLeaseStore());
+        return new InMemoryLeaseLock(stores.get(name)!, 'a', name);
+      },
+    });
+    const registry = new LeaderElectionRegistry();
+    registry.register(new Election('jobs', 'jobs', 'ns', spread));
+    const indicator = new LeaderElectionHealthIndicator(registry, new HealthIndicatorService());
+    spread.start();
+    await f.clock.advance(3_000);
+    // Only the membership Lease fails (e.g. no RBAC grant on it): the shares are still elected,
+    // only their balance suffers. Past maxApiFailureDuration the check stays up, saying why.
+    stores.get('jobs-members')!.setUnavailable(true);
+    await f.clock.advance(70_000);
+    const health = indicator.isHealthy('jobs', { election: 'jobs' }).jobs;
+    expect(health).toEqual(
+      expect.objectContaining({
+        status: 'up',
+        role: 'leader',
+        membership: {
+          lease: 'ns/jobs-members',
+          apiFailingForMs: expect.any(Number),
+          lastError: expect.stringContaining('connection refused'),
+        },
+      }),
+    );
+    expect(health.membership.apiFailingForMs).toBeGreaterThan(60_000);
+    expect(health).not.toHaveProperty('apiFailingForMs');
+    stores.get('jobs-members')!.setUnavailable(false);
     await spread.stop();
   });
 });

@@ -9,7 +9,7 @@ import {
 } from '../../../lib/core/index.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/core/memory-lock.js';
 import { ProcessKeepAlive, processKeepAlive } from '../../../lib/core/keep-alive.js';
-import { SpreadElector } from '../../../lib/core/spread-elector.js';
+import { SpreadElector } from '../../../lib/core/spread/spread-elector.js';
 import { ElectionFixture } from '../support/election-fixture.js';
 
 const T = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };

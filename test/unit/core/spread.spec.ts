@@ -3,9 +3,9 @@
 import { InvalidOptionError } from '../../../lib/core/index.js';
 import { FakeClock } from '../../../lib/core/fake-clock.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/core/memory-lock.js';
-import { planHandover, shareQuotas } from '../../../lib/core/share-balance.js';
-import { shareLeaseName, shareOf, spreadLeaseNames } from '../../../lib/core/shares.js';
-import { SpreadElector } from '../../../lib/core/spread-elector.js';
+import { planHandover, shareQuotas } from '../../../lib/core/spread/share-balance.js';
+import { shareLeaseName, shareOf, spreadLeaseNames } from '../../../lib/core/spread/shares.js';
+import { SpreadElector } from '../../../lib/core/spread/spread-elector.js';
 
 const T = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
 const jobs = Array.from({ length: 100 }, (_, i) => `Jobs.job${i}`);

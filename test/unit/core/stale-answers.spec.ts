@@ -1,6 +1,6 @@
 // Answers that arrive after newer news: the suspicions of ../shared/docs/reviews/security-3.md,
 // each confirmed by a test that failed before its fix.
-import { Membership } from '../../../lib/core/membership.js';
+import { Membership } from '../../../lib/core/spread/membership.js';
 import { type LeaseRecord, type LeaseSpec, type LockCallOptions } from '../../../lib/core/index.js';
 import { InMemoryLeaseLock } from '../../../lib/core/memory-lock.js';
 import { ElectionFixture } from '../support/election-fixture.js';

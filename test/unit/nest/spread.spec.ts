@@ -11,6 +11,7 @@ import {
   OnLeaderChange,
   type LeaderChangeEvent,
 } from '../../../lib/index.js';
+import { LeaderElectionError, SpreadElectionError } from '../../../lib/core/errors.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
 
 @Injectable()
@@ -109,6 +110,9 @@ describe('the shares option', () => {
     expect(() => leader.isLeader('reports')).toThrow(
       'The leader election "reports" is spread over 3 shares',
     );
+    // One of the library's errors, which an app can tell apart from its own.
+    expect(() => leader.isLeader('reports')).toThrow(LeaderElectionError);
+    expect(() => leader.stepDown('reports')).toThrow(SpreadElectionError);
     const led = reports.events.filter((e) => e.isLeader);
     expect(led.map((e) => [e.share, e.lease]).sort()).toEqual([
       [0, 'reports-share-0'],

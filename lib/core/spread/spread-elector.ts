@@ -1,8 +1,10 @@
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
-import type { ElectorLogger, LeaderElectorOptions } from './elector-options.js';
-import { describeError } from './errors.js';
-import { LeaderElector } from './leader-elector.js';
-import type { LeaseLock } from './lock.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import type { ElectionEngine, ElectionEngineStatus } from '../election-engine.js';
+import type { ElectorLogger, LeaderElectorOptions } from '../elector-options.js';
+import type { LeaderChangeEvent } from '../elector-status.js';
+import { describeError } from '../errors.js';
+import { LeaderElector } from '../leader-elector.js';
+import type { LeaseLock } from '../lock.js';
 import { Membership } from './membership.js';
 import { planHandover } from './share-balance.js';
 import {
@@ -12,7 +14,6 @@ import {
   shareOf,
   spreadLeaseNames,
 } from './shares.js';
-import { DEFAULT_TIMINGS } from './timing.js';
 
 /** Options of a {@link SpreadElector}: those of each share's elector, and how to spread. */
 export interface SpreadElectorOptions extends Omit<LeaderElectorOptions, 'lock' | 'leaseName'> {
@@ -37,9 +38,11 @@ export interface SpreadElectorOptions extends Omit<LeaderElectorOptions, 'lock' 
  * even out how many shares each leads ({@link planHandover}): a replica above its quota steps down
  * from one share and names a replica below its quota as successor, one share at a time.
  */
-export class SpreadElector {
+export class SpreadElector implements ElectionEngine {
   /** One elector per share, by share index. */
   readonly electors: readonly LeaderElector[];
+  /** Spread: no elector of the election as a whole, one per share. */
+  readonly single = undefined;
   readonly membership: Membership;
   /** The membership Lease's name. */
   readonly membershipLeaseName: string;
@@ -74,21 +77,24 @@ export class SpreadElector {
       const name = shareLeaseName(leaseName, index);
       return new LeaderElector({ ...electorOptions, leaseName: name, lock: lockFor(name) });
     });
-    this.identity = this.electors[0].identity;
-    const leaseDuration = options.leaseDuration ?? DEFAULT_TIMINGS.leaseDuration;
+    // Timings as the electors resolved them: every share's elector has the same options.
+    const { identity, leaseDuration, retryPeriod, requestTimeout } = this.electors[0];
+    this.identity = identity;
     const interval = membershipInterval ?? 2 * leaseDuration;
     this.membershipInterval = interval;
-    const retryPeriod = options.retryPeriod ?? DEFAULT_TIMINGS.retryPeriod;
     this.checkInterval = retryPeriod;
     this.membershipLeaseName = membersLeaseName(leaseName);
     this.membership = new Membership({
       lock: lockFor(this.membershipLeaseName),
+      name: this.membershipLeaseName,
       clock: this.clock,
       interval,
       ttl: 3 * interval,
-      requestTimeout: this.electors[0].requestTimeout,
+      requestTimeout,
+      retryPeriod,
       random: options.random ?? Math.random,
       logger: options.logger,
+      metrics: options.metrics,
     });
   }
 
@@ -103,6 +109,24 @@ export class SpreadElector {
   /** The elector of the share `job` runs on. */
   electorFor(job: string): LeaderElector {
     return this.electors[this.shareOf(job)];
+  }
+
+  /** Each share's changes, with `share` set. */
+  onChange(listener: (event: LeaderChangeEvent) => void): () => void {
+    const unsubscribe = this.electors.map((elector, share) =>
+      elector.onChange((event) => listener({ ...event, share })),
+    );
+    return () => unsubscribe.forEach((stop) => stop());
+  }
+
+  /** The membership Lease's name, then each share's. */
+  leaseNames(): string[] {
+    return [this.membershipLeaseName, ...this.electors.map((elector) => elector.name)];
+  }
+
+  /** The membership's state (the shares' electors report theirs). */
+  status(): ElectionEngineStatus {
+    return { membership: this.membership.status() };
   }
 
   /** The shares this replica leads now. */

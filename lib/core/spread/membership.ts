@@ -1,13 +1,20 @@
-import type { Clock, TimerHandle } from './clock.js';
-import type { ElectorLogger } from './elector-options.js';
-import { describeError, LockConflictError } from './errors.js';
-import type { LeaseRecord } from './lease-record.js';
-import type { LeaseLock, LockWatch } from './lock.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { MembershipStatus } from '../election-engine.js';
+import type { ElectorLogger } from '../elector-options.js';
+import { METRICS_HOOK_THREW } from '../elector.messages.js';
+import { describeError, LockConflictError } from '../errors.js';
+import type { LeaseRecord } from '../lease-record.js';
+import { LeaseWatch } from '../lease-watch.js';
+import type { LeaseLock } from '../lock.js';
+import { ErrorLog, LockRequests } from '../lock-requests.js';
+import { guardMetrics, type ElectionMetrics } from '../metrics.js';
 
 /** What a {@link Membership} needs. */
 export interface MembershipOptions {
   /** The membership Lease (see `membersLeaseName`); its identity is this replica's. */
   readonly lock: LeaseLock;
+  /** The membership Lease's name, for logs, metrics and status. Default: the lock's description. */
+  readonly name?: string;
   readonly clock: Clock;
   /** How often this replica renews its entry, ms. */
   readonly interval: number;
@@ -15,8 +22,12 @@ export interface MembershipOptions {
   readonly ttl: number;
   /** Timeout of each request, ms. */
   readonly requestTimeout: number;
+  /** Base of the watch's re-open backoff, ms (the electors' retry period). Default `requestTimeout`. */
+  readonly retryPeriod?: number;
   readonly random: () => number;
   readonly logger?: ElectorLogger;
+  /** Where failed requests are counted (`apiError`, under {@link name}), as the electors' are. */
+  readonly metrics?: ElectionMetrics;
 }
 
 /** Conflicting writes in a row before a renewal waits for the next interval. */
@@ -29,20 +40,50 @@ const MAX_CONFLICTS = 3;
  * watches that Lease. A write drops the entries that have expired (replicas that are gone); a
  * replica that stops removes its own. Only the balance of shares depends on it, never exclusivity:
  * each share is a Lease with its own election.
+ *
+ * Its requests and watch are the electors' ({@link LockRequests}, {@link LeaseWatch}): timeouts on
+ * the injected clock, failures counted in metrics and in {@link status}, one log line per kind of
+ * error, a watch resumed from the last version it delivered and re-opened when it falls silent.
  */
 export class Membership {
   private record: LeaseRecord | null = null;
-  private watch: LockWatch | null = null;
+  private readonly name: string;
+  private readonly requests: LockRequests;
+  private readonly errors: ErrorLog;
+  private readonly watch: LeaseWatch;
   private timer: TimerHandle | undefined;
-  /** The re-open of a closed watch, cancelled on stop. */
-  private watchTimer: TimerHandle | undefined;
   private running = false;
+  /** Set once {@link stop} has finished: requests aborted then are no failures. */
+  private stopped = false;
   /** Releases the hold on the process (see `Clock.keepAlive`) taken while it runs. */
   private releaseProcess: (() => void) | undefined;
   private readonly listeners = new Set<() => void>();
   private lastMembers = '';
 
-  constructor(private readonly options: MembershipOptions) {}
+  constructor(private readonly options: MembershipOptions) {
+    const { lock, clock, requestTimeout, logger } = options;
+    const name = (this.name = options.name ?? lock.description);
+    const metrics = guardMetrics(options.metrics, (hook, error) =>
+      logger?.warn(METRICS_HOOK_THREW(name, hook, error)),
+    );
+    const context = { name, description: lock.description, clock, requestTimeout, metrics };
+    this.requests = new LockRequests({ ...context, isStopped: () => this.stopped });
+    this.errors = new ErrorLog(logger, name, lock.identity);
+    this.watch = new LeaseWatch({
+      ...context,
+      lock,
+      logger,
+      random: options.random,
+      retryPeriod: options.retryPeriod ?? requestTimeout,
+      isRunning: () => this.running,
+      onReachable: () => this.requests.markReachable(),
+      onEvent: (event) => {
+        if (event.type !== 'BOOKMARK') this.observe(event.type === 'DELETED' ? null : event.record);
+      },
+      onFailed: (error) => this.requests.failed('watch', error),
+      onGone: () => void this.readAgain(),
+    });
+  }
 
   get identity(): string {
     return this.options.lock.identity;
@@ -64,6 +105,18 @@ export class Membership {
     return new Map(Object.entries(this.record?.members ?? {}).filter(([, until]) => until > now));
   }
 
+  /** A snapshot for health checks: the members, and how long its requests have been failing. */
+  status(): MembershipStatus {
+    const failingSince = this.requests.failingSince;
+    return {
+      lease: this.name,
+      members: this.members(),
+      failingForMs:
+        failingSince === undefined ? undefined : this.options.clock.now() - failingSince,
+      lastError: this.errors.last ?? this.requests.failure,
+    };
+  }
+
   /** Calls `listener` when the set of live members may have changed. Returns an unsubscribe. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -73,8 +126,9 @@ export class Membership {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopped = false;
     this.releaseProcess = this.options.clock.keepAlive?.();
-    this.openWatch();
+    this.watch.ensureOpen();
     void this.renew();
   }
 
@@ -86,10 +140,9 @@ export class Membership {
     if (!this.running) return;
     this.running = false;
     if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
-    if (this.watchTimer !== undefined) this.options.clock.clearTimeout(this.watchTimer);
-    this.watch?.close();
-    this.watch = null;
+    this.watch.close();
     await this.write(false).catch(() => undefined);
+    this.stopped = true;
     try {
       this.options.lock.close?.();
     } catch (error) {
@@ -110,21 +163,31 @@ export class Membership {
     this.timer = undefined;
     try {
       await this.write(true);
+      this.errors.clear();
       this.schedule(this.options.interval * (0.9 + 0.2 * this.options.random()));
     } catch (error) {
-      this.options.logger?.warn(
-        `membership of ${this.options.lock.description} not renewed: ${describeError(error)}`,
-      );
+      this.errors.report('membership renewing', error);
       this.schedule(Math.min(this.options.interval, this.options.requestTimeout * 2));
     }
   }
 
+  /** The watch's version was too old (410): read the Lease, then watch again from it. */
+  private async readAgain(): Promise<void> {
+    try {
+      const record = await this.requests.run('get', (signal) => this.options.lock.get({ signal }));
+      this.observe(record);
+    } catch (error) {
+      if (this.running) this.errors.report('membership reading', error);
+    }
+    this.watch.ensureOpen();
+  }
+
   /** Writes this replica's entry (or removes it), based on the latest record; retries conflicts. */
   private async write(present: boolean): Promise<void> {
-    const { lock, clock, ttl, requestTimeout } = this.options;
+    const { lock, clock, ttl } = this.options;
     for (let attempt = 1; ; attempt += 1) {
-      const signal = AbortSignal.timeout(requestTimeout);
-      const base = this.record ?? (await lock.get({ signal }));
+      const base =
+        this.record ?? (await this.requests.run('get', (signal) => lock.get({ signal })));
       const now = clock.wallNow();
       const members: Record<string, number> = {};
       for (const [identity, until] of Object.entries(base?.members ?? {})) {
@@ -141,8 +204,10 @@ export class Membership {
       };
       try {
         const written = base
-          ? await lock.update(spec, base.resourceVersion, { signal })
-          : await lock.create(spec, { signal });
+          ? await this.requests.run('update', (signal) =>
+              lock.update(spec, base.resourceVersion, { signal }),
+            )
+          : await this.requests.run('create', (signal) => lock.create(spec, { signal }));
         this.observe(written);
         return;
       } catch (error) {
@@ -152,32 +217,6 @@ export class Membership {
         this.record = null; // read again
       }
     }
-  }
-
-  private openWatch(): void {
-    if (!this.running) return;
-    try {
-      this.watch = this.options.lock.watch({
-        onEvent: (event) => {
-          if (event.type === 'BOOKMARK') return;
-          this.observe(event.type === 'DELETED' ? null : event.record);
-        },
-        onClose: (error) => {
-          this.watch = null;
-          // A normal close (server timeout) re-opens at once; a failure after a pause.
-          if (this.running) this.reopenWatch(error ? this.options.requestTimeout : 0);
-        },
-      });
-    } catch {
-      this.reopenWatch(this.options.requestTimeout);
-    }
-  }
-
-  private reopenWatch(delay: number): void {
-    this.watchTimer = this.options.clock.setTimeout(() => {
-      this.watchTimer = undefined;
-      this.openWatch();
-    }, delay);
   }
 
   private observe(record: LeaseRecord | null): void {

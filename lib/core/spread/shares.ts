@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { InvalidOptionError } from './errors.js';
+import { InvalidOptionError } from '../errors.js';
 
 /** The most shares one election may spread over: each is a Lease with its own renewals. */
 export const MAX_SHARES = 64;
