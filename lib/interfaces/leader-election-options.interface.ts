@@ -64,9 +64,10 @@ export interface LeaderElectionModuleOptions {
   readonly labels?: Readonly<Record<string, string>>;
   /**
    * Development without a cluster: this instance leads alone, at once, on an in-memory Lease (no
-   * Kubernetes API, so `kubeConfig`, `namespace` and `events` are not used). Refused at start-up when
-   * `KUBERNETES_SERVICE_HOST` is set (in a pod): even a one-replica Deployment runs two pods during
-   * every rollout, and only the election keeps them apart. Default false.
+   * Kubernetes API, so `kubeConfig`, `namespace` and `events` are not used). Refused at start-up in a
+   * pod (`KUBERNETES_SERVICE_HOST` set, or the service-account token file present): even a one-replica
+   * Deployment runs two pods during every rollout, and only the election keeps them apart. Default
+   * false.
    *
    * `'if-no-kubeconfig'`: local mode only where no kubeconfig is found (no `KUBECONFIG`, no
    * `~/.kube/config`, not in a pod) and `NODE_ENV` is not `production`, else the election on the
