@@ -56,7 +56,14 @@ export interface LeaderElectionModuleOptions {
   readonly releaseOnShutdown?: boolean;
   /** Upper bound on waiting for in-flight `@LeaderOnly` work at shutdown. Default 10000. */
   readonly shutdownGracePeriod?: number;
-  /** Block application bootstrap until this instance leads. Default false. */
+  /**
+   * Block application bootstrap until this instance leads. Default false. On a follower this blocks
+   * until it leads, which may be never: `app.init()` / `app.listen()` do not return and the
+   * `onApplicationBootstrap` hooks Nest runs after this module's wait, so a follower serves no HTTP
+   * (readiness probes fail, liveness probes on the HTTP server restart it, a rolling update waiting for
+   * a ready pod stalls). For processes without such probes; else wait with
+   * `LeaderService.waitForLeadership()`.
+   */
   readonly waitForLeadership?: boolean;
   /** Logger; `false` disables logging. */
   readonly logger?: LoggerService | false;
