@@ -144,10 +144,15 @@ export const LOCAL_MODE = (identity: string, leaseName: string, why: string) =>
 export const LOCAL_MODE_CLIENT_NODE = (problem: string) =>
   `${problem} Local mode runs without it; against a cluster the app would stop at start-up.`;
 
-export const LOCAL_MODE_IN_CLUSTER =
-  'must not be true in a cluster (KUBERNETES_SERVICE_HOST is set): even a one-replica Deployment runs two ' +
+/** `local: true` in a pod; `why` is what showed it (the variable, or the service-account token). */
+export const LOCAL_MODE_IN_CLUSTER = (why: string) =>
+  `must not be true in a cluster (${why}): even a one-replica Deployment runs two ` +
   'pods during every rollout, and only the election keeps them apart. Set it from your development ' +
   "configuration only, or use local: 'if-no-kubeconfig' (local only where no kubeconfig is found)";
+
+export const IN_CLUSTER_BY_VARIABLE = 'KUBERNETES_SERVICE_HOST is set';
+
+export const IN_CLUSTER_BY_TOKEN = (tokenFile: string) => `this is a pod: ${tokenFile} exists`;
 
 export const LOCAL_MODE_WITH_LOCK = 'cannot be combined with a custom "lock"';
 

@@ -1,15 +1,19 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { InvalidOptionError } from './core/index.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from './core/memory-lock.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
 import {
   NO_KUBECONFIG,
+  SERVICE_ACCOUNT_TOKEN_FILE,
   defaultKubeConfigSources,
   kubeConfigFound,
   type KubeConfigSources,
 } from './kubernetes/kubeconfig-sources.js';
 import { clientNodeProblem } from './kubernetes/client-node-support.js';
 import {
+  IN_CLUSTER_BY_TOKEN,
+  IN_CLUSTER_BY_VARIABLE,
   LOCAL_MODE_IN_CLUSTER,
   LOCAL_MODE_CLIENT_NODE,
   LOCAL_MODE_WITH_LOCK,
@@ -49,12 +53,21 @@ export function localMode(
   return NO_KUBECONFIG(sources);
 }
 
-/** `local: true` is for development: refused in a pod (where Kubernetes sets this variable). */
+/**
+ * `local: true` is for development: refused in a pod, which shows by the variable Kubernetes sets or,
+ * where the environment was cleared, by the mounted service-account token (`tokenFile`: for tests).
+ */
 export function assertLocalAllowed(
   options: Pick<LeaderElectionModuleOptions, 'lock'>,
   env: NodeJS.ProcessEnv = process.env,
+  tokenFile: string = SERVICE_ACCOUNT_TOKEN_FILE,
 ): void {
-  if (env.KUBERNETES_SERVICE_HOST) throw new InvalidOptionError('local', LOCAL_MODE_IN_CLUSTER);
+  if (env.KUBERNETES_SERVICE_HOST) {
+    throw new InvalidOptionError('local', LOCAL_MODE_IN_CLUSTER(IN_CLUSTER_BY_VARIABLE));
+  }
+  if (existsSync(tokenFile)) {
+    throw new InvalidOptionError('local', LOCAL_MODE_IN_CLUSTER(IN_CLUSTER_BY_TOKEN(tokenFile)));
+  }
   if (options.lock) {
     throw new InvalidOptionError('local', LOCAL_MODE_WITH_LOCK);
   }

@@ -239,7 +239,9 @@ export class LeaderElector {
    * Renews now (one conditional write, which takes the place of the next scheduled renew) and
    * resolves whether this instance leads by it: true only when a renew that started after this call
    * succeeded and the term still leads, which it then does until `renewDeadline` after that
-   * request's start. For confirmed leader-only runs. Never rejects.
+   * request's start. For confirmed leader-only runs. Callers share renews: the renews that
+   * confirmations start are at least 100 ms apart, so under load a call
+   * waits for the next one. Never rejects.
    */
   confirmLeadership(): Promise<boolean> {
     return confirmLeadership(this.loop);

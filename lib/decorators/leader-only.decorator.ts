@@ -36,7 +36,8 @@ export interface LeaderOnlyOptions {
    * succeeded, with leadership guaranteed for `renewDeadline` from the renew's start. For work
    * whose side effects must not happen on a leader that was just partitioned away. The method
    * then always returns a Promise; inside it, still check `LeaderService.isLeader()` (or the
-   * work's signal) right before each side effect.
+   * work's signal) right before each side effect. Under load, runs share renews: at most one every
+   * 100 ms, so a run may wait up to 100 ms for the next one.
    */
   readonly confirm?: boolean;
   /**

@@ -56,7 +56,14 @@ export interface LeaderElectionModuleOptions {
   readonly releaseOnShutdown?: boolean;
   /** Upper bound on waiting for in-flight `@LeaderOnly` work at shutdown. Default 10000. */
   readonly shutdownGracePeriod?: number;
-  /** Block application bootstrap until this instance leads. Default false. */
+  /**
+   * Block application bootstrap until this instance leads. Default false. On a follower this blocks
+   * until it leads, which may be never: `app.init()` / `app.listen()` do not return and the
+   * `onApplicationBootstrap` hooks Nest runs after this module's wait, so a follower serves no HTTP
+   * (readiness probes fail, liveness probes on the HTTP server restart it, a rolling update waiting for
+   * a ready pod stalls). For processes without such probes; else wait with
+   * `LeaderService.waitForLeadership()`.
+   */
   readonly waitForLeadership?: boolean;
   /** Logger; `false` disables logging. */
   readonly logger?: LoggerService | false;
@@ -64,9 +71,10 @@ export interface LeaderElectionModuleOptions {
   readonly labels?: Readonly<Record<string, string>>;
   /**
    * Development without a cluster: this instance leads alone, at once, on an in-memory Lease (no
-   * Kubernetes API, so `kubeConfig`, `namespace` and `events` are not used). Refused at start-up when
-   * `KUBERNETES_SERVICE_HOST` is set (in a pod): even a one-replica Deployment runs two pods during
-   * every rollout, and only the election keeps them apart. Default false.
+   * Kubernetes API, so `kubeConfig`, `namespace` and `events` are not used). Refused at start-up in a
+   * pod (`KUBERNETES_SERVICE_HOST` set, or the service-account token file present): even a one-replica
+   * Deployment runs two pods during every rollout, and only the election keeps them apart. Default
+   * false.
    *
    * `'if-no-kubeconfig'`: local mode only where no kubeconfig is found (no `KUBECONFIG`, no
    * `~/.kube/config`, not in a pod) and `NODE_ENV` is not `production`, else the election on the

@@ -1,5 +1,6 @@
 // Rollout-aware succession, step-down and confirmed leadership on the in-memory Lease with the fake
 // clock (test timings 15 / 10 / 2 s; random 0: no jitter).
+import { CONFIRMATION_INTERVAL } from '../../../lib/core/confirm-leadership.js';
 import { LockUnavailableError } from '../../../lib/core/index.js';
 import { NAMED_GRACE, OTHERS_FROM } from '../../../lib/core/takeover-delay.js';
 import { ElectionFixture } from '../support/election-fixture.js';
@@ -233,6 +234,9 @@ describe('confirmLeadership', () => {
     expect(await b.elector.confirmLeadership()).toBe(false);
     f.store.failNext('update', new LockUnavailableError('blip'), 'a');
     expect(await a.elector.confirmLeadership()).toBe(false);
-    expect(await a.elector.confirmLeadership()).toBe(true);
+    // The next confirmation's write starts CONFIRMATION_INTERVAL after the failed one.
+    const again = a.elector.confirmLeadership();
+    await f.clock.advance(CONFIRMATION_INTERVAL);
+    expect(await again).toBe(true);
   });
 });

@@ -9,7 +9,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { LeaderElectionModule, LeaderOnly, LeaderService } from '../../../lib/index.js';
 import { loadDefaultKubeConfig } from '../../../lib/kubernetes/defaults.js';
-import { localModeClientNodeWarning } from '../../../lib/local-mode.js';
+import { assertLocalAllowed, localModeClientNodeWarning } from '../../../lib/local-mode.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
 import { RecordingLoggerService } from '../../support/recording-logger.js';
 
@@ -108,6 +108,25 @@ describe('local: true', () => {
           'one-replica Deployment runs two pods during every rollout',
       );
     });
+  });
+
+  // A pod's service-account token marks a cluster even where KUBERNETES_SERVICE_HOST is empty or unset
+  // (a container that clears its environment, a shell started with env -i).
+  it('is refused where the service-account token file exists, naming the file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nkl-sa-'));
+    const tokenFile = path.join(dir, 'token');
+    try {
+      expect(() => assertLocalAllowed({}, {}, tokenFile)).not.toThrow();
+      fs.writeFileSync(tokenFile, 'a-token');
+      for (const env of [{}, { KUBERNETES_SERVICE_HOST: '' }]) {
+        expect(() => assertLocalAllowed({}, env, tokenFile)).toThrow(
+          `Invalid leader election option "local": must not be true in a cluster (this is a pod: ${tokenFile} ` +
+            'exists): even a one-replica Deployment runs two pods during every rollout',
+        );
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is refused with a custom lock, and must be a boolean', async () => {
