@@ -32,8 +32,9 @@ import {
 } from '../../sample/src/sample.messages.js';
 import { rollingUpdate as driveRollingUpdate } from '../../test/support/rolling-update.js';
 import { shareOf } from '../../lib/core/index.js';
+import { HANDING_SHARE_OVER } from '../../lib/core/spread/spread.messages.js';
 import { lineReader } from './log-lines.js';
-import { REPORTS_SHARES, reportsLeaseName } from '../../sample/src/reports.js';
+import { REPORTS, REPORTS_SHARES, reportsLeaseName } from '../../sample/src/reports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = new Set(process.argv.slice(2));
@@ -46,6 +47,7 @@ const RECONCILED_LINE = lineReader(RECONCILE_CONTEXT, RECONCILED);
 const LEADS_LINE = lineReader(LEADER_CHANGE_CONTEXT, LEADS);
 const DOES_NOT_LEAD_LINE = lineReader(LEADER_CHANGE_CONTEXT, DOES_NOT_LEAD);
 const RUNS_SHARE_LINE = lineReader(REPORT_SHARES_CONTEXT, RUNS_SHARE);
+const HANDING_SHARE_OVER_LINE = lineReader(`LeaderElection:${REPORTS}`, HANDING_SHARE_OVER);
 const DOES_NOT_RUN_SHARE_LINE = lineReader(REPORT_SHARES_CONTEXT, DOES_NOT_RUN_SHARE);
 
 const color = (code: number, text: string) =>
@@ -275,10 +277,10 @@ async function startReplica(
     if (share) {
       shareReports.push({ replica, share: Number(share[1]), isLeader: !!runs, at: Date.now() });
     }
-    // The library's own line of a share handover (no exported text yet: matched as it reads).
-    const handover = /handing share (\d+) \(\S+\) over to (\S+) /.exec(line);
+    // The library's own line of a share handover, read by the function that writes it.
+    const handover = HANDING_SHARE_OVER_LINE(line);
     if (handover) {
-      const [, share, successor] = handover;
+      const [share, , successor] = handover;
       handovers.push({ replica, share: Number(share), successor: successor!, at: Date.now() });
     }
     if (LEADS_LINE(line)) replica.leading.push({ at: Date.now(), isLeader: true });

@@ -2,12 +2,13 @@ import type { Clock, TimerHandle } from '../clock.js';
 import type { MembershipStatus } from '../election-engine.js';
 import type { ElectorLogger } from '../elector-options.js';
 import { METRICS_HOOK_THREW } from '../elector.messages.js';
-import { describeError, LockConflictError } from '../errors.js';
+import { LockConflictError } from '../errors.js';
 import type { LeaseRecord } from '../lease-record.js';
 import { LeaseWatch } from '../lease-watch.js';
 import type { LeaseLock } from '../lock.js';
 import { ErrorLog, LockRequests } from '../lock-requests.js';
 import { guardMetrics, type ElectionMetrics } from '../metrics.js';
+import { CLOSING_LOCK_FAILED } from '../elector.messages.js';
 
 /** What a {@link Membership} needs. */
 export interface MembershipOptions {
@@ -146,9 +147,7 @@ export class Membership {
     try {
       this.options.lock.close?.();
     } catch (error) {
-      this.options.logger?.warn(
-        `Closing ${this.options.lock.description} failed: ${describeError(error)}`,
-      );
+      this.options.logger?.warn(CLOSING_LOCK_FAILED(this.options.lock.description, error));
     }
     this.releaseProcess?.();
   }

@@ -2,7 +2,6 @@ import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import type { ElectionEngine, ElectionEngineStatus } from '../election-engine.js';
 import type { ElectorLogger, LeaderElectorOptions } from '../elector-options.js';
 import type { LeaderChangeEvent } from '../elector-status.js';
-import { describeError } from '../errors.js';
 import { LeaderElector } from '../leader-elector.js';
 import type { LeaseLock } from '../lock.js';
 import { Membership } from './membership.js';
@@ -14,6 +13,7 @@ import {
   shareOf,
   spreadLeaseNames,
 } from './shares.js';
+import * as messages from './spread.messages.js';
 
 /** Options of a {@link SpreadElector}: those of each share's elector, and how to spread. */
 export interface SpreadElectorOptions extends Omit<LeaderElectorOptions, 'lock' | 'leaseName'> {
@@ -190,14 +190,13 @@ export class SpreadElector implements ElectionEngine {
       this.handingOver = true;
       try {
         this.logger?.log(
-          `handing share ${plan.share} (${this.electors[plan.share].name}) over to ` +
-            `${plan.successor} to even out the shares`,
+          messages.HANDING_SHARE_OVER(plan.share, this.electors[plan.share].name, plan.successor),
         );
         if (await this.electors[plan.share].stepDown({ successor: plan.successor })) {
           this.pending = { ...plan, at: this.clock.now() };
         }
       } catch (error) {
-        this.logger?.warn(`share ${plan.share} not handed over: ${describeError(error)}`);
+        this.logger?.warn(messages.SHARE_NOT_HANDED_OVER(plan.share, error));
       } finally {
         this.handingOver = false;
       }
@@ -222,10 +221,8 @@ export class SpreadElector implements ElectionEngine {
     if (holder !== null || this.clock.now() - pending.at > this.checkInterval) {
       this.pending = undefined;
       this.suspects.set(pending.successor, entries.get(pending.successor));
-      this.logger?.warn(
-        `${pending.successor} did not take share ${pending.share} (${this.electors[pending.share].name}) ` +
-          `handed over to it: no more shares for it until it renews its membership`,
-      );
+      const lease = this.electors[pending.share].name;
+      this.logger?.warn(messages.SUCCESSOR_DID_NOT_TAKE(pending.successor, pending.share, lease));
     }
   }
 }
