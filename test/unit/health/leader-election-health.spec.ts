@@ -1,12 +1,12 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { type LeaderElectorOptions } from '../../lib/core/index.js';
-import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../lib/core/memory-lock.js';
-import { SpreadElector } from '../../lib/core/spread/spread-elector.js';
-import { SingleElection } from '../../lib/core/single-election.js';
-import { Election } from '../../lib/election.js';
-import { LeaderElectionHealthIndicator } from '../../lib/health/index.js';
-import { LeaderElectionRegistry } from '../../lib/leader-election.registry.js';
-import { ElectionFixture, type Candidate } from './support/election-fixture.js';
+import { type LeaderElectorOptions } from '../../../lib/core/index.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/core/memory-lock.js';
+import { SpreadElector } from '../../../lib/core/spread/spread-elector.js';
+import { SingleElection } from '../../../lib/core/single-election.js';
+import { Election } from '../../../lib/election.js';
+import { LeaderElectionHealthIndicator } from '../../../lib/health/index.js';
+import { LeaderElectionRegistry } from '../../../lib/leader-election.registry.js';
+import { ElectionFixture, type Candidate } from '../support/election-fixture.js';
 
 // client-go's cadence (a renew every retryPeriod), so that the figures below count per retry period.
 const T = {

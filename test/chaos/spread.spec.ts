@@ -1,7 +1,7 @@
 import { shareOf } from '../../lib/core/spread/shares.js';
-import { intervalsByJob, longestGap, shareGaps, workIntervals } from '../chaos/checker.js';
-import { replicaEvent } from './support/replica-event.js';
-import { sharesWithoutWork, spreadJobs, spreadReport } from '../chaos/spread.js';
+import { intervalsByJob, longestGap, shareGaps, workIntervals } from './checker.js';
+import { replicaEvent } from '../unit/support/replica-event.js';
+import { sharesWithoutWork, spreadJobs, spreadReport } from './spread.js';
 
 const e = replicaEvent;
 
