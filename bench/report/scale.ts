@@ -1,11 +1,7 @@
 // Section 5: many elections in one process, many candidates on one Lease.
 import { HANDOVER_BURST_MS, HANDOVER_TAIL_MS } from './derived.js';
-import { NAME, fmtMs, fmtNum, fmtSeconds, table, verbs, type Push } from './format.js';
+import { NAME, fmtMs, fmtNum, fmtSeconds, profileText, table, verbs, type Push } from './format.js';
 import type { BenchResults } from './results.js';
-
-/** "Default timings" for the default profile. */
-const timings = (profile: { name: string }) =>
-  `${profile.name[0].toUpperCase()}${profile.name.slice(1)} timings`;
 
 export function scaleSection(results: BenchResults, push: Push): void {
   const { elections, candidates } = results.scale;
@@ -16,9 +12,20 @@ export function scaleSection(results: BenchResults, push: Push): void {
     push(
       `### ${e0.elections} elections in one process`,
       '',
-      `One process is a candidate on ${e0.elections} Leases and leads all of them; a second process is a candidate on ` +
-        `the same ${e0.elections} Leases and follows all of them. ${timings(e0.profile)}; window ${Math.round(e0.windowMs / 1000)} s. ` +
-        '"Time to lead all" runs from spawning the process (its start-up included) to its last `started_leading`.',
+      'One process is a candidate on every Lease and leads them all; a second process is a candidate on the ' +
+        'same Leases and follows them all. _Time to lead all_ runs from spawning the process (its start-up ' +
+        'included) to its last `started_leading`.',
+      '',
+      table(
+        ['Leases', 'timings', 'window'],
+        [
+          [
+            String(e0.elections),
+            `${e0.profile.name} (${profileText(e0.profile)})`,
+            `${Math.round(e0.windowMs / 1000)} s`,
+          ],
+        ],
+      ),
       '',
       table(
         [
@@ -50,11 +57,30 @@ export function scaleSection(results: BenchResults, push: Push): void {
     push(
       `### ${c0.candidates} candidates on one Lease`,
       '',
-      `${c0.candidates} candidates, ${c0.candidates / c0.processes} per process in ${c0.processes} processes (each ` +
-        `candidate with its own client and User-Agent). ${timings(c0.profile)}; steady-state window ` +
-        `${Math.round(c0.windowMs / 1000)} s. Then the leader is released ${c0.handovers.length} time(s) (SIGUSR1 ` +
-        'makes the process stop its leading elector, which releases the Lease), counting the requests of all ' +
-        `candidates in the ${fmtSeconds(HANDOVER_BURST_MS)} after the signal.`,
+      'Each candidate has its own client and User-Agent. After the steady-state window the leader is released ' +
+        'again and again (SIGUSR1 makes the process stop its leading elector, which releases the Lease), ' +
+        'counting the requests of all candidates after each signal.',
+      '',
+      table(
+        [
+          'candidates',
+          'processes',
+          'timings',
+          'steady-state window',
+          'releases',
+          'requests counted for',
+        ],
+        [
+          [
+            String(c0.candidates),
+            `${c0.processes} (${c0.candidates / c0.processes} candidates each)`,
+            `${c0.profile.name} (${profileText(c0.profile)})`,
+            `${Math.round(c0.windowMs / 1000)} s`,
+            String(c0.handovers.length),
+            `${fmtSeconds(HANDOVER_BURST_MS)} after each signal`,
+          ],
+        ],
+      ),
       '',
       table(
         [
