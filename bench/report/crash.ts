@@ -48,40 +48,85 @@ export function crashSection(results: BenchResults, push: Push): void {
       '',
     );
   }
+  explainCrash(results, push);
+  earlyTakeovers(results, push);
+}
+
+/** When each implementation's followers notice the last renew and the expiry. */
+function explainCrash(results: BenchResults, push: Push): void {
   const o = series(results, 'crash', 'ours', 'default') ?? series(results, 'crash', 'ours', 'fast');
   const g =
     series(results, 'crash', 'client-go', 'default') ??
     series(results, 'crash', 'client-go', 'fast');
-  if (o && g) {
-    push(
-      'Ours: every follower sees each renew as a watch event, so its expiry timer fires one lease duration after ' +
-        `the last renew (excess p95 ${fmtMs(stat(o.beyondLeaseDurationMs, 'p95'))} at the ${o.profile.name} timings), ` +
-        'then it acquires with one `update`. client-go: a follower notices the last renew only at its next poll and ' +
-        'the expiry only at a later poll, so up to two polling intervals are added (excess p95 ' +
-        `${fmtMs(stat(g.beyondLeaseDurationMs, 'p95'))}). Measured from the SIGKILL, both also lose the part of the ` +
-        'lease that had already run since the last renew, the same for both: after a crash, failover is bounded by ' +
-        'the lease duration for everyone.',
-      '',
-    );
-  }
-  for (const t of results.takeover.filter((x) => x.kind === 'crash')) {
-    const early = t.runs.filter(
-      (r) => r.fromLastRenewMs !== undefined && r.fromLastRenewMs < t.profile.leaseDuration,
-    );
-    if (early.length === 0) continue;
-    push(
-      `**${NAME[t.impl]} took over before the lease duration had passed since the last renew** in ${early.length} ` +
-        `of ${t.runs.length} runs at the ${t.profile.name} timings (as early as ` +
-        `${fmtMs(Math.min(...early.map((r) => r.fromLastRenewMs!)))} with a ${fmtMs(t.profile.leaseDuration)} lease). ` +
-        (t.impl === 'client-go'
-          ? 'This is not speed: client-go decides whether the record changed by comparing its JSON form, in which ' +
-            '`renewTime` has whole-second precision (`metav1.Time`), so a renewal in the same second as the one ' +
-            'before it is not seen as a change, and the expiry is counted from the earlier one. With a retry period ' +
-            'under a second, the follower can take over up to a second early, which eats into the margin ' +
-            '(lease duration - renew deadline) that keeps a partitioned leader and its successor apart. Ours ' +
-            'compares the times exactly.'
-          : 'The individual runs are in the raw data.'),
-      '',
-    );
-  }
+  if (!o || !g) return;
+  push(
+    table(
+      [
+        'implementation',
+        'a follower sees the last renew',
+        'and the expiry',
+        'added to the lease duration',
+        'excess p95',
+      ],
+      [
+        [
+          NAME.ours,
+          'as a watch event',
+          'its timer, one lease duration later',
+          'the acquiring `update`',
+          `${fmtMs(stat(o.beyondLeaseDurationMs, 'p95'))} (${o.profile.name})`,
+        ],
+        [
+          NAME['client-go'],
+          'at its next poll',
+          'at a later poll',
+          'up to two polling intervals',
+          `${fmtMs(stat(g.beyondLeaseDurationMs, 'p95'))} (${g.profile.name})`,
+        ],
+      ],
+    ),
+    '',
+    'Measured from the SIGKILL, both also lose the part of the lease that had already run since the last ' +
+      'renew: after a crash, failover is bounded by the lease duration for everyone.',
+    '',
+  );
+}
+
+/** Series in which a follower took over before one lease duration had passed since the last renew. */
+function earlyTakeovers(results: BenchResults, push: Push): void {
+  const rows = results.takeover
+    .filter((t) => t.kind === 'crash')
+    .flatMap((t) => {
+      const early = t.runs.filter(
+        (r) => r.fromLastRenewMs !== undefined && r.fromLastRenewMs < t.profile.leaseDuration,
+      );
+      if (early.length === 0) return [];
+      return [
+        [
+          NAME[t.impl],
+          t.profile.name,
+          `${early.length} of ${t.runs.length}`,
+          fmtMs(Math.min(...early.map((r) => r.fromLastRenewMs!))),
+          fmtMs(t.profile.leaseDuration),
+        ],
+      ];
+    });
+  if (rows.length === 0) return;
+  push(
+    '**Taken over before the lease duration had passed since the last renew:**',
+    '',
+    table(
+      ['implementation', 'timings', 'runs', 'earliest after the last renew', 'lease duration'],
+      rows,
+    ),
+    '',
+    rows.some((r) => r[0] === NAME['client-go'])
+      ? 'This is not speed: client-go decides whether the record changed by comparing its JSON form, in which ' +
+          '`renewTime` has whole-second precision (`metav1.Time`), so a renewal in the same second as the one ' +
+          'before it is not seen as a change and the expiry is counted from the earlier one. With a retry period ' +
+          'under a second this eats into the margin (lease duration - renew deadline) that keeps a partitioned ' +
+          'leader and its successor apart. Ours compares the times exactly.'
+      : 'The individual runs are in the raw data.',
+    '',
+  );
 }

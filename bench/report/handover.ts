@@ -30,24 +30,43 @@ export function handoverSection(results: BenchResults, push: Push): void {
     takeoverTable(results, 'graceful'),
     '',
   );
+  explainHandover(results, push);
+}
+
+/** How each implementation's followers learn of the release, and what that predicts. */
+function explainHandover(results: BenchResults, push: Push): void {
   const o =
     series(results, 'graceful', 'ours', 'default') ?? series(results, 'graceful', 'ours', 'fast');
   const g =
     series(results, 'graceful', 'client-go', 'default') ??
     series(results, 'graceful', 'client-go', 'fast');
-  if (o && g) {
-    push(
-      "Ours: the release is one `update` (based on the leader's last write); every follower sees it as a watch " +
-        'event and waits a short random takeover delay (spread over up to 30 ms, shorter the ' +
-        `more followers there are); the first acquires with one \`update\` and the others cancel their try (p50 ${fmtMs(stat(o.takeoverMs, 'p50'))} at the ${o.profile.name} timings), ` +
-        "whatever the timings. client-go's followers learn about the release only at their next poll, every retry " +
-        `period plus up to ${fmtExact(JITTER_FACTOR)}x jitter (${fmtMs(pollInterval(g.profile).min)} to ` +
-        `${fmtMs(pollInterval(g.profile).max)} at ` +
-        `the ${g.profile.name} timings), so its handover is a random part of that (p50 ${fmtMs(stat(g.takeoverMs, 'p50'))}) ` +
-        'and grows with the retry period.',
-      '',
-    );
-  }
+  if (!o || !g) return;
+  const poll = pollInterval(g.profile);
+  push(
+    table(
+      ['implementation', 'a follower learns of the release', 'then', 'wait before it tries', 'p50'],
+      [
+        [
+          NAME.ours,
+          'watch event',
+          'one `update`; the others cancel their try',
+          'random takeover delay, up to 30 ms (shorter with more followers)',
+          `${fmtMs(stat(o.takeoverMs, 'p50'))} (${o.profile.name})`,
+        ],
+        [
+          NAME['client-go'],
+          'its next poll (`get`)',
+          'one `update`',
+          `retry period + up to ${fmtExact(JITTER_FACTOR)}x jitter: ${fmtMs(poll.min)} to ${fmtMs(poll.max)}`,
+          `${fmtMs(stat(g.takeoverMs, 'p50'))} (${g.profile.name})`,
+        ],
+      ],
+    ),
+    '',
+    "Ours releases with one `update` based on the leader's last write, and its followers' wait does not depend " +
+      "on the timings. client-go's handover is a random part of the polling interval and grows with the retry period.",
+    '',
+  );
 }
 
 export function takeoverTable(results: BenchResults, kind: TakeoverKind): string {

@@ -68,22 +68,60 @@ export function loadSection(results: BenchResults, push: Push): void {
       : `Cross-check: counters and audit log differ by more than ${COUNTER_TOLERANCE} for: ${mismatches.join('; ')}.`,
     '',
   );
+  explainLoad(load, push);
+}
+
+/** What each role of each implementation sends per minute, by design and as measured. */
+function explainLoad(load: NonNullable<BenchResults['load']>, push: Push): void {
+  const o = group(load, 'ours-3') ?? group(load, 'ours-10');
   const g = group(load, 'go-3') ?? group(load, 'go-10');
-  if (g) {
-    const poll = pollInterval(load.profile);
-    push(
-      'Ours: the leader renews with one `update` per renew interval (no `get`: the write is based on its own last ' +
-        'write); followers hold one watch and send nothing. Their watch is re-opened when the server ends it, every ' +
-        `${fmtExact(WATCH_REOPEN.minMinutes)} to ${fmtExact(WATCH_REOPEN.maxMinutes)} minutes, about ` +
-        `${fmtExact(WATCH_REOPEN.minPerMinute)} to ${fmtExact(WATCH_REOPEN.maxPerMinute)} requests per minute per ` +
-        'follower, which a window of this length does not catch. client-go: the leader also sends one `update` per ' +
-        'retry period (its optimistic fast path), and every follower sends a `get` every retry period plus up to ' +
-        `${fmtExact(JITTER_FACTOR)}x jitter (${fmtNum(g.followersPerMinute.mean)} per minute measured; 60 / ` +
-        `(${fmtSeconds(poll.min)} x ${fmtExact(poll.mean / poll.min)}) = ${fmtExact(pollsPerMinute(load.profile))} ` +
-        'expected). At equal ' +
-        "timings the leader's renewals cost the same for both; the difference is the followers' polling, which " +
-        'grows with the number of replicas.',
-      '',
-    );
-  }
+  if (!o || !g) return;
+  const poll = pollInterval(load.profile);
+  const perMinute = (intervalMs: number) => fmtExact(60_000 / intervalMs);
+  push(
+    table(
+      [
+        'implementation',
+        'role',
+        'sends',
+        'expected per minute',
+        `measured per minute (${o.label} / ${g.label})`,
+      ],
+      [
+        [
+          NAME.ours,
+          'leader',
+          `one \`update\` per renew interval (${fmtMs(o.renewInterval)}), based on its own last write: no \`get\``,
+          perMinute(o.renewInterval),
+          fmtNum(o.leader.requestsPerMinute),
+        ],
+        [
+          NAME.ours,
+          'follower',
+          `one watch, re-opened when the server ends it (every ${fmtExact(WATCH_REOPEN.minMinutes)} to ${fmtExact(WATCH_REOPEN.maxMinutes)} min)`,
+          `${fmtExact(WATCH_REOPEN.minPerMinute)} to ${fmtExact(WATCH_REOPEN.maxPerMinute)}`,
+          fmtNum(o.followersPerMinute.mean),
+        ],
+        [
+          NAME['client-go'],
+          'leader',
+          `one \`update\` per retry period (${fmtSeconds(load.profile.retryPeriod)}, its optimistic fast path)`,
+          perMinute(load.profile.retryPeriod),
+          fmtNum(g.leader.requestsPerMinute),
+        ],
+        [
+          NAME['client-go'],
+          'follower',
+          `one \`get\` per retry period + up to ${fmtExact(JITTER_FACTOR)}x jitter (mean ${fmtSeconds(poll.mean)})`,
+          fmtExact(pollsPerMinute(load.profile)),
+          fmtNum(g.followersPerMinute.mean),
+        ],
+      ],
+    ),
+    '',
+    "A window of this length rarely catches our followers' watch re-opens. At equal timings the leader's " +
+      "renewals cost the same for both; the difference is the followers' polling, which grows with the number " +
+      'of replicas.',
+    '',
+  );
 }

@@ -10,7 +10,8 @@ import { startControlPlane } from '../control-plane/control-plane.js';
 import { REPO_ROOT } from '../support/candidates.js';
 import { badConfigCases, runBadConfigCase } from './bad-config.js';
 import { rolloutMoveProblem } from './checker.js';
-import { ALL_FAULTS, EXTRA_FAULTS, runChaos, type FaultName } from './harness.js';
+import { ALL_FAULTS, EXTRA_FAULTS, type FaultName } from './fault-kinds.js';
+import { runChaos } from './harness.js';
 import { DEFAULT_SPREAD } from './spread.js';
 
 describe('fault injection (short run)', () => {

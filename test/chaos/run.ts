@@ -22,20 +22,19 @@ import { startControlPlane } from '../control-plane/control-plane.js';
 import { badConfigCases, runBadConfigCase } from './bad-config.js';
 import { changesNote } from './checker.js';
 import { DEFAULT_SPREAD, renderSpread, type SpreadOptions } from './spread.js';
-
 import {
-  CHAOS_TIMINGS,
   EVERY_FAULT,
   EXTRA_FAULTS,
   FAILING_FIRST,
   LEADERSHIP_CHANGES_GOAL,
   OVERLAP_EXPECTED,
   SPREAD_FAULTS,
-  runChaos,
-  stopRunningChaos,
-  type ChaosReport,
   type FaultName,
-} from './harness.js';
+} from './fault-kinds.js';
+import { runChaos } from './harness.js';
+import type { ChaosReport } from './runner/chaos-report.js';
+import { stopRunningChaos } from './runner/chaos-run.js';
+import { CHAOS_TIMINGS } from './timings.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {

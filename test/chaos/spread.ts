@@ -15,7 +15,7 @@ import {
   type ReplicaEvent,
   type WorkInterval,
 } from './checker.js';
-import type { ChaosReport } from './harness.js';
+import type { ChaosReport } from './runner/chaos-report.js';
 
 /** How the replicas spread their jobs. */
 export interface SpreadOptions {

@@ -1,5 +1,5 @@
 // One rolling update, the way a Deployment with maxSurge 1 and maxUnavailable 0 does it, shared by
-// the benchmark (bench/scenarios/rollout.ts), the chaos suite (test/chaos/harness.ts) and the demo
+// the benchmark (bench/scenarios/rollout.ts), the chaos suite (test/chaos/faults/rollout-faults.ts) and the demo
 // (scripts/demo/demo.ts). Each caller brings its own replicas and its own ways to start one, to see
 // that one follows and to stop one; the order of the steps is the same for all three.
 

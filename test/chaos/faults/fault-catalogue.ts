@@ -1,0 +1,21 @@
+// Every fault kind's injection, by name, gathered from the families (the compiler checks that
+// every kind has one).
+import type { FaultName } from '../fault-kinds.js';
+import { API_SERVER_FAULTS } from './api-server-faults.js';
+import { CLOCK_FAULTS } from './clock-faults.js';
+import type { Fault } from './fault.js';
+import { LEASE_DELETION_RACES } from './lease-deletion-races.js';
+import { LEASE_EDIT_FAULTS } from './lease-edit-faults.js';
+import { NETWORK_FAULTS } from './network-faults.js';
+import { PROCESS_FAULTS } from './process-faults.js';
+import { ROLLOUT_FAULTS } from './rollout-faults.js';
+
+export const FAULTS: Record<FaultName, Fault> = {
+  ...PROCESS_FAULTS,
+  ...NETWORK_FAULTS,
+  ...API_SERVER_FAULTS,
+  ...LEASE_EDIT_FAULTS,
+  ...LEASE_DELETION_RACES,
+  ...CLOCK_FAULTS,
+  ...ROLLOUT_FAULTS,
+};
