@@ -155,41 +155,6 @@ describe('Nest apps on a real kube-apiserver', () => {
     );
   });
 
-  it('keeps two elections in one app independent', async () => {
-    const leaseA = uniqueName('two-a');
-    const leaseB = uniqueName('two-b');
-    const admin = cluster.kubeConfigs.admin.makeApiClient(CoordinationV1Api);
-    await admin.createNamespacedLease({
-      namespace,
-      body: {
-        metadata: { name: leaseB },
-        spec: { holderIdentity: 'elsewhere', leaseDurationSeconds: 3600 },
-      },
-    });
-    const a = await createApp('two', [
-      electionModule(leaseA, 'two'),
-      LeaderElectionModule.forRootAsync({
-        useFactory: () => ({
-          election: 'reports',
-          leaseName: leaseB,
-          namespace,
-          identity: 'two-reports',
-          kubeConfig: kubeConfigFor(cluster.state, 'leaseUser'),
-          logger: false as const,
-          ...FAST,
-        }),
-      }),
-    ]);
-    await a.leader.waitForLeadership();
-    await eventually(
-      () => a.leader.getLeader('reports') === 'elsewhere',
-      10_000,
-      'reports observed',
-    );
-    expect(a.leader.isLeader()).toBe(true);
-    expect(a.leader.isLeader('reports')).toBe(false);
-  });
-
   it('boots and stays up when the API server is unreachable, without leading', async () => {
     const unreachable = new KubeConfig();
     unreachable.loadFromOptions({
