@@ -1,8 +1,9 @@
 // Run first by `npm test` and `npm run demo` (plain JavaScript: it runs before any dependency is
 // installed). Fails fast, naming the fix, when a prerequisite is missing (Node too old; Go when the
-// local control plane is not built yet; faketime for `npm test`), then installs the locked npm
-// dependencies when they are not installed already (a fresh clone), and says when the first run will
-// build the control plane.
+// local control plane is not built yet; root for `npm test`), then installs what a fresh machine
+// lacks: for `npm test` the Debian packages it needs (faketime; as root on Debian, unless
+// NKL_NO_INSTALL is set: test/prerequisites/debian-packages.mjs), and the locked npm dependencies when
+// they are not installed already (a fresh clone). Says when the first run will build the control plane.
 //
 //   node test/prerequisites.mjs [--for test|demo]
 import { spawnSync } from 'node:child_process';
@@ -10,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { debianPackagePlan, packagesFor, TOOLS_NEEDED } from './prerequisites/debian-packages.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const purpose = process.argv.includes('--for')
@@ -72,6 +74,15 @@ function missingPackages() {
   return missing;
 }
 
+/** Whether apt has package lists to install from (a fresh container image has none). */
+function aptListsDownloaded() {
+  try {
+    return fs.readdirSync('/var/lib/apt/lists').some((name) => name.includes('_Packages'));
+  } catch {
+    return false;
+  }
+}
+
 const problems = [];
 const node = process.versions.node.split('.').map(Number);
 if (!versionAtLeast(node, MIN_NODE)) {
@@ -95,32 +106,46 @@ if (!controlPlane.built) {
     );
   }
 }
-if (purpose === 'test' && spawnSync('faketime', ['--version'], { encoding: 'utf8' }).error) {
-  problems.push(
-    "Debian's faketime package is needed by the fault-injection run's clock faults: " +
-      'sudo apt-get install faketime (`bash .ci/run` installs it).',
-  );
-}
+let debianPlan = { kind: 'ready' };
 if (purpose === 'test') {
-  // The test kubelet (test/kubelet/) runs pods in private mount and network namespaces, as root.
-  const missingTools = ['unshare', 'setpriv', 'ip', 'mount'].filter(
-    (tool) => spawnSync(tool, ['--version'], { encoding: 'utf8' }).error,
-  );
-  if (missingTools.length > 0) {
-    problems.push(
-      `The test kubelet needs ${missingTools.join(', ')} (Debian: util-linux, mount, iproute2).`,
-    );
-  }
   if (process.getuid?.() !== 0) {
+    // The test kubelet (test/kubelet/) runs pods in private mount and network namespaces, as root.
     problems.push(
       'The test kubelet runs pods in their own mount and network namespaces, which needs root: run ' +
         '`npm test` as root (e.g. in a container or CI machine).',
     );
   }
+  const missingTools = TOOLS_NEEDED.filter(
+    (tool) => spawnSync(tool, ['--version'], { encoding: 'utf8' }).error,
+  );
+  debianPlan = debianPackagePlan({
+    missing: packagesFor(missingTools),
+    root: process.getuid?.() === 0,
+    debian: fs.existsSync('/etc/debian_version'),
+    aptGet: !spawnSync('apt-get', ['--version'], { encoding: 'utf8' }).error,
+    aptListsEmpty: !aptListsDownloaded(),
+    noInstall: !['', '0', undefined].includes(process.env.NKL_NO_INSTALL),
+  });
+  if (debianPlan.kind === 'fix') problems.push(debianPlan.fix);
 }
 if (problems.length > 0) {
   for (const problem of problems) say(problem);
   process.exit(1);
+}
+
+if (debianPlan.kind === 'install') {
+  say(`installing missing Debian packages (NKL_NO_INSTALL=1 names the fix instead):`);
+  for (const command of debianPlan.commands) {
+    say(command.join(' '));
+    const run = spawnSync(command[0], command.slice(1), {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    if (run.status !== 0) {
+      say(`${command.join(' ')} failed (output above); run it by hand, or apt-get update first.`);
+      process.exit(1);
+    }
+  }
 }
 
 const missing = missingPackages();
