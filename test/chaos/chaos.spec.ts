@@ -1,7 +1,7 @@
 // The short fault-injection run inside `npm test`: every fault kind once (a fixed order), on a
 // control plane of its own, plus the bad-config start-ups, and two faults on replicas that spread
 // jobs over shares. `npm run test:chaos` runs 252 faults.
-// The later kinds (EXTRA_FAULTS: clock faults with libfaketime, installed by .ci/run, a rolling
+// The later kinds (EXTRA_FAULTS: clock faults with libfaketime, which npm test installs on Debian, a rolling
 // update, a holder stopped while it waits to lead, the Lease deleted twice) run here too, each once,
 // with the positive control; so does SIGTERM during a share handover, on the spread replicas.
 import fs from 'node:fs';
