@@ -37,11 +37,27 @@ export interface LeaseRecord {
    */
   readonly preferredHolder?: string | null;
   /**
-   * On the membership Lease of an election spread over shares only: the live replicas, each with
-   * the wall-clock time (ms since the epoch) until which it counts as a member. The Kubernetes lock
-   * keeps it in an annotation (not bound to a holder), within a size budget for its annotations.
+   * On the membership Lease of an election spread over shares only: each replica's entry, by
+   * identity, as written (readers check and filter them). The Kubernetes lock keeps it in an
+   * annotation (not bound to a holder), within a size budget for its annotations.
    */
-  readonly members?: Readonly<Record<string, number>> | null;
+  readonly members?: Readonly<Record<string, MemberEntry>> | null;
+}
+
+/**
+ * One replica's entry on the membership Lease. A reader counts it for `ttl` after it saw its value
+ * change (on the reader's monotonic clock, as a Lease's expiry): no two clocks are compared.
+ */
+export interface MemberEntry {
+  /**
+   * The writer's wall clock at the write plus its ttl, ms since the epoch: new at every renewal,
+   * which is what readers watch for. Versions before `ttl` compared it with their own wall clock.
+   */
+  readonly until: number;
+  /** How long the entry counts after a reader saw it change, ms. Absent: an older version's entry. */
+  readonly ttl?: number;
+  /** How many shares its writer has (`shares`). Absent: an older version's entry. */
+  readonly shares?: number;
 }
 
 /** What the elector writes. Every field is set on every write. */
@@ -59,7 +75,7 @@ export interface LeaseSpec {
   /** On a release only: the successor the leader names (see `LeaseRecord.preferredHolder`). */
   readonly preferredHolder?: string;
   /** On the membership Lease only (see `LeaseRecord.members`). */
-  readonly members?: Readonly<Record<string, number>>;
+  readonly members?: Readonly<Record<string, MemberEntry>>;
 }
 
 /** A holder whose Lease was taken over because it expired, as the takeover's log line names it. */

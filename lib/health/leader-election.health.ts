@@ -21,6 +21,12 @@ export interface LeaderElectionHealthOptions {
    * restarting them does not help.
    */
   readonly maxApiFailureDuration?: number;
+  /**
+   * Whether the result carries the details ({@link LeaderElectionHealthDetails}: this instance's
+   * identity, the holders, the last API error). Default true. `false` reports only `status`, and
+   * `message` when down: for a health endpoint that callers outside the cluster can reach.
+   */
+  readonly details?: boolean;
 }
 
 /** Defaults of {@link LeaderElectionHealthOptions}. */
@@ -140,7 +146,19 @@ export class LeaderElectionHealthIndicator {
       options.maxApiFailureDuration,
       DEFAULT_HEALTH_OPTIONS.maxApiFailureDuration,
     );
-    const indicator = this.healthIndicatorService.check(key);
+    if (options.details !== undefined && typeof options.details !== 'boolean') {
+      throw new TypeError(
+        `LeaderElectionHealthIndicator.isHealthy(): details must be true or false, got ${String(options.details)}`,
+      );
+    }
+    const check = this.healthIndicatorService.check(key);
+    // Without details: the status, and why it is down.
+    const shown = (all: LeaderElectionHealthDetails): Partial<LeaderElectionHealthDetails> =>
+      options.details === false ? (all.message === undefined ? {} : { message: all.message }) : all;
+    const indicator = {
+      up: (all: LeaderElectionHealthDetails) => check.up(shown(all)),
+      down: (all: LeaderElectionHealthDetails) => check.down(shown(all)),
+    };
     const election = this.registry.get(options.election);
     const electors = election.electors;
     const statuses = electors.map((elector) => elector.status());

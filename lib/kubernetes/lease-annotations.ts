@@ -1,4 +1,4 @@
-import type { LeaseRecord, LeaseSpec } from '../core/index.js';
+import type { LeaseRecord, LeaseSpec, MemberEntry } from '../core/index.js';
 import { LockAnnotationTooLargeError } from '../core/errors.js';
 import { annotationTooLarge } from './kubernetes.messages.js';
 
@@ -11,9 +11,13 @@ import { annotationTooLarge } from './kubernetes.messages.js';
 export const PREFERRED_HOLDER_ANNOTATION = 'nestjs-kube-leader/preferred-holder';
 
 /**
- * On the membership Lease of an election spread over shares: `{"<identity>":<ms since the epoch
- * until which it is a member>, ...}` (see `LeaseRecord.members`). Not bound to a holder: that Lease
- * has none.
+ * On the membership Lease of an election spread over shares: `{"<identity>":<until>, ...,
+ * "":{"<identity>":{"ttl":<ms>,"shares":<n>}, ...}}` (see `LeaseRecord.members` and `MemberEntry`).
+ * Each identity keeps a number (its writer's wall clock plus ttl: what versions before `ttl` read as
+ * a deadline, so that they still see every member during a rolling upgrade); the rest of an entry
+ * is under the key `""`, which no identity can be. A version before `ttl` drops that part when it
+ * writes: its writers' next renewal puts it back, and until then readers take the entry as an
+ * older version's. Not bound to a holder: that Lease has none.
  */
 export const MEMBERS_ANNOTATION = 'nestjs-kube-leader/members';
 
@@ -72,11 +76,22 @@ const KINDS: { readonly [F in AnnotatedField]: AnnotationKind<F> } = {
   members: {
     key: MEMBERS_ANNOTATION,
     holderBound: false,
-    encode: (members) => ({ ...members }),
+    encode: (members) => {
+      const json: Record<string, unknown> = {};
+      const rest: Record<string, unknown> = {};
+      for (const [identity, { until, ...more }] of Object.entries(members)) {
+        json[identity] = until;
+        if (Object.keys(more).length > 0) rest[identity] = more;
+      }
+      return Object.keys(rest).length > 0 ? { ...json, '': rest } : json;
+    },
     decode: (json) => {
-      const members: Record<string, number> = {};
+      const members: Record<string, MemberEntry> = {};
+      const rest = json[''] && typeof json[''] === 'object' ? (json[''] as object) : {};
       for (const [identity, until] of Object.entries(json)) {
-        if (typeof until === 'number' && Number.isFinite(until)) members[identity] = until;
+        if (identity === '' || typeof until !== 'number' || !Number.isFinite(until)) continue;
+        const more = (rest as Record<string, unknown>)[identity];
+        members[identity] = { until, ...(more && typeof more === 'object' ? numbers(more) : {}) };
       }
       return members;
     },
@@ -84,6 +99,15 @@ const KINDS: { readonly [F in AnnotatedField]: AnnotationKind<F> } = {
 };
 
 const FIELDS = Object.keys(KINDS) as AnnotatedField[];
+
+/** A member entry's `ttl` and `shares` where they are numbers (readers check their ranges). */
+function numbers(more: object): Pick<MemberEntry, 'ttl' | 'shares'> {
+  const { ttl, shares } = more as Record<string, unknown>;
+  return {
+    ...(typeof ttl === 'number' && Number.isFinite(ttl) ? { ttl } : {}),
+    ...(typeof shares === 'number' && Number.isFinite(shares) ? { shares } : {}),
+  };
+}
 
 /** Our annotation keys. */
 export const OUR_ANNOTATIONS: readonly string[] = FIELDS.map((field) => KINDS[field].key);

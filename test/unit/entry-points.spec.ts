@@ -80,6 +80,7 @@ const EXPORTS: Record<string, string[]> = {
     'LockWatchEvent',
     'LockWatchHandlers',
     'MAX_HONORED_LEASE_DURATION_SECONDS',
+    'MemberEntry',
     'MembershipStatus',
     'ReleaseSkipReason',
     'SpreadElectionError',

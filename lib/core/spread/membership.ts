@@ -3,12 +3,13 @@ import type { MembershipStatus } from '../election-engine.js';
 import type { ElectorLogger } from '../elector-options.js';
 import { METRICS_HOOK_THREW } from '../elector.messages.js';
 import { LockConflictError } from '../errors.js';
-import type { LeaseRecord } from '../lease-record.js';
+import type { LeaseRecord, MemberEntry } from '../lease-record.js';
 import { LeaseWatch } from '../lease-watch.js';
 import type { LeaseLock } from '../lock.js';
 import { ErrorLog, LockRequests } from '../lock-requests.js';
 import { guardMetrics, type ElectionMetrics } from '../metrics.js';
 import { CLOSING_LOCK_FAILED } from '../elector.messages.js';
+import { MemberEntries } from './member-entries.js';
 
 /** What a {@link Membership} needs. */
 export interface MembershipOptions {
@@ -19,8 +20,13 @@ export interface MembershipOptions {
   readonly clock: Clock;
   /** How often this replica renews its entry, ms. */
   readonly interval: number;
-  /** How long an entry counts without a renewal, ms (several intervals: a missed write is no exit). */
+  /**
+   * How long an entry counts without a renewal, ms (several intervals: a missed write is no exit);
+   * published in this replica's entry: readers count it from when they saw the entry change.
+   */
   readonly ttl: number;
+  /** This replica's share count, published in its entry (replicas hand a share only to those that have it). */
+  readonly shares?: number;
   /** Timeout of each request, ms. */
   readonly requestTimeout: number;
   /** Base of the watch's re-open backoff, ms (the electors' retry period). Default `requestTimeout`. */
@@ -37,9 +43,10 @@ const MAX_CONFLICTS = 3;
 /**
  * Who is alive among the replicas of an election spread over shares. A replica that leads no share
  * is invisible on the shares' Leases, so each replica keeps an entry in one membership Lease (its
- * identity and until when it counts), renewed every `interval` with a conditional write, and
- * watches that Lease. A write drops the entries that have expired (replicas that are gone); a
- * replica that stops removes its own. Only the balance of shares depends on it, never exclusivity:
+ * identity, ttl and share count), renewed every `interval` with a conditional write, and watches
+ * that Lease. An entry counts for its ttl after this replica saw it change (no wall clocks are
+ * compared). A write drops the entries that have expired or are invalid (replicas that are gone,
+ * forged text); a replica that stops removes its own. Only the balance of shares depends on it, never exclusivity:
  * each share is a Lease with its own election.
  *
  * Its requests and watch are the electors' ({@link LockRequests}, {@link LeaseWatch}): timeouts on
@@ -48,6 +55,7 @@ const MAX_CONFLICTS = 3;
  */
 export class Membership {
   private record: LeaseRecord | null = null;
+  private readonly seen: MemberEntries;
   private readonly name: string;
   private readonly requests: LockRequests;
   private readonly errors: ErrorLog;
@@ -64,6 +72,7 @@ export class Membership {
   constructor(private readonly options: MembershipOptions) {
     const { lock, clock, requestTimeout, logger } = options;
     const name = (this.name = options.name ?? lock.description);
+    this.seen = new MemberEntries(lock.identity, options.ttl, clock);
     const metrics = guardMetrics(options.metrics, (hook, error) =>
       logger?.warn(METRICS_HOOK_THREW(name, hook, error)),
     );
@@ -98,12 +107,11 @@ export class Membership {
   }
 
   /**
-   * The live entries as last seen: each member's identity and until when it counts (ms since the
-   * epoch). The value changes each time the member renews, which shows that it is running.
+   * The other members' live entries as last seen, by identity (see {@link MemberEntries}). An
+   * entry's `until` changes each time its member renews, which shows that it is running.
    */
-  entries(): Map<string, number> {
-    const now = this.options.clock.wallNow().getTime();
-    return new Map(Object.entries(this.record?.members ?? {}).filter(([, until]) => until > now));
+  entries(): Map<string, MemberEntry> {
+    return this.seen.live();
   }
 
   /** A snapshot for health checks: the members, and how long its requests have been failing. */
@@ -187,12 +195,11 @@ export class Membership {
     for (let attempt = 1; ; attempt += 1) {
       const base =
         this.record ?? (await this.requests.run('get', (signal) => lock.get({ signal })));
+      this.seen.observe(base?.members);
       const now = clock.wallNow();
-      const members: Record<string, number> = {};
-      for (const [identity, until] of Object.entries(base?.members ?? {})) {
-        if (until > now.getTime() && identity !== this.identity) members[identity] = until;
-      }
-      if (present) members[this.identity] = now.getTime() + ttl;
+      // The others' live entries as they are; expired and invalid ones are dropped.
+      const members: Record<string, MemberEntry> = Object.fromEntries(this.seen.live());
+      if (present) members[this.identity] = this.ownEntry(now.getTime());
       const spec = {
         holderIdentity: '',
         leaseDurationSeconds: Math.ceil(ttl / 1000),
@@ -218,10 +225,16 @@ export class Membership {
     }
   }
 
+  private ownEntry(now: number): MemberEntry {
+    const { ttl, shares } = this.options;
+    return { until: now + ttl, ttl, ...(shares === undefined ? {} : { shares }) };
+  }
+
   private observe(record: LeaseRecord | null): void {
     // The latest record heard of, from a write's answer or the watch (a watch event that arrives
     // after our own write's answer may be older: the next write then conflicts and reads again).
     this.record = record;
+    this.seen.observe(record?.members);
     const members = this.members().join('\n');
     if (members === this.lastMembers) return;
     this.lastMembers = members;

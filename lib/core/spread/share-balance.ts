@@ -29,12 +29,18 @@ export interface BalanceView {
   readonly holders: readonly (string | null)[];
   /** The shares this replica leads now. */
   readonly led: readonly number[];
+  /**
+   * How many shares each member has, as its entry says (a member missing here: as many as this
+   * replica). A member is never named successor of a share it does not have.
+   */
+  readonly shareCounts?: ReadonlyMap<string, number>;
 }
 
 /**
  * The share this replica hands over when it leads more than its quota and a live replica leads
  * fewer than its own: that replica becomes the successor (the one furthest below its quota, then
- * by identity). Only members share the shares: a holder that is not a member (a replica whose entry
+ * by identity) among those that have one of the shares this replica leads (a rollout that changes
+ * `shares` runs replicas with different counts side by side). Only members share the shares: a holder that is not a member (a replica whose entry
  * is not seen yet, another client such as a client-go peer on a share's Lease) keeps what it holds
  * and is never named successor, since it may not take a share it is handed. Undefined when this
  * replica is within its quota or no member is below theirs.
@@ -47,18 +53,22 @@ export function planHandover(view: BalanceView): Handover | undefined {
   if (view.led.length <= own) return undefined;
   const counts = new Map<string, number>();
   for (const holder of view.holders) if (holder) counts.set(holder, (counts.get(holder) ?? 0) + 1);
+  // The highest share led that a member has: which one moves does not matter for balance, and a
+  // fixed choice keeps two replicas that see the same state from moving different shares to the
+  // same successor.
+  const handable = (member: string) => {
+    const has = view.shareCounts?.get(member) ?? view.holders.length;
+    return Math.max(-1, ...view.led.filter((share) => share < has));
+  };
   let successor: string | undefined;
   let deficit = 0;
   for (const [member, quota] of [...quotas].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const missing = quota - (counts.get(member) ?? 0);
-    if (member !== view.self && missing > deficit) {
+    if (member !== view.self && missing > deficit && handable(member) >= 0) {
       successor = member;
       deficit = missing;
     }
   }
   if (successor === undefined) return undefined;
-  // The highest share led: which one moves does not matter for balance, and a fixed choice keeps
-  // two replicas that see the same state from moving different shares to the same successor.
-  const share = Math.max(...view.led);
-  return { share, successor };
+  return { share: handable(successor), successor };
 }

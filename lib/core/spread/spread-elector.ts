@@ -3,6 +3,7 @@ import type { ElectionEngine, ElectionEngineStatus } from '../election-engine.js
 import type { ElectorLogger, LeaderElectorOptions } from '../elector-options.js';
 import type { LeaderChangeEvent } from '../elector-status.js';
 import { LeaderElector } from '../leader-elector.js';
+import type { MemberEntry } from '../lease-record.js';
 import type { LeaseLock } from '../lock.js';
 import { Membership } from './membership.js';
 import { planHandover } from './share-balance.js';
@@ -29,6 +30,13 @@ export interface SpreadElectorOptions extends Omit<LeaderElectorOptions, 'lock' 
    */
   readonly membershipInterval?: number;
 }
+
+/**
+ * The most shares one replica hands over per minute: one every 5 s on average. Balancing needs
+ * few (a replica joining two others on 64 shares gets its 21 from both in about a minute), and it
+ * bounds what entries that never take a share (forged, or of a stuck replica) can cost.
+ */
+export const HANDOVERS_PER_MINUTE = 12;
 
 /**
  * An election spread over shares: one {@link LeaderElector} per share, each on its own Lease with
@@ -63,6 +71,11 @@ export class SpreadElector implements ElectionEngine {
    * hand it a share that another replica then takes back.
    */
   private readonly suspects = new Map<string, number | undefined>();
+  /** Names `stepDown` refused as a successor: never named again. */
+  private readonly refused = new Set<string>();
+  /** When the handovers of the last minute started (monotonic), at most {@link HANDOVERS_PER_MINUTE}. */
+  private handovers: number[] = [];
+  private pausedNoted = false;
   private running = false;
   private readonly shareOfJob = new Map<string, number>();
   private readonly unsubscribe: (() => void)[] = [];
@@ -90,6 +103,7 @@ export class SpreadElector implements ElectionEngine {
       clock: this.clock,
       interval,
       ttl: 3 * interval,
+      shares,
       requestTimeout,
       retryPeriod,
       random: options.random ?? Math.random,
@@ -175,19 +189,28 @@ export class SpreadElector implements ElectionEngine {
     this.settlePending(holders, entries);
     // Only a renewed entry shows a suspect is running: a share it still seems to hold may be one
     // it held before it died, until that Lease expires.
-    for (const [member, entry] of this.suspects) {
-      if (entries.get(member) !== entry) this.suspects.delete(member);
+    for (const [member, until] of this.suspects) {
+      if (entries.get(member)?.until !== until) this.suspects.delete(member);
     }
-    const plan = this.pending
-      ? undefined // one handover at a time: wait until its successor holds the share
-      : planHandover({
-          self: this.identity,
-          members: this.membership.members().filter((member) => !this.suspects.has(member)),
-          holders,
-          led: this.ledShares(),
-        });
+    const plan =
+      this.pending || !this.mayHandOver()
+        ? undefined // one handover at a time: wait until its successor holds the share
+        : planHandover({
+            self: this.identity,
+            members: this.membership
+              .members()
+              .filter((member) => !this.suspects.has(member) && !this.refused.has(member)),
+            holders,
+            led: this.ledShares(),
+            shareCounts: new Map(
+              [...entries].flatMap(([member, { shares }]) =>
+                shares === undefined ? [] : [[member, shares]],
+              ),
+            ),
+          });
     if (plan) {
       this.handingOver = true;
+      this.handovers.push(this.clock.now());
       try {
         this.logger?.log(
           messages.HANDING_SHARE_OVER(plan.share, this.electors[plan.share].name, plan.successor),
@@ -196,6 +219,7 @@ export class SpreadElector implements ElectionEngine {
           this.pending = { ...plan, at: this.clock.now() };
         }
       } catch (error) {
+        this.refused.add(plan.successor);
         this.logger?.warn(messages.SHARE_NOT_HANDED_OVER(plan.share, error));
       } finally {
         this.handingOver = false;
@@ -205,12 +229,26 @@ export class SpreadElector implements ElectionEngine {
     else this.schedule(this.checkInterval);
   }
 
+  /** Whether a handover may start now: fewer than {@link HANDOVERS_PER_MINUTE} in the last minute. */
+  private mayHandOver(): boolean {
+    const now = this.clock.now();
+    this.handovers = this.handovers.filter((at) => now - at < 60_000);
+    const may = this.handovers.length < HANDOVERS_PER_MINUTE;
+    if (!may && !this.pausedNoted)
+      this.logger?.warn(messages.HANDOVERS_PAUSED(HANDOVERS_PER_MINUTE));
+    this.pausedNoted = !may;
+    return may;
+  }
+
   /**
    * Whether the last handover's successor took the share: yes once it holds it; no when another
    * replica took it, or when it is still free after one retry period (the others give a named
    * successor 100 ms). A successor that did not take it becomes a suspect.
    */
-  private settlePending(holders: readonly (string | null)[], entries: Map<string, number>): void {
+  private settlePending(
+    holders: readonly (string | null)[],
+    entries: Map<string, MemberEntry>,
+  ): void {
     const pending = this.pending;
     if (!pending) return;
     const holder = holders[pending.share];
@@ -220,7 +258,7 @@ export class SpreadElector implements ElectionEngine {
     }
     if (holder !== null || this.clock.now() - pending.at > this.checkInterval) {
       this.pending = undefined;
-      this.suspects.set(pending.successor, entries.get(pending.successor));
+      this.suspects.set(pending.successor, entries.get(pending.successor)?.until);
       const lease = this.electors[pending.share].name;
       this.logger?.warn(messages.SUCCESSOR_DID_NOT_TAKE(pending.successor, pending.share, lease));
     }

@@ -54,6 +54,43 @@ describe('Membership', () => {
     return { lock, membership };
   }
 
+  it("counts an entry for its ttl after it saw the entry change, whatever its writer's clock says", async () => {
+    const { membership } = member('r1');
+    await clock.advance(1_000);
+    // Written by a replica whose wall clock is an hour behind (a deadline long past here), and one
+    // of an older version (a number only): each counts for its ttl from when r1 saw it.
+    const record = store.current()!;
+    const past = clock.wallNow().getTime() - 3_600_000;
+    await new InMemoryLeaseLock(store, 'x', 'jobs-members').update(
+      {
+        holderIdentity: '',
+        leaseDurationSeconds: 90,
+        acquireTime: clock.wallNow(),
+        renewTime: clock.wallNow(),
+        leaseTransitions: 0,
+        members: {
+          ...record.members,
+          behind: { until: past, ttl: 20_000, shares: 4 },
+          older: { until: past },
+          'bad\nname': { until: past },
+        },
+      },
+      record.resourceVersion,
+    );
+    await clock.advance(100);
+    expect(membership.members()).toEqual(['behind', 'older', 'r1']);
+    expect(membership.entries().get('behind')).toEqual({ until: past, ttl: 20_000, shares: 4 });
+    await clock.advance(20_000); // behind's ttl: not renewed, gone
+    expect(membership.members()).toEqual(['older', 'r1']);
+    await clock.advance(70_000); // r1's own ttl (90 s) for the older version's entry
+    expect(membership.members()).toEqual(['r1']);
+    // r1's renewals dropped them (and the invalid one) and publish its ttl and share count.
+    await clock.advance(30_000);
+    expect(store.current()!.members).toEqual({
+      r1: { until: expect.any(Number), ttl: 90_000 },
+    });
+  });
+
   it('resumes its watch from the last version delivered after the server closed it', async () => {
     const { lock } = member('r1');
     await clock.advance(1_000);

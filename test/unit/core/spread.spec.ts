@@ -6,6 +6,8 @@ import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/core/memory-
 import { planHandover, shareQuotas } from '../../../lib/core/spread/share-balance.js';
 import { shareLeaseName, shareOf, spreadLeaseNames } from '../../../lib/core/spread/shares.js';
 import { SpreadElector } from '../../../lib/core/spread/spread-elector.js';
+import type { Clock } from '../../../lib/core/clock.js';
+import type { MemberEntry } from '../../../lib/core/lease-record.js';
 
 const T = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
 const jobs = Array.from({ length: 100 }, (_, i) => `Jobs.job${i}`);
@@ -103,12 +105,22 @@ describe('SpreadElector on in-memory Leases', () => {
     return s;
   }
 
-  function replica(identity: string): SpreadElector {
+  /** The fake clock, its wall clock `wallSkew` ms off (a node whose clock is wrong). */
+  function skewed(wallSkew: number): Clock {
+    return {
+      now: () => clock.now(),
+      wallNow: () => new Date(clock.wallNow().getTime() + wallSkew),
+      setTimeout: (callback, delay) => clock.setTimeout(callback, delay),
+      clearTimeout: (handle) => clock.clearTimeout(handle),
+    };
+  }
+
+  function replica(identity: string, shares = 6, wallSkew = 0): SpreadElector {
     const spread = new SpreadElector({
       ...T,
       leaseName: 'jobs',
-      shares: 6,
-      clock,
+      shares,
+      clock: wallSkew ? skewed(wallSkew) : clock,
       random: () => 0.5,
       logger: {
         log: (message) => logs.push(`${identity}: ${message}`),
@@ -126,8 +138,8 @@ describe('SpreadElector on in-memory Leases', () => {
   async function run(ms: number) {
     for (let t = 0; t < ms; t += 100) {
       await clock.advance(100);
-      for (let share = 0; share < 6; share += 1) {
-        const leaders = [...replicas].filter(([, r]) => r.electors[share].isLeader());
+      for (let share = 0; share < 8; share += 1) {
+        const leaders = [...replicas].filter(([, r]) => r.electors[share]?.isLeader());
         if (leaders.length > 1) overlaps.push(`share ${share}: ${leaders.map(([id]) => id)}`);
       }
     }
@@ -191,6 +203,85 @@ describe('SpreadElector on in-memory Leases', () => {
     replicas.delete('r1');
     await run(1_000);
     expect(led()).toEqual({ r2: 6 });
+    expect(overlaps).toEqual([]);
+  });
+
+  /** Writes `entries` into the membership Lease beside the replicas' own (as anyone with access can). */
+  async function forge(entries: Record<string, MemberEntry>) {
+    const members = store('jobs-members');
+    const lock = new InMemoryLeaseLock(members, 'forger', 'jobs-members');
+    const record = members.current()!;
+    await lock.update(
+      {
+        holderIdentity: '',
+        leaseDurationSeconds: 90,
+        acquireTime: record.acquireTime ?? clock.wallNow(),
+        renewTime: clock.wallNow(),
+        leaseTransitions: record.leaseTransitions ?? 0,
+        members: { ...record.members, ...entries },
+      },
+      record.resourceVersion,
+    );
+  }
+
+  const handovers = (from = 0) => logs.slice(from).filter((line) => line.includes('handing share'));
+
+  it('a forged membership entry forges no log line, and a joining replica still gets its shares', async () => {
+    replica('r1');
+    await run(20_000);
+    const forged = ' \n[Nest] 1 - LOG [LeaderElection] r1 released all shares';
+    await forge({ [forged]: { until: clock.wallNow().getTime() + 600_000 } });
+    replica('r2');
+    await run(60_000);
+    expect(logs.filter((line) => line.includes('\n'))).toEqual([]);
+    expect(handovers().filter((line) => line.includes('released all shares'))).toEqual([]);
+    expect(led()).toEqual({ r1: 3, r2: 3 });
+    expect(overlaps).toEqual([]);
+  });
+
+  it('50 valid-looking forged entries cost a bounded number of handovers', async () => {
+    replica('r1');
+    replica('r2');
+    await run(30_000);
+    const from = logs.length;
+    const until = { until: clock.wallNow().getTime() + 3_600_000 };
+    await forge(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`jobs-${i}`, until])));
+    await run(300_000);
+    // Each forged name tried at most once per replica, at most 12 handovers a minute per replica,
+    // and the entries count for their ttl (90 s) after the replicas saw them: two windows of 12.
+    expect(handovers(from).length).toBeLessThanOrEqual(2 * 24);
+    const perName = new Map<string, number>();
+    for (const line of handovers(from)) {
+      const [who, , name] = line.split(/: | over to | to even/);
+      if (name.startsWith('jobs-'))
+        perName.set(`${who} ${name}`, (perName.get(`${who} ${name}`) ?? 0) + 1);
+    }
+    expect(Math.max(...perName.values())).toBe(1);
+    expect(led()).toEqual({ r1: 3, r2: 3 });
+    expect(overlaps).toEqual([]);
+  });
+
+  it('replicas with different share counts hand a share only to a replica that has it', async () => {
+    replica('r3', 8);
+    replica('r4', 8);
+    await run(30_000);
+    replica('r1', 6);
+    replica('r2', 6);
+    await run(60_000);
+    const from = logs.length;
+    await run(300_000);
+    expect(logs.slice(from).filter((line) => line.includes('did not take'))).toEqual([]);
+    expect(handovers(from)).toEqual([]);
+    expect(overlaps).toEqual([]);
+  });
+
+  it('a replica whose wall clock is 5 minutes behind still gets its shares', async () => {
+    replica('r1');
+    replica('r2');
+    await run(30_000);
+    replica('r3', 6, -300_000);
+    await run(120_000);
+    expect(led()).toEqual({ r1: 2, r2: 2, r3: 2 });
     expect(overlaps).toEqual([]);
   });
 });

@@ -112,6 +112,28 @@ describe('LeaderElectionHealthIndicator', () => {
     expect(healthy).not.toHaveProperty('apiFailingForMs');
   });
 
+  it('hides the details with details: false (no identity, holder or last error), keeping the status', async () => {
+    await f.started('a', T);
+    const { indicator } = await indicatorFor('b');
+    const hidden = { details: false, maxApiFailureDuration: 30_000 };
+    expect(indicator.isHealthy('election', hidden)).toEqual({ election: { status: 'up' } });
+    f.store.setUnavailable(true);
+    await f.clock.advance(30_001);
+    // Down for the same reason as with details, said without the error's text.
+    expect(indicator.isHealthy('election', hidden)).toEqual({
+      election: {
+        status: 'down',
+        message: 'requests to the API server have been failing for 30001 ms (more than 30000 ms)',
+      },
+    });
+    expect(indicator.isHealthy('election', { maxApiFailureDuration: 30_000 }).election).toEqual(
+      expect.objectContaining({ identity: 'b', lastError: expect.any(String) }),
+    );
+    expect(() => indicator.isHealthy('election', { details: 'no' as never })).toThrow(
+      /details must be true or false/,
+    );
+  });
+
   it('does not count conflicts as failures (the server answered)', async () => {
     const { candidate, indicator } = await indicatorFor('a');
     f.store.muteWatches('a');

@@ -39,10 +39,29 @@ describe('lease annotations: round trips', () => {
       { preferredHolder: 'billing-next' },
     ],
     [
-      'members, not bound',
-      { members: { a: 1_764_560_000_000, b: 1_764_560_004_000 } },
+      'members of an older version (no ttl, no share count), not bound',
+      { members: { a: { until: 1_764_560_000_000 }, b: { until: 1_764_560_004_000 } } },
       { [MEMBERS_ANNOTATION]: '{"a":1764560000000,"b":1764560004000}' },
-      { members: { a: 1_764_560_000_000, b: 1_764_560_004_000 } },
+      { members: { a: { until: 1_764_560_000_000 }, b: { until: 1_764_560_004_000 } } },
+    ],
+    [
+      'members with ttl and share count: the number for older versions, the rest under ""',
+      {
+        members: {
+          a: { until: 1_764_560_000_000, ttl: 90_000, shares: 6 },
+          b: { until: 1_764_560_004_000 },
+        },
+      },
+      {
+        [MEMBERS_ANNOTATION]:
+          '{"a":1764560000000,"b":1764560004000,"":{"a":{"ttl":90000,"shares":6}}}',
+      },
+      {
+        members: {
+          a: { until: 1_764_560_000_000, ttl: 90_000, shares: 6 },
+          b: { until: 1_764_560_004_000 },
+        },
+      },
     ],
     ['no members left', { members: {} }, { [MEMBERS_ANNOTATION]: '{}' }, { members: {} }],
     ['an empty successor is none', { preferredHolder: '' }, {}, {}],
@@ -120,13 +139,22 @@ describe('lease annotations: decoding what a Lease holds', () => {
       'members of the wrong type are dropped, the others kept',
       { [MEMBERS_ANNOTATION]: '{"a":1764560000000,"b":"soon","c":null,"d":1.5}' },
       released,
-      { members: { a: 1_764_560_000_000, d: 1.5 } },
+      { members: { a: { until: 1_764_560_000_000 }, d: { until: 1.5 } } },
+    ],
+    [
+      'member ttl and share count of the wrong type are dropped, the entry kept',
+      {
+        [MEMBERS_ANNOTATION]:
+          '{"a":1,"b":2,"":{"a":{"ttl":"long","shares":6},"b":7,"c":{"ttl":1}}}',
+      },
+      released,
+      { members: { a: { until: 1, shares: 6 }, b: { until: 2 } } },
     ],
     [
       'members are read whatever the holder and transitions',
       { [MEMBERS_ANNOTATION]: '{"a":1}' },
       { holderIdentity: 'x', leaseTransitions: 9 },
-      { members: { a: 1 } },
+      { members: { a: { until: 1 } } },
     ],
     ['members: malformed JSON', { [MEMBERS_ANNOTATION]: '{"a":' }, released, {}],
     ['members: an array', { [MEMBERS_ANNOTATION]: '[1,2]' }, released, {}],
@@ -148,7 +176,7 @@ describe('lease annotations: encoding onto a basis', () => {
     [
       'our stale annotations are replaced by what the spec has',
       stale,
-      { preferredHolder: 'new', members: { a: 1 } },
+      { preferredHolder: 'new', members: { a: { until: 1 } } },
       {
         note: 'kept',
         [PREFERRED_HOLDER_ANNOTATION]: '{"holder":"new","holderIdentity":"","transitions":4}',
@@ -167,7 +195,7 @@ describe('lease annotations: encoding onto a basis', () => {
 
   it('does not change the basis it is given', () => {
     const basis = { ...stale };
-    encodeAnnotations(basis, { ...RELEASE, members: { a: 1 } }, REQUEST);
+    encodeAnnotations(basis, { ...RELEASE, members: { a: { until: 1 } } }, REQUEST);
     expect(basis).toEqual(stale);
   });
 });
@@ -178,7 +206,7 @@ describe('lease annotations: size budget', () => {
     Object.fromEntries(
       Array.from({ length: Math.ceil(bytes / 31) }, (_, i) => [
         `replica-${String(i).padStart(6, '0')}`,
-        1_764_560_000_000,
+        { until: 1_764_560_000_000 },
       ]),
     );
   const big = (bytes: number) => ({
@@ -211,7 +239,9 @@ describe('lease annotations: size budget', () => {
     const members = membersOfSize(bytes);
     const encode = () => encodeAnnotations(basis, { ...RELEASE, members }, REQUEST);
     if (fits) {
-      expect(encode()?.[MEMBERS_ANNOTATION]).toBe(JSON.stringify(members));
+      expect(encode()?.[MEMBERS_ANNOTATION]).toBe(
+        JSON.stringify(Object.fromEntries(Object.keys(members).map((k) => [k, 1_764_560_000_000]))),
+      );
       return;
     }
     const error = (() => {
@@ -238,7 +268,11 @@ describe('lease annotations: size budget', () => {
 
   it('names the largest of ours and counts them together', () => {
     const basis = big(ANNOTATIONS_SIZE_LIMIT - ANNOTATIONS_SAFETY_MARGIN - 150);
-    const spec = { ...RELEASE, preferredHolder: 'p'.repeat(40), members: { ['m'.repeat(30)]: 1 } };
+    const spec = {
+      ...RELEASE,
+      preferredHolder: 'p'.repeat(40),
+      members: { ['m'.repeat(30)]: { until: 1 } },
+    };
     const ours = encodeAnnotations(undefined, spec, REQUEST)!;
     const error = (() => {
       try {

@@ -339,7 +339,10 @@ describe('KubernetesLeaseLock writes', () => {
     const { lock, sent } = lockWithStub(storedLease({}, { annotations: big }));
     await lock.get();
     const members = Object.fromEntries(
-      Array.from({ length: 9000 }, (_, i) => [`replica-${String(i).padStart(6, '0')}`, 1e12]),
+      Array.from({ length: 9000 }, (_, i) => [
+        `replica-${String(i).padStart(6, '0')}`,
+        { until: 1e12 },
+      ]),
     );
     const spec = { ...SPEC, holderIdentity: '', members };
     const write = verb === 'update' ? lock.update(spec, '4711') : lock.create(spec);
