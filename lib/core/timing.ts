@@ -1,12 +1,15 @@
 import { InvalidOptionError } from './errors.js';
 
-/** Timing of one election, in milliseconds. */
+/** Timing of one election, in milliseconds. The defaults are {@link DEFAULT_TIMINGS}. */
 export interface ElectionTimings {
-  /** How long followers wait after the last observed change before taking over. Default 15000. */
+  /** How long followers wait after the last observed change before taking over. */
   readonly leaseDuration: number;
-  /** How long a leader keeps leading without a successful renew. Default 10000. */
+  /** How long a leader keeps leading without a successful renew. */
   readonly renewDeadline: number;
-  /** Interval between renewals and between retries after an error. Default 2000. */
+  /**
+   * Pause between retries after an error, and a follower's cadence while its watch is down (the
+   * leader renews every `renewInterval`, see `LeaderElectorOptions`).
+   */
   readonly retryPeriod: number;
 }
 
