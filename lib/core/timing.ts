@@ -22,8 +22,8 @@ export const DEFAULT_TIMINGS: ElectionTimings = Object.freeze({
 
 /**
  * The longest `leaseDurationSeconds` of another holder that is taken at face value (one hour).
- * Longer values are treated as invalid, like zero or negative ones: see docs/reliability.md. Our own lease
- * duration is bounded by it too, so that peers honour what we write.
+ * Longer values are treated as invalid, like zero or negative ones: see docs/reliability.md. Our own
+ * lease duration is bounded by it too, so that peers honour what we write.
  */
 export const MAX_HONORED_LEASE_DURATION_SECONDS = 3600;
 
