@@ -28,7 +28,7 @@ export class LeaderElectionCoreModule {}
  * @Module({ imports: [ScheduleModule.forRoot(), LeaderElectionModule.forRoot({ leaseName: 'billing' })] })
  * export class AppModule {}
  * ```
- * Import it once per election; give every election but one a `name`.
+ * Import it once per election; give every election but one an `election` name.
  */
 @Module({})
 export class LeaderElectionModule extends ConfigurableModuleClass {

@@ -47,8 +47,8 @@ export function methodSection(results: BenchResults, push: Push): void {
       'audit logging in blocking mode, which adds a little latency to every request for both implementations alike.',
     '- The Nest layer is not in the handover, failover and load measurements: it adds no request and no delay to ' +
       'the election (the engine emits, the Nest layer forwards); its per-call cost is measured in section 4.',
-    '- Not measured: `@codedependant/kubernetes-leader-election`, which the issue mentions "where it runs": adding ' +
-      'it needs a new npm dependency, which this change does not add.',
+    '- Not measured: `@codedependant/kubernetes-leader-election`, another Node.js package: measuring it would ' +
+      'need a new npm dependency, which the bench does not add.',
     '',
   );
 }

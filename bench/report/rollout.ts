@@ -82,7 +82,7 @@ export function rolloutSection(results: BenchResults, push: Push): void {
       "without a run. client-go's candidate has no such task: its figure is the time without a leader divided by " +
       `${fmtMs(first.tickMs)}, given for ours too.`,
     '',
-    `Goal (from the issue): ours moves leadership exactly ${timesInWords(TARGETS.rolloutChanges)} per rollout and ` +
+    `Goal: ours moves leadership exactly ${timesInWords(TARGETS.rolloutChanges)} per rollout and ` +
       `is without a leader for less than ${fmtMs(TARGETS.rolloutLeaderlessMs)} per rollout.`,
     '',
     table(

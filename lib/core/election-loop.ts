@@ -44,7 +44,7 @@ import { onWatchEvent } from './watch-events.js';
  * @internal
  */
 export class ElectionLoop {
-  /** Name used in events and logs (the `name` option, or the lock's description). */
+  /** Name used in events and logs (the `leaseName` option, or the lock's description). */
   readonly name: string;
   /** This candidate's identity, the lock's. */
   readonly identity: string;

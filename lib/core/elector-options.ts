@@ -17,47 +17,80 @@ export interface ElectorLogger {
   debug?(message: string): void;
 }
 
-/** Options of a {@link LeaderElector}. Durations in milliseconds. */
+/**
+ * Options of a {@link LeaderElector}. Durations in milliseconds. Each option's default is its
+ * `@default` tag; test/unit/option-defaults.spec.ts checks them against the resolved options
+ * and against the module options of the same name.
+ */
 export interface LeaderElectorOptions {
   /** The lock the election runs on; its identity is this candidate's. */
   readonly lock: LeaseLock;
   /**
    * The Lease's name as change events (`LeaderChangeEvent.lease`), logs and metrics show it.
-   * Default: the lock's description.
+   * @default the lock's description
    */
   readonly leaseName?: string;
-  /** Default 15000. Written to the Lease rounded UP to whole seconds. */
+  /**
+   * How long a follower waits after the last observed change before taking over. Written to the
+   * Lease rounded UP to whole seconds.
+   * @default `15000`
+   */
   readonly leaseDuration?: number;
-  /** Default 10000. Must be < leaseDuration. */
+  /**
+   * How long a leader keeps leading without a successful renew. Must be < leaseDuration.
+   * @default `10000`
+   */
   readonly renewDeadline?: number;
-  /** Default 2000. renewDeadline must be > 1.2 * retryPeriod. */
+  /**
+   * Pause between retries after a failed request (a leader retries a failed renew at this pace
+   * until its renew deadline), and a follower's cadence while its watch is down. renewDeadline must
+   * be > 1.2 * retryPeriod.
+   * @default `2000`
+   */
   readonly retryPeriod?: number;
   /**
-   * How often the leader renews after a successful renew. Default: `renewDeadline / 2` (5 s at the
-   * default timings: 12 renewals a minute instead of client-go's 30) when that still leaves a
-   * timed-out renew a retry before the deadline (`renewInterval + requestTimeout + retryPeriod <
-   * renewDeadline`), else `retryPeriod` (client-go's cadence). Any other value must keep that rule.
-   * Safety does not depend on it; after a failed renew the leader retries every `retryPeriod`.
+   * How often the leader renews after a successful renew: `retryPeriod` (client-go's cadence), or
+   * longer as long as a renew that times out still has a retry before the deadline
+   * (`renewInterval + requestTimeout + retryPeriod < renewDeadline`). The default is 5 s at the
+   * default timings: 12 renewals a minute instead of client-go's 30. Safety does not depend on it;
+   * after a failed renew the leader retries every `retryPeriod`.
+   * @default `renewDeadline / 2` if that keeps the rule, else `retryPeriod`
    */
   readonly renewInterval?: number;
   /**
-   * Timeout of each lock request. Default `renewDeadline / 4`, but at least 2 s (at most
-   * `renewDeadline / 2`, which is also the maximum).
+   * Timeout of each lock request; at most `renewDeadline / 2`.
+   * @default `renewDeadline / 4`, at least `2000` (at most `renewDeadline / 2`)
    */
   readonly requestTimeout?: number;
-  /** Release the lease on {@link LeaderElector.stop}. Default true. */
+  /**
+   * Release the lease on {@link LeaderElector.stop}.
+   * @default `true`
+   */
   readonly releaseOnStop?: boolean;
-  /** How long {@link LeaderElector.stop} waits for in-flight leader work. Default 10000. */
+  /**
+   * How long {@link LeaderElector.stop} waits for in-flight leader work.
+   * @default `10000`
+   */
   readonly shutdownGracePeriod?: number;
-  /** Default: the process clock. */
+  /**
+   * The clock the election measures time with.
+   * @default the process clock
+   */
   readonly clock?: Clock;
-  /** Default: silent. */
+  /**
+   * Where the elector logs.
+   * @default none: silent
+   */
   readonly logger?: ElectorLogger;
-  /** Random source for retry jitter, in [0, 1). Default Math.random. */
+  /**
+   * Random source for retry jitter, in [0, 1).
+   * @default `Math.random`
+   */
   readonly random?: () => number;
   /**
-   * Metrics hooks (e.g. `PrometheusElectionMetrics` from `nestjs-kube-leader/metrics`). Default: none.
-   * A hook that throws is logged once and otherwise ignored.
+   * Metrics hooks (e.g. `PrometheusElectionMetrics` from `nestjs-kube-leader/metrics`). A hook
+   * that throws is logged once and otherwise ignored.
+   * @default none
    */
   readonly metrics?: ElectionMetrics;
 }

@@ -1,12 +1,15 @@
 import { InvalidOptionError } from './errors.js';
 
-/** Timing of one election, in milliseconds. */
+/** Timing of one election, in milliseconds. The defaults are {@link DEFAULT_TIMINGS}. */
 export interface ElectionTimings {
-  /** How long followers wait after the last observed change before taking over. Default 15000. */
+  /** How long followers wait after the last observed change before taking over. */
   readonly leaseDuration: number;
-  /** How long a leader keeps leading without a successful renew. Default 10000. */
+  /** How long a leader keeps leading without a successful renew. */
   readonly renewDeadline: number;
-  /** Interval between renewals and between retries after an error. Default 2000. */
+  /**
+   * Pause between retries after an error, and a follower's cadence while its watch is down (the
+   * leader renews every `renewInterval`, see `LeaderElectorOptions`).
+   */
   readonly retryPeriod: number;
 }
 
@@ -19,8 +22,8 @@ export const DEFAULT_TIMINGS: ElectionTimings = Object.freeze({
 
 /**
  * The longest `leaseDurationSeconds` of another holder that is taken at face value (one hour).
- * Longer values are treated as invalid, like zero or negative ones: see the README. Our own lease
- * duration is bounded by it too, so that peers honour what we write.
+ * Longer values are treated as invalid, like zero or negative ones: see docs/reliability.md. Our own
+ * lease duration is bounded by it too, so that peers honour what we write.
  */
 export const MAX_HONORED_LEASE_DURATION_SECONDS = 3600;
 

@@ -3,88 +3,110 @@ import type { ElectionMetrics, LeaseLock } from '../core/index.js';
 import type { KubernetesLeaseLockOptions } from '../kubernetes/index.js';
 
 /**
- * Options of `LeaderElectionModule.forRoot()`. Durations are in milliseconds.
- *
- * | option | default |
- * | --- | --- |
- * | `leaseName` | required: the Lease's name (DNS-1123 subdomain) |
- * | `election` | `'default'`: the name decorators and `LeaderService` use for this election |
- * | `namespace` | the pod's service-account namespace, else the kubeconfig context's, else `default` |
- * | `identity` | `POD_NAME` or `HOSTNAME` plus `_` and 8 random hex digits |
- * | `kubeConfig` | `new KubeConfig().loadFromDefault()` (in-cluster or `~/.kube/config`) |
- * | `leaseDuration` | 15000 (written in whole seconds, rounded up) |
- * | `renewDeadline` | 10000 |
- * | `retryPeriod` | 2000 |
- * | `renewInterval` | renewDeadline / 2 when `renewInterval + requestTimeout + retryPeriod < renewDeadline`, else retryPeriod |
- * | `requestTimeout` | renewDeadline / 4, at least 2000 (at most renewDeadline / 2) |
- * | `releaseOnShutdown` | true |
- * | `shutdownGracePeriod` | 10000: how long shutdown waits for running `@LeaderOnly` work |
- * | `waitForLeadership` | false: when true, bootstrap waits until this instance leads |
- * | `logger` | Nest `Logger` with context `LeaderElection`; `false` silences it |
- * | `events` | false: when true, Kubernetes Events `<identity> became leader` / `stopped leading` on the Lease |
- * | `metrics` | none: an `ElectionMetrics` adapter, e.g. `new PrometheusElectionMetrics()` |
+ * Options of `LeaderElectionModule.forRoot()`. Durations are in milliseconds. Each option's default
+ * is its `@default` tag, and only there: the README's configuration table repeats them, and a test
+ * (test/unit/option-defaults.spec.ts) keeps the two equal.
  */
 export interface LeaderElectionModuleOptions {
-  /** Name of the Lease. Required. */
+  /** Name of the Lease (a DNS-1123 subdomain). Required. */
   readonly leaseName: string;
-  /** Name of this election inside the app (decorators, LeaderService). Default `'default'`. */
+  /**
+   * Name of this election inside the app (decorators, LeaderService).
+   * @default `'default'`
+   */
   readonly election?: string;
-  /** Namespace of the Lease. */
+  /**
+   * Namespace of the Lease.
+   * @default the service-account namespace, else the kubeconfig context's, else `default`
+   */
   readonly namespace?: string;
-  /** This instance's identity, written as the Lease holder. Must be unique per replica. */
+  /**
+   * This instance's identity, written as the Lease holder. Must be unique per replica.
+   * @default `POD_NAME` or `HOSTNAME`, plus `_` and 8 random hex digits
+   */
   readonly identity?: string;
-  /** Cluster access. */
+  /**
+   * Cluster access.
+   * @default `new KubeConfig().loadFromDefault()`
+   */
   readonly kubeConfig?: KubernetesLeaseLockOptions['kubeConfig'];
   /**
-   * Milliseconds a follower waits after the last observed change before taking over. Default 15000;
-   * written to the Lease rounded up to whole seconds.
+   * Milliseconds a follower waits after the last observed change before taking over; written to the
+   * Lease rounded up to whole seconds.
+   * @default `15000`
    */
   readonly leaseDuration?: number;
-  /** Milliseconds a leader keeps leading without a successful renew. Default 10000; < leaseDuration. */
+  /**
+   * Milliseconds a leader keeps leading without a successful renew; < leaseDuration.
+   * @default `10000`
+   */
   readonly renewDeadline?: number;
-  /** Milliseconds between renewals and between retries. Default 2000; renewDeadline > 1.2 x retryPeriod. */
+  /**
+   * Milliseconds between retries after a failed request (a leader retries a failed renew at this
+   * pace until its renew deadline), and a follower's cadence while its watch is down;
+   * renewDeadline > 1.2 x retryPeriod.
+   * @default `2000`
+   */
   readonly retryPeriod?: number;
   /**
-   * How often the leader renews. Default renewDeadline / 2 (5000) when a timed-out renew can still be
-   * retried before the deadline (`renewInterval + requestTimeout + retryPeriod < renewDeadline`), else
-   * retryPeriod. See the README's tuning section.
+   * How often the leader renews: `retryPeriod`, or longer as long as a renew that times out can still
+   * be retried before the deadline (`renewInterval + requestTimeout + retryPeriod < renewDeadline`).
+   * See docs/tuning.md.
+   * @default `renewDeadline / 2` if that keeps the rule, else `retryPeriod`
    */
   readonly renewInterval?: number;
-  /** Timeout of each API request in milliseconds. Default renewDeadline / 4, at least 2000; at most renewDeadline / 2. */
+  /**
+   * Timeout of each API request in milliseconds; at most renewDeadline / 2.
+   * @default `renewDeadline / 4`, at least `2000` (at most `renewDeadline / 2`)
+   */
   readonly requestTimeout?: number;
-  /** Release the Lease on `app.close()` so another replica takes over at once. Default true. */
+  /**
+   * Release the Lease on `app.close()` so another replica takes over at once.
+   * @default `true`
+   */
   readonly releaseOnShutdown?: boolean;
-  /** Upper bound on waiting for in-flight `@LeaderOnly` work at shutdown. Default 10000. */
+  /**
+   * Upper bound on waiting for in-flight `@LeaderOnly` work at shutdown, in milliseconds.
+   * @default `10000`
+   */
   readonly shutdownGracePeriod?: number;
   /**
-   * Block application bootstrap until this instance leads. Default false. On a follower this blocks
+   * Block application bootstrap until this instance leads. On a follower this blocks
    * until it leads, which may be never: `app.init()` / `app.listen()` do not return and the
    * `onApplicationBootstrap` hooks Nest runs after this module's wait, so a follower serves no HTTP
    * (readiness probes fail, liveness probes on the HTTP server restart it, a rolling update waiting for
    * a ready pod stalls). For processes without such probes; else wait with
    * `LeaderService.waitForLeadership()`.
+   * @default `false`
    */
   readonly waitForLeadership?: boolean;
-  /** Logger; `false` disables logging. */
+  /**
+   * Logger (any Nest `LoggerService`); `false` disables logging.
+   * @default Nest `Logger('LeaderElection')`
+   */
   readonly logger?: LoggerService | false;
-  /** Labels put on the Lease when this instance creates it. */
+  /**
+   * Labels put on the Lease when this instance creates it.
+   * @default none
+   */
   readonly labels?: Readonly<Record<string, string>>;
   /**
    * Development without a cluster: this instance leads alone, at once, on an in-memory Lease (no
    * Kubernetes API, so `kubeConfig`, `namespace` and `events` are not used). Refused at start-up in a
    * pod (`KUBERNETES_SERVICE_HOST` set, or the service-account token file present): even a one-replica
-   * Deployment runs two pods during every rollout, and only the election keeps them apart. Default
-   * false.
+   * Deployment runs two pods during every rollout, and only the election keeps them apart.
    *
    * `'if-no-kubeconfig'`: local mode only where no kubeconfig is found (no `KUBECONFIG`, no
    * `~/.kube/config`, not in a pod) and `NODE_ENV` is not `production`, else the election on the
    * cluster (or, without a kubeconfig, the start-up error). For development machines, where
    * `npm run start` sets no `NODE_ENV`.
+   * @default `false`
    */
   readonly local?: boolean | 'if-no-kubeconfig';
   /**
    * Advanced: a custom lock instead of the Kubernetes Lease (e.g. an in-memory lock in tests).
    * When set, `kubeConfig`, `namespace` and `identity` are ignored (the lock has its identity).
+   * @default a Kubernetes Lease (`KubernetesLeaseLock`)
    */
   readonly lock?: LeaseLock;
   /**
@@ -92,12 +114,14 @@ export interface LeaderElectionModuleOptions {
    * `<identity> became leader` / `<identity> stopped leading`, reason `LeaderElection`). Needs
    * `create` on `events` in the Lease's namespace; a failure to record is logged once and never
    * affects the election. `{ component }` sets the Events' source component (default
-   * `nestjs-kube-leader`). Default false. Not available with a custom `lock`.
+   * `nestjs-kube-leader`). Not available with a custom `lock`.
+   * @default `false`
    */
   readonly events?: boolean | { readonly component?: string };
   /**
    * Metrics adapter, e.g. `new PrometheusElectionMetrics({ registry })` from
-   * `nestjs-kube-leader/metrics` (prom-client), or your own {@link ElectionMetrics}. Default: none.
+   * `nestjs-kube-leader/metrics` (prom-client), or your own {@link ElectionMetrics}.
+   * @default none
    */
   readonly metrics?: ElectionMetrics;
   /**
@@ -105,7 +129,8 @@ export interface LeaderElectionModuleOptions {
    * own (`<leaseName>-share-<i>`) with its own leader, so that the replicas share the work: each
    * leads about shares / replicas of them. A job (a method, or `@LeaderOnly({ job })`) always runs
    * on the same share. Replicas list themselves in one more Lease, `<leaseName>-members`. Not with
-   * a custom `lock` or `waitForLeadership`. Default: one Lease, one leader for every job.
+   * a custom `lock` or `waitForLeadership`.
+   * @default none: one Lease, one leader for every job
    */
   readonly shares?: number;
 }

@@ -140,8 +140,8 @@ class InitialStateWaiter implements OnApplicationBootstrap {
  * API server, and {@link LeaderElectionTestingService} makes this instance lead or lose, so
  * tests can check what `@LeaderOnly()` methods and `@OnLeaderChange()` handlers do.
  *
- * Use it in place of `LeaderElectionModule.forRoot()` (once per election; give each but one a
- * `name`). After `await moduleRef.init()` (or `app.init()`) the instance leads (`leader: true`, the
+ * Use it in place of `LeaderElectionModule.forRoot()` (once per election; give each but one an
+ * `election` name). After `await moduleRef.init()` (or `app.init()`) the instance leads (`leader: true`, the
  * default) or follows `otherLeader`.
  *
  * @example

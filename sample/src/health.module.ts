@@ -1,5 +1,5 @@
-// The README's health example as it is: readiness and liveness (the watchdog) for the probes in
-// sample/k8s/deployment.yaml.
+// The health example of docs/operations.md as it is: readiness and liveness (the watchdog) for the
+// probes in sample/k8s/deployment.yaml.
 import { Controller, Get, Module } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import {

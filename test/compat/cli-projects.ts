@@ -10,11 +10,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, installFromLockfile, listCells, nodeBinary, run } from './matrix.js';
-import { ADDED, applyAdditions, readmeBlocks, type CliProject } from './readme.js';
+import { ADDED, applyAdditions, documentationBlocks, type CliProject } from './readme.js';
 
 export const CLI_DIR = path.join(REPO_ROOT, 'test', 'compat', 'cli');
 
-/** The README files a project gets whole: the Quick start's new files and the testing example. */
+/** The files a project gets whole: the Quick start's new files and docs/testing.md's example. */
 export const README_NEW_FILES = [
   'src/billing.service.ts',
   'src/billing.module.ts',
@@ -59,10 +59,10 @@ export function prepareProject(project: CliProject, tarball: string, workRoot: s
     fs.cpSync(path.join(dir, entry), path.join(work, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(dir, 'node_modules'), path.join(work, 'node_modules'), 'dir');
-  const blocks = readmeBlocks(fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'));
+  const blocks = documentationBlocks();
   const block = (file: string) => {
     const found = blocks.find((b) => b.file === file);
-    if (!found) throw new Error(`README has no block for ${file}`);
+    if (!found) throw new Error(`neither the README nor docs/ has a block for ${file}`);
     return found.code;
   };
   for (const file of README_NEW_FILES) fs.writeFileSync(path.join(work, file), block(file));

@@ -165,13 +165,13 @@ describe.each(cells.map((cell) => [cell.name, cell] as const))('cell %s', (_name
     );
   });
 
-  // The README as pasted into the Nest CLI's project of this cell's Nest major (where the cell has
-  // the optional peers the README's blocks import).
+  // The README and docs/ as pasted into the Nest CLI's project of this cell's Nest major (where the
+  // cell has the optional peers their blocks import).
   const readmeProject = cell.optionalPeers
     ? (`nest${cell.pinned['@nestjs/common'].split('.')[0]}` as CliProject)
     : undefined;
   if (readmeProject && readmeProject in CLI_PROJECTS) {
-    it(`compiles every TypeScript block of the README as pasted into a \`nest new\` project (${readmeProject})`, () => {
+    it(`compiles every TypeScript block of the README and docs/ as pasted into a \`nest new\` project (${readmeProject})`, () => {
       const check = typeCheckReadme(cell, readmeProject);
       expect(check.files).toEqual(expect.arrayContaining(['src/app.module.ts', 'src/main.ts']));
       expect([check.status, check.output]).toEqual([0, '']);

@@ -1,7 +1,8 @@
-// The README's TypeScript blocks, compiled as a user would paste them into a project made by the Nest
-// CLI: each block names its file in its first line (`// src/app.module.ts`), and all of them are
-// type-checked together with the CLI's own tsconfig (test/compat/cli/) and module format, against
-// the packed package and the peers installed in a compatibility cell.
+// The TypeScript blocks of the README and of docs/*.md, compiled as a user would paste them into a
+// project made by the Nest CLI: each block names its file in its first line (`// src/app.module.ts`),
+// no file is named twice across the documents, and all of them are type-checked together with the
+// CLI's own tsconfig (test/compat/cli/) and module format, against the packed package and the peers
+// installed in a compatibility cell.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,20 +20,57 @@ export type CliProject = keyof typeof CLI_PROJECTS;
 export interface ReadmeBlock {
   /** Where the block says it goes, e.g. `src/app.module.ts`. */
   file: string;
-  /** The README line of the opening fence. */
+  /** The document it is in, e.g. `README` or `docs/testing.md`. */
+  source: string;
+  /** The document's line of the opening fence. */
   line: number;
   code: string;
 }
 
+/** The documents whose TypeScript blocks are compiled: the README, then docs/*.md by name. */
+export function documentationFiles(): string[] {
+  const docs = fs
+    .readdirSync(path.join(REPO_ROOT, 'docs'))
+    .filter((file) => file.endsWith('.md'))
+    .sort()
+    .map((file) => `docs/${file}`);
+  return ['README.md', ...docs];
+}
+
 /**
- * The README's jest keys for Nest 11 projects: the ```json block with `transformIgnorePatterns`,
- * which goes into the `"jest"` section of package.json and into test/jest-e2e.json.
+ * Every TypeScript block of the README and of docs/*.md; throws when a block does not start with
+ * its file name, or when two blocks (in one document or in two) name the same file.
+ */
+export function documentationBlocks(files = documentationFiles()): ReadmeBlock[] {
+  const blocks: ReadmeBlock[] = [];
+  for (const file of files) {
+    const source = file === 'README.md' ? 'README' : file;
+    for (const block of readmeBlocks(
+      fs.readFileSync(path.resolve(REPO_ROOT, file), 'utf8'),
+      source,
+    )) {
+      const earlier = blocks.find((b) => b.file === block.file);
+      if (earlier) {
+        throw new Error(
+          `${source} line ${block.line}: ${block.file} is named by ${earlier.source} line ${earlier.line} too`,
+        );
+      }
+      blocks.push(block);
+    }
+  }
+  return blocks;
+}
+
+/**
+ * The jest keys docs/testing.md gives Nest 11 projects: the ```json block with
+ * `transformIgnorePatterns`, which goes into the `"jest"` section of package.json and into
+ * test/jest-e2e.json.
  */
 export function readmeJestKeys(
-  markdown = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'),
+  markdown = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'testing.md'), 'utf8'),
 ): Record<string, unknown> {
   const block = /```json\n(\{\n {2}"transformIgnorePatterns"[\s\S]*?)```/.exec(markdown);
-  if (!block) throw new Error('README: no ```json block with "transformIgnorePatterns"');
+  if (!block) throw new Error('docs/testing.md: no ```json block with "transformIgnorePatterns"');
   return JSON.parse(block[1]) as Record<string, unknown>;
 }
 
@@ -77,8 +115,11 @@ export function applyAdditions(generated: string, block: string): string {
 /** The generated files the README's blocks import or add lines to (not the specs). */
 export const GENERATED_SOURCES = ['src/app.controller.ts', 'src/app.service.ts'];
 
-/** Every ```ts block of `markdown`; throws when one does not start with its file name. */
-export function readmeBlocks(markdown: string): ReadmeBlock[] {
+/**
+ * Every ```ts block of `markdown` (the document `source`); throws when one does not start with its
+ * file name, or names a file an earlier block named.
+ */
+export function readmeBlocks(markdown: string, source = 'README'): ReadmeBlock[] {
   const blocks: ReadmeBlock[] = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -89,19 +130,20 @@ export function readmeBlocks(markdown: string): ReadmeBlock[] {
     const named = /^\/\/ (src\/[\w./-]+\.ts)\s*$/.exec(body[0] ?? '');
     if (!named) {
       throw new Error(
-        `README line ${start + 1}: a TypeScript block must start with its file name, e.g. "// src/app.module.ts"`,
+        `${source} line ${start + 1}: a TypeScript block must start with its file name, e.g. "// src/app.module.ts"`,
       );
     }
     if (blocks.some((b) => b.file === named[1])) {
-      throw new Error(`README line ${start + 1}: ${named[1]} is named by two blocks`);
+      throw new Error(`${source} line ${start + 1}: ${named[1]} is named by two blocks`);
     }
-    blocks.push({ file: named[1], line: start + 1, code: body.join('\n') + '\n' });
+    blocks.push({ file: named[1], source, line: start + 1, code: body.join('\n') + '\n' });
   }
   return blocks;
 }
 
 /**
- * Writes the blocks into `<cell>/readme-<project>/` with the CLI project's tsconfig and module
+ * Writes the blocks (by default those of the README and docs/*.md) into `<cell>/readme-<project>/`
+ * with the CLI project's tsconfig and module
  * format, and runs the cell's own TypeScript on it. The cell's node_modules (one level up) hold the
  * packed package and the peers. Nest 12's tsconfig lists `vitest/globals` for the test globals; the
  * Nest 11 project gets them from `@types/jest`, which its tsconfig picks up by default.
@@ -109,7 +151,7 @@ export function readmeBlocks(markdown: string): ReadmeBlock[] {
 export function typeCheckReadme(
   cell: Cell,
   project: CliProject,
-  markdown = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'),
+  blocks: ReadmeBlock[] = documentationBlocks(),
 ): { status: number | null; output: string; files: string[] } {
   const dir = path.join(cell.dir, `readme-${project}`);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -124,7 +166,6 @@ export function typeCheckReadme(
     fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
     fs.copyFileSync(path.join(CLI_DIR, project, file), path.join(dir, file));
   }
-  const blocks = readmeBlocks(markdown);
   for (const block of blocks) {
     const file = path.join(dir, block.file);
     fs.mkdirSync(path.dirname(file), { recursive: true });

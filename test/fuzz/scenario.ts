@@ -5,8 +5,8 @@ import { Random } from './random.js';
 export const TIMINGS: ElectionTimings = DEFAULT_TIMINGS;
 
 /**
- * The documented bound on clock rates (README, Guarantees: "clocks run at the same rate within the
- * margin leaseDuration - renewDeadline over a lease duration"): two clocks may count at most
+ * The documented bound on clock rates (docs/reliability.md, Guarantees and limits: "clocks run at the
+ * same rate within the margin leaseDuration - renewDeadline over a lease duration"): two clocks may count at most
  * `leaseDuration - renewDeadline` apart over one `leaseDuration`, a relative rate difference of
  * (15 - 10) / 15 = 1/3 at the default timings.
  */

@@ -1,8 +1,15 @@
-// The README's TypeScript blocks are complete files (test/compat/readme.ts type-checks them in each
-// compatibility cell): each names its file, no file twice.
+// The TypeScript blocks of the README and docs/ are complete files (test/compat/readme.ts type-checks
+// them in each compatibility cell): each names its file, no file twice, in one document or in two.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { ADDED, applyAdditions, readmeBlocks } from '../compat/readme.js';
+import {
+  ADDED,
+  applyAdditions,
+  documentationBlocks,
+  documentationFiles,
+  readmeBlocks,
+} from '../compat/readme.js';
 import { REPO_ROOT } from '../compat/matrix.js';
 
 describe('README TypeScript blocks', () => {
@@ -56,5 +63,39 @@ describe('README TypeScript blocks', () => {
     );
     const twice = '```ts\n// src/a.ts\n```\n\n```ts\n// src/a.ts\n```\n';
     expect(() => readmeBlocks(twice)).toThrow('src/a.ts is named by two blocks');
+  });
+
+  it('are collected from docs/ too, where the Quick start moved its other examples', () => {
+    expect(documentationFiles()).toEqual(
+      expect.arrayContaining(['README.md', 'docs/testing.md', 'docs/operations.md']),
+    );
+    const sources = Object.fromEntries(documentationBlocks().map((b) => [b.file, b.source]));
+    expect(sources).toMatchObject({
+      'src/app.module.ts': 'README',
+      'src/billing.service.spec.ts': 'docs/testing.md',
+      'src/health.module.ts': 'docs/operations.md',
+      'src/engine.ts': 'docs/how-it-works.md',
+    });
+    // Every ```ts block of every document is among them (none skipped for want of a name).
+    const fences = documentationFiles()
+      .map((file) => fs.readFileSync(path.join(REPO_ROOT, file), 'utf8'))
+      .join('\n')
+      .split('\n')
+      .filter((line) => line.trim() === '```ts').length;
+    expect(documentationBlocks()).toHaveLength(fences);
+  });
+
+  it('refuses a file named by blocks of two documents', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doc-blocks-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'a.md'), '```ts\n// src/a.ts\n```\n');
+      fs.writeFileSync(path.join(dir, 'b.md'), '# b\n\n```ts\n// src/a.ts\n```\n');
+      const [a, b] = ['a.md', 'b.md'].map((file) => path.join(dir, file));
+      expect(() => documentationBlocks([a, b])).toThrow(
+        `${b} line 3: src/a.ts is named by ${a} line 1 too`,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
