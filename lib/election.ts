@@ -65,6 +65,14 @@ export class Election {
     return this.engine.electorFor(job);
   }
 
+  /**
+   * Whether `job` is held back here although its elector may lead: replicas with another share
+   * count may run it (see `ElectionEngine.holdsBack`). Never for an election on one Lease.
+   */
+  holdsBack(job: string): boolean {
+    return this.engine.holdsBack(job);
+  }
+
   /** Every Lease name the election uses (for a spread election, the shares' and the membership's). */
   leaseNames(): string[] {
     return this.engine.leaseNames();

@@ -200,3 +200,8 @@ export const TESTING_CHANGE_TIMED_OUT = (
   `LeaderElectionTestingModule: timed out after ${ms} ms waiting for ${what} ` +
   `(leader: ${leader ?? 'none'}, phase: ${phase}). Jest fake timers that fake ` +
   '`queueMicrotask` or `setImmediate` stop the in-memory Lease: keep them real.';
+
+/** The reason of `LeaderService.leadershipSignalFor`'s aborted signal for a job held back. */
+export const JOB_HELD_BACK = (job: string, election: string) =>
+  `job ${printable(job)} of election "${election}" is held back here: replicas with another share count ` +
+  '(a rollout changing shares) may run it';

@@ -32,10 +32,13 @@ export class LeaderOnlyInterceptor implements NestInterceptor {
     const job: string =
       Reflect.getMetadata(LEADER_ONLY_JOB_METADATA, context.getHandler()) ??
       `${context.getClass().name}.${context.getHandler().name}`;
-    const elector = this.registry.get(election).electorFor(job);
-    if (!elector.isLeader()) {
+    const registered = this.registry.get(election);
+    const elector = registered.electorFor(job);
+    // A job held back (a rollout changing `shares`) runs on a replica this one cannot name.
+    const held = registered.holdsBack(job);
+    if (held || !elector.isLeader()) {
       elector.recordSkippedWork(job);
-      const leader = elector.getLeader();
+      const leader = held ? null : elector.getLeader();
       setLeaderHeader(context, leader);
       throw new NotLeaderException(election, leader);
     }

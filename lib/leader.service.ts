@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import type { FencingToken, LeaderChangeEvent } from './core/index.js';
+import { LeadershipLostError } from './core/errors.js';
+import { JOB_HELD_BACK } from './leader-election.messages.js';
 import { LeaderElectionRegistry } from './leader-election.registry.js';
 
 /**
@@ -45,10 +47,12 @@ export class LeaderService {
   /**
    * Whether this instance runs `job` now: it leads the share the job runs on (an election spread
    * over shares), or the election (otherwise). `job` is a `@LeaderOnly` method's job name:
-   * `ClassName.methodName` unless `@LeaderOnly({ job })` names it.
+   * `ClassName.methodName` unless `@LeaderOnly({ job })` names it. False while the job is held
+   * back during a rollout that changes `shares` (replicas with the other count may run it).
    */
   isLeaderFor(job: string, election?: string): boolean {
-    return this.registry.get(election).electorFor(job).isLeader();
+    const registered = this.registry.get(election);
+    return registered.electorFor(job).isLeader() && !registered.holdsBack(job);
   }
 
   /** Who runs `job`: the holder of its share's Lease (or of the election's) as last observed. */
@@ -58,15 +62,21 @@ export class LeaderService {
 
   /**
    * An AbortSignal that aborts when this instance's leadership of `job`'s share (or of the
-   * election) ends; already aborted when it does not run `job`.
+   * election) ends; already aborted when it does not run `job` (also while the job is held back,
+   * see {@link isLeaderFor}).
    */
   leadershipSignalFor(job: string, election?: string): AbortSignal {
-    return this.registry.get(election).electorFor(job).leadershipSignal();
+    const registered = this.registry.get(election);
+    if (registered.holdsBack(job)) {
+      return AbortSignal.abort(new LeadershipLostError(JOB_HELD_BACK(job, registered.name)));
+    }
+    return registered.electorFor(job).leadershipSignal();
   }
 
-  /** The fencing token of the term in which this instance runs `job`, else null. */
+  /** The fencing token of the term in which this instance runs `job`, else null (also while held back). */
   fencingTokenFor(job: string, election?: string): FencingToken | null {
-    return this.registry.get(election).electorFor(job).fencingToken();
+    const registered = this.registry.get(election);
+    return registered.holdsBack(job) ? null : registered.electorFor(job).fencingToken();
   }
 
   /**

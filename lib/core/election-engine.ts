@@ -53,6 +53,12 @@ export interface ElectionEngine {
   /** The share `job` runs on, or undefined when the election is not spread. */
   shareOf(job: string): number | undefined;
   /**
+   * Whether `job` must not run here even where {@link electorFor} leads: in an election spread
+   * over shares, while replicas with another share count (a rollout changing `shares`) that map
+   * the job to another share may run it. Always false for one Lease.
+   */
+  holdsBack(job: string): boolean;
+  /**
    * Calls `listener` with every change of every elector, in order; when spread, each event has
    * `share` set (its Lease is `lease`). Returns an unsubscribe.
    */

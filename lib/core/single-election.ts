@@ -27,6 +27,11 @@ export class SingleElection implements ElectionEngine {
     return undefined;
   }
 
+  /** No shares, one mapping: never. */
+  holdsBack(): boolean {
+    return false;
+  }
+
   onChange(listener: (event: LeaderChangeEvent) => void): () => void {
     return this.single.onChange(listener);
   }

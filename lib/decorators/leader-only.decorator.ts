@@ -131,11 +131,17 @@ function wrapMethod(
   const gated = function (this: Record<string, unknown>, ...args: unknown[]): unknown {
     const registry = this?.[REGISTRY_PROPERTY] as LeaderElectionRegistry | undefined;
     if (!registry) throw new SetupError(LEADER_ONLY_WITHOUT_REGISTRY(className, methodName));
-    const elector = registry.get(election).electorFor(task);
-    const work = elector.beginLeaderWork(task);
+    const registered = registry.get(election);
+    const elector = registered.electorFor(task);
+    // Held back during a rollout changing `shares`: skipped, the election logs why (once).
+    const held = registered.holdsBack(task);
+    const work = held ? null : elector.beginLeaderWork(task);
     if (!work) {
-      if (isHandler(this, gated)) throw new NotLeaderException(election, elector.getLeader());
-      const line = skipLine(elector, election, task, className, methodName);
+      if (held) elector.recordSkippedWork(task);
+      if (isHandler(this, gated)) {
+        throw new NotLeaderException(election, held ? null : elector.getLeader());
+      }
+      const line = held ? undefined : skipLine(elector, election, task, className, methodName);
       if (line) logger.debug(line);
       return isAsync ? Promise.resolve(undefined) : undefined;
     }
@@ -143,7 +149,8 @@ function wrapMethod(
       // Admitted first (shutdown waits for it), then confirmed by a renew, then run.
       return (async () => {
         try {
-          if (!(await elector.confirmLeadership()) || !work.isCurrent()) {
+          const confirmed = await elector.confirmLeadership();
+          if (!confirmed || !work.isCurrent() || registered.holdsBack(task)) {
             const leader = elector.getLeader();
             if (isHandler(this, gated)) throw new NotLeaderException(election, leader);
             logger.debug(SKIPPED_NOT_CONFIRMED(className, methodName, election, leader));

@@ -64,7 +64,9 @@ export class SpreadReplica implements Replica {
       return {
         job,
         lease: elector.name,
-        beginLeaderWork: (name: string) => elector.beginLeaderWork(name),
+        // As `@LeaderOnly` does: a job held back by the share-count gate does not run.
+        beginLeaderWork: (name: string) =>
+          this.spread.holdsBack(job) ? null : elector.beginLeaderWork(name),
       };
     });
     this.work = new WorkLoop(this.host.clock, context.random(`work ${processName}`), () => slots, {

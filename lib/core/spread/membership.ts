@@ -37,6 +37,14 @@ export interface MembershipOptions {
   readonly metrics?: ElectionMetrics;
 }
 
+/** The share counts published in `members` by others than `self`. */
+function countsOf(members: Record<string, MemberEntry>, self: string): Set<number> {
+  const counts = Object.entries(members).flatMap(([identity, { shares }]) =>
+    identity === self || shares === undefined ? [] : [shares],
+  );
+  return new Set(counts);
+}
+
 /** Conflicting writes in a row before a renewal waits for the next interval. */
 const MAX_CONFLICTS = 3;
 
@@ -68,6 +76,7 @@ export class Membership {
   private releaseProcess: (() => void) | undefined;
   private readonly listeners = new Set<() => void>();
   private lastMembers = '';
+  private joined: ReadonlySet<number> | undefined;
 
   constructor(private readonly options: MembershipOptions) {
     const { lock, clock, requestTimeout, logger } = options;
@@ -114,6 +123,20 @@ export class Membership {
     return this.seen.live();
   }
 
+  /**
+   * The share counts the other members published when this replica's entry was first written (since
+   * its last start), or undefined until then. Writes are conditional, so of two replicas the one
+   * whose entry came second saw the other's: this is what it saw (see `ShareCountGate`).
+   */
+  joinedAmong(): ReadonlySet<number> | undefined {
+    return this.joined;
+  }
+
+  /** Whether the membership's requests (writes, its watch) are failing now: its view may be stale. */
+  isFailing(): boolean {
+    return this.requests.failingSince !== undefined;
+  }
+
   /** A snapshot for health checks: the members, and how long its requests have been failing. */
   status(): MembershipStatus {
     const failingSince = this.requests.failingSince;
@@ -136,6 +159,7 @@ export class Membership {
     if (this.running) return;
     this.running = true;
     this.stopped = false;
+    this.joined = undefined;
     this.releaseProcess = this.options.clock.keepAlive?.();
     this.watch.ensureOpen();
     void this.renew();
@@ -214,6 +238,7 @@ export class Membership {
               lock.update(spec, base.resourceVersion, { signal }),
             )
           : await this.requests.run('create', (signal) => lock.create(spec, { signal }));
+        if (present && !this.joined) this.joined = countsOf(members, this.identity);
         this.observe(written);
         return;
       } catch (error) {

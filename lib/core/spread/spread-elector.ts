@@ -7,13 +7,8 @@ import type { MemberEntry } from '../lease-record.js';
 import type { LeaseLock } from '../lock.js';
 import { Membership } from './membership.js';
 import { planHandover } from './share-balance.js';
-import {
-  assertShareCount,
-  membersLeaseName,
-  shareLeaseName,
-  shareOf,
-  spreadLeaseNames,
-} from './shares.js';
+import { ShareCountGate } from './share-count-gate.js';
+import { assertShareCount, membersLeaseName, shareLeaseName, spreadLeaseNames } from './shares.js';
 import * as messages from './spread.messages.js';
 
 /** Options of a {@link SpreadElector}: those of each share's elector, and how to spread. */
@@ -77,7 +72,9 @@ export class SpreadElector implements ElectionEngine {
   private handovers: number[] = [];
   private pausedNoted = false;
   private running = false;
-  private readonly shareOfJob = new Map<string, number>();
+  private readonly gate: ShareCountGate;
+  /** The jobs whose hold was last logged as holding (a line per change, not per call). */
+  private readonly heldSaid = new Set<string>();
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(readonly options: SpreadElectorOptions) {
@@ -86,6 +83,7 @@ export class SpreadElector implements ElectionEngine {
     const { shares, lockFor, leaseName, membershipInterval, ...electorOptions } = options;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger;
+    this.gate = new ShareCountGate(shares);
     this.electors = Array.from({ length: shares }, (_, index) => {
       const name = shareLeaseName(leaseName, index);
       return new LeaderElector({ ...electorOptions, leaseName: name, lock: lockFor(name) });
@@ -114,10 +112,33 @@ export class SpreadElector implements ElectionEngine {
 
   /** The share `job` runs on. */
   shareOf(job: string): number {
-    // Computed once per job: every @LeaderOnly call asks (one hash per share otherwise).
-    let share = this.shareOfJob.get(job);
-    if (share === undefined) this.shareOfJob.set(job, (share = shareOf(job, this.electors.length)));
-    return share;
+    return this.gate.shareOf(job, this.electors.length);
+  }
+
+  /**
+   * Whether `job` must not run here although this replica may lead its share: replicas with
+   * another share count that maps it to another share may run it ({@link ShareCountGate}). The
+   * leader of its share logs each change (held back, runs again), once.
+   */
+  holdsBack(job: string): boolean {
+    const entries = [...this.membership.entries().values()];
+    const reason = this.gate.holdReason(job, {
+      joinedAmong: this.membership.joinedAmong(),
+      liveCounts: new Set(entries.flatMap(({ shares }) => (shares === undefined ? [] : [shares]))),
+      failing: this.membership.isFailing(),
+    });
+    const elector = this.electorFor(job);
+    if (elector.isLeader() && (reason !== undefined) !== this.heldSaid.has(job)) {
+      const share = this.shareOf(job);
+      if (reason === undefined) {
+        this.heldSaid.delete(job);
+        this.logger?.log(messages.JOB_RUNS_AGAIN(job, share, elector.name));
+      } else {
+        this.heldSaid.add(job);
+        this.logger?.log(messages.JOB_HELD_BACK(job, share, elector.name, reason));
+      }
+    }
+    return reason !== undefined;
   }
 
   /** The elector of the share `job` runs on. */
@@ -160,13 +181,18 @@ export class SpreadElector implements ElectionEngine {
     this.schedule(this.checkInterval);
   }
 
-  /** Stops every share's elector (each releases its Lease if it leads) and leaves the membership. */
+  /**
+   * Stops every share's elector (each releases its Lease if it leads, once its work ended), then
+   * leaves the membership: a replica with another share count that waits for this one's count to
+   * leave ({@link holdsBack}) starts a job only after this one's work has ended.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.unsubscribe.splice(0).forEach((unsubscribe) => unsubscribe());
-    await Promise.all([...this.electors.map((e) => e.stop()), this.membership.stop()]);
+    await Promise.all(this.electors.map((e) => e.stop()));
+    await this.membership.stop();
   }
 
   /** A change was seen: check the balance shortly (changes come in bursts). */

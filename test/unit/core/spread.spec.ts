@@ -275,6 +275,100 @@ describe('SpreadElector on in-memory Leases', () => {
     expect(overlaps).toEqual([]);
   });
 
+  /**
+   * Advances `ms` in 100 ms steps and counts, per job, the steps in which it runs on more than one
+   * replica (`runs` over the replicas running now) and those in which it runs on none.
+   */
+  async function runJobs(ms: number) {
+    const twice = new Map<string, number>();
+    const nowhere = new Map<string, number>();
+    for (let t = 0; t < ms; t += 100) {
+      await run(100);
+      for (const job of jobs) {
+        const on = [...replicas.values()].filter(
+          (r) => r.electorFor(job).isLeader() && !r.holdsBack(job),
+        ).length;
+        if (on > 1) twice.set(job, (twice.get(job) ?? 0) + 100);
+        if (on === 0) nowhere.set(job, (nowhere.get(job) ?? 0) + 100);
+      }
+    }
+    return { twice, nowhere };
+  }
+
+  /** The jobs whose share differs between `a` and `b` shares. */
+  const moved = (a: number, b: number) => jobs.filter((job) => shareOf(job, a) !== shareOf(job, b));
+
+  async function stopReplica(identity: string) {
+    await replicas.get(identity)!.stop();
+    replicas.delete(identity);
+  }
+
+  it('a rollout from 6 to 8 shares runs no job on two replicas at once, then every job on its new share', async () => {
+    replica('old1', 6);
+    replica('old2', 6);
+    await run(30_000);
+    replica('new1', 8);
+    replica('new2', 8);
+    const mixed = await runJobs(300_000);
+    // 28 of the 100 jobs map to another share; before the gate each ran on two replicas at once
+    // for 214 s of these 300 s on average.
+    expect(moved(6, 8)).toHaveLength(28);
+    expect([...mixed.twice]).toEqual([]);
+    // Jobs that keep their share always run; a moved job runs where an old replica leads its old
+    // share, and nowhere while a new replica leads that share (the gap of the mix).
+    expect([...mixed.nowhere.keys()].every((job) => moved(6, 8).includes(job))).toBe(true);
+    // The old replicas stop (the end of the rollout): every job runs on one replica at once.
+    await stopReplica('old1');
+    await stopReplica('old2');
+    const after = await runJobs(1_000);
+    expect([...after.twice]).toEqual([]);
+    expect([...after.nowhere]).toEqual([]);
+    expect(logs.filter((line) => line.includes('held back')).length).toBeGreaterThan(0);
+    expect(logs.filter((line) => line.includes('runs on share')).length).toBeGreaterThan(0);
+    expect(overlaps).toEqual([]);
+  });
+
+  it('moved jobs run on the new share within the entry ttl after the old replicas crash', async () => {
+    replica('old1', 6);
+    replica('old2', 6);
+    await run(30_000);
+    replica('new1', 8);
+    replica('new2', 8);
+    await run(60_000);
+    // Cut off (as crashed), they run their jobs until their renew deadline; their entries count
+    // for their ttl (90 s) after the new replicas last saw them change.
+    for (const s of stores.values()) for (const r of ['old1', 'old2']) s.partition(r);
+    const gap = await runJobs(90_000);
+    expect([...gap.twice]).toEqual([]);
+    const after = await runJobs(10_000);
+    expect([...after.twice]).toEqual([]);
+    expect([...after.nowhere]).toEqual([]);
+    expect(overlaps).toEqual([]);
+    for (const s of stores.values()) for (const r of ['old1', 'old2']) s.partition(r, false);
+  });
+
+  it('an old replica restarting mid-rollout, then a rollback to 6 shares, runs no job twice', async () => {
+    replica('old1', 6);
+    replica('old2', 6);
+    await run(30_000);
+    replica('new1', 8);
+    const first = await runJobs(60_000);
+    // old2 restarts: its entry comes after new1's, so it waits for 8-share members too.
+    await stopReplica('old2');
+    replica('old2', 6);
+    const restarted = await runJobs(60_000);
+    // Rolled back: new1 goes, a 6-share replica joins (it waits for new1's count while it lives).
+    replica('old3', 6);
+    const both = await runJobs(30_000);
+    await stopReplica('new1');
+    const back = await runJobs(5_000);
+    for (const phase of [first, restarted, both, back]) expect([...phase.twice]).toEqual([]);
+    const settled = await runJobs(1_000);
+    expect([...settled.twice]).toEqual([]);
+    expect([...settled.nowhere]).toEqual([]);
+    expect(overlaps).toEqual([]);
+  });
+
   it('a replica whose wall clock is 5 minutes behind still gets its shares', async () => {
     replica('r1');
     replica('r2');
