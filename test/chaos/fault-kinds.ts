@@ -27,7 +27,13 @@ export type FaultName =
   | 'rolling-update'
   | 'waiting-creator-stopped'
   | 'lease-deleted-twice'
-  | 'sigterm-during-handover';
+  | 'sigterm-during-handover'
+  | 'spread-join'
+  | 'spread-leave'
+  | 'spread-crash'
+  | 'spread-members-forged'
+  | 'spread-shares-mixed'
+  | 'clock-behind-spread';
 
 export const ALL_FAULTS: FaultName[] = [
   'sigkill-leader',
@@ -70,9 +76,19 @@ export const EVERY_FAULT: FaultName[] = [...ALL_FAULTS, ...EXTRA_FAULTS];
 
 /**
  * Kinds that need replicas with jobs spread over shares (the `spread` option): a run with `spread`
- * draws from these too, one without refuses them.
+ * draws from these too, one without refuses them. Besides the overlap per job, each checks that no
+ * replica hands more than `HANDOVERS_PER_MINUTE` shares over in a minute and that every share runs
+ * again; the membership kinds check their own promises (`problems` in the report).
  */
-export const SPREAD_FAULTS: FaultName[] = ['sigterm-during-handover'];
+export const SPREAD_FAULTS: FaultName[] = [
+  'sigterm-during-handover',
+  'spread-join',
+  'spread-leave',
+  'spread-crash',
+  'spread-members-forged',
+  'spread-shares-mixed',
+  'clock-behind-spread',
+];
 
 /**
  * Positive controls: faults that MUST produce overlap, to prove the checker can see it. Their

@@ -134,6 +134,9 @@ async function main() {
   const lostOutside = reports.reduce((sum, r) => sum + r.cron.lostOutsideFaults, 0);
   const stuck = reports.filter((r) => r.error).map((r) => `seed ${r.seed} ${r.error}`);
   const badConfigFailures = badConfig.filter((b) => b.result.startsWith('FAILED')).length;
+  const problems = reports.flatMap((r) =>
+    r.faults.flatMap((f) => (f.problems ?? []).map((p) => `seed ${r.seed} ${f.name}: ${p}`)),
+  );
   if (
     unexpected > 0 ||
     blindControls.length ||
@@ -141,10 +144,11 @@ async function main() {
     unreleased > 0 ||
     lostOutside > 0 ||
     stuck.length ||
+    problems.length ||
     badConfigFailures
   ) {
     process.stderr.write(
-      `FAILED: overlap ${unexpected} ms, positive controls without overlap: ${blindControls.join(', ') || 'none'}, missed change events ${missed}, Leases left held by a stopped replica ${unreleased}, cron runs lost outside faults ${lostOutside}, no recovery: ${stuck.join('; ') || 'none'}, bad-config failures ${badConfigFailures}\n`,
+      `FAILED: overlap ${unexpected} ms, positive controls without overlap: ${blindControls.join(', ') || 'none'}, missed change events ${missed}, Leases left held by a stopped replica ${unreleased}, cron runs lost outside faults ${lostOutside}, no recovery: ${stuck.join('; ') || 'none'}, fault problems: ${problems.join('; ') || 'none'}, bad-config failures ${badConfigFailures}\n`,
     );
     process.exitCode = 1;
   }
@@ -211,6 +215,7 @@ export function renderReport(
       row.overlapMs += fault.overlapMs;
       if (fault.leadershipChanges !== undefined) row.changes.push(fault.leadershipChanges);
       if (fault.note) row.notes.add(fault.note);
+      for (const problem of fault.problems ?? []) row.notes.add(`PROBLEM: ${problem}`);
     }
   }
   const median = (values: number[]) => {

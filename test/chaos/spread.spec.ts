@@ -1,7 +1,15 @@
 import { shareOf } from '../../lib/core/spread/shares.js';
 import { intervalsByJob, longestGap, shareGaps, workIntervals } from './checker.js';
 import { replicaEvent } from '../unit/support/replica-event.js';
-import { sharesWithoutWork, spreadJobs, spreadReport } from './spread.js';
+import {
+  handoverOf,
+  handoverRateProblem,
+  handoversPerMinute,
+  movedJobs,
+  sharesWithoutWork,
+  spreadJobs,
+  spreadReport,
+} from './spread.js';
 
 const e = replicaEvent;
 
@@ -70,7 +78,13 @@ describe('chaos checker, jobs spread over shares', () => {
       ...run('c', 'x', 1, 1_050, 1_200),
       e(1_050, 'a', 'log', { message: 'handing share 1 (s-share-1) over to c' }),
     ];
-    const spread = { shareGapsMs: [], jobOverlapMs: {}, handovers: 0, shareHolders: [] };
+    const spread = {
+      shareGapsMs: [],
+      jobOverlapMs: {},
+      handovers: 0,
+      handoversPerMinute: 0,
+      shareHolders: [],
+    };
     const faults = [
       { name: 'control', start: 0, recovered: 500, overlapExpected: true },
       { name: 'other', start: 900, recovered: 1_300, spread },
@@ -82,5 +96,50 @@ describe('chaos checker, jobs spread over shares', () => {
     expect(spread.jobOverlapMs).toEqual({ x: 50 });
     expect(report.handovers).toBe(1);
     expect(report.jobRuns).toBe(5);
+  });
+
+  it("counts the overlap of the moved jobs of a mixed share count fault as any other job's", () => {
+    const events = [
+      ...run('a', 'x', 1, 1_000, 1_100),
+      ...run('b', 'x', 1, 1_050, 1_150),
+      ...run('a', 'y', 1, 1_000, 1_100),
+      ...run('b', 'y', 1, 1_080, 1_150),
+    ];
+    const faults = [{ name: 'mixed', start: 900, recovered: 1_300, movedJobs: ['x'] }];
+    const report = spreadReport(events, { x: 0, y: 1 }, 2, faults);
+    expect(report.jobOverlapMs).toEqual({ x: 50, y: 20 });
+    expect(report.unexpectedJobOverlapMs).toBe(70);
+  });
+
+  it('names the jobs whose share differs between two share counts', () => {
+    const jobs = spreadJobs({ shares: 6, jobs: 12 });
+    const moved = movedJobs(jobs, 6, 8);
+    expect(moved.length).toBeGreaterThan(0);
+    for (const job of Object.keys(jobs))
+      expect(moved.includes(job)).toBe(shareOf(job, 6) !== shareOf(job, 8));
+  });
+
+  it("counts one replica's handovers per minute against the library's bound", () => {
+    const handing = (t: number, id: string, to = 'c') =>
+      e(t, id, 'log', {
+        message: `handing share 1 (s-share-1) over to ${to} to even out the shares`,
+      });
+    const events = [
+      ...Array.from({ length: 12 }, (_, i) => handing(i * 4_000, 'a')),
+      handing(50_000, 'b'),
+      handing(61_000, 'a'),
+    ];
+    expect(handoverOf(events[0])).toEqual({ giver: 'a', successor: 'c' });
+    expect(handoverOf(e(0, 'a', 'log', { message: 'other' }))).toBeUndefined();
+    // a's handovers at 4 s ... 44 s and 61 s: 12 within the minute that ends at 61 s.
+    expect(handoversPerMinute(events, 60_000, 70_000)).toBe(12);
+    const result = { shareGapsMs: [], jobOverlapMs: {}, handovers: 1, shareHolders: [] };
+    expect(handoverRateProblem({ ...result, handoversPerMinute: 12 })).toBeUndefined();
+    // One more inside the minute breaks the bound.
+    const thirteen = [...events, handing(62_000, 'a')];
+    expect(handoversPerMinute(thirteen, 60_000, 70_000)).toBe(13);
+    expect(handoverRateProblem({ ...result, handoversPerMinute: 13 })).toMatch(/13 shares/);
+    // Only minutes ending inside the window count.
+    expect(handoversPerMinute(thirteen, 63_000, 70_000)).toBe(0);
   });
 });

@@ -3,6 +3,7 @@
 // leader-only interval jobs (see replica.ts). The faults are the usual ones, aimed at the first
 // election's leader; this file names the jobs, tells when every share runs again, and computes the
 // spread part of the report: overlap per job, and per share how long it ran none of its jobs.
+import { HANDOVERS_PER_MINUTE } from '../../lib/core/spread/spread-elector.js';
 import { shareOf } from '../../lib/core/spread/shares.js';
 import {
   intervalsByJob,
@@ -36,6 +37,11 @@ export interface SpreadFaultResult {
   jobOverlapMs: Record<string, number>;
   /** Shares handed over to even out the balance, injection to recovery (from the replicas' logs). */
   handovers: number;
+  /**
+   * The most handovers one replica started within a minute that ends inside the fault window (its
+   * earlier ones counted too): at most `HANDOVERS_PER_MINUTE`, the library's bound.
+   */
+  handoversPerMinute: number;
   /** Who ran each share's jobs last at the recovery. */
   shareHolders: string[];
 }
@@ -106,6 +112,43 @@ export function sharesWithoutWork(
 export const handedOver = (e: ReplicaEvent) =>
   e.type === 'log' && typeof e.message === 'string' && e.message.startsWith('handing share');
 
+/** Who handed a share over to whom, from a {@link handedOver} line (the name as the log escaped it). */
+export function handoverOf(e: ReplicaEvent): { giver: string; successor: string } | undefined {
+  const successor = handedOver(e) ? / over to (.*) to even out/.exec(e.message!)?.[1] : undefined;
+  return successor === undefined ? undefined : { giver: e.id, successor };
+}
+
+/**
+ * The most handovers one replica started within 60 s, over the minutes that end at one of its
+ * handovers in [from, to] (a replica's handovers before `from` count: its bound is per minute).
+ */
+export function handoversPerMinute(events: ReplicaEvent[], from: number, to: number): number {
+  const byReplica = new Map<string, number[]>();
+  for (const e of events)
+    if (handedOver(e) && e.t <= to) byReplica.set(e.id, [...(byReplica.get(e.id) ?? []), e.t]);
+  let most = 0;
+  for (const times of byReplica.values())
+    for (const t of times)
+      if (t >= from) most = Math.max(most, times.filter((u) => u <= t && t - u < 60_000).length);
+  return most;
+}
+
+/** The problem of a fault whose replicas handed over more shares a minute than the library allows. */
+export function handoverRateProblem(result: SpreadFaultResult): string | undefined {
+  return result.handoversPerMinute > HANDOVERS_PER_MINUTE
+    ? `a replica handed ${result.handoversPerMinute} shares over within a minute (bound ${HANDOVERS_PER_MINUTE})`
+    : undefined;
+}
+
+/** The jobs whose share differs between `shares` and `otherShares` (they move in such a rollout). */
+export function movedJobs(
+  jobs: Record<string, number>,
+  shares: number,
+  otherShares: number,
+): string[] {
+  return Object.keys(jobs).filter((job) => shareOf(job, shares) !== shareOf(job, otherShares));
+}
+
 /** The spread part of one fault's result, from the events so far. */
 export function spreadFaultResult(
   events: ReplicaEvent[],
@@ -119,6 +162,7 @@ export function spreadFaultResult(
     jobOverlapMs: {},
     handovers: events.filter((e) => handedOver(e) && e.t >= fault.start && e.t <= fault.recovered)
       .length,
+    handoversPerMinute: handoversPerMinute(events, fault.start, fault.recovered),
     shareHolders,
   };
 }
@@ -131,7 +175,11 @@ export function spreadReport(
   events: ReplicaEvent[],
   jobs: Record<string, number>,
   shares: number,
-  faults: (FaultWindow & { overlapExpected?: boolean; spread?: SpreadFaultResult })[],
+  faults: (FaultWindow & {
+    overlapExpected?: boolean;
+    movedJobs?: string[];
+    spread?: SpreadFaultResult;
+  })[],
 ): SpreadReport {
   const intervals = workIntervals(events, 'job');
   const byJob = intervalsByJob(intervals);
@@ -144,6 +192,8 @@ export function spreadReport(
     const { totalMs, cases: pairs } = overlap(ofJob);
     jobOverlapMs[job] = Math.ceil(totalMs);
     cases.push(...pairs.map((pair) => `${job}: ${pair}`));
+    // A job that moves between share counts is held back on one side during the mix (the library's
+    // share-count gate): its overlap fails as any other's.
     unexpected += overlapOutside(ofJob, controls);
     for (const fault of faults) {
       const within = Math.ceil(overlapWithin(ofJob, fault.start, fault.recovered));
@@ -171,7 +221,14 @@ export function renderSpread(reports: ChaosReport[]): string[] {
   );
   const rows = new Map<
     string,
-    { runs: number; gaps: number[]; max: number[]; overlap: number; handovers: number }
+    {
+      runs: number;
+      gaps: number[];
+      max: number[];
+      overlap: number;
+      handovers: number;
+      perMinute: number;
+    }
   >();
   for (const fault of spread.flatMap((r) => r.faults)) {
     if (!fault.spread) continue;
@@ -181,8 +238,10 @@ export function renderSpread(reports: ChaosReport[]): string[] {
       max: Array.from({ length: shares }, () => 0),
       overlap: 0,
       handovers: 0,
+      perMinute: 0,
     };
     row.runs += 1;
+    row.perMinute = Math.max(row.perMinute, fault.spread.handoversPerMinute ?? 0);
     row.gaps.push(Math.max(...fault.spread.shareGapsMs));
     fault.spread.shareGapsMs.forEach(
       (gap, share) => (row.max[share] = Math.max(row.max[share], gap)),
@@ -209,11 +268,11 @@ export function renderSpread(reports: ChaosReport[]): string[] {
       `(${byShare.map((names, share) => `share ${share}: ${names.join(', ')}`).join('; ')}). ` +
       "Share gap: the longest time from the injection to the recovery without a committed step of any of the share's jobs.",
     '',
-    `| fault | runs | median of the longest share gap (ms) | max gap per share, ${byShare.map((_, share) => `s${share}`).join(' / ')} (ms) | job overlap (ms) | handovers |`,
-    '| --- | ---: | ---: | --- | ---: | ---: |',
+    `| fault | runs | median of the longest share gap (ms) | max gap per share, ${byShare.map((_, share) => `s${share}`).join(' / ')} (ms) | job overlap (ms) | handovers | most a minute by one replica (bound ${HANDOVERS_PER_MINUTE}) |`,
+    '| --- | ---: | ---: | --- | ---: | ---: | ---: |',
     ...[...rows].map(
       ([name, row]) =>
-        `| ${name} | ${row.runs} | ${median(row.gaps)} | ${row.max.join(' / ')} | ${row.overlap} | ${row.handovers} |`,
+        `| ${name} | ${row.runs} | ${median(row.gaps)} | ${row.max.join(' / ')} | ${row.overlap} | ${row.handovers} | ${row.perMinute} |`,
     ),
     '',
     `Overlap per job, all runs, outside positive controls: **${unexpected} ms** ` +

@@ -9,6 +9,8 @@ import { LEASE_EDIT_FAULTS } from './lease-edit-faults.js';
 import { NETWORK_FAULTS } from './network-faults.js';
 import { PROCESS_FAULTS } from './process-faults.js';
 import { ROLLOUT_FAULTS } from './rollout-faults.js';
+import { SPREAD_MEMBER_FAULTS } from './spread-member-faults.js';
+import { SPREAD_MEMBERSHIP_EDITS } from './spread-membership-edits.js';
 
 export const FAULTS: Record<FaultName, Fault> = {
   ...PROCESS_FAULTS,
@@ -18,4 +20,6 @@ export const FAULTS: Record<FaultName, Fault> = {
   ...LEASE_DELETION_RACES,
   ...CLOCK_FAULTS,
   ...ROLLOUT_FAULTS,
+  ...SPREAD_MEMBER_FAULTS,
+  ...SPREAD_MEMBERSHIP_EDITS,
 };

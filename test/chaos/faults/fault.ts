@@ -23,6 +23,10 @@ export interface FaultOutcome {
   unreleased?: string[];
   /** `rolling-update`: the replicas it replaced. */
   replaced?: string[];
+  /** Broken promises the fault checks itself (a spread kind's bound): each fails the run. */
+  problems?: string[];
+  /** `spread-shares-mixed`: the jobs whose share differs between the share counts. */
+  movedJobs?: string[];
 }
 
 /** Injects one fault kind; resolves once it is injected (and undone, if it is undone). */

@@ -3,7 +3,7 @@
 import { leadershipMoves, longestGap, type FaultWindow } from '../checker.js';
 import { LEADERSHIP_CHANGES_GOAL, OVERLAP_EXPECTED, type FaultName } from '../fault-kinds.js';
 import type { FaultOutcome } from '../faults/fault.js';
-import { spreadFaultResult, type SpreadFaultResult } from '../spread.js';
+import { handoverRateProblem, spreadFaultResult, type SpreadFaultResult } from '../spread.js';
 import type { ChaosRun } from './chaos-run.js';
 import type { Replica } from './replica-process.js';
 
@@ -29,6 +29,16 @@ export interface FaultResult extends FaultWindow {
    * does). Checked by the kinds that stop a replica in the middle of something.
    */
   unreleased?: string[];
+  /**
+   * Broken promises found by the fault or its measure (handovers beyond the library's bound): each
+   * fails the run.
+   */
+  problems?: string[];
+  /**
+   * `spread-shares-mixed`: jobs whose share differs between the share counts; their overlap inside
+   * the window is the documented double run of a rollout that changes `shares` (reported, not failed).
+   */
+  movedJobs?: string[];
   /** With `spread`: per share gaps, per job overlap, handovers. */
   spread?: SpreadFaultResult;
 }
@@ -64,8 +74,10 @@ export function measureFault(run: ChaosRun, fault: RecoveredFault): FaultResult 
     ...(outcome.note ? { note: outcome.note } : {}),
     ...(outcome.unreleased ? { unreleased: outcome.unreleased } : {}),
     ...(outcome.replaced ? { replaced: outcome.replaced } : {}),
+    ...(outcome.movedJobs ? { movedJobs: outcome.movedJobs } : {}),
   };
-  if (run.spread)
+  const problems = [...(outcome.problems ?? [])];
+  if (run.spread) {
     result.spread = spreadFaultResult(
       run.events,
       run.jobs,
@@ -73,6 +85,10 @@ export function measureFault(run: ChaosRun, fault: RecoveredFault): FaultResult 
       result,
       fault.shareHolders,
     );
+    const rate = handoverRateProblem(result.spread);
+    if (rate) problems.push(rate);
+  }
+  if (problems.length) result.problems = problems;
   return result;
 }
 
@@ -88,8 +104,9 @@ export function faultLine(
       ? `, ${result.leadershipChanges} leadership change(s) (${result.leaders!.join(' -> ')})`
       : '';
   const shares = result.spread
-    ? `; share gaps ${result.spread.shareGapsMs.join('/')} ms, held by ${fault.shareHolders.join(' ')}, ${result.spread.handovers} handover(s)`
+    ? `; share gaps ${result.spread.shareGapsMs.join('/')} ms, held by ${fault.shareHolders.join(' ')}, ${result.spread.handovers} handover(s), at most ${result.spread.handoversPerMinute} a minute by one replica`
     : '';
   const note = fault.outcome.note;
-  return `  fault ${n + 1}/${total} ${fault.kind}: leader ${fault.leader.id} -> ${fault.next.id}, max gap ${result.maxGapMs} ms${changes}${shares}${note ? ` (${note})` : ''}`;
+  const problems = result.problems ? `; PROBLEMS: ${result.problems.join('; ')}` : '';
+  return `  fault ${n + 1}/${total} ${fault.kind}: leader ${fault.leader.id} -> ${fault.next.id}, max gap ${result.maxGapMs} ms${changes}${shares}${note ? ` (${note})` : ''}${problems}`;
 }

@@ -32,6 +32,7 @@ function replicaEnv(
   id: string,
   identity: string,
   kubeconfigPath: string,
+  shares = run.spread?.shares,
 ): NodeJS.ProcessEnv {
   return {
     ...process.env,
@@ -43,9 +44,7 @@ function replicaEnv(
     LEASE_DURATION_MS: String(CHAOS_TIMINGS.leaseDuration),
     RENEW_DEADLINE_MS: String(CHAOS_TIMINGS.renewDeadline),
     RETRY_PERIOD_MS: String(CHAOS_TIMINGS.retryPeriod),
-    ...(run.spread
-      ? { SHARES: String(run.spread.shares), JOBS: Object.keys(run.jobs).join(',') }
-      : {}),
+    ...(run.spread ? { SHARES: String(shares), JOBS: Object.keys(run.jobs).join(',') } : {}),
   };
 }
 
@@ -67,7 +66,8 @@ export async function startReplica(
   const proxy = new TcpProxy(run.controlPlane.state.ports.kubeApiserver);
   const port = await proxy.listen();
   if (replicaOptions.cut) proxy.cutOff();
-  const env = replicaEnv(run, id, identity, writeKubeconfig(run, id, port));
+  const kubeconfig = writeKubeconfig(run, id, port);
+  const env = replicaEnv(run, id, identity, kubeconfig, replicaOptions.shares);
   const fake: FakeClock | undefined = fakeClockFor(run, id, replicaOptions.clock);
   const child = spawn(
     process.execPath,

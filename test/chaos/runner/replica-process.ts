@@ -15,6 +15,8 @@ export interface ReplicaOptions {
   cut?: boolean;
   /** Run it under libfaketime. */
   clock?: 'wall' | { rate: number };
+  /** With `spread`: its `shares` option, when not the run's (a rollout that changes it). */
+  shares?: number;
 }
 
 /** A running (or exited) replica of test/chaos/replica.ts. */
