@@ -31,7 +31,7 @@ export interface BalanceView {
   readonly led: readonly number[];
   /**
    * How many shares each member has, as its entry says (a member missing here: as many as this
-   * replica). A member is never named successor of a share it does not have.
+   * replica). Only a member with as many shares as this replica is named successor.
    */
   readonly shareCounts?: ReadonlyMap<string, number>;
 }
@@ -39,8 +39,8 @@ export interface BalanceView {
 /**
  * The share this replica hands over when it leads more than its quota and a live replica leads
  * fewer than its own: that replica becomes the successor (the one furthest below its quota, then
- * by identity) among those that have one of the shares this replica leads (a rollout that changes
- * `shares` runs replicas with different counts side by side). Only members share the shares: a holder that is not a member (a replica whose entry
+ * by identity) among those with this replica's share count (a rollout that changes `shares` runs
+ * replicas with different counts side by side: each count balances its own). Only members share the shares: a holder that is not a member (a replica whose entry
  * is not seen yet, another client such as a client-go peer on a share's Lease) keeps what it holds
  * and is never named successor, since it may not take a share it is handed. Undefined when this
  * replica is within its quota or no member is below theirs.
@@ -56,9 +56,13 @@ export function planHandover(view: BalanceView): Handover | undefined {
   // The highest share led that a member has: which one moves does not matter for balance, and a
   // fixed choice keeps two replicas that see the same state from moving different shares to the
   // same successor.
+  // Only a member with this replica's share count: replicas with another count (a rollout that
+  // changes `shares`) count the quotas over other shares, so each could see the other below its
+  // quota and hand one share back and forth.
   const handable = (member: string) => {
     const has = view.shareCounts?.get(member) ?? view.holders.length;
-    return Math.max(-1, ...view.led.filter((share) => share < has));
+    if (has !== view.holders.length) return -1;
+    return Math.max(-1, ...view.led);
   };
   let successor: string | undefined;
   let deficit = 0;
