@@ -1,4 +1,4 @@
-import { confirmLeadership } from './confirm-leadership.js';
+import { Confirmations } from './confirm-leadership.js';
 import { ElectionLoop } from './election-loop.js';
 import * as messages from './elector.messages.js';
 import type { LeaderElectorOptions } from './elector-options.js';
@@ -78,11 +78,14 @@ export class LeaderElector {
   private readonly loop: ElectionLoop;
   /** Start, step-down and stop on the loop's state. */
   private readonly lifecycle: Lifecycle;
+  /** Confirmed runs' renews, shared between callers. */
+  private readonly confirmations: Confirmations;
 
   constructor(options: LeaderElectorOptions) {
     const loop = new ElectionLoop(options);
     this.loop = loop;
     this.lifecycle = new Lifecycle(loop);
+    this.confirmations = new Confirmations(loop);
     const resolved = loop.context;
     ({ name: this.name, identity: this.identity, lock: this.lock } = resolved);
     ({ leaseDuration: this.leaseDuration, renewDeadline: this.renewDeadline } = resolved);
@@ -244,6 +247,6 @@ export class LeaderElector {
    * waits for the next one. Never rejects.
    */
   confirmLeadership(): Promise<boolean> {
-    return confirmLeadership(this.loop);
+    return this.confirmations.confirm();
   }
 }
