@@ -10,6 +10,21 @@ const CLIENT_NODE = [
 ];
 const NEST = [{ group: ['@nestjs/*'], message: 'lib/core and lib/kubernetes do not import Nest.' }];
 
+/** The engine's import rule for a folder of lib/core: `outside` is the path pattern out of lib/core. */
+function engineImports(outside) {
+  return [
+    'error',
+    {
+      patterns: [
+        ...CLIENT_NODE,
+        ...NEST,
+        { group: ['rxjs', 'rxjs/*'], message: 'lib/core does not use rxjs.' },
+        { group: [outside], message: 'lib/core imports only lib/core.' },
+      ],
+    },
+  ];
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -65,36 +80,12 @@ export default tseslint.config(
   {
     // The engine must stay free of Nest and client-node (design.md section 1).
     files: ['lib/core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            ...CLIENT_NODE,
-            ...NEST,
-            { group: ['rxjs', 'rxjs/*'], message: 'lib/core does not use rxjs.' },
-            { group: ['../*'], message: 'lib/core imports only lib/core.' },
-          ],
-        },
-      ],
-    },
+    rules: { 'no-restricted-imports': engineImports('../*') },
   },
   {
     // lib/core/spread (elections spread over shares) is part of the engine: it imports lib/core.
     files: ['lib/core/spread/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            ...CLIENT_NODE,
-            ...NEST,
-            { group: ['rxjs', 'rxjs/*'], message: 'lib/core does not use rxjs.' },
-            { group: ['../../*'], message: 'lib/core imports only lib/core.' },
-          ],
-        },
-      ],
-    },
+    rules: { 'no-restricted-imports': engineImports('../../*') },
   },
   {
     // The Kubernetes lock: client-node and lib/core, no Nest.
