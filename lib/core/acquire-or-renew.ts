@@ -32,7 +32,15 @@ export async function acquireOrRenew(loop: ElectionLoop): Promise<void> {
       return;
     }
     const active = decision.why === 'renew' && loop.clock.now() >= loop.leadership!.validFrom;
-    loop.identityGuard.add(decision.spec.renewTime, !active);
+    // Every write carries the ledger of `once` jobs' fires on; a renew also our claims.
+    const renews =
+      loop.leadership !== null &&
+      decision.spec.holderIdentity === loop.identity &&
+      decision.spec.leaseTransitions === loop.leadership.term;
+    const basis = decision.action === 'update' ? decision.basedOn : null;
+    const fires = loop.fires.forWrite(basis, decision.spec, renews);
+    const spec = fires ? { ...decision.spec, fires } : decision.spec;
+    loop.identityGuard.add(spec.renewTime, !active);
     const requestStart = loop.clock.now();
     const wallRequestStart = loop.clock.wallNow().getTime();
     const renewing = loop.leadership !== null;
@@ -45,10 +53,10 @@ export async function acquireOrRenew(loop: ElectionLoop): Promise<void> {
       const written =
         decision.action === 'create'
           ? await loop.requests.run('create', (signal) =>
-              loop.lock.create(decision.spec, { signal }),
+              loop.lock.create(spec, { signal }),
             )
           : await loop.requests.run('update', (signal) =>
-              loop.lock.update(decision.spec, decision.basedOn.resourceVersion, { signal }),
+              loop.lock.update(spec, decision.basedOn.resourceVersion, { signal }),
             );
       if (renewing) loop.metrics.renewed(loop.name, loop.clock.now() - requestStart, true);
       const recreated =
@@ -70,6 +78,7 @@ export async function acquireOrRenew(loop: ElectionLoop): Promise<void> {
       }
       loop.tookOverExpired = decision.why === 'acquire-expired' ? expiredHolder(record) : undefined;
       loop.onWritten(written, requestStart, wallRequestStart, leadsAfter, cause);
+      loop.fires.written(written.fires);
       if (cause === 'awaiting-watch' && loop.leadership?.record === written) {
         loop.awaitingConfirmation = {
           term: loop.leadership,

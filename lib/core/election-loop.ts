@@ -14,6 +14,7 @@ import { CreateConfirmation } from './create-confirmation.js';
 import * as messages from './elector.messages.js';
 import type { LeadsLaterCause } from './elector.messages.js';
 import { isNewerVersion } from './fencing-token.js';
+import { FireClaims } from './fires/fire-claims.js';
 import { LeaderWorkTracker } from './leader-work.js';
 import {
   beginTerm,
@@ -90,6 +91,8 @@ export class ElectionLoop {
   successfulWrites = 0;
   /** The holder whose expired Lease the last acquiring write took over, for the announcement. */
   tookOverExpired: ExpiredHolder | undefined;
+  /** Claims of `once` jobs' fires, carried by our writes (see `FireClaims`). */
+  readonly fires: FireClaims;
 
   constructor(options: LeaderElectorOptions) {
     const resolved = resolveElectorOptions(options);
@@ -121,6 +124,13 @@ export class ElectionLoop {
     this.succession = new Succession({
       ...context,
       watchHealthyFor: () => this.watch.healthyFor(this.clock.now()),
+    });
+    this.fires = new FireClaims({
+      identity: this.identity,
+      clock: this.clock,
+      leadingTerm: () => this.leadingTerm(),
+      requestAttempt: () => this.requestAttempt(),
+      lastRecord: () => this.leadership?.record ?? this.observation?.record,
     });
     this.watch = new LeaseWatch({
       ...context,

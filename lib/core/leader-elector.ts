@@ -1,3 +1,5 @@
+import type { FireClaimAnswer, FireClaimRequest } from './fires/fire-claims.js';
+import type { FireLedger } from './fires/fire-ledger.js';
 import { Confirmations } from './confirm-leadership.js';
 import { ElectionLoop } from './election-loop.js';
 import * as messages from './elector.messages.js';
@@ -249,4 +251,53 @@ export class LeaderElector {
   confirmLeadership(): Promise<boolean> {
     return this.confirmations.confirm();
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Fires of `once` jobs
+
+  /**
+   * Claims fires of `once` jobs in the Lease's ledger: one conditional write that renews the term
+   * (fires claimed within a few ms of each other share it). A fire is run only on a `claimed`
+   * answer; the ledger is monotonic per job, so a fire (or an earlier one) claimed before, by any
+   * replica, answers `already-claimed`. Never rejects.
+   */
+  claimFires(requests: readonly FireClaimRequest[]): Promise<FireClaimAnswer[]> {
+    return this.loop.fires.claim(requests);
+  }
+
+  /** Records how a claimed fire's run ended; written with the Lease's next write. */
+  recordFireEnd(job: string, at: number, state: 'done' | 'interrupted'): void {
+    this.loop.fires.recordEnd(job, at, state);
+  }
+
+  /**
+   * The ledger of fires as this replica last saw it (followers too, through the watch), or
+   * undefined when the Lease has none.
+   */
+  fireLedger(): FireLedger | undefined {
+    return this.loop.fires.ledger();
+  }
+
+  /**
+   * While this replica leads: its term, when the term began (its acquisition's wall time), whether
+   * the holder before it kept the ledger, and the ledger. Undefined when it does not lead.
+   */
+  fireTerm(): FireTerm | undefined {
+    const term = this.loop.leadingTerm();
+    if (!term) return undefined;
+    return {
+      term: term.term,
+      since: term.record.acquireTime ?? this.loop.clock.wallNow(),
+      keptBefore: this.loop.fires.keptBefore(term.term),
+      ledger: this.loop.fires.ledger(),
+    };
+  }
+}
+
+/** See {@link LeaderElector.fireTerm}. */
+export interface FireTerm {
+  readonly term: number;
+  readonly since: Date;
+  readonly keptBefore: boolean;
+  readonly ledger: FireLedger | undefined;
 }

@@ -1,3 +1,5 @@
+import type { FireLedger } from './fires/fire-ledger.js';
+
 /**
  * The election-relevant part of a `coordination.k8s.io/v1` Lease, as read from the lock.
  * Fields the server may hold in any shape are nullable: a record written by another client (or by
@@ -42,6 +44,12 @@ export interface LeaseRecord {
    * annotation (not bound to a holder), within a size budget for its annotations.
    */
   readonly members?: Readonly<Record<string, MemberEntry>> | null;
+  /**
+   * The ledger of `once` jobs' fires (see `FireLedger`). The Kubernetes lock keeps it in an
+   * annotation (not bound to a holder: every holder of ours carries it on, a client-go holder keeps
+   * annotations as it found them).
+   */
+  readonly fires?: FireLedger | null;
 }
 
 /**
@@ -76,6 +84,8 @@ export interface LeaseSpec {
   readonly preferredHolder?: string;
   /** On the membership Lease only (see `LeaseRecord.members`). */
   readonly members?: Readonly<Record<string, MemberEntry>>;
+  /** The ledger of `once` jobs' fires (see `LeaseRecord.fires`); absent: none. */
+  readonly fires?: FireLedger;
 }
 
 /** A holder whose Lease was taken over because it expired, as the takeover's log line names it. */

@@ -2,7 +2,7 @@ import type { ElectionLoop } from './election-loop.js';
 import * as messages from './elector.messages.js';
 import { ElectorStoppedError, LeadershipLostError } from './errors.js';
 import { assertIdentity } from './identity.js';
-import type { LeaseRecord } from './lease-record.js';
+import type { LeaseRecord, LeaseSpec } from './lease-record.js';
 import type { Leadership } from './leadership.js';
 import type { ReleaseSkipReason } from './metrics.js';
 import { releaseLease } from './release.js';
@@ -176,7 +176,9 @@ export class Lifecycle {
   private async release(successor?: string): Promise<boolean> {
     const loop = this.loop;
     const isOurs = (record: LeaseRecord) => !loop.identityGuard.isForeign(record);
-    const context = { ...loop.context, requests: loop.requests, isOurs };
+    const ledgerFor = (record: LeaseRecord, spec: LeaseSpec) =>
+      loop.fires.forWrite(record, spec, false);
+    const context = { ...loop.context, requests: loop.requests, isOurs, ledgerFor };
     const written = await releaseLease(context, loop.leadership?.record, successor);
     // The watch may have shown the successor's acquisition before the release's answer arrived.
     if (written) loop.observeAnswer(written);

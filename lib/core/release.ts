@@ -7,7 +7,8 @@ import {
   RELEASED,
 } from './elector.messages.js';
 import { LockConflictError } from './errors.js';
-import type { LeaseRecord } from './lease-record.js';
+import type { FireLedger } from './fires/fire-ledger.js';
+import type { LeaseRecord, LeaseSpec } from './lease-record.js';
 import type { LeaseLock } from './lock.js';
 import type { LockRequests } from './lock-requests.js';
 
@@ -23,6 +24,8 @@ export interface ReleaseContext {
   readonly requests: LockRequests;
   /** Whether a record naming our identity carries a write of ours (not a duplicate replica's). */
   readonly isOurs: (record: LeaseRecord) => boolean;
+  /** The ledger of `once` jobs' fires that a write based on `record` carries on (see `FireClaims`). */
+  readonly ledgerFor?: (record: LeaseRecord, spec: LeaseSpec) => FireLedger | undefined;
 }
 
 /**
@@ -50,19 +53,18 @@ export async function releaseLease(
         return undefined;
       }
       const now = clock.wallNow();
+      const release: LeaseSpec = {
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+        acquireTime: now,
+        renewTime: now,
+        leaseTransitions: record.leaseTransitions ?? 0,
+        ...(successor ? { preferredHolder: successor } : {}),
+      };
+      const fires = context.ledgerFor?.(record, release);
+      const spec = fires ? { ...release, fires } : release;
       const written = await requests.run('update', (signal) =>
-        lock.update(
-          {
-            holderIdentity: '',
-            leaseDurationSeconds: 1,
-            acquireTime: now,
-            renewTime: now,
-            leaseTransitions: record.leaseTransitions ?? 0,
-            ...(successor ? { preferredHolder: successor } : {}),
-          },
-          record.resourceVersion,
-          { signal },
-        ),
+        lock.update(spec, record.resourceVersion, { signal }),
       );
       logger?.log(RELEASED(identity, name));
       return written;

@@ -1,5 +1,6 @@
 import type { LeaseRecord, LeaseSpec, MemberEntry } from '../core/index.js';
 import { LockAnnotationTooLargeError } from '../core/errors.js';
+import { decodeLedger, encodeLedger } from '../core/fires/fire-ledger.js';
 import { annotationTooLarge } from './kubernetes.messages.js';
 
 /**
@@ -22,6 +23,14 @@ export const PREFERRED_HOLDER_ANNOTATION = 'nestjs-kube-leader/preferred-holder'
 export const MEMBERS_ANNOTATION = 'nestjs-kube-leader/members';
 
 /**
+ * The ledger of `once` jobs' fires: `{"term":<n>,"jobs":{"<job>":{"at":<ms>,"term":<n>,
+ * "state":"claimed"|"done"|"interrupted","zone":"<zone>","period":<ms>}}}` (see `FireLedger`). Not
+ * bound to a holder: each of our holders carries it on to the next term, and a client-go holder keeps
+ * it as it found it (its `term` then tells the next holder of ours that it was not kept meanwhile).
+ */
+export const FIRES_ANNOTATION = 'nestjs-kube-leader/fires';
+
+/**
  * Bytes the API server allows for all annotations of one object together (keys and values; other
  * writers' annotations and kubectl's last-applied-configuration copy included).
  */
@@ -34,7 +43,7 @@ export const ANNOTATIONS_SIZE_LIMIT = 256 * 1024;
 export const ANNOTATIONS_SAFETY_MARGIN = 16 * 1024;
 
 /** The fields of a Lease record the library keeps in annotations, one kind each. */
-type AnnotatedField = 'preferredHolder' | 'members';
+type AnnotatedField = 'preferredHolder' | 'members' | 'fires';
 
 /** A field's value as written and as read (never null or absent). */
 type ValueOf<F extends AnnotatedField> = NonNullable<LeaseSpec[F]> & NonNullable<LeaseRecord[F]>;
@@ -95,6 +104,12 @@ const KINDS: { readonly [F in AnnotatedField]: AnnotationKind<F> } = {
       }
       return members;
     },
+  },
+  fires: {
+    key: FIRES_ANNOTATION,
+    holderBound: false,
+    encode: encodeLedger,
+    decode: decodeLedger,
   },
 };
 

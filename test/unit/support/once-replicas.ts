@@ -1,0 +1,221 @@
+// Replicas running one `once` job on the in-memory Lease with the fake clock: each ticks the job at
+// every instant by its own wall clock (which may be off), as the cron library does, and records its
+// runs and outcomes.
+import type { Clock } from '../../../lib/core/clock.js';
+import { LeaderElector, type LeaderElectorOptions } from '../../../lib/core/index.js';
+import type { CatchUpPolicy } from '../../../lib/core/fires/catch-up-plan.js';
+import type { FireSchedule } from '../../../lib/core/fires/fire-schedule.js';
+import { OnceJob, type FireOutcome, type FireRun } from '../../../lib/core/fires/once-job.js';
+import { FakeClock } from '../../../lib/core/fake-clock.js';
+import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/core/memory-lock.js';
+import { LockUnavailableError } from '../../../lib/core/errors.js';
+import type { LeaseRecord, LeaseSpec } from '../../../lib/core/lease-record.js';
+import type { LockCallOptions } from '../../../lib/core/lock.js';
+
+/** An in-memory lock that can lose the answer of its next claim: the write lands, the reply does not. */
+export class ClaimAnswerLosingLock extends InMemoryLeaseLock {
+  loseNextClaimAnswer = false;
+
+  override async update(
+    spec: LeaseSpec,
+    resourceVersion: string,
+    options?: LockCallOptions,
+  ): Promise<LeaseRecord> {
+    const before = this.store.current()?.fires;
+    const written = await super.update(spec, resourceVersion, options);
+    const claimed = Object.entries(spec.fires?.jobs ?? {}).some(
+      ([job, entry]) => entry.state === 'claimed' && before?.jobs[job]?.at !== entry.at,
+    );
+    if (this.loseNextClaimAnswer && claimed) {
+      this.loseNextClaimAnswer = false;
+      throw new LockUnavailableError('connection reset (the claim was applied, its answer lost)');
+    }
+    return written;
+  }
+}
+
+export const T = { leaseDuration: 3_000, renewDeadline: 2_000, retryPeriod: 500 };
+
+/** Every `period` ms on the wall clock, in `zone`. */
+export function every(period: number, zone = 'UTC', explicitZone = false): FireSchedule {
+  return { next: (after) => (Math.floor(after / period) + 1) * period, zone, explicitZone };
+}
+
+export interface Run {
+  readonly replica: string;
+  readonly at: number;
+  readonly catchUp: boolean;
+  readonly start: number;
+  end?: number;
+}
+
+export interface ReplicaOptions {
+  skew?: number;
+  catchUp?: CatchUpPolicy;
+  window?: number;
+  rerunInterrupted?: boolean;
+  /** Without `once`: the tick runs whenever this replica leads (the positive control). */
+  plain?: boolean;
+  schedule?: FireSchedule;
+  job?: string;
+  elector?: Partial<LeaderElectorOptions>;
+}
+
+export class OnceReplicas {
+  readonly clock = new FakeClock({ wallStart: new Date('2026-12-07T10:00:00.200Z') });
+  readonly store = new InMemoryLeaseStore();
+  readonly runs: Run[] = [];
+  readonly outcomes: (FireOutcome & { replica: string })[] = [];
+  readonly replicas = new Map<string, Replica>();
+  /** How long each run takes, ms. */
+  runFor = 100;
+
+  skewed(skew: number): Clock {
+    const clock = this.clock;
+    return {
+      now: () => clock.now(),
+      wallNow: () => new Date(clock.wallNow().getTime() + skew),
+      setTimeout: (callback, delay) => clock.setTimeout(callback, delay),
+      clearTimeout: (handle) => clock.clearTimeout(handle),
+    };
+  }
+
+  start(id: string, options: ReplicaOptions = {}): Replica {
+    const replica = new Replica(this, id, options);
+    this.replicas.set(id, replica);
+    replica.start();
+    return replica;
+  }
+
+  /** Fires run more than once, by instant. */
+  doubles(): number[] {
+    const counts = new Map<number, number>();
+    for (const run of this.runs) counts.set(run.at, (counts.get(run.at) ?? 0) + 1);
+    return [...counts].filter(([, count]) => count > 1).map(([at]) => at);
+  }
+
+  /** Instants in [from, to] that neither ran nor got an outcome other than already-ran. */
+  unaccounted(schedule: FireSchedule, from: number, to: number): number[] {
+    const seen = new Set<number>([
+      ...this.runs.map((run) => run.at),
+      ...this.outcomes
+        .filter((outcome) => outcome.result !== 'already-ran')
+        .map((outcome) => outcome.scheduledAt.getTime()),
+    ]);
+    const missing: number[] = [];
+    for (let at = schedule.next(from - 1); at !== undefined && at <= to; at = schedule.next(at)) {
+      if (!seen.has(at)) missing.push(at);
+    }
+    return missing;
+  }
+
+  results(result: FireOutcome['result']): number[] {
+    return this.outcomes.filter((o) => o.result === result).map((o) => o.scheduledAt.getTime());
+  }
+
+  async stopAll(): Promise<void> {
+    for (const replica of this.replicas.values()) await replica.stop();
+  }
+}
+
+export class Replica {
+  readonly elector: LeaderElector;
+  readonly job: OnceJob;
+  readonly clock: Clock;
+  private timer: ReturnType<Clock['setTimeout']> | undefined;
+  private stopped = false;
+  readonly schedule: FireSchedule;
+  readonly lock: ClaimAnswerLosingLock;
+
+  constructor(
+    private readonly set: OnceReplicas,
+    readonly id: string,
+    readonly options: ReplicaOptions,
+  ) {
+    this.clock = options.skew ? set.skewed(options.skew) : set.clock;
+    this.schedule = options.schedule ?? every(1_000);
+    this.lock = new ClaimAnswerLosingLock(set.store, id, 'jobs');
+    this.elector = new LeaderElector({
+      ...T,
+      lock: this.lock,
+      leaseName: 'jobs',
+      clock: this.clock,
+      random: () => 0.5,
+      ...options.elector,
+    });
+    this.job = new OnceJob(
+      {
+        election: 'default',
+        job: options.job ?? 'Jobs.tick',
+        schedule: this.schedule,
+        catchUp: options.catchUp ?? 'latest',
+        catchUpWindow: options.window ?? 300_000,
+        rerunInterrupted: options.rerunInterrupted ?? false,
+      },
+      {
+        clock: this.clock,
+        elector: () => this.elector,
+        run: (fire) => this.run(fire.scheduledAt.getTime(), fire.catchUp),
+        report: (outcome) => set.outcomes.push({ ...outcome, replica: id }),
+      },
+    );
+    this.elector.onChange((event) => {
+      if (event.isLeader && !options.plain) void this.job.catchUp();
+    });
+  }
+
+  private run(at: number, catchUp: boolean): Promise<void> {
+    const run: Run = { replica: this.id, at, catchUp, start: this.set.clock.now() };
+    this.set.runs.push(run);
+    return new Promise((resolve) =>
+      this.set.clock.setTimeout(() => {
+        run.end = this.set.clock.now();
+        resolve();
+      }, this.set.runFor),
+    );
+  }
+
+  start(): void {
+    this.elector.start();
+    this.arm();
+  }
+
+  /** The cron timer: the next instant by this replica's wall clock. */
+  private arm(): void {
+    const now = this.clock.wallNow().getTime();
+    const next = this.schedule.next(now)!;
+    this.timer = this.clock.setTimeout(() => {
+      if (this.stopped) return;
+      this.arm();
+      if (this.options.plain) void this.plainTick(now);
+      else void this.job.tick();
+    }, next - now);
+  }
+
+  /** `@LeaderOnly()` without once: runs the instant it believes is due whenever it leads. */
+  private async plainTick(_armedAt: number): Promise<void> {
+    const work = this.elector.beginLeaderWork('Jobs.tick');
+    if (!work) return;
+    const now = this.clock.wallNow().getTime();
+    const at = Math.floor((now + 10) / 1_000) * 1_000;
+    try {
+      await this.run(at, false);
+    } finally {
+      work.end();
+    }
+  }
+
+  /** A crash: cut off from the API server, its timers never fire again. */
+  crash(): void {
+    this.stopped = true;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.set.store.partition(this.id);
+    void this.elector.stop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    await this.elector.stop();
+  }
+}
