@@ -265,6 +265,11 @@ export class LeaderElector {
     return this.loop.fires.claim(requests);
   }
 
+  /** Counts a fire's outcome for metrics (`ElectionMetrics.fire`). */
+  countFire(job: string, result: string): void {
+    this.loop.metrics.fire(this.name, job, result);
+  }
+
   /** Records how a claimed fire's run ended; written with the Lease's next write. */
   recordFireEnd(job: string, at: number, state: 'done' | 'interrupted'): void {
     this.loop.fires.recordEnd(job, at, state);

@@ -67,6 +67,11 @@ export interface ElectionMetrics {
   leaderWork?(leaseName: string, task: string, outcome: LeaderWorkOutcome): void;
   /** The elector stopped holding the Lease without releasing it, and why (the Lease expires). */
   releaseSkipped?(leaseName: string, reason: ReleaseSkipReason): void;
+  /**
+   * A fire of a `once` job got its outcome (`ran`, `caught-up`, `coalesced`, `missed`,
+   * `interrupted`, `already-ran`; see `FireResult`).
+   */
+  fire?(leaseName: string, job: string, result: string): void;
 }
 
 /** Classifies an error met by a lock request. */
@@ -92,6 +97,7 @@ const HOOKS: readonly HookName[] = [
   'apiError',
   'leaderWork',
   'releaseSkipped',
+  'fire',
 ];
 
 /**

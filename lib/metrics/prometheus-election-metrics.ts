@@ -26,6 +26,7 @@ export const ELECTION_METRIC_NAMES = Object.freeze({
   apiErrors: 'leader_election_api_errors_total',
   leaderOnlyCalls: 'leader_election_leader_only_calls_total',
   releasesSkipped: 'leader_election_releases_skipped_total',
+  fires: 'leader_election_fires_total',
 });
 
 const DEFAULT_RENEW_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -42,6 +43,7 @@ const DEFAULT_RENEW_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
  * | `leader_election_api_errors_total` | counter: failed requests | `name`, `operation` (`get`, `create`, `update`, `watch`), `kind` (`conflict`, `not_found`, `forbidden`, `gone`, `rejected`, `unavailable`, `other`) |
  * | `leader_election_leader_only_calls_total` | counter: `@LeaderOnly` calls | `name`, `method` (`Class.method`), `outcome` (`executed`, `skipped`) |
  * | `leader_election_releases_skipped_total` | counter: stops that left the Lease to expire | `name`, `reason` (`disabled`, `work-running`, `term-not-started`, `not-released`) |
+ * | `leader_election_fires_total` | counter: fires of `once` jobs by outcome | `name`, `job`, `result` (`ran`, `caught-up`, `coalesced`, `missed`, `interrupted`, `already-ran`) |
  *
  * Metrics already on the registry under these names (another app in the same process, another
  * instance of this class) are reused, so several apps can share a registry without
@@ -65,6 +67,7 @@ export class PrometheusElectionMetrics implements ElectionMetrics {
   private readonly apiErrors: Counter<'name' | 'operation' | 'kind'>;
   private readonly leaderOnlyCalls: Counter<'name' | 'method' | 'outcome'>;
   private readonly releasesSkipped: Counter<'name' | 'reason'>;
+  private readonly fires: Counter<'name' | 'job' | 'result'>;
 
   constructor(options: PrometheusElectionMetricsOptions = {}) {
     const registry = options.registry ?? defaultRegistry;
@@ -148,6 +151,20 @@ export class PrometheusElectionMetrics implements ElectionMetrics {
         });
       },
     );
+    this.fires = metric(
+      registry,
+      ELECTION_METRIC_NAMES.fires,
+      'counter',
+      ['name', 'job', 'result'],
+      () => {
+        return new Counter({
+          name: ELECTION_METRIC_NAMES.fires,
+          help: 'Fires of once jobs, by outcome (one per fire; already-ran by a replica whose tick found it claimed).',
+          labelNames: ['name', 'job', 'result'],
+          registers: [registry],
+        });
+      },
+    );
     this.releasesSkipped = metric(
       registry,
       ELECTION_METRIC_NAMES.releasesSkipped,
@@ -203,6 +220,10 @@ export class PrometheusElectionMetrics implements ElectionMetrics {
 
   releaseSkipped(name: string, reason: ReleaseSkipReason): void {
     this.releasesSkipped.inc({ name, reason });
+  }
+
+  fire(name: string, job: string, result: string): void {
+    this.fires.inc({ name, job, result });
   }
 }
 

@@ -47,6 +47,9 @@ class RecordingMetrics implements Required<ElectionMetrics> {
   releaseSkipped(name: string, reason: string) {
     this.calls.push(`releaseSkipped ${name} ${reason}`);
   }
+  fire(name: string, job: string, result: string) {
+    this.calls.push(`fire ${name} ${job} ${result}`);
+  }
   named(prefix: string): string[] {
     return this.calls.filter((call) => call.startsWith(prefix));
   }
