@@ -21,6 +21,8 @@ export type {
   LeaderElectionOptionsFactory,
 } from './interfaces/leader-election-options.interface.js';
 export { DEFAULT_ELECTION, LEADER_HEADER } from './leader-election.constants.js';
+export type { CatchUpPolicy } from './core/fires/catch-up-plan.js';
+export type { FireOutcome, FireResult, FireRun } from './core/fires/once-job.js';
 export {
   FencingToken,
   InvalidOptionError,

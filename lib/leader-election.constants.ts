@@ -6,6 +6,8 @@ export const LEADER_ONLY_METADATA = 'nestjs-kube-leader:leader-only';
 
 /** Metadata: the job name of a `@LeaderOnly()` method (which share runs it, in a spread election). */
 export const LEADER_ONLY_JOB_METADATA = 'nestjs-kube-leader:leader-only-job';
+/** The `once` options of a `@LeaderOnly({ once: true })` method. */
+export const LEADER_ONLY_ONCE_METADATA = 'nestjs-kube-leader:leader-only-once';
 
 /** Metadata: elections whose changes an `@OnLeaderChange()` method receives. */
 export const ON_LEADER_CHANGE_METADATA = 'nestjs-kube-leader:on-leader-change';

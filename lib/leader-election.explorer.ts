@@ -1,8 +1,25 @@
-import { Injectable, Logger, type OnModuleInit, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { Subscription } from 'rxjs';
 import type { LeaderChangeEvent } from './core/index.js';
-import { LEADER_ONLY_METADATA, ON_LEADER_CHANGE_METADATA } from './leader-election.constants.js';
+import { onceOf, originalOf } from './decorators/leader-only.decorator.js';
+import { SCHEDULE_CRON_OPTIONS, type CronMetadata } from './fires/cron-schedule.js';
+import { ONCE_NOT_ON_CRON, ONCE_ON_HANDLER } from './fires/fires.messages.js';
+import type { OnceOptions } from './fires/once-jobs.js';
+import {
+  LEADER_ONLY_JOB_METADATA,
+  LEADER_ONLY_METADATA,
+  NEST_CONTROLLER_WATERMARK,
+  NEST_GATEWAY_METADATA,
+  NEST_MESSAGE_PATTERN_METADATA,
+  ON_LEADER_CHANGE_METADATA,
+} from './leader-election.constants.js';
 import { SetupError } from './leader-election.errors.js';
 import {
   LEADER_ONLY_REQUEST_SCOPED,
@@ -23,7 +40,9 @@ import { Schedulers, scheduleDecorator, scheduleModuleImporters } from './schedu
  * handlers.
  */
 @Injectable()
-export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdown {
+export class LeaderElectionExplorer
+  implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown
+{
   private readonly logger = new Logger('LeaderElection');
   private readonly subscriptions: Subscription[] = [];
 
@@ -58,6 +77,8 @@ export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdo
           }
           if (schedulers.runs(method) > 1)
             scheduledTwice.push(`${className}.${key} (${scheduled})`);
+          const once = onceOf(method);
+          if (once) this.addOnceJob(instance, key, className, method, gatedOn, once);
         }
         const elections: string[] | undefined = Reflect.getMetadata(
           ON_LEADER_CHANGE_METADATA,
@@ -77,6 +98,58 @@ export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdo
       }
     }
     this.checkSchedulerCount(schedulers, scheduledTwice);
+    this.registry.onceJobs.checkLedgerSizes();
+  }
+
+  /**
+   * After every module's bootstrap (the scheduler has started its jobs in its own): `once` jobs
+   * catch up whenever this replica starts leading.
+   */
+  onApplicationBootstrap(): void {
+    setImmediate(() => this.registry.onceJobs.start());
+  }
+
+  /** Registers a `@LeaderOnly({ once: true })` method; refuses it off `@Cron` or on a handler. */
+  private addOnceJob(
+    instance: Record<string, unknown>,
+    key: string,
+    className: string,
+    method: object,
+    election: string,
+    options: OnceOptions,
+  ): void {
+    const scheduled = scheduleDecorator(method);
+    if (isRequestHandler(instance, method)) throw new SetupError(ONCE_ON_HANDLER(className, key));
+    if (scheduled !== '@Cron') throw new SetupError(ONCE_NOT_ON_CRON(className, key, scheduled));
+    const cron = Reflect.getMetadata(SCHEDULE_CRON_OPTIONS, method) as CronMetadata;
+    const original = originalOf(method)!;
+    const job: string = Reflect.getMetadata(LEADER_ONLY_JOB_METADATA, method);
+    const schedulerRegistry = this.schedulerRegistry();
+    this.registry.onceJobs.add({
+      election: this.registry.get(election),
+      job,
+      options,
+      cron,
+      run: () => original.call(instance),
+      isActive: () => {
+        if (cron.disabled) return false;
+        // Only a named job can be found (and stopped) through the SchedulerRegistry.
+        if (!cron.name || !schedulerRegistry) return true;
+        try {
+          return schedulerRegistry.getCronJob(cron.name).isActive !== false;
+        } catch {
+          return false; // deleted from the registry
+        }
+      },
+    });
+  }
+
+  /** @nestjs/schedule's SchedulerRegistry, if the app has one (the package is an optional peer). */
+  private schedulerRegistry(): { getCronJob(name: string): { isActive?: boolean } } | undefined {
+    const wrapper = this.discovery
+      .getProviders()
+      .find((provider) => provider.name === 'SchedulerRegistry' && provider.instance);
+    return wrapper?.instance as { getCronJob(name: string): { isActive?: boolean } } | undefined;
   }
 
   /** Several ScheduleModule.forRoot() imports run every job several times per tick. */
@@ -93,6 +166,7 @@ export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdo
   }
 
   onApplicationShutdown(): void {
+    this.registry.onceJobs.stop();
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
   }
 
@@ -116,4 +190,14 @@ export class LeaderElectionExplorer implements OnModuleInit, OnApplicationShutdo
       fail(error);
     }
   }
+}
+
+/** Whether `method` of `instance` is a controller, gateway or message handler. */
+function isRequestHandler(instance: object, method: object): boolean {
+  const type = instance.constructor;
+  return (
+    Reflect.hasMetadata(NEST_CONTROLLER_WATERMARK, type) ||
+    Reflect.hasMetadata(NEST_GATEWAY_METADATA, type) ||
+    Reflect.hasMetadata(NEST_MESSAGE_PATTERN_METADATA, method)
+  );
 }

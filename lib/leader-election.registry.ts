@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Election } from './election.js';
+import { OnceJobs } from './fires/once-jobs.js';
 import { DEFAULT_ELECTION } from './leader-election.constants.js';
 import {
   DuplicateElectionError,
@@ -22,6 +23,8 @@ export class LeaderElectionRegistry {
    * one for all its elections, so that every Lease and log line names the instance alike.
    */
   readonly identitySuffix = randomBytes(4).toString('hex');
+  /** The app's `@LeaderOnly({ once: true })` jobs. */
+  readonly onceJobs = new OnceJobs();
 
   /**
    * Adds an election (the module does it for each `forRoot`); throws a {@link DuplicateElectionError}

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import type { FencingToken, LeaderChangeEvent } from './core/index.js';
 import { LeadershipLostError } from './core/errors.js';
+import type { FireOutcome, FireRun } from './core/fires/once-job.js';
+import { currentRunStorage } from './fires/current-run.js';
 import { JOB_HELD_BACK } from './leader-election.messages.js';
 import { LeaderElectionRegistry } from './leader-election.registry.js';
 
@@ -15,6 +17,25 @@ import { LeaderElectionRegistry } from './leader-election.registry.js';
 @Injectable()
 export class LeaderService {
   constructor(private readonly registry: LeaderElectionRegistry) {}
+
+  /**
+   * Inside a run of a `@LeaderOnly({ once: true })` job (anywhere in its async call tree): the fire
+   * it serves (job, scheduled instant, whether it is caught up late, the claiming term's fencing
+   * token, an idempotency key `<job>@<ISO instant>`, a signal that aborts when that term ends).
+   * Undefined elsewhere.
+   */
+  currentRun(): FireRun | undefined {
+    return currentRunStorage.getStore();
+  }
+
+  /**
+   * The outcomes of `once` jobs' fires decided on this replica (of `election` when given): ran,
+   * caught-up, coalesced, missed, interrupted, already-ran. Completes at shutdown.
+   */
+  fires(election?: string): Observable<FireOutcome> {
+    if (election !== undefined) this.registry.get(election); // an unknown name is an error
+    return this.registry.onceJobs.fires(election);
+  }
 
   /** This instance's identity in the default election. */
   get identity(): string {

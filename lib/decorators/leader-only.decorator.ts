@@ -4,6 +4,7 @@ import {
   DEFAULT_ELECTION,
   LEADER_ONLY_JOB_METADATA,
   LEADER_ONLY_METADATA,
+  LEADER_ONLY_ONCE_METADATA,
   NEST_CONTROLLER_WATERMARK,
   NEST_GATEWAY_METADATA,
   NEST_MESSAGE_PATTERN_METADATA,
@@ -18,10 +19,24 @@ import {
 import { LeaderElectionRegistry } from '../leader-election.registry.js';
 import { LeaderOnlyInterceptor } from '../leader-only.interceptor.js';
 import { NotLeaderException } from '../not-leader.exception.js';
+import type { CatchUpPolicy } from '../core/fires/catch-up-plan.js';
+import {
+  CATCH_UP_POLICY,
+  CATCH_UP_WINDOW,
+  ONCE_ONLY_OPTION,
+  ONCE_WITH_CONFIRM,
+  RERUN_INTERRUPTED,
+} from '../fires/fires.messages.js';
+import type { OnceOptions } from '../fires/once-jobs.js';
 import { checkNameArgument } from './name-argument.js';
 import { skipLine } from './skip-lines.js';
 
 const logger = new Logger('LeaderOnly');
+
+/** `catchUpWindow`'s default: covers a failover, a first election after a deletion, a rollout. */
+const DEFAULT_CATCH_UP_WINDOW = 5 * 60 * 1000;
+/** `catchUpWindow`'s largest value: 7 days. */
+const MAX_CATCH_UP_WINDOW = 7 * 24 * 3600 * 1000;
 const REGISTRY_INJECTED = Symbol('nestjs-kube-leader:registry-injected');
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -47,6 +62,31 @@ export interface LeaderOnlyOptions {
    * metrics name the work by it.
    */
   readonly job?: string;
+  /**
+   * Every fire once, on `@Cron` methods only: before a fire runs, the leader claims it (the job and
+   * its scheduled instant) in a ledger in the Lease, with one conditional write that is also a
+   * renew; a fire is never claimed twice, whatever the replicas' clocks. A new leader catches up
+   * the fires that fell due while nobody ran them (`catchUp`). Inside a run,
+   * `LeaderService.currentRun()` says which fire it is. Implies a confirmation: not with `confirm`.
+   */
+  readonly once?: boolean;
+  /**
+   * With `once`: which missed fires a new leader runs: `'latest'` (default: the most recent,
+   * older ones coalesced), `'all'` (each, at most 100), `'none'`.
+   * @default 'latest'
+   */
+  readonly catchUp?: CatchUpPolicy;
+  /**
+   * With `once`: how far back (ms) missed fires are caught up; older ones are missed. At most 7 days.
+   * @default 300000
+   */
+  readonly catchUpWindow?: number;
+  /**
+   * With `once`: run again a fire whose claimant stopped leading before recording its end (at least
+   * once, for idempotent jobs). Default: reported as interrupted, not run again.
+   * @default false
+   */
+  readonly rerunInterrupted?: boolean;
 }
 
 /**
@@ -78,7 +118,8 @@ export function LeaderOnly(
   const job = options?.job;
   checkNameArgument('@LeaderOnly(election)', 'election', election);
   if (job !== undefined) checkNameArgument('@LeaderOnly({ job })', 'job', job);
-  const gate = { election, confirm, job };
+  const once = onceOptions(options ?? {});
+  const gate = { election, confirm, job, once };
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (key === undefined) {
       decorateClass(target as new (...args: unknown[]) => unknown, gate);
@@ -99,6 +140,8 @@ interface Gate {
   readonly election: string;
   readonly confirm: boolean;
   readonly job: string | undefined;
+  /** Set for `once` jobs. */
+  readonly once: OnceOptions | undefined;
 }
 
 function decorateClass(type: new (...args: unknown[]) => unknown, gate: Gate): void {
@@ -119,7 +162,7 @@ function wrapMethod(
   prototype: object,
   key: string | symbol,
   descriptor: PropertyDescriptor,
-  { election, confirm, job }: Gate,
+  { election, confirm, job, once }: Gate,
 ): void {
   const original = descriptor.value as AnyFunction;
   const className = (prototype as { constructor: { name: string } }).constructor.name;
@@ -131,6 +174,10 @@ function wrapMethod(
   const gated = function (this: Record<string, unknown>, ...args: unknown[]): unknown {
     const registry = this?.[REGISTRY_PROPERTY] as LeaderElectionRegistry | undefined;
     if (!registry) throw new SetupError(LEADER_ONLY_WITHOUT_REGISTRY(className, methodName));
+    // A once job's tick: claimed in the Lease, then run (see OnceJobs); resolves undefined.
+    if (once && registry.onceJobs.has(election, task)) {
+      return registry.onceJobs.tick(election, task).then(() => undefined);
+    }
     const registered = registry.get(election);
     const elector = registered.electorFor(task);
     // Held back during a rollout changing `shares`: skipped, the election logs why (once).
@@ -188,6 +235,8 @@ function wrapMethod(
   Object.defineProperty(gated, 'name', { value: original.name, configurable: true });
   Reflect.defineMetadata(LEADER_ONLY_METADATA, election, gated);
   Reflect.defineMetadata(LEADER_ONLY_JOB_METADATA, task, gated);
+  if (once) Reflect.defineMetadata(LEADER_ONLY_ONCE_METADATA, once, gated);
+  originals.set(gated, original);
   descriptor.value = gated;
 
   // Each instance reaches its own app's registry through property injection, so several Nest apps
@@ -197,6 +246,46 @@ function wrapMethod(
     Reflect.defineMetadata(REGISTRY_INJECTED, true, type);
     Inject(LeaderElectionRegistry)(prototype, REGISTRY_PROPERTY);
   }
+}
+
+/** The method a `@LeaderOnly` wrapper wraps: `once` runs call it directly, after their claim. */
+const originals = new WeakMap<object, AnyFunction>();
+
+/** The method `gated` wraps, or undefined when it is no `@LeaderOnly` wrapper. */
+export function originalOf(gated: object): AnyFunction | undefined {
+  return originals.get(gated);
+}
+
+/** The `once` options of a `@LeaderOnly` wrapper, if it is a `once` job's. */
+export function onceOf(gated: object): OnceOptions | undefined {
+  return Reflect.getMetadata(LEADER_ONLY_ONCE_METADATA, gated) as OnceOptions | undefined;
+}
+
+/** Checks the `once` options (a {@link SetupError} naming the option and rule) and fills defaults. */
+function onceOptions(options: LeaderOnlyOptions): OnceOptions | undefined {
+  const { once, catchUp, catchUpWindow, rerunInterrupted } = options;
+  if (once !== true) {
+    for (const [name, value] of Object.entries({ catchUp, catchUpWindow, rerunInterrupted })) {
+      if (value !== undefined) throw new SetupError(ONCE_ONLY_OPTION(name));
+    }
+    return undefined;
+  }
+  if (options.confirm) throw new SetupError(ONCE_WITH_CONFIRM);
+  if (catchUp !== undefined && !['latest', 'all', 'none'].includes(catchUp)) {
+    throw new SetupError(CATCH_UP_POLICY(catchUp));
+  }
+  const window = catchUpWindow ?? DEFAULT_CATCH_UP_WINDOW;
+  if (!Number.isSafeInteger(window) || window < 0 || window > MAX_CATCH_UP_WINDOW) {
+    throw new SetupError(CATCH_UP_WINDOW(catchUpWindow, MAX_CATCH_UP_WINDOW));
+  }
+  if (rerunInterrupted !== undefined && typeof rerunInterrupted !== 'boolean') {
+    throw new SetupError(RERUN_INTERRUPTED(rerunInterrupted));
+  }
+  return {
+    catchUp: catchUp ?? 'latest',
+    catchUpWindow: window,
+    rerunInterrupted: rerunInterrupted ?? false,
+  };
 }
 
 /** Per class and method: is it a request handler (controller, gateway or message pattern)? */
