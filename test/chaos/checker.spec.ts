@@ -3,6 +3,7 @@ import {
   cronReport,
   leadershipMoves,
   longestGap,
+  onceReport,
   overlap,
   overlapOutside,
   overlapWithin,
@@ -14,6 +15,26 @@ import { replicaEvent } from '../unit/support/replica-event.js';
 const e = replicaEvent;
 
 describe('chaos checker', () => {
+  it('finds once fires run twice and fires with neither a run nor an outcome', () => {
+    const report = onceReport(
+      [
+        e(1_000, 'a', 'once-run', { at: 1_000 }),
+        e(2_000, 'a', 'once-run', { at: 2_000 }),
+        e(2_100, 'b', 'fire', { at: 2_000, result: 'already-ran' }),
+        e(2_200, 'b', 'once-run', { at: 2_000 }),
+        e(5_000, 'b', 'fire', { at: 4_000, result: 'coalesced' }),
+        e(5_000, 'b', 'once-run', { at: 5_000 }),
+        e(20_000, 'b', 'log'),
+      ],
+      3_000,
+    );
+    expect(report.doubled).toEqual([2_000]);
+    // 3 s has neither a run nor an outcome; 4 s has an outcome (coalesced).
+    expect(report.unaccounted).toEqual([3_000]);
+    expect(report.results).toEqual({ 'already-ran': 1, coalesced: 1 });
+    expect(report.runs).toBe(4);
+  });
+
   it('measures work from admission to the last committed step', () => {
     const intervals = workIntervals([
       e(0, 'a', 'work-start', { run: 1 }),

@@ -24,6 +24,10 @@ export interface ReplicaEvent {
   job?: string;
   /** The share of a spread election's change event (`share-change`). */
   share?: number;
+  /** A `once` fire's scheduled instant, ms (`once-run`, `fire`). */
+  at?: number;
+  /** A `once` fire's outcome (`fire`). */
+  result?: string;
 }
 
 /** A fault as the harness injected it. */
@@ -155,6 +159,50 @@ export function cronReport(events: ReplicaEvent[], faults: FaultWindow[]): CronR
     faults.some((f) => slot * 1000 >= f.start - 1000 && slot * 1000 <= f.recovered + 1000);
   const lostDuringFaults = lost.filter(inFault).length;
   return { doubled, lost, lostDuringFaults, lostOutsideFaults: lost.length - lostDuringFaults };
+}
+
+export interface OnceReport {
+  /** Runs of the `once` job. */
+  runs: number;
+  /** Instants run more than once (must be none: at most once per fire). */
+  doubled: number[];
+  /**
+   * Instants from the first to the last seen with neither a run nor an outcome other than
+   * `already-ran` (must be none: every fire's outcome recorded).
+   */
+  unaccounted: number[];
+  /** Outcomes by result, over every replica. */
+  results: Record<string, number>;
+}
+
+/**
+ * The `once` job's fires (events `once-run` and `fire`): at most once per scheduled instant, and
+ * every instant accounted for. The last `settle` ms are left out: their fires may still be in flight
+ * when the run ends.
+ */
+export function onceReport(events: ReplicaEvent[], settle = 3_000): OnceReport {
+  const runs = new Map<number, number>();
+  const accounted = new Set<number>();
+  const results: Record<string, number> = {};
+  for (const e of events) {
+    if (e.type === 'once-run') {
+      runs.set(e.at!, (runs.get(e.at!) ?? 0) + 1);
+      accounted.add(e.at!);
+    } else if (e.type === 'fire') {
+      results[e.result!] = (results[e.result!] ?? 0) + 1;
+      if (e.result !== 'already-ran') accounted.add(e.at!);
+    }
+  }
+  const instants = [...accounted].sort((a, b) => a - b);
+  const unaccounted: number[] = [];
+  if (instants.length) {
+    const last = Math.max(...events.map((e) => e.t)) - settle;
+    for (let at = instants[0]; at <= Math.min(instants[instants.length - 1], last); at += 1000)
+      if (!accounted.has(at)) unaccounted.push(at);
+  }
+  const doubled = [...runs].filter(([, count]) => count > 1).map(([at]) => at);
+  const total = [...runs.values()].reduce((sum, count) => sum + count, 0);
+  return { runs: total, doubled, unaccounted, results };
 }
 
 /** Overlap (as {@link overlap}) counted only inside [from, to]. */

@@ -8,6 +8,8 @@
 // (default IDENTITY). The `same-identity` fault starts a second process with the IDENTITY of another
 // under a name of its own, so that the checker tells their work apart.
 //
+// A `once` cron job (every second, catchUp 'all') logs `once-run` per run and `fire` per outcome.
+//
 // Spread mode (SHARES and JOBS set, the harness's `spread` option): a second election, `jobs`, on
 // the Leases `<LEASE>-jobs-share-<i>` (and `<LEASE>-jobs-members`), spread over SHARES shares, with
 // one leader-only interval job per name in JOBS (comma-separated). Each logs `job-start`,
@@ -94,6 +96,18 @@ class Work {
   @LeaderOnly()
   tick() {
     emit('tick', { slot: Math.round(Date.now() / 1000) });
+  }
+
+  /**
+   * The same cron job with every fire once: each fire is claimed in the Lease before it runs and
+   * caught up after a failover (`catchUp: 'all'`). Logs `once-run` with the fire's instant, and
+   * every outcome this replica records as `fire`.
+   */
+  @Cron('* * * * * *', { timeZone: 'UTC' })
+  @LeaderOnly({ once: true, catchUp: 'all', job: 'once-tick' })
+  onceTick() {
+    const run = this.leader.currentRun()!;
+    emit('once-run', { at: run.scheduledAt.getTime(), catchUp: run.catchUp });
   }
 
   @OnLeaderChange()
@@ -196,6 +210,12 @@ async function main() {
 
   const app = await NestFactory.create(ReplicaModule, { logger: ['error', 'warn'] });
   app.enableShutdownHooks();
+  app
+    .get(LeaderService)
+    .fires()
+    .subscribe((outcome) =>
+      emit('fire', { job: outcome.job, at: outcome.scheduledAt.getTime(), result: outcome.result }),
+    );
   await app.init();
   emit('ready');
   const exit = () => emit('exit');

@@ -4,11 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   cronReport,
+  onceReport,
   overlap,
   overlapOutside,
   overlapWithin,
   workIntervals,
   type CronReport,
+  type OnceReport,
 } from '../checker.js';
 import { spreadReport, type SpreadReport } from '../spread.js';
 import type { ChaosRun } from './chaos-run.js';
@@ -22,6 +24,8 @@ export interface ChaosReport {
   unexpectedOverlapMs: number;
   overlapCases: string[];
   cron: CronReport;
+  /** The `once` job: at most once per fire, every fire accounted for. */
+  once: OnceReport;
   /** Live replicas whose last change event did not name the leader after a recovery. */
   missedChanges: number;
   /** Leases left held by replicas stopped with SIGTERM (see {@link FaultResult.unreleased}). */
@@ -60,6 +64,7 @@ export function assembleReport(run: ChaosRun, tally: RunTally): ChaosReport {
     ),
     overlapCases: cases,
     cron: cronReport(run.events, results),
+    once: onceReport(run.events),
     missedChanges: tally.missedChanges,
     unreleased: tally.unreleased,
     totalWorkRuns: intervals.length,

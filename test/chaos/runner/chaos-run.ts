@@ -28,6 +28,11 @@ export interface RunSetup {
    * how long each share ran none of its jobs.
    */
   spread?: SpreadOptions;
+  /**
+   * Every other replica started (r2, r4, ...) runs with its wall clock this many seconds behind
+   * (libfaketime), as on nodes whose NTP drifts: the `once` job's handovers between clocks apart.
+   */
+  skewEveryOther?: number;
 }
 
 /** One run's shared state, handed to every step. */
@@ -55,6 +60,8 @@ export interface ChaosRun {
   readonly eventLog: fs.WriteStream;
   /** The number of the last replica started (r1, r2, ...). */
   serial: number;
+  /** See {@link RunSetup.skewEveryOther}. */
+  readonly skewEveryOther?: number;
 }
 
 /** Deterministic PRNG (mulberry32) so that a seed reproduces the fault sequence. */
@@ -122,6 +129,7 @@ export async function openRun(setup: RunSetup): Promise<ChaosRun> {
     lease: 'chaos',
     leases: admin.makeApiClient(CoordinationV1Api),
     ...(setup.spread ? { spread: setup.spread } : {}),
+    ...(setup.skewEveryOther ? { skewEveryOther: setup.skewEveryOther } : {}),
     jobs: setup.spread ? spreadJobs(setup.spread) : {},
     replicas,
     events,

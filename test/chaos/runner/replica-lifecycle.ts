@@ -68,7 +68,12 @@ export async function startReplica(
   if (replicaOptions.cut) proxy.cutOff();
   const kubeconfig = writeKubeconfig(run, id, port);
   const env = replicaEnv(run, id, identity, kubeconfig, replicaOptions.shares);
-  const fake: FakeClock | undefined = fakeClockFor(run, id, replicaOptions.clock);
+  const skew = run.skewEveryOther && run.serial % 2 === 0 ? run.skewEveryOther : 0;
+  const fake: FakeClock | undefined = fakeClockFor(
+    run,
+    id,
+    replicaOptions.clock ?? (skew ? 'wall' : undefined),
+  );
   const child = spawn(
     process.execPath,
     ['--import', '@swc-node/register/esm-register', path.join(REPO_ROOT, 'test/chaos/replica.ts')],
@@ -83,6 +88,7 @@ export async function startReplica(
     fake?.kind === 'wall' ? new WallClockControl(fake.file) : undefined,
     fake?.kind,
   );
+  if (skew) replica.wallClock!.stepBack(skew);
   run.replicas.push(replica);
   return replica;
 }
