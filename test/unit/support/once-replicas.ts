@@ -5,7 +5,7 @@ import type { Clock } from '../../../lib/core/clock.js';
 import { LeaderElector, type LeaderElectorOptions } from '../../../lib/core/index.js';
 import type { CatchUpPolicy } from '../../../lib/core/fires/catch-up-plan.js';
 import type { FireSchedule } from '../../../lib/core/fires/fire-schedule.js';
-import { OnceJob, type FireOutcome, type FireRun } from '../../../lib/core/fires/once-job.js';
+import { OnceJob, type FireOutcome } from '../../../lib/core/fires/once-job.js';
 import { FakeClock } from '../../../lib/core/fake-clock.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/core/memory-lock.js';
 import { LockUnavailableError } from '../../../lib/core/errors.js';
