@@ -24,6 +24,9 @@ describe('chaos checker', () => {
         e(2_200, 'b', 'once-run', { at: 2_000 }),
         e(5_000, 'b', 'fire', { at: 4_000, result: 'coalesced' }),
         e(5_000, 'b', 'once-run', { at: 5_000 }),
+        e(1_000, 'a', 'tick', { slot: 1 }),
+        e(2_000, 'a', 'tick', { slot: 2 }),
+        e(2_400, 'b', 'tick', { slot: 2 }),
         e(20_000, 'b', 'log'),
       ],
       3_000,
@@ -33,6 +36,10 @@ describe('chaos checker', () => {
     expect(report.unaccounted).toEqual([3_000]);
     expect(report.results).toEqual({ 'already-ran': 1, coalesced: 1 });
     expect(report.runs).toBe(4);
+    expect(report.notStarted).toEqual([4_000]);
+    expect(report.interrupted).toEqual([]);
+    // The plain job over 1..5 s: 3, 4 and 5 never ticked, 2 ticked twice.
+    expect(report.withoutOnce).toEqual({ lost: 3, doubled: 1 });
   });
 
   it('measures work from admission to the last committed step', () => {

@@ -173,6 +173,15 @@ export interface OnceReport {
   unaccounted: number[];
   /** Outcomes by result, over every replica. */
   results: Record<string, number>;
+  /** Instants in the same span that never started a run (coalesced, missed, interrupted before it). */
+  notStarted: number[];
+  /** Instants reported `interrupted`: claimed by a replica that stopped before recording the end. */
+  interrupted: number[];
+  /**
+   * The plain `@LeaderOnly` cron job of the same replicas over the same seconds (the positive
+   * control): seconds it never ran, seconds it ran more than once.
+   */
+  withoutOnce: { lost: number; doubled: number };
 }
 
 /**
@@ -184,6 +193,7 @@ export function onceReport(events: ReplicaEvent[], settle = 3_000): OnceReport {
   const runs = new Map<number, number>();
   const accounted = new Set<number>();
   const results: Record<string, number> = {};
+  const interrupted: number[] = [];
   for (const e of events) {
     if (e.type === 'once-run') {
       runs.set(e.at!, (runs.get(e.at!) ?? 0) + 1);
@@ -191,6 +201,7 @@ export function onceReport(events: ReplicaEvent[], settle = 3_000): OnceReport {
     } else if (e.type === 'fire') {
       results[e.result!] = (results[e.result!] ?? 0) + 1;
       if (e.result !== 'already-ran') accounted.add(e.at!);
+      if (e.result === 'interrupted') interrupted.push(e.at!);
     }
   }
   const instants = [...accounted].sort((a, b) => a - b);
@@ -202,7 +213,33 @@ export function onceReport(events: ReplicaEvent[], settle = 3_000): OnceReport {
   }
   const doubled = [...runs].filter(([, count]) => count > 1).map(([at]) => at);
   const total = [...runs.values()].reduce((sum, count) => sum + count, 0);
-  return { runs: total, doubled, unaccounted, results };
+  const notStarted = instants.filter((at) => !runs.has(at));
+  return {
+    runs: total,
+    doubled,
+    unaccounted,
+    results,
+    notStarted,
+    interrupted,
+    withoutOnce: plainJob(events, instants),
+  };
+}
+
+/** The plain cron job's ticks (`tick`, by real second) over the seconds `instants` span. */
+function plainJob(events: ReplicaEvent[], instants: number[]): OnceReport['withoutOnce'] {
+  const ticks = new Map<number, number>();
+  for (const e of events)
+    if (e.type === 'tick') ticks.set(e.slot! * 1000, (ticks.get(e.slot! * 1000) ?? 0) + 1);
+  let lost = 0;
+  let doubled = 0;
+  if (instants.length) {
+    for (let at = instants[0]; at <= instants[instants.length - 1]; at += 1000) {
+      const count = ticks.get(at) ?? 0;
+      if (count === 0) lost += 1;
+      if (count > 1) doubled += 1;
+    }
+  }
+  return { lost, doubled };
 }
 
 /** Overlap (as {@link overlap}) counted only inside [from, to]. */

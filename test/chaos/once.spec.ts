@@ -23,15 +23,20 @@ describe('every fire once on the real API server', () => {
     });
     expect(report.error).toBeUndefined();
     expect(report.faults.map((f) => f.name)).toEqual(sequence);
-    const { once, cron } = report;
-    process.stderr.write(`once: ${JSON.stringify(once)}\nwithout once: ${JSON.stringify(cron)}\n`);
+    const { once } = report;
+    process.stderr.write(`once: ${JSON.stringify(once)}\n`);
     expect(once.doubled).toEqual([]);
     expect(once.unaccounted).toEqual([]);
+    // No fire lost: every second from the first fire on started a run, on one replica, except a
+    // fire whose claimant was killed between its claim and the run's start: reported interrupted
+    // (run again only with rerunInterrupted, which then may start a fire twice).
+    expect(once.notStarted.filter((at) => !once.interrupted.includes(at))).toEqual([]);
     // catchUp 'all' within the window: every fire ran, none was missed or coalesced.
     expect(once.results.missed ?? 0).toBe(0);
     expect(once.results.coalesced ?? 0).toBe(0);
     expect(once.results['caught-up']).toBeGreaterThan(0);
-    // The positive control: the plain @LeaderOnly job lost the fires due while nobody led.
-    expect(cron.lostDuringFaults).toBeGreaterThan(0);
+    // The positive control: the plain @LeaderOnly job of the same replicas, over the same seconds,
+    // lost the fires due while nobody led (and may have run some twice: reported, by timing).
+    expect(once.withoutOnce.lost).toBeGreaterThan(0);
   }, 400_000);
 });
