@@ -23,6 +23,7 @@ import type { CatchUpPolicy } from '../core/fires/catch-up-plan.js';
 import {
   CATCH_UP_POLICY,
   CATCH_UP_WINDOW,
+  ONCE_ON_CLASS,
   ONCE_ONLY_OPTION,
   ONCE_WITH_CONFIRM,
   RERUN_INTERRUPTED,
@@ -122,6 +123,7 @@ export function LeaderOnly(
   const gate = { election, confirm, job, once };
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (key === undefined) {
+      if (once) throw new SetupError(ONCE_ON_CLASS((target as { name: string }).name));
       decorateClass(target as new (...args: unknown[]) => unknown, gate);
       return;
     }

@@ -11,6 +11,10 @@ export const ONCE_ON_HANDLER = (target: string, key: string) =>
   `@LeaderOnly({ once: true }) on ${target}.${key}: a request handler has no scheduled fires. ` +
   `Remove once (a follower answers 503), or move the work into a @Cron method.`;
 
+export const ONCE_ON_CLASS = (target: string) =>
+  `@LeaderOnly({ once: true }) on the class ${target}: once applies to @Cron methods, one by one. ` +
+  `Put it on each @Cron method instead.`;
+
 export const ONCE_WITH_CONFIRM =
   '@LeaderOnly({ once: true, confirm: true }): once already claims each fire with a renew of ' +
   'the Lease (a confirmation); remove confirm.';

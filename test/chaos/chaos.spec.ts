@@ -5,7 +5,8 @@
 // update, a holder stopped while it waits to lead, the Lease deleted twice) run here too, each once,
 // with the positive control; so does SIGTERM during a share handover, on the spread replicas, and
 // the spread membership kinds (join, leave, crash, forged members, mixed share counts, a clock
-// minutes behind: about 100 s).
+// minutes behind: about 100 s). The replicas also run a `once` cron job: no fire twice, every fire
+// accounted for, under every kind.
 import fs from 'node:fs';
 import path from 'node:path';
 import { startControlPlane } from '../control-plane/control-plane.js';
@@ -26,6 +27,9 @@ describe('fault injection (short run)', () => {
     expect(report.missedChanges).toBe(0);
     expect(report.cron.lostOutsideFaults).toBe(0);
     expect(report.totalWorkRuns).toBeGreaterThan(100);
+    // The once job: no fire run twice, every fire run or given an outcome, under every kind.
+    expect(report.once!.doubled).toEqual([]);
+    expect(report.once!.unaccounted).toEqual([]);
   }, 600_000);
 
   it('keeps the promise with a duplicate identity, a deletion under a cut-off leader, wall-clock steps, clock rates inside the margin, a black-holed watch, a rolling update, a holder stopped while it waits to lead and the Lease deleted twice, and sees the overlap beyond it', async () => {
@@ -46,6 +50,10 @@ describe('fault injection (short run)', () => {
     expect(rolloutMoveProblem(rollout.leaders!, rollout.replaced!)).toBeUndefined();
     expect(report.missedChanges).toBe(0);
     expect(report.cron.lostOutsideFaults).toBe(0);
+    // At most once whatever the clocks (stepped, frozen, rates beyond the margin); every fire has
+    // an outcome, except where the Lease and its ledger were deleted under a cut-off holder.
+    expect(report.once!.doubled).toEqual([]);
+    expect(report.once!.unaccounted).toEqual([]);
   }, 600_000);
 
   it('never runs a job spread over shares on two replicas at once, every share runs again after a leader is killed or cut off, and a replica stopped during a handover releases its shares', async () => {
@@ -69,6 +77,7 @@ describe('fault injection (short run)', () => {
     for (const fault of report.faults)
       expect(fault.spread!.shareGapsMs).toHaveLength(DEFAULT_SPREAD.shares);
     expect(spread.jobRuns).toBeGreaterThan(100);
+    expect(report.once!.doubled).toEqual([]);
   }, 400_000);
 
   it('keeps every job of a spread election on one replica at a time, hands over within the bound and leads every share again when a replica joins, leaves, crashes, runs minutes behind, or beside replicas of another share count, and when forged members are written', async () => {
@@ -91,6 +100,7 @@ describe('fault injection (short run)', () => {
     // library holds them back on the replicas that joined second while the mix lasts).
     expect(spread.unexpectedJobOverlapMs).toBe(0);
     expect(spread.jobOverlapCases).toEqual([]);
+    expect(report.once!.doubled).toEqual([]);
   }, 600_000);
 
   it('reports bad configuration at start-up clearly, without hanging or crash-looping silently', async () => {

@@ -29,6 +29,7 @@ describe('chaos checker', () => {
         e(2_400, 'b', 'tick', { slot: 2 }),
         e(20_000, 'b', 'log'),
       ],
+      [],
       3_000,
     );
     expect(report.doubled).toEqual([2_000]);
@@ -38,6 +39,14 @@ describe('chaos checker', () => {
     expect(report.runs).toBe(4);
     expect(report.notStarted).toEqual([4_000]);
     expect(report.interrupted).toEqual([]);
+    // Inside a fault that deletes the Lease under a cut-off holder, counted apart.
+    const deleted = onceReport(
+      [e(1_000, 'a', 'once-run', { at: 1_000 }), e(5_000, 'a', 'once-run', { at: 5_000 })],
+      [{ name: 'lease-deleted-leader-cut', start: 2_500, recovered: 3_500 }],
+      0,
+    );
+    expect(deleted.unaccounted).toEqual([2_000, 4_000]);
+    expect(deleted.unaccountedLedgerLost).toEqual([3_000]);
     // The plain job over 1..5 s: 3, 4 and 5 never ticked, 2 ticked twice.
     expect(report.withoutOnce).toEqual({ lost: 3, doubled: 1 });
   });

@@ -168,9 +168,11 @@ export interface OnceReport {
   doubled: number[];
   /**
    * Instants from the first to the last seen with neither a run nor an outcome other than
-   * `already-ran` (must be none: every fire's outcome recorded).
+   * `already-ran` (must be none: every fire's outcome recorded), outside `ledgerLost` windows.
    */
   unaccounted: number[];
+  /** The same inside windows of faults that delete the Lease (and its ledger) under a cut-off holder. */
+  unaccountedLedgerLost: number[];
   /** Outcomes by result, over every replica. */
   results: Record<string, number>;
   /** Instants in the same span that never started a run (coalesced, missed, interrupted before it). */
@@ -189,7 +191,11 @@ export interface OnceReport {
  * every instant accounted for. The last `settle` ms are left out: their fires may still be in flight
  * when the run ends.
  */
-export function onceReport(events: ReplicaEvent[], settle = 3_000): OnceReport {
+export function onceReport(
+  events: ReplicaEvent[],
+  ledgerLost: readonly FaultWindow[] = [],
+  settle = 3_000,
+): OnceReport {
   const runs = new Map<number, number>();
   const accounted = new Set<number>();
   const results: Record<string, number> = {};
@@ -206,10 +212,12 @@ export function onceReport(events: ReplicaEvent[], settle = 3_000): OnceReport {
   }
   const instants = [...accounted].sort((a, b) => a - b);
   const unaccounted: number[] = [];
+  const unaccountedLedgerLost: number[] = [];
+  const lost = (at: number) => ledgerLost.some((f) => at >= f.start && at <= f.recovered + settle);
   if (instants.length) {
     const last = Math.max(...events.map((e) => e.t)) - settle;
     for (let at = instants[0]; at <= Math.min(instants[instants.length - 1], last); at += 1000)
-      if (!accounted.has(at)) unaccounted.push(at);
+      if (!accounted.has(at)) (lost(at) ? unaccountedLedgerLost : unaccounted).push(at);
   }
   const doubled = [...runs].filter(([, count]) => count > 1).map(([at]) => at);
   const total = [...runs.values()].reduce((sum, count) => sum + count, 0);
@@ -218,6 +226,7 @@ export function onceReport(events: ReplicaEvent[], settle = 3_000): OnceReport {
     runs: total,
     doubled,
     unaccounted,
+    unaccountedLedgerLost,
     results,
     notStarted,
     interrupted,

@@ -23,7 +23,7 @@ describe('every fire once on the real API server', () => {
     });
     expect(report.error).toBeUndefined();
     expect(report.faults.map((f) => f.name)).toEqual(sequence);
-    const { once } = report;
+    const once = report.once!;
     process.stderr.write(`once: ${JSON.stringify(once)}\n`);
     expect(once.doubled).toEqual([]);
     expect(once.unaccounted).toEqual([]);

@@ -132,6 +132,9 @@ async function main() {
   const missed = reports.reduce((sum, r) => sum + r.missedChanges, 0);
   const unreleased = reports.reduce((sum, r) => sum + (r.unreleased ?? 0), 0);
   const lostOutside = reports.reduce((sum, r) => sum + r.cron.lostOutsideFaults, 0);
+  // Older reports have no once job.
+  const onceDoubled = reports.reduce((sum, r) => sum + (r.once?.doubled.length ?? 0), 0);
+  const onceUnaccounted = reports.reduce((sum, r) => sum + (r.once?.unaccounted.length ?? 0), 0);
   const stuck = reports.filter((r) => r.error).map((r) => `seed ${r.seed} ${r.error}`);
   const badConfigFailures = badConfig.filter((b) => b.result.startsWith('FAILED')).length;
   const problems = reports.flatMap((r) =>
@@ -143,15 +146,37 @@ async function main() {
     missed > 0 ||
     unreleased > 0 ||
     lostOutside > 0 ||
+    onceDoubled > 0 ||
+    onceUnaccounted > 0 ||
     stuck.length ||
     problems.length ||
     badConfigFailures
   ) {
     process.stderr.write(
-      `FAILED: overlap ${unexpected} ms, positive controls without overlap: ${blindControls.join(', ') || 'none'}, missed change events ${missed}, Leases left held by a stopped replica ${unreleased}, cron runs lost outside faults ${lostOutside}, no recovery: ${stuck.join('; ') || 'none'}, fault problems: ${problems.join('; ') || 'none'}, bad-config failures ${badConfigFailures}\n`,
+      `FAILED: overlap ${unexpected} ms, positive controls without overlap: ${blindControls.join(', ') || 'none'}, missed change events ${missed}, Leases left held by a stopped replica ${unreleased}, cron runs lost outside faults ${lostOutside}, once fires run twice ${onceDoubled} or unaccounted ${onceUnaccounted}, no recovery: ${stuck.join('; ') || 'none'}, fault problems: ${problems.join('; ') || 'none'}, bad-config failures ${badConfigFailures}\n`,
     );
     process.exitCode = 1;
   }
+}
+
+/** The once job's line: at most once per fire, every fire accounted for, beside the plain job. */
+function onceLine(reports: ChaosReport[]): string {
+  const once = reports.flatMap((r) => (r.once ? [r.once] : []));
+  const sum = (pick: (o: (typeof once)[number]) => number) =>
+    once.reduce((total, o) => total + pick(o), 0);
+  const results: Record<string, number> = {};
+  for (const o of once)
+    for (const [result, count] of Object.entries(o.results))
+      results[result] = (results[result] ?? 0) + count;
+  const byResult = Object.entries(results)
+    .map(([result, count]) => `${result} ${count}`)
+    .join(', ');
+  return (
+    `Cron with every fire once (every second, \`once: true, catchUp: 'all'\`): runs ${sum((o) => o.runs)}, ` +
+    `**run twice ${sum((o) => o.doubled.length)}**, **unaccounted ${sum((o) => o.unaccounted.length)}**, ` +
+    `never started ${sum((o) => o.notStarted.length)} (of them interrupted ${sum((o) => o.notStarted.filter((at) => o.interrupted.includes(at)).length)}); ` +
+    `outcomes: ${byResult || 'none'}. The plain job over the same seconds: lost ${sum((o) => o.withoutOnce?.lost ?? 0)}, run twice ${sum((o) => o.withoutOnce?.doubled ?? 0)}.`
+  );
 }
 
 /** Overlap that fails the run: all of it except inside positive controls (older reports: all). */
@@ -258,6 +283,7 @@ export function renderReport(
     `Cron (every second, @LeaderOnly): doubled ${reports.reduce((s, r) => s + r.cron.doubled.length, 0)}, ` +
       `lost during faults ${reports.reduce((s, r) => s + r.cron.lostDuringFaults, 0)}, ` +
       `lost outside faults ${reports.reduce((s, r) => s + r.cron.lostOutsideFaults, 0)}.`,
+    onceLine(reports),
     `Missed @OnLeaderChange events (a live replica not naming the leader after recovery): ${reports.reduce((s, r) => s + r.missedChanges, 0)}.`,
     `Leases left held by a replica stopped with SIGTERM in the middle of something (checked by the kinds that do it): ${reports.reduce((s, r) => s + (r.unreleased ?? 0), 0)}.`,
     `Runs without recovery: ${

@@ -12,6 +12,7 @@ import {
   type CronReport,
   type OnceReport,
 } from '../checker.js';
+import { LEDGER_LOST, type FaultName } from '../fault-kinds.js';
 import { spreadReport, type SpreadReport } from '../spread.js';
 import type { ChaosRun } from './chaos-run.js';
 import type { FaultResult } from './fault-result.js';
@@ -24,8 +25,8 @@ export interface ChaosReport {
   unexpectedOverlapMs: number;
   overlapCases: string[];
   cron: CronReport;
-  /** The `once` job: at most once per fire, every fire accounted for. */
-  once: OnceReport;
+  /** The `once` job: at most once per fire, every fire accounted for (absent in older reports). */
+  once?: OnceReport;
   /** Live replicas whose last change event did not name the leader after a recovery. */
   missedChanges: number;
   /** Leases left held by replicas stopped with SIGTERM (see {@link FaultResult.unreleased}). */
@@ -64,7 +65,10 @@ export function assembleReport(run: ChaosRun, tally: RunTally): ChaosReport {
     ),
     overlapCases: cases,
     cron: cronReport(run.events, results),
-    once: onceReport(run.events),
+    once: onceReport(
+      run.events,
+      results.filter((f) => LEDGER_LOST.has(f.name as FaultName)),
+    ),
     missedChanges: tally.missedChanges,
     unreleased: tally.unreleased,
     totalWorkRuns: intervals.length,

@@ -95,6 +95,7 @@ describe('@LeaderOnly({ once: true })', () => {
     ).rejects.toThrow(/a request handler has no scheduled fires/);
 
     expect(() => LeaderOnly({ once: true, confirm: true })).toThrow(SetupError);
+    expect(() => LeaderOnly({ once: true })(class Jobs {})).toThrow(/on the class Jobs/);
     expect(() => LeaderOnly({ catchUp: 'all' })).toThrow(/only with once: true/);
     expect(() => LeaderOnly({ once: true, catchUpWindow: 8 * 24 * 3600 * 1000 })).toThrow(
       /catchUpWindow.*7 days/,
