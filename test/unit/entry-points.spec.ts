@@ -16,7 +16,11 @@ const OPTIONAL_PEERS = ['@nestjs/terminus', 'prom-client'];
  */
 const EXPORTS: Record<string, string[]> = {
   index: [
+    'CatchUpPolicy',
     'DEFAULT_ELECTION',
+    'FireOutcome',
+    'FireResult',
+    'FireRun',
     'DuplicateElectionError',
     'ElectorStatus',
     'ElectorStoppedError',
