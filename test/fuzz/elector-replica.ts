@@ -5,6 +5,7 @@ import type { Host } from './network.js';
 import { describeChange, ReplicaLog } from './replica-log.js';
 import type { LeaderView, Replica, SimContext } from './sim-context.js';
 import { SimLock } from './sim-lock.js';
+import { OnceTicker } from './once-ticker.js';
 import { WorkLoop } from './work-loop.js';
 
 /** The single election's Lease. */
@@ -22,6 +23,7 @@ export class ElectorReplica implements Replica {
   readonly log: ReplicaLog;
   readonly views: readonly LeaderView[];
   private readonly work: WorkLoop;
+  private readonly once: OnceTicker | undefined;
 
   constructor(
     private readonly context: SimContext,
@@ -63,16 +65,23 @@ export class ElectorReplica implements Replica {
       working: (lease, step, token) =>
         checker.working(processName, lease, step, token, this.host.clock.now(), this.lock),
     });
+    this.once = context.once
+      ? new OnceTicker(this.host.clock, context.random(`once ${processName}`), elector, {
+          fired: (at, token) => checker.fired(processName, MAIN_LEASE, at, token),
+        })
+      : undefined;
   }
 
   start(): void {
     this.elector.start();
     this.work.start();
+    this.once?.start();
   }
 
   async stop(): Promise<void> {
     await this.elector.stop();
     this.work.stop();
+    this.once?.stop();
   }
 
   holds(): string[] {

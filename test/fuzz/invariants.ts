@@ -12,6 +12,7 @@ export const INVARIANTS = [
   'stop-releases-or-says-why',
   'stop-finishes',
   'leader-after-faults',
+  'fire-once',
 ] as const;
 
 export type InvariantName = (typeof INVARIANTS)[number];
@@ -42,7 +43,8 @@ const STOP_REASON =
  * - confirmed-run: confirmLeadership() answers true only after a write that started after the call;
  * - stop-releases-or-says-why: a stop of a process holding a Lease ends with the Lease released, or
  *   with a log line saying why not; stop-finishes: a stop ends;
- * - leader-after-faults: every Lease has a leader within 2 x leaseDuration after the last fault.
+ * - leader-after-faults: every Lease has a leader within 2 x leaseDuration after the last fault;
+ * - fire-once (with `--once`): no fire of the `once` job starts twice, whatever the clocks.
  */
 export class Checker {
   readonly violations: Violation[] = [];
@@ -51,6 +53,8 @@ export class Checker {
     string,
     { lastToken?: bigint; lastBy?: LeaderView; leading: Map<LeaderView, string> }
   >();
+  /** The `once` job's fires started, by `<lease>@<instant>`: who started them. */
+  private readonly fires = new Map<string, string>();
   /** When the last fault healed (global time, ms), once it has. */
   healedAt: number | undefined;
   private readonly ledSinceHealed = new Set<string>();
@@ -143,6 +147,20 @@ export class Checker {
           '(renewDeadline after the start of its last acknowledged write, by its clock)',
       );
     }
+  }
+
+  /** A run of the `once` job's fire `at` started on `who` (term `token`). */
+  fired(who: string, lease: string, at: number, token: string): void {
+    const key = `${lease}@${at}`;
+    const before = this.fires.get(key);
+    if (before) {
+      this.fail(
+        'fire-once',
+        `${who} started the fire of ${new Date(at).toISOString()} on ${lease} (token ${token}), ` +
+          `which ${before} had started already`,
+      );
+    }
+    this.fires.set(key, `${who} (token ${token})`);
   }
 
   /** confirmLeadership() of `who`, called at `calledAt` (its clock), answered true. */

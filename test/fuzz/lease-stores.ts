@@ -35,8 +35,12 @@ export class SimLease {
   }
 
   update(spec: LeaseSpec, resourceVersion: string, by: string): LeaseRecord {
+    // A writer that sends no ledger (a client-go peer) keeps the one stored, as a write of the
+    // Lease's spec keeps its annotations on the API server.
+    const kept = this.store.current()?.fires;
+    const write = spec.fires === undefined && kept ? { ...spec, fires: kept } : spec;
     return this.write(by, `update@${resourceVersion}`, () =>
-      this.store.doUpdate(spec, resourceVersion),
+      this.store.doUpdate(write, resourceVersion),
     );
   }
 
@@ -73,9 +77,14 @@ export function describe(record: LeaseRecord | null): string {
   if (!record) return 'none';
   const members = record.members ? ` members=${Object.keys(record.members).join(',')}` : '';
   const preferred = record.preferredHolder ? ` preferred=${record.preferredHolder}` : '';
+  const fires = record.fires
+    ? ` fires=${Object.entries(record.fires.jobs)
+        .map(([job, entry]) => `${job}@${entry.at}/${entry.term}/${entry.state}`)
+        .join(',')}`
+    : '';
   return (
     `rv=${record.resourceVersion} holder=${record.holderIdentity || '""'} ` +
     `duration=${record.leaseDurationSeconds} transitions=${record.leaseTransitions}` +
-    `${preferred}${members}`
+    `${preferred}${members}${fires}`
   );
 }

@@ -40,9 +40,29 @@ class NoWaitAfterCreate extends LeaderElector {
   }
 }
 
+/** The claims of `once` fires, with the ledger's check removed (claimed whatever the ledger holds). */
+class ClaimsUnchecked extends LeaderElector {
+  constructor(options: LeaderElectorOptions) {
+    super(options);
+    const fires = loopOf(this).fires as unknown as {
+      pending: { request: { job: string } }[];
+      addClaims(jobs: Record<string, unknown>, term: number): void;
+    };
+    const addClaims = fires.addClaims.bind(fires);
+    fires.addClaims = (jobs, term) => {
+      const entries = { ...jobs };
+      for (const claim of fires.pending) delete jobs[claim.request.job];
+      addClaims(jobs, term);
+      for (const [job, entry] of Object.entries(entries)) jobs[job] ??= entry;
+    };
+  }
+}
+
 export const MUTANTS = {
   'no-renew-deadline': NoRenewDeadline,
   'no-wait-after-create': NoWaitAfterCreate,
+  // With --once only: it breaks fire-once, which only a once job can show.
+  'claims-unchecked': ClaimsUnchecked,
 } as const;
 
 export type MutantName = keyof typeof MUTANTS;

@@ -9,6 +9,7 @@ export const SAFETY: readonly InvariantName[] = [
   'tokens-increase',
   'work-within-term',
   'confirmed-run',
+  'fire-once',
 ];
 
 export interface SeedsOptions {
@@ -20,6 +21,8 @@ export interface SeedsOptions {
   readonly clockRateBeyond?: boolean;
   /** Invariants not enforced, to look past a known failure. */
   readonly ignore?: readonly InvariantName[];
+  /** Replicas on the single Lease also run a `once` cron job (invariant fire-once). */
+  readonly once?: boolean;
   /** Called after each seed (progress). */
   readonly onSeed?: (result: RunResult) => void;
 }
@@ -72,8 +75,9 @@ export async function runSeeds(options: SeedsOptions): Promise<SeedsSummary> {
     const base: RunOptions = {
       seed,
       durationMs: options.durationMs,
-      singleOnly: options.mutant !== undefined,
+      singleOnly: options.mutant !== undefined || options.once === true,
       ignore: options.ignore,
+      ...(options.once ? { once: true } : {}),
     };
     const result = await runSeed({
       ...base,

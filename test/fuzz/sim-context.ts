@@ -21,6 +21,8 @@ export interface SimContext {
   random(label: string): Random;
   /** A new process on a machine whose clocks run at `rate`. */
   newHost(name: string, rate: number): Host;
+  /** Whether replicas on the single Lease also run a `once` cron job (`--once`). */
+  readonly once?: boolean;
 }
 
 /** One process's view of one Lease, for the checker: does it lead, with which token. */

@@ -27,6 +27,8 @@ export interface RunOptions {
   readonly clockRateBeyond?: boolean;
   /** Invariants not enforced, to look past a known failure. */
   readonly ignore?: readonly InvariantName[];
+  /** Replicas on the single Lease also run a `once` cron job (invariant fire-once). */
+  readonly once?: boolean;
 }
 
 export interface RunResult {
@@ -65,7 +67,7 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
     singleOnly: options.singleOnly ?? options.mutant !== undefined,
     clockRateBeyond: options.clockRateBeyond,
   });
-  const world = new World(scenario, options.ignore ?? []);
+  const world = new World(scenario, options.ignore ?? [], options.once === true);
   const Elector = options.mutant ? MUTANTS[options.mutant] : LeaderElector;
   const cluster = new Cluster(world, Elector, scenario.shares, world.random('targets'));
   const injector = new FaultInjector(world, cluster, scenario, world.random('faults'));
@@ -139,6 +141,7 @@ class World implements SimContext {
   constructor(
     private readonly scenario: Scenario,
     ignore: readonly InvariantName[],
+    readonly once: boolean,
   ) {
     const { renewDeadline, leaseDuration } = TIMINGS;
     this.checker = new Checker(
@@ -182,6 +185,7 @@ function describeRun(scenario: Scenario, options: RunOptions): string {
   const controls = [
     options.mutant ? `mutant ${options.mutant}` : '',
     options.clockRateBeyond ? 'clock rates beyond the bound' : '',
+    options.once ? 'a once cron job' : '',
   ].filter(Boolean);
   const summary = describeScenario(scenario);
   return controls.length ? `${summary}; positive control: ${controls.join(', ')}` : summary;

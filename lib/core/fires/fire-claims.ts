@@ -108,16 +108,24 @@ export class FireClaims {
   claim(requests: readonly FireClaimRequest[]): Promise<FireClaimAnswer[]> {
     const term = this.host.leadingTerm();
     if (!term) return Promise.resolve(requests.map(() => ({ result: 'not-leading' as const })));
+    const signal = term.controller.signal;
     const answers = requests.map(
       (request) =>
         new Promise<FireClaimAnswer>((resolve) => {
-          const claim: PendingClaim = { request, term: term.term, resolve, sent: false };
-          this.pending.push(claim);
           // A term that ends answers every claim it still has: never left waiting.
-          const signal = term.controller.signal;
-          if (signal.aborted) this.settle(claim, { result: 'not-leading' });
-          else
-            signal.addEventListener('abort', () => this.settle(claim, { result: 'not-leading' }));
+          const onEnd = () => this.settle(claim, { result: 'not-leading' });
+          const claim: PendingClaim = {
+            request,
+            term: term.term,
+            sent: false,
+            resolve: (answer) => {
+              signal.removeEventListener('abort', onEnd);
+              resolve(answer);
+            },
+          };
+          this.pending.push(claim);
+          if (signal.aborted) onEnd();
+          else signal.addEventListener('abort', onEnd);
         }),
     );
     if (!this.batchTimer) {

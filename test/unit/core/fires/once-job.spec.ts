@@ -2,6 +2,7 @@
 // before it runs, so no fire runs twice whatever the replicas' clocks, and a new leader catches up the
 // fires that fell due while nobody ran them. The same scenarios without `once` (`plain`) run fires
 // twice and lose them: the positive control.
+import { getEventListeners } from 'node:events';
 import { every, OnceReplicas, T } from '../../support/once-replicas.js';
 
 const START = new Date('2026-12-07T10:00:00.200Z').getTime();
@@ -33,6 +34,15 @@ describe('once jobs', () => {
     expect(r.outcomes.every((o) => o.result === 'ran')).toBe(true);
     const ledger = r.store.current()!.fires!;
     expect(ledger.jobs['Jobs.tick']).toMatchObject({ at: Math.max(...ran), zone: 'UTC' });
+  });
+
+  it('leaves no listener on the term per claim: a long term of claims does not grow', async () => {
+    const a = r.start('a');
+    await r.clock.advance(100_000);
+    expect(a.elector.isLeader()).toBe(true);
+    expect(r.runs.length).toBeGreaterThan(90);
+    // The claims answer when the term ends: each removes its listener once answered.
+    expect(getEventListeners(a.elector.leadershipSignal(), 'abort').length).toBeLessThan(5);
   });
 
   it.each([
