@@ -223,6 +223,8 @@ export class FaultInjector {
     if (!lease.current()) return this.skip(`delete (${lease.name} missing)`);
     this.count('delete');
     lease.delete();
+    // The ledger of once fires goes with the Lease: at most once holds per ledger (documented).
+    this.context.checker.ledgerLost(lease.name);
   }
 
   /**

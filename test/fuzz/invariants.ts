@@ -44,7 +44,8 @@ const STOP_REASON =
  * - stop-releases-or-says-why: a stop of a process holding a Lease ends with the Lease released, or
  *   with a log line saying why not; stop-finishes: a stop ends;
  * - leader-after-faults: every Lease has a leader within 2 x leaseDuration after the last fault;
- * - fire-once (with `--once`): no fire of the `once` job starts twice, whatever the clocks.
+ * - fire-once (with `--once`): no fire of the `once` job starts twice, whatever the clocks, while
+ *   the Lease (and its ledger) is not deleted.
  */
 export class Checker {
   readonly violations: Violation[] = [];
@@ -147,6 +148,15 @@ export class Checker {
           '(renewDeadline after the start of its last acknowledged write, by its clock)',
       );
     }
+  }
+
+  /**
+   * The Lease `lease` was deleted by an operator: its ledger of once fires is gone, and at most once
+   * per fire is promised only while the ledger is not deleted. Fires are compared anew from here.
+   */
+  ledgerLost(lease: string): void {
+    for (const key of [...this.fires.keys()])
+      if (key.startsWith(`${lease}@`)) this.fires.delete(key);
   }
 
   /** A run of the `once` job's fire `at` started on `who` (term `token`). */

@@ -19,6 +19,9 @@ const FIXED_SEEDS = 370;
  */
 const REGRESSION_SEEDS = [24, 435, 836, 1678, 1768, 2750, 2989, 4119, 5147, 6673, 8000];
 
+/** The window of seeds run with a once cron job on every replica (fuzz option `--once`). */
+const ONCE_SEEDS = 300;
+
 /** A seed with a long trace (several hundred lines), for the replay check. */
 const REPLAY_SEED = 8860;
 
@@ -91,6 +94,11 @@ describe('deterministic simulation fuzzer', () => {
     }
   });
 
+  it(`never starts a once fire twice on seeds ${FIXED_FROM}..${FIXED_FROM + ONCE_SEEDS - 1} with a once cron job, whatever the clocks`, async () => {
+    const summary = await runSeeds({ from: FIXED_FROM, seeds: ONCE_SEEDS, once: true });
+    expect(summary.failures.map((failure) => formatFailure(failure, 80).join('\n'))).toEqual([]);
+  });
+
   it.each(REGRESSION_SEEDS)('keeps every invariant on regression seed %i', async (seed) => {
     const result = await runSeed({ seed });
     expect(result.violations).toEqual([]);
@@ -101,6 +109,10 @@ describe('deterministic simulation fuzzer', () => {
       ['the mutant without the renew deadline check', { mutant: 'no-renew-deadline' as const }],
       ['the mutant without the wait after a create', { mutant: 'no-wait-after-create' as const }],
       ['clock rates beyond the documented bound', { clockRateBeyond: true }],
+      [
+        'the once claims without the ledger check',
+        { mutant: 'claims-unchecked' as const, once: true },
+      ],
     ])('%s', async (_name, control) => {
       const summary = await runSeeds({ from: 0, seeds: CONTROL_SEEDS, ...control });
       expect(summary.failures).toHaveLength(1);
