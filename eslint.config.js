@@ -83,8 +83,9 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': engineImports('../*') },
   },
   {
-    // lib/core/spread (elections spread over shares) is part of the engine: it imports lib/core.
-    files: ['lib/core/spread/**/*.ts'],
+    // lib/core/spread (elections spread over shares) and lib/core/fires (the ledger of `once` jobs'
+    // fires) are part of the engine: they import lib/core.
+    files: ['lib/core/spread/**/*.ts', 'lib/core/fires/**/*.ts'],
     rules: { 'no-restricted-imports': engineImports('../../*') },
   },
   {
