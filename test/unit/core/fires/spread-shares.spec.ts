@@ -66,7 +66,14 @@ class SpreadApp {
     const jobs = [STAYS, MOVES].map(
       (job) =>
         new OnceJob(
-          { election: 'jobs', job, schedule, catchUp: 'latest', catchUpWindow: 300_000 },
+          {
+            election: 'jobs',
+            job,
+            schedule,
+            catchUp: 'latest',
+            catchUpWindow: 300_000,
+            rerunInterrupted: false,
+          },
           {
             clock,
             elector: () => (spread.holdsBack(job) ? undefined : spread.electorFor(job)),
