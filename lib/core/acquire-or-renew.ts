@@ -52,9 +52,7 @@ export async function acquireOrRenew(loop: ElectionLoop): Promise<void> {
     try {
       const written =
         decision.action === 'create'
-          ? await loop.requests.run('create', (signal) =>
-              loop.lock.create(spec, { signal }),
-            )
+          ? await loop.requests.run('create', (signal) => loop.lock.create(spec, { signal }))
           : await loop.requests.run('update', (signal) =>
               loop.lock.update(spec, decision.basedOn.resourceVersion, { signal }),
             );
