@@ -16,11 +16,15 @@ const OPTIONAL_PEERS = ['@nestjs/terminus', 'prom-client'];
  */
 const EXPORTS: Record<string, string[]> = {
   index: [
+    'CatchUpPolicy',
     'DEFAULT_ELECTION',
     'DuplicateElectionError',
     'ElectorStatus',
     'ElectorStoppedError',
     'FencingToken',
+    'FireOutcome',
+    'FireResult',
+    'FireRun',
     'InvalidArgumentError',
     'InvalidOptionError',
     'LEADER_HEADER',

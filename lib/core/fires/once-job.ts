@@ -22,11 +22,13 @@ export type FireResult =
 
 /** One fire's outcome. */
 export interface FireOutcome {
-  /** The election's name and the job's. */
+  /** The election's name (`'default'` unless named). */
   readonly election: string;
+  /** The job's name: `@LeaderOnly`'s `job`, else `Class.method`. */
   readonly job: string;
   /** The fire's scheduled instant. */
   readonly scheduledAt: Date;
+  /** What became of it. */
   readonly result: FireResult;
   /** Why a fire was missed beyond the window and bound (a zone mismatch, a full ledger). */
   readonly reason?: string;
@@ -36,6 +38,7 @@ export interface FireOutcome {
 
 /** What a run of a fire knows about itself (`LeaderService.currentRun()`). */
 export interface FireRun {
+  /** The job's name: `@LeaderOnly`'s `job`, else `Class.method`. */
   readonly job: string;
   /** The fire's scheduled instant. */
   readonly scheduledAt: Date;
