@@ -19,6 +19,7 @@ import type { LeaseEventRecorder } from './kubernetes/index.js';
 import type { LeaseLockSetup } from './kubernetes/create-lease-lock.js';
 import { assertDnsSubdomain, assertNamespace } from './kubernetes/names.js';
 import { Election } from './election.js';
+import type { FireEvent } from './fires/fire-events.js';
 import { assertKnownOptions, optionKeys } from './option-validation.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
 import { DEFAULT_ELECTION } from './leader-election.constants.js';
@@ -147,7 +148,21 @@ export async function createElection(
           await Promise.all([...recorders.values()].map((r) => r.flush()));
           for (const recorder of recorders.values()) recorder.close();
         };
-  return new Election(name, options.leaseName, namespace, engine, afterStop, logger);
+  const recordEvent = fireEventRecorder(engine, recorders);
+  return new Election(name, options.leaseName, namespace, engine, afterStop, logger, recordEvent);
+}
+
+/**
+ * With `events` (a recorder per Lease): records the Events about a job's fires on the Lease of the
+ * elector deciding the job (its share's, in a spread election). Undefined without recorders.
+ */
+export function fireEventRecorder(
+  engine: Pick<ElectionEngine, 'electorFor'>,
+  recorders: ReadonlyMap<LeaseLock, Pick<LeaseEventRecorder, 'record'>>,
+): ((job: string, event: FireEvent) => void) | undefined {
+  if (recorders.size === 0) return undefined;
+  return (job, event) =>
+    recorders.get(engine.electorFor(job).lock)?.record(event.message, event.reason, event.type);
 }
 
 /** `shares` and what it cannot be combined with. */

@@ -6,6 +6,7 @@ import {
   type LeaderChangeEvent,
 } from './core/index.js';
 import { describeError, SpreadElectionError } from './core/errors.js';
+import type { FireEvent } from './fires/fire-events.js';
 import { LeaderChanges } from './leader-changes.js';
 import { CHANGES_SUBSCRIBER_FAILED, SPREAD_NEEDS_JOB } from './leader-election.messages.js';
 
@@ -33,6 +34,8 @@ export class Election {
     private readonly afterStop?: () => Promise<void>,
     /** Where errors of {@link changes} subscribers (and start-up warnings) are logged. */
     readonly logger?: ElectorLogger,
+    /** With `events`: records an Event about `job` on the Lease of its elector. Never throws. */
+    private readonly eventRecorder?: (job: string, event: FireEvent) => void,
   ) {
     this.engine.onChange((event) => {
       this.latest.set(event.share ?? 0, event);
@@ -71,6 +74,14 @@ export class Election {
    */
   holdsBack(job: string): boolean {
     return this.engine.holdsBack(job);
+  }
+
+  /**
+   * Records a Kubernetes Event about a fire of `job` on the Lease deciding it (with the module's
+   * `events` option; nothing without).
+   */
+  recordEvent(job: string, event: FireEvent): void {
+    this.eventRecorder?.(job, event);
   }
 
   /** Every Lease name the election uses (for a spread election, the shares' and the membership's). */

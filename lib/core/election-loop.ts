@@ -15,6 +15,7 @@ import * as messages from './elector.messages.js';
 import type { LeadsLaterCause } from './elector.messages.js';
 import { isNewerVersion } from './fencing-token.js';
 import { FireClaims } from './fires/fire-claims.js';
+import { LastRuns } from './fires/last-runs.js';
 import { LeaderWorkTracker } from './leader-work.js';
 import {
   beginTerm,
@@ -93,6 +94,8 @@ export class ElectionLoop {
   tookOverExpired: ExpiredHolder | undefined;
   /** Claims of `once` jobs' fires, carried by our writes (see `FireClaims`). */
   readonly fires: FireClaims;
+  /** The last finished run of each `once` job seen in the ledger (the `jobLastRun` hook). */
+  private readonly lastRuns = new LastRuns();
 
   constructor(options: LeaderElectorOptions) {
     const resolved = resolveElectorOptions(options);
@@ -418,6 +421,9 @@ export class ElectionLoop {
     this.watch.resourceVersion = record.resourceVersion;
     this.observation = observeRecord(this.observation, record, this.clock.now());
     this.succession.observe(record);
+    for (const [job, at] of this.lastRuns.changes(record.fires)) {
+      this.metrics.jobLastRun(this.name, job, at);
+    }
   }
 
   observeLeaseMissing(source: 'watch' | 'read'): void {

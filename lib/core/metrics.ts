@@ -72,6 +72,13 @@ export interface ElectionMetrics {
    * `interrupted`, `already-ran`; see `FireResult`).
    */
   fire?(leaseName: string, job: string, result: string): void;
+  /**
+   * The Lease's ledger, as this process saw it (followers too), shows a later finished run of a
+   * `once` job: `scheduledAt` is that fire's scheduled instant, ms since the epoch. Only fires
+   * recorded `done` count (not `claimed`, running or never ended; not `interrupted`, perhaps run
+   * partly); called once per job and instant, never with an earlier instant than before.
+   */
+  jobLastRun?(leaseName: string, job: string, scheduledAt: number): void;
 }
 
 /** Classifies an error met by a lock request. */
@@ -98,6 +105,7 @@ const HOOKS: readonly HookName[] = [
   'leaderWork',
   'releaseSkipped',
   'fire',
+  'jobLastRun',
 ];
 
 /**

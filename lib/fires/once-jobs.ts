@@ -3,11 +3,12 @@ import { filter, Subject, type Observable } from 'rxjs';
 import type { CatchUpPolicy } from '../core/fires/catch-up-plan.js';
 import { LEDGER_ENTRY_OVERHEAD, LEDGER_SIZE_LIMIT } from '../core/fires/fire-ledger.js';
 import { OnceJob, type FireOutcome } from '../core/fires/once-job.js';
-import { systemClock } from '../core/index.js';
+import { systemClock, type Clock } from '../core/index.js';
 import type { Election } from '../election.js';
 import { SetupError } from '../leader-election.errors.js';
 import { cronSchedule, type CronMetadata } from './cron-schedule.js';
 import { currentRunStorage } from './current-run.js';
+import { fireEventOf } from './fire-events.js';
 import { LEDGER_TOO_SMALL, outcomeLine } from './fires.messages.js';
 
 /** What `@LeaderOnly({ once: true })` says of its job. */
@@ -40,6 +41,9 @@ export class OnceJobs {
   private readonly logger = new Logger('LeaderElection');
   private readonly stops: (() => void)[] = [];
 
+  /** `clock`: the jobs' wall time and timers (the system's; a fake one in tests). */
+  constructor(private readonly clock: Clock = systemClock) {}
+
   /** Adds a job (at module init). */
   add(registration: OnceJobRegistration): void {
     const { election, job } = registration;
@@ -51,7 +55,7 @@ export class OnceJobs {
         ...registration.options,
       },
       {
-        clock: systemClock,
+        clock: this.clock,
         elector: () => (election.holdsBack(job) ? undefined : election.electorFor(job)),
         run: (fire) => currentRunStorage.run(fire, async () => registration.run()),
         report: (outcome) => this.report(election, outcome),
@@ -145,6 +149,8 @@ export class OnceJobs {
       );
     }
     election.electorFor(outcome.job).countFire(outcome.job, outcome.result);
+    const event = fireEventOf(outcome);
+    if (event) election.recordEvent(outcome.job, event);
     this.outcomes.next(outcome);
   }
 }

@@ -111,7 +111,9 @@ export interface LeaderElectionModuleOptions {
   readonly lock?: LeaseLock;
   /**
    * Record Kubernetes Events on the Lease when this instance starts and stops leading (client-go's
-   * `<identity> became leader` / `<identity> stopped leading`, reason `LeaderElection`). Needs
+   * `<identity> became leader` / `<identity> stopped leading`, reason `LeaderElection`), and one per
+   * fire of a `once` job caught up, coalesced, missed or interrupted (reasons `FireCaughtUp`,
+   * `FireCoalesced`, `FireMissed`, `FireInterrupted`). Needs
    * `create` on `events` in the Lease's namespace; a failure to record is logged once and never
    * affects the election. `{ component }` sets the Events' source component (default
    * `nestjs-kube-leader`). Not available with a custom `lock`.

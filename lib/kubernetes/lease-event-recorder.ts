@@ -12,6 +12,16 @@ import {
 /** `reason` of the Events, as client-go's leader election writes it. */
 export const LEADER_ELECTION_EVENT_REASON = 'LeaderElection';
 
+/** An Event's `type`: `Normal`, or `Warning` for what an operator should look at. */
+export type EventType = 'Normal' | 'Warning';
+
+/** What one Event says. */
+interface RecordedEvent {
+  readonly message: string;
+  readonly reason: string;
+  readonly type: EventType;
+}
+
 /** Options of a {@link LeaseEventRecorder}. */
 export interface LeaseEventRecorderOptions {
   /** Cluster access (the same as the lock's). */
@@ -41,7 +51,9 @@ export interface LeaseEventRecorderOptions {
 /**
  * Records client-go's leader election Events on the Lease: `<identity> became leader` and
  * `<identity> stopped leading`, type Normal, reason `LeaderElection`, involvedObject the Lease
- * (`kubectl describe lease <name>` and `kubectl get events` show them).
+ * (`kubectl describe lease <name>` and `kubectl get events` show them). With `once` jobs, the Nest
+ * layer records through it one Event per fire caught up, coalesced, missed or interrupted
+ * (`FireCaughtUp`, `FireCoalesced`, `FireMissed`, `FireInterrupted`).
  *
  * Recording never affects the election: requests run in the background, transient failures are
  * retried a few times, failures are logged once per failure streak (with the RBAC rule to add when
@@ -83,10 +95,19 @@ export class LeaseEventRecorder {
     this.record(`${this.options.identity} ${event.isLeader ? 'became leader' : 'stopped leading'}`);
   }
 
-  /** Creates one Normal Event with reason `LeaderElection` on the Lease, in the background. */
-  record(message: string): void {
+  /**
+   * Creates one Event on the Lease, in the background: by default Normal with reason
+   * `LeaderElection` (client-go's); `reason` and `type` for others (e.g. `FireMissed`, Warning).
+   */
+  record(
+    message: string,
+    reason: string = LEADER_ELECTION_EVENT_REASON,
+    type: EventType = 'Normal',
+  ): void {
     if (this.closed.signal.aborted) return;
-    const request = this.deliver(message).finally(() => this.pending.delete(request));
+    const request = this.deliver({ message, reason, type }).finally(() =>
+      this.pending.delete(request),
+    );
     this.pending.add(request);
   }
 
@@ -109,12 +130,13 @@ export class LeaseEventRecorder {
     this.closed.abort();
   }
 
-  private async deliver(message: string): Promise<void> {
+  private async deliver(event: RecordedEvent): Promise<void> {
+    const { message } = event;
     const timestamp = new Date();
     // One name for every attempt: a retry of an Event that was stored answers 409.
     const name = eventName(this.options.leaseName, timestamp);
     for (let attempt = 0; ; attempt++) {
-      const error = await this.create(name, message, timestamp);
+      const error = await this.create(name, event, timestamp);
       if (error === undefined) {
         this.failing = false;
         return;
@@ -143,7 +165,8 @@ export class LeaseEventRecorder {
   }
 
   /** One create request; resolves with the error, or undefined on success. */
-  private async create(name: string, message: string, now: Date): Promise<unknown> {
+  private async create(name: string, event: RecordedEvent, now: Date): Promise<unknown> {
+    const { message, reason, type } = event;
     const { namespace, leaseName, identity } = this.options;
     const uid = safely(() => this.options.leaseUid?.());
     const body: CoreV1Event = {
@@ -155,9 +178,9 @@ export class LeaseEventRecorder {
         namespace,
         ...(uid ? { uid } : {}),
       },
-      reason: LEADER_ELECTION_EVENT_REASON,
+      reason,
       message,
-      type: 'Normal',
+      type,
       source: { component: this.component },
       reportingComponent: this.component,
       reportingInstance: identity.slice(0, 128),

@@ -27,6 +27,7 @@ export const ELECTION_METRIC_NAMES = Object.freeze({
   leaderOnlyCalls: 'leader_election_leader_only_calls_total',
   releasesSkipped: 'leader_election_releases_skipped_total',
   fires: 'leader_election_fires_total',
+  jobLastRun: 'leader_election_job_last_run_timestamp_seconds',
 });
 
 const DEFAULT_RENEW_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -44,6 +45,7 @@ const DEFAULT_RENEW_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
  * | `leader_election_leader_only_calls_total` | counter: `@LeaderOnly` calls | `name`, `method` (`Class.method`), `outcome` (`executed`, `skipped`) |
  * | `leader_election_releases_skipped_total` | counter: stops that left the Lease to expire | `name`, `reason` (`disabled`, `work-running`, `term-not-started`, `not-released`) |
  * | `leader_election_fires_total` | counter: fires of `once` jobs by outcome | `name`, `job`, `result` (`ran`, `caught-up`, `coalesced`, `missed`, `interrupted`, `already-ran`) |
+ * | `leader_election_job_last_run_timestamp_seconds` | gauge: the scheduled instant (Unix seconds) of the latest fire of a `once` job that the Lease's ledger records as run to its end (`done`; a fire `interrupted`, or claimed and not ended, is no run), exported by every replica (followers from the watched Lease): alert when it falls behind the job's period | `name`, `job` |
  *
  * Metrics already on the registry under these names (another app in the same process, another
  * instance of this class) are reused, so several apps can share a registry without
@@ -68,6 +70,9 @@ export class PrometheusElectionMetrics implements ElectionMetrics {
   private readonly leaderOnlyCalls: Counter<'name' | 'method' | 'outcome'>;
   private readonly releasesSkipped: Counter<'name' | 'reason'>;
   private readonly fires: Counter<'name' | 'job' | 'result'>;
+  private readonly jobLastRuns: Gauge<'name' | 'job'>;
+  /** The latest instant set per series: electors sharing a Lease name never move one back. */
+  private readonly lastRunSet = new Map<string, number>();
 
   constructor(options: PrometheusElectionMetricsOptions = {}) {
     const registry = options.registry ?? defaultRegistry;
@@ -165,6 +170,20 @@ export class PrometheusElectionMetrics implements ElectionMetrics {
         });
       },
     );
+    this.jobLastRuns = metric(
+      registry,
+      ELECTION_METRIC_NAMES.jobLastRun,
+      'gauge',
+      ['name', 'job'],
+      () => {
+        return new Gauge({
+          name: ELECTION_METRIC_NAMES.jobLastRun,
+          help: 'Scheduled instant (Unix seconds) of the latest fire of a once job recorded done in the Lease, as this replica saw it.',
+          labelNames: ['name', 'job'],
+          registers: [registry],
+        });
+      },
+    );
     this.releasesSkipped = metric(
       registry,
       ELECTION_METRIC_NAMES.releasesSkipped,
@@ -224,6 +243,13 @@ export class PrometheusElectionMetrics implements ElectionMetrics {
 
   fire(name: string, job: string, result: string): void {
     this.fires.inc({ name, job, result });
+  }
+
+  jobLastRun(name: string, job: string, scheduledAt: number): void {
+    const series = `${name}\0${job}`;
+    if (scheduledAt <= (this.lastRunSet.get(series) ?? -1)) return;
+    this.lastRunSet.set(series, scheduledAt);
+    this.jobLastRuns.set({ name, job }, scheduledAt / 1000);
   }
 }
 

@@ -1,5 +1,6 @@
 // Health, metrics and Kubernetes Events on a real kube-apiserver: two Nest apps as lease-user, the
-// leader cut off from the API server by its TCP proxy, the follower taking over.
+// leader cut off from the API server by its TCP proxy, the follower taking over; a `once` job's last
+// run and the Events about the fires a new leader caught up after a gap.
 import 'reflect-metadata';
 import fs from 'node:fs';
 import {
@@ -9,10 +10,11 @@ import {
   KubeConfig,
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
-import { Logger, Module, type INestApplicationContext } from '@nestjs/common';
+import { Injectable, Logger, Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Cron, ScheduleModule } from '@nestjs/schedule';
 import { Registry } from 'prom-client';
-import { LeaderElectionModule, LeaderService } from '../../lib/index.js';
+import { LeaderElectionModule, LeaderOnly, LeaderService } from '../../lib/index.js';
 import {
   LeaderElectionHealthIndicator,
   LeaderElectionHealthModule,
@@ -25,6 +27,14 @@ import { RecordingLoggerService } from '../support/recording-logger.js';
 
 const FAST = { leaseDuration: 3_000, renewDeadline: 2_000, retryPeriod: 500 };
 const HEALTH = { maxApiFailureDuration: 1_500 };
+
+/** A `once` job every second. */
+@Injectable()
+class Reports {
+  @Cron('* * * * * *', { timeZone: 'UTC' })
+  @LeaderOnly({ once: true })
+  tick(): void {}
+}
 
 interface Replica {
   identity: string;
@@ -101,7 +111,7 @@ describe('health, metrics and Events on a real kube-apiserver', () => {
   async function startReplica(
     identity: string,
     lease: string,
-    options: { ns?: string; waitForLeadership?: boolean } = {},
+    options: { ns?: string; waitForLeadership?: boolean; once?: boolean } = {},
   ): Promise<Replica> {
     const proxy = new TcpProxy(cluster.state.ports.kubeApiserver);
     const port = await proxy.listen();
@@ -115,6 +125,7 @@ describe('health, metrics and Events on a real kube-apiserver', () => {
     const logger = new RecordingLoggerService();
     @Module({
       imports: [
+        ...(options.once ? [ScheduleModule.forRoot()] : []),
         LeaderElectionModule.forRoot({
           leaseName: lease,
           namespace: options.ns ?? namespace,
@@ -128,6 +139,7 @@ describe('health, metrics and Events on a real kube-apiserver', () => {
         }),
         LeaderElectionHealthModule,
       ],
+      providers: options.once ? [Reports] : [],
     })
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
@@ -296,6 +308,61 @@ describe('health, metrics and Events on a real kube-apiserver', () => {
         }),
       );
     }
+  });
+
+  it('exports the last run of a once job, and records an Event per fire caught up or coalesced after a gap', async () => {
+    const lease = uniqueName('fires');
+    const job = { name: lease, job: 'Reports.tick' };
+    const lastRun = ELECTION_METRIC_NAMES.jobLastRun;
+    const a = await startReplica('pod-a', lease, { waitForLeadership: true, once: true });
+    await eventually(async () => (await a.metric(lastRun, job)) !== undefined, 10_000, 'a run');
+    // a stops (releasing the Lease); nobody runs the job for a few fires.
+    replicas.splice(replicas.indexOf(a), 1);
+    await a.app.close();
+    await a.proxy.close();
+    const stoppedAt = Date.now();
+    await eventually(() => Date.now() - stoppedAt > 3_500, 5_000, 'a gap of fires');
+    const b = await startReplica('pod-b', lease, { waitForLeadership: true, once: true });
+    const core = cluster.kubeConfigs.admin.makeApiClient(CoreV1Api);
+    // b's (a's first catch-up may have recorded one too: a fire due between its term's start and it).
+    const fireEvents = async () =>
+      (
+        await core.listNamespacedEvent({
+          namespace,
+          fieldSelector: `involvedObject.kind=Lease,involvedObject.name=${lease}`,
+        })
+      ).items.filter(
+        (event) => event.reason?.startsWith('Fire') && event.reportingInstance === 'pod-b',
+      );
+    await eventually(
+      async () => {
+        const reasons = (await fireEvents()).map((e) => e.reason);
+        return reasons.includes('FireCaughtUp') && reasons.includes('FireCoalesced');
+      },
+      15_000,
+      'FireCaughtUp and FireCoalesced Events',
+      100,
+    );
+    const events = await fireEvents();
+    expect(events.filter((e) => e.reason === 'FireCaughtUp')).toHaveLength(1);
+    expect(events.filter((e) => e.reason === 'FireCoalesced').length).toBeGreaterThanOrEqual(1);
+    for (const event of events) {
+      expect(event).toEqual(
+        expect.objectContaining({
+          type: 'Normal',
+          reportingInstance: 'pod-b',
+          message: expect.stringMatching(
+            /^Reports\.tick fire of \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z \(election "default"\)/,
+          ),
+        }),
+      );
+    }
+    // The follower-turned-leader exports the last run from the ledger too.
+    await eventually(
+      async () => (await b.metric(lastRun, job))! * 1000 > stoppedAt,
+      10_000,
+      'b runs',
+    );
   });
 
   it('keeps electing without permission to create Events, and says which rule is missing, once', async () => {

@@ -153,7 +153,7 @@ export class OnceJob {
         this.report(plan.interrupted, 'interrupted');
         if (
           plan.rerunInterrupted &&
-          !(await this.claimAndRun(elector, plan.interrupted, true, true))
+          !(await this.claimAndRun(elector, fireTerm.term, plan.interrupted, true, true))
         )
           return;
       }
@@ -161,9 +161,9 @@ export class OnceJob {
       for (const coalesced of plan.coalesced) this.report(coalesced, 'coalesced');
       this.account(fireTerm.term, [...plan.missed, ...plan.coalesced]);
       for (const late of plan.run) {
-        if (!(await this.claimAndRun(elector, late, true))) return;
+        if (!(await this.claimAndRun(elector, fireTerm.term, late, true))) return;
       }
-      if (at !== undefined) await this.claimAndRun(elector, at, false);
+      if (at !== undefined) await this.claimAndRun(elector, fireTerm.term, at, false);
     } finally {
       work.end();
     }
@@ -172,6 +172,7 @@ export class OnceJob {
   /** Claims one fire and runs it when claimed; resolves whether to go on with later fires. */
   private async claimAndRun(
     elector: LeaderElector,
+    term: number,
     at: number,
     catchUp: boolean,
     rerun = false,
@@ -193,9 +194,12 @@ export class OnceJob {
         this.report(at, 'already-ran');
         return true;
       case 'zone-differs':
+        // Not in the ledger: accounted here, or the next tick would report it again.
+        this.account(term, [at]);
         this.report(at, 'missed', { reason: `zone-differs:${answer.recorded}` });
         return true;
       case 'ledger-full':
+        this.account(term, [at]);
         this.report(at, 'missed', { reason: 'ledger-full' });
         return true;
     }

@@ -50,6 +50,9 @@ class RecordingMetrics implements Required<ElectionMetrics> {
   fire(name: string, job: string, result: string) {
     this.calls.push(`fire ${name} ${job} ${result}`);
   }
+  jobLastRun(name: string, job: string, at: number) {
+    this.calls.push(`jobLastRun ${name} ${job} ${at}`);
+  }
   named(prefix: string): string[] {
     return this.calls.filter((call) => call.startsWith(prefix));
   }

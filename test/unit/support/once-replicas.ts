@@ -4,17 +4,46 @@
 import type { Clock } from '../../../lib/core/clock.js';
 import { LeaderElector, type LeaderElectorOptions } from '../../../lib/core/index.js';
 import type { CatchUpPolicy } from '../../../lib/core/fires/catch-up-plan.js';
+import {
+  LEDGER_SIZE_LIMIT,
+  ledgerSize,
+  type FireLedger,
+} from '../../../lib/core/fires/fire-ledger.js';
 import type { FireSchedule } from '../../../lib/core/fires/fire-schedule.js';
 import { OnceJob, type FireOutcome } from '../../../lib/core/fires/once-job.js';
 import { FakeClock } from '../../../lib/core/fake-clock.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/core/memory-lock.js';
-import { LockUnavailableError } from '../../../lib/core/errors.js';
+import { LockRejectedError, LockUnavailableError } from '../../../lib/core/errors.js';
 import type { LeaseRecord, LeaseSpec } from '../../../lib/core/lease-record.js';
-import type { LockCallOptions } from '../../../lib/core/lock.js';
+import type { LockCallOptions, LockWatch, LockWatchHandlers } from '../../../lib/core/lock.js';
 
-/** An in-memory lock that can lose the answer of its next claim: the write lands, the reply does not. */
+/**
+ * An in-memory lock that can lose the answer of its next claim (the write lands, the reply does
+ * not), deliver a stale record on its open watch ({@link echo}), and refuse, as the API server
+ * refuses an annotation over its limit, a write whose ledger exceeds `LEDGER_SIZE_LIMIT`. A
+ * `legacy` lock writes as a version without `once` does: it keeps the ledger as it found it.
+ */
 export class ClaimAnswerLosingLock extends InMemoryLeaseLock {
   loseNextClaimAnswer = false;
+  /** Writes refused for their ledger's size. */
+  refused = 0;
+  private handlers: LockWatchHandlers | undefined;
+
+  constructor(
+    store: InMemoryLeaseStore,
+    identity: string,
+    name: string,
+    private readonly legacy = false,
+    private readonly written: (record: LeaseRecord) => void = () => undefined,
+  ) {
+    super(store, identity, name);
+  }
+
+  override async create(spec: LeaseSpec, options?: LockCallOptions): Promise<LeaseRecord> {
+    const record = await super.create(this.checked(spec), options);
+    this.written(record);
+    return record;
+  }
 
   override async update(
     spec: LeaseSpec,
@@ -22,15 +51,40 @@ export class ClaimAnswerLosingLock extends InMemoryLeaseLock {
     options?: LockCallOptions,
   ): Promise<LeaseRecord> {
     const before = this.store.current()?.fires;
-    const written = await super.update(spec, resourceVersion, options);
+    const written = await super.update(this.checked(spec), resourceVersion, options);
+    this.written(written);
     const claimed = Object.entries(spec.fires?.jobs ?? {}).some(
       ([job, entry]) => entry.state === 'claimed' && before?.jobs[job]?.at !== entry.at,
     );
-    if (this.loseNextClaimAnswer && claimed) {
+    if (this.loseNextClaimAnswer && claimed && !this.legacy) {
       this.loseNextClaimAnswer = false;
       throw new LockUnavailableError('connection reset (the claim was applied, its answer lost)');
     }
     return written;
+  }
+
+  override watch(handlers: LockWatchHandlers, options?: { resourceVersion?: string }): LockWatch {
+    this.handlers = handlers;
+    return super.watch(handlers, options);
+  }
+
+  /** Delivers `record` on the open watch now: an event that arrives after newer writes. */
+  echo(record: LeaseRecord): void {
+    this.handlers?.onEvent({ type: 'MODIFIED', record });
+  }
+
+  private checked(spec: LeaseSpec): LeaseSpec {
+    if (this.legacy) {
+      // Another version's write: our annotation is not its own, it keeps it as found.
+      const { fires: _ours, ...rest } = spec;
+      const found = this.store.current()?.fires;
+      return found ? { ...rest, fires: found } : rest;
+    }
+    if (spec.fires && ledgerSize(spec.fires) > LEDGER_SIZE_LIMIT) {
+      this.refused += 1;
+      throw new LockRejectedError('metadata.annotations: Too long (the ledger over its limit)');
+    }
+    return spec;
   }
 }
 
@@ -59,6 +113,8 @@ export interface ReplicaOptions {
   schedule?: FireSchedule;
   job?: string;
   elector?: Partial<LeaderElectorOptions>;
+  /** A version without `once`: ticks as `plain` does, keeps the ledger it finds, never stamps it. */
+  legacy?: boolean;
 }
 
 export class OnceReplicas {
@@ -67,6 +123,8 @@ export class OnceReplicas {
   readonly runs: Run[] = [];
   readonly outcomes: (FireOutcome & { replica: string })[] = [];
   readonly replicas = new Map<string, Replica>();
+  /** The ledger of every successful write, in order (null: the write carried none). */
+  readonly ledgers: (FireLedger | null)[] = [];
   /** How long each run takes, ms. */
   runFor = 100;
 
@@ -109,6 +167,18 @@ export class OnceReplicas {
     return missing;
   }
 
+  /** Writes (indexes in {@link ledgers}) whose ledger dropped `job`'s entry or moved it back. */
+  regressions(job = 'Jobs.tick'): number[] {
+    let latest = -1;
+    const found: number[] = [];
+    this.ledgers.forEach((ledger, index) => {
+      const at = ledger?.jobs[job]?.at ?? -1;
+      if (at < latest) found.push(index);
+      else latest = at;
+    });
+    return found;
+  }
+
   results(result: FireOutcome['result']): number[] {
     return this.outcomes.filter((o) => o.result === result).map((o) => o.scheduledAt.getTime());
   }
@@ -134,7 +204,9 @@ export class Replica {
   ) {
     this.clock = options.skew ? set.skewed(options.skew) : set.clock;
     this.schedule = options.schedule ?? every(1_000);
-    this.lock = new ClaimAnswerLosingLock(set.store, id, 'jobs');
+    this.lock = new ClaimAnswerLosingLock(set.store, id, 'jobs', options.legacy, (record) =>
+      set.ledgers.push(record.fires ?? null),
+    );
     this.elector = new LeaderElector({
       ...T,
       lock: this.lock,
@@ -160,7 +232,7 @@ export class Replica {
       },
     );
     this.elector.onChange((event) => {
-      if (event.isLeader && !options.plain) void this.job.catchUp();
+      if (event.isLeader && !this.plain) void this.job.catchUp();
     });
   }
 
@@ -187,7 +259,7 @@ export class Replica {
     this.timer = this.clock.setTimeout(() => {
       if (this.stopped) return;
       this.arm();
-      if (this.options.plain) void this.plainTick(now);
+      if (this.plain) void this.plainTick(now);
       else void this.job.tick();
     }, next - now);
   }
@@ -203,6 +275,11 @@ export class Replica {
     } finally {
       work.end();
     }
+  }
+
+  /** Without `once`: a `plain` or `legacy` replica. */
+  get plain(): boolean {
+    return !!this.options.plain || !!this.options.legacy;
   }
 
   /** A crash: cut off from the API server, its timers never fire again. */
