@@ -18,9 +18,6 @@ const EXPORTS: Record<string, string[]> = {
   index: [
     'CatchUpPolicy',
     'DEFAULT_ELECTION',
-    'FireOutcome',
-    'FireResult',
-    'FireRun',
     'DuplicateElectionError',
     'ElectorStatus',
     'ElectorStoppedError',
