@@ -527,8 +527,16 @@ function serviceEnv(ip: string, port: number): Record<string, string> {
   };
 }
 
-/** The container's `env`, values and downward-API field references. */
-function containerEnv(pod: V1Pod, container: V1Container): Record<string, string> {
+/** `metadata.labels['<key>']` or `metadata.annotations['<key>']`: the map and the key. */
+const METADATA_ENTRY = /^metadata\.(labels|annotations)\['([^']+)'\]$/;
+
+/**
+ * The container's `env`, values and downward-API field references: the Pod's name, namespace, uid,
+ * node, service account, IP, and one label or annotation (`metadata.labels['pod-template-hash']`, as
+ * a Deployment's manifest reads its revision). A label or annotation the Pod lacks is an empty
+ * string, as the kubelet gives it.
+ */
+export function containerEnv(pod: V1Pod, container: V1Container): Record<string, string> {
   const fields: Record<string, string | undefined> = {
     'metadata.name': pod.metadata?.name,
     'metadata.namespace': pod.metadata?.namespace,
@@ -540,7 +548,11 @@ function containerEnv(pod: V1Pod, container: V1Container): Record<string, string
   const env: Record<string, string> = {};
   for (const variable of container.env ?? []) {
     const fieldPath = variable.valueFrom?.fieldRef?.fieldPath;
-    if (fieldPath !== undefined) {
+    const entry = fieldPath === undefined ? null : METADATA_ENTRY.exec(fieldPath);
+    if (entry) {
+      const map = entry[1] === 'labels' ? pod.metadata?.labels : pod.metadata?.annotations;
+      env[variable.name] = map?.[entry[2]] ?? '';
+    } else if (fieldPath !== undefined) {
       const value = fields[fieldPath];
       if (value === undefined) throw new Error(`test kubelet: unsupported fieldRef ${fieldPath}`);
       env[variable.name] = value;
