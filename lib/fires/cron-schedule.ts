@@ -1,4 +1,7 @@
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { SetupError } from '../leader-election.errors.js';
+import { ONCE_NEEDS_SCHEDULE } from './fires.messages.js';
 import type { FireSchedule } from '../core/fires/fire-schedule.js';
 
 /** The part of @nestjs/schedule's `@Cron` options (its SCHEDULE_CRON_OPTIONS metadata) used here. */
@@ -26,15 +29,26 @@ let cronTimeClass: CronTimeClass | undefined;
 
 /**
  * The `cron` library that @nestjs/schedule itself uses (resolved from its own location), so that
- * fires are computed exactly as its timers tick: never a second parser.
+ * fires are computed exactly as its timers tick: never a second parser. @nestjs/schedule is found as
+ * the app finds it, from the main script or the working directory: not from this file's location,
+ * which needs `import.meta`, which jest's CommonJS transform (a Nest 11 project's tests) cannot
+ * compile.
  */
 function cronTime(): CronTimeClass {
-  if (!cronTimeClass) {
-    const require = createRequire(import.meta.url);
-    const schedule = require.resolve('@nestjs/schedule');
+  if (cronTimeClass) return cronTimeClass;
+  const starts = [process.argv[1], path.join(process.cwd(), 'main.js')];
+  for (const start of starts) {
+    if (!start) continue;
+    let schedule: string;
+    try {
+      schedule = createRequire(path.resolve(start)).resolve('@nestjs/schedule');
+    } catch {
+      continue; // not found from there
+    }
     cronTimeClass = (createRequire(schedule)('cron') as { CronTime: CronTimeClass }).CronTime;
+    return cronTimeClass;
   }
-  return cronTimeClass;
+  throw new SetupError(ONCE_NEEDS_SCHEDULE);
 }
 
 /** The zone `utcOffset` (minutes) names, as the cron library names it. */

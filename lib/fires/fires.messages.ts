@@ -15,6 +15,10 @@ export const ONCE_ON_CLASS = (target: string) =>
   `@LeaderOnly({ once: true }) on the class ${target}: once applies to @Cron methods, one by one. ` +
   `Put it on each @Cron method instead.`;
 
+export const ONCE_NEEDS_SCHEDULE =
+  '@LeaderOnly({ once: true }) needs @nestjs/schedule, installed where the app finds it (from its ' +
+  'main script or working directory): its cron library computes the fires.';
+
 export const ONCE_WITH_CONFIRM =
   '@LeaderOnly({ once: true, confirm: true }): once already claims each fire with a renew of ' +
   'the Lease (a confirmation); remove confirm.';
