@@ -1,6 +1,16 @@
 // `--only fires`: what `@LeaderOnly({ once: true })` costs against plain `@LeaderOnly()`.
-import type { FiresVariant } from '../scenarios/fires.js';
-import { fmtExact, fmtMs, fmtNum, stat, table, triple, verbs, type Push } from './format.js';
+import type { FiresVariant, ReplicaLoad } from '../scenarios/fires.js';
+import {
+  fmtExact,
+  fmtMs,
+  fmtNum,
+  inWords,
+  stat,
+  table,
+  triple,
+  verbs,
+  type Push,
+} from './format.js';
 import type { BenchResults } from './results.js';
 
 /** "10 jobs every minute". */
@@ -9,14 +19,24 @@ function schedule(v: FiresVariant): string {
   return `${jobs} every ${v.period === 60_000 ? 'minute' : v.period === 1_000 ? 'second' : `${v.period} ms`}`;
 }
 
-/** "2 minutes" / "60 s". */
+/** "2 min" / "60 s". */
 function windowText(v: FiresVariant): string {
   const ms = v.window.to - v.window.from;
   return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`;
 }
 
-const followersText = (v: FiresVariant) =>
-  v.requests.followers.map((f) => fmtNum(f.requestsPerMinute)).join(', ') || 'none';
+/** "12 (12; 0, 0)": the total, then the leader's, then each follower's. */
+function perReplica(
+  v: FiresVariant,
+  value: (r: ReplicaLoad) => number | null,
+  total?: number,
+): string {
+  const { leader, followers } = v.requests;
+  const all = [leader, ...followers].map(value);
+  const sum = all.every((x) => x === null) ? null : all.reduce<number>((a, x) => a + (x ?? 0), 0);
+  const others = all.slice(1).map((x) => fmtNum(x));
+  return `${fmtNum(total ?? sum)} (${fmtNum(all[0])}; ${others.join(', ') || 'no followers'})`;
+}
 
 /** The plain variant on the same schedule as `v`, if the run has one. */
 const plainOf = (variants: readonly FiresVariant[], v: FiresVariant) =>
@@ -49,7 +69,7 @@ export function firesSection(results: BenchResults, push: Push): void {
   push(
     '## Every fire once: what a claim costs',
     '',
-    `${fires.replicas} replicas of a Nest app (an application context with \`ScheduleModule\` and ` +
+    `${inWords(fires.replicas, true)} replicas of a Nest app (an application context with \`ScheduleModule\` and ` +
       '`LeaderElectionModule.forRoot()` at the default timings, a process each, as pods are) on one Lease ' +
       'of the local API server, with `@Cron` jobs (`timeZone: UTC`) that are `@LeaderOnly({ once: true })` ' +
       '(each fire claimed in the Lease before it runs) or plain `@LeaderOnly()`. Each variant runs alone on a ' +
@@ -66,6 +86,7 @@ export function firesSection(results: BenchResults, push: Push): void {
         'window',
         'fires: once / twice+ / not run',
         'requests per minute: total (leader; followers)',
+        'CPU ms per minute: total (leader; followers)',
         'by verb, in the window',
         'Lease writes per minute',
         'writes per fire',
@@ -75,7 +96,8 @@ export function firesSection(results: BenchResults, push: Push): void {
         schedule(v),
         windowText(v),
         `${v.runs.ranOnce} / ${v.runs.ranMoreThanOnce} / ${v.runs.notRun} of ${v.runs.fires}`,
-        `${fmtNum(v.requests.totalPerMinute)} (${fmtNum(v.requests.leader.requestsPerMinute)}; ${followersText(v)})`,
+        perReplica(v, (r) => r.requestsPerMinute, v.requests.totalPerMinute),
+        perReplica(v, (r) => r.cpuMsPerMinute ?? null),
         verbs(v.requests.byVerb),
         fmtNum(v.writes.perMinute),
         v.writes.perFire === null ? 'n/a' : fmtExact(v.writes.perFire),

@@ -19,7 +19,7 @@ import {
   type JobRun,
   type RunTally,
 } from '../lib/fire-runs.js';
-import { round2 } from '../lib/procstat.js';
+import { CpuWindow, round2 } from '../lib/procstat.js';
 import { sleep, summarize, type Summary } from '../lib/stats.js';
 import { waitForSettledLeader } from './takeover.js';
 
@@ -41,11 +41,13 @@ export interface FiresPlan {
   warmupMs: number;
 }
 
-export interface ReplicaRequests {
+export interface ReplicaLoad {
   identity: string;
   role: 'leader' | 'follower';
   requestsPerMinute: number;
   byVerb: Record<string, number>;
+  /** The process's CPU time in the window (user + system), ms per minute. */
+  cpuMsPerMinute: number | null;
 }
 
 export interface FiresVariant extends FiresVariantSpec {
@@ -64,8 +66,8 @@ export interface FiresVariant extends FiresVariantSpec {
   requests: {
     totalPerMinute: number;
     byVerb: Record<string, number>;
-    leader: ReplicaRequests;
-    followers: ReplicaRequests[];
+    leader: ReplicaLoad;
+    followers: ReplicaLoad[];
   };
   /** Successful Lease updates in the window (every replica), and per fire run. */
   writes: { total: number; perMinute: number; perFire: number | null };
@@ -124,6 +126,10 @@ type FiresEvent = BenchEvent & {
 
 const eventsOf = (replica: CandidateProcess) => replica.events as FiresEvent[];
 
+/** Percent of one core -> ms of CPU per minute. */
+const cpuPerMinute = (percent: number | undefined) =>
+  percent === undefined ? null : Math.round((percent / 100) * 60_000);
+
 async function runVariant(
   ctx: BenchContext,
   spec: FiresVariantSpec,
@@ -146,8 +152,12 @@ async function runVariant(
       } s`,
     );
     const marks = new Map(replicas.map((r) => [r, r.events.length]));
-    // Until the window's end, then long enough for the audit log and the replicas' last lines.
-    await sleep(window.to - Date.now() + 1_500);
+    await sleep(window.from - Date.now());
+    const cpu = new CpuWindow(replicas.map((r) => r.child.pid!));
+    await sleep(window.to - Date.now());
+    const usage = cpu.stop();
+    // Long enough for the audit log and the replicas' last lines.
+    await sleep(1_500);
 
     const all = replicas.flatMap(eventsOf);
     const runs: JobRun[] = all
@@ -173,13 +183,14 @@ async function runVariant(
 
     const { from, to } = window;
     const minutes = (to - from) / 60_000;
-    const perReplica = replicas.map((r): ReplicaRequests & { updates: number } => {
+    const perReplica = replicas.map((r): ReplicaLoad & { updates: number } => {
       const requests = ctx.audit.select({ userAgent: r.identity, lease, from, to });
       return {
         identity: r.identity,
         role: leaders.includes(r.identity) ? 'leader' : 'follower',
         requestsPerMinute: round2(requests.length / minutes),
         byVerb: byVerb(requests),
+        cpuMsPerMinute: cpuPerMinute(usage.get(r.child.pid!)?.cpuPercent),
         updates: requests.filter((q) => q.verb === 'update' && q.code === 200).length,
       };
     });
@@ -188,7 +199,7 @@ async function runVariant(
     const ran = tally.ranOnce + tally.ranMoreThanOnce;
     const leaderUpdates = ctx.audit.select({ userAgent: leader, lease, from, to });
     const claims = spec.once ? claimWrites(leaderUpdates, runs, window.instants, spec.period) : [];
-    const strip = ({ updates: _, ...rest }: ReplicaRequests & { updates: number }) => rest;
+    const strip = ({ updates: _, ...rest }: ReplicaLoad & { updates: number }) => rest;
     const leaderRequests = perReplica.find((r) => r.identity === leader) ?? perReplica[0];
     const result: FiresVariant = {
       ...spec,
