@@ -12,7 +12,7 @@
 //                                    # bench/results/spread.json, and REPORT.md re-rendered from the
 //                                    # latest full run's raw data with it (--quick: results/only/)
 //   npm run bench -- --only fires    # `@LeaderOnly({ once: true })` against plain `@LeaderOnly()`: 10
-//                                    # every-minute jobs on 3 replicas (not in the full run, ~10 min)
+//                                    # every-minute jobs on 3 replicas (not in the full run, ~9 min)
 //   npm run bench -- --render bench/results/<date>.json   # re-render report and charts only
 //
 // Exits non-zero when a run fails to produce a leader (or any scenario fails). Targets are reported,
@@ -139,7 +139,7 @@ const PLAN = quick
         windowMs: 60_000,
         warmupMs: 10_000,
       } as SpreadPlan,
-      // Alone only (`--only fires`): about 10 minutes, mostly the whole minutes measured.
+      // Alone only (`--only fires`): about 9 minutes, mostly the whole minutes measured.
       fires: firesPlan(2, 60),
     };
 

@@ -121,7 +121,9 @@ export function firesSection(results: BenchResults, push: Push): void {
         String(v.runs.delaysMs.length),
         triple(v.runs.delayMs),
         `${fmtMs(stat(v.warmup.delayMs, 'p50'))} / ${fmtMs(stat(v.warmup.delayMs, 'max'))}`,
-        v.once ? `${triple(v.claims.receivedMs)} (${v.claims.found} claims)` : '-',
+        v.once
+          ? `${triple(v.claims.receivedMs)} (${v.claims.found} writes for ${v.runs.delaysMs.length} runs)`
+          : '-',
         v.once ? triple(v.claims.serverMs) : '-',
       ]),
     ),
