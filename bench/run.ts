@@ -11,6 +11,8 @@
 //   npm run bench -- --only spread   # the election spread over shares (not in the full run, ~15 min):
 //                                    # bench/results/spread.json, and REPORT.md re-rendered from the
 //                                    # latest full run's raw data with it (--quick: results/only/)
+//   npm run bench -- --only fires    # `@LeaderOnly({ once: true })` against plain `@LeaderOnly()`: 10
+//                                    # every-minute jobs on 3 replicas (not in the full run, ~9 min)
 //   npm run bench -- --render bench/results/<date>.json   # re-render report and charts only
 //
 // Exits non-zero when a run fails to produce a leader (or any scenario fails). Targets are reported,
@@ -34,8 +36,10 @@ import {
 import { renderReport, type BenchResults } from './report/index.js';
 import { sleep } from './lib/stats.js';
 import { renderTimelines } from './lib/svg.js';
+import { firesScenario, type FiresPlan, type FiresVariantSpec } from './scenarios/fires.js';
 import { gateCost } from './scenarios/gate.js';
 import { steadyStateLoad, type GroupSpec } from './scenarios/load.js';
+import { firesSection } from './report/fires.js';
 import { gateSection } from './report/gate.js';
 import { rolloutSection } from './report/rollout.js';
 import { spreadSection } from './report/spread.js';
@@ -49,11 +53,27 @@ const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 /** Scenarios that run alone with `--only <name>`. */
-const ALONE = ['rollout', 'gate', 'spread'] as const;
+const ALONE = ['rollout', 'gate', 'spread', 'fires'] as const;
 const only = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined;
 if (only !== undefined && !(ALONE as readonly string[]).includes(only)) {
   process.stderr.write(`--only: expected one of ${ALONE.join(', ')}, got ${only}\n`);
   process.exit(2);
+}
+
+/**
+ * The fires scenario: 10 every-minute jobs with and without `once` over `minutes` whole minutes, then
+ * one every-second job, with and without, over `seconds` fires.
+ */
+function firesPlan(minutes: number, seconds: number): FiresPlan {
+  const everyMinute = { jobs: 10, cron: '0 * * * * *', period: 60_000, instants: minutes };
+  const everySecond = { jobs: 1, cron: '* * * * * *', period: 1_000, instants: seconds };
+  const variants: FiresVariantSpec[] = [
+    { label: 'once-minute', once: true, ...everyMinute },
+    { label: 'plain-minute', once: false, ...everyMinute },
+    { label: 'once-second', once: true, ...everySecond },
+    { label: 'plain-second', once: false, ...everySecond },
+  ];
+  return { replicas: 3, variants, warmupMs: 5_000 };
 }
 
 /** Everything the full and the quick run differ in. */
@@ -81,6 +101,7 @@ const PLAN = quick
         windowMs: 5_000,
         warmupMs: 1_000,
       } as SpreadPlan,
+      fires: firesPlan(1, 20),
     }
   : {
       fastRuns: 20,
@@ -118,6 +139,8 @@ const PLAN = quick
         windowMs: 60_000,
         warmupMs: 10_000,
       } as SpreadPlan,
+      // Alone only (`--only fires`): about 9 minutes, mostly the whole minutes measured.
+      fires: firesPlan(2, 60),
     };
 
 /** Where a run's outputs go: the full run's report is bench/REPORT.md, a quick run's stays aside. */
@@ -218,6 +241,7 @@ async function writeAlone(results: BenchResults, scenario: string): Promise<void
   const lines: string[] = [];
   const push = (...more: string[]) => lines.push(...more);
   if (scenario === 'gate') gateSection(results, push);
+  else if (scenario === 'fires') firesSection(results, push);
   else if (scenario === 'spread')
     spreadSection({ results, json: path.basename(`${base}.json`) }, push);
   else rolloutSection(results, push);
@@ -430,6 +454,7 @@ async function main(): Promise<number> {
     if (only === 'rollout') await rollouts(ctx, results);
     else if (only === 'gate') results.gate = await gateCost(ctx);
     else if (only === 'spread') results.spread = await spreadScenario(ctx, PLAN.spread);
+    else if (only === 'fires') results.fires = await firesScenario(ctx, PLAN.fires);
     else await everyScenario(ctx, results);
   } catch (error) {
     failures.push({

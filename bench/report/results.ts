@@ -1,5 +1,6 @@
 // The raw results of one bench run (bench/results/<date>.json) and lookups into them.
 import type { Failure, Profile } from '../lib/context.js';
+import type { FiresResult } from '../scenarios/fires.js';
 import type { GateResult } from '../scenarios/gate.js';
 import type { GroupLoad, LoadResult } from '../scenarios/load.js';
 import type { RolloutResult } from '../scenarios/rollout.js';
@@ -39,6 +40,8 @@ export interface BenchResults {
   rollout?: RolloutResult[];
   /** The election spread over shares (quick run and `--only spread`; absent before it existed). */
   spread?: SpreadResult | null;
+  /** `once` cron jobs against plain ones (`--only fires`; absent before it existed). */
+  fires?: FiresResult | null;
   failures: Failure[];
 }
 
