@@ -103,6 +103,8 @@ export class OnceJob {
 
   /** A tick of the job's cron timer: claims and runs its fire (after any missed ones). */
   tick(): Promise<void> {
+    // A follower's tick does nothing (the leader accounts for every fire): skip the date arithmetic.
+    if (!this.host.elector()?.isLeader()) return Promise.resolve();
     const now = this.host.clock.wallNow().getTime();
     const at = latestAtOrBefore(this.options.schedule, now + TICK_TOLERANCE);
     if (at === undefined) return Promise.resolve();
