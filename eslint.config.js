@@ -73,7 +73,7 @@ export default tseslint.config(
         'error',
         {
           selector: "MetaProperty[meta.name='import']",
-          message: 'import.meta breaks the CommonJS transform of Nest 11 projects\' tests',
+          message: "import.meta breaks the CommonJS transform of Nest 11 projects' tests",
         },
       ],
     },
