@@ -88,6 +88,8 @@ export const TICK_TOLERANCE = 10;
  */
 export class OnceJob {
   private chain: Promise<void> = Promise.resolve();
+  /** A tick waiting for the one before it to end, if any. */
+  private waitingTick: Promise<void> | undefined;
   private readonly period: number;
   /** Per term: the latest instant already accounted for (claimed, run or reported). */
   private accounted: { term: number; at: number } | undefined;
@@ -105,10 +107,17 @@ export class OnceJob {
   tick(): Promise<void> {
     // A follower's tick does nothing (the leader accounts for every fire): skip the date arithmetic.
     if (!this.host.elector()?.isLeader()) return Promise.resolve();
-    const now = this.host.clock.wallNow().getTime();
-    const at = latestAtOrBefore(this.options.schedule, now + TICK_TOLERANCE);
-    if (at === undefined) return Promise.resolve();
-    return this.serially(() => this.bringUpTo(at));
+    // Behind a run that outlasts the period, one tick waits; later ones join it: its fire is the
+    // latest due when it starts, and the fires in between are a gap it handles as `catchUp` says.
+    if (this.waitingTick) return this.waitingTick;
+    const tick = this.serially(() => {
+      this.waitingTick = undefined;
+      const now = this.host.clock.wallNow().getTime();
+      const at = latestAtOrBefore(this.options.schedule, now + TICK_TOLERANCE);
+      return at === undefined ? Promise.resolve() : this.bringUpTo(at);
+    });
+    this.waitingTick = tick;
+    return tick;
   }
 
   /** Runs the fires that fell due while nobody ran them (a new leader, after bootstrap). */

@@ -282,6 +282,12 @@ export class Replica {
     return !!this.options.plain || !!this.options.legacy;
   }
 
+  /** The cron timer stops (the job stopped through the scheduler); the elector goes on. */
+  stopTicking(): void {
+    this.stopped = true;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+  }
+
   /** A crash: cut off from the API server, its timers never fire again. */
   crash(): void {
     this.stopped = true;

@@ -45,6 +45,21 @@ describe('once jobs', () => {
     expect(getEventListeners(a.elector.leadershipSignal(), 'abort').length).toBeLessThan(5);
   });
 
+  it('keeps at most one tick waiting behind a run that outlasts the period: no backlog builds up', async () => {
+    r.runFor = 2_500; // a job every second whose runs take 2.5 s
+    const a = r.start('a', { catchUp: 'latest' });
+    await r.clock.advance(20_000);
+    const started = r.runs.length;
+    a.stopTicking();
+    await r.clock.advance(20_000);
+    // The run in progress and the one tick waiting behind it, nothing more.
+    expect(r.runs.length - started).toBeLessThanOrEqual(2);
+    // Runs never overlap (one after the other), and each stands for a distinct, later fire.
+    const instants = r.runs.map((run) => run.at);
+    expect(instants).toEqual([...new Set(instants)].sort((x, y) => x - y));
+    expect(r.doubles()).toEqual([]);
+  });
+
   it.each([
     ['latest', 1, 'coalesced'],
     ['all', 'every', 'none'],
