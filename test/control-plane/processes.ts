@@ -19,11 +19,16 @@ export async function spawnDetached(
   binary: string,
   args: string[],
   logPath: string,
+  options: { cwd?: string } = {},
 ): Promise<StartedProcess> {
   const log = fs.openSync(logPath, 'a');
   try {
     fs.writeSync(log, `=== ${new Date().toISOString()} starting ${binary} ${args.join(' ')}\n`);
-    const child = spawn(binary, args, { detached: true, stdio: ['ignore', log, log] });
+    const child = spawn(binary, args, {
+      detached: true,
+      stdio: ['ignore', log, log],
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
     const pid = await new Promise<number>((resolve, reject) => {
       child.once('error', reject);
       child.once('spawn', () => resolve(child.pid as number));
