@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { KubeConfig } from '@kubernetes/client-node';
 import {
   advertiseFlags,
   prepareStateDir,
@@ -44,6 +45,7 @@ import {
   TEST_NAMESPACE,
   writeState,
   type ControlPlaneState,
+  type ControlPlaneUser,
 } from '../state.js';
 import type { BalancerCommand, BalancerConfig, BalancerStatus } from './balancer.js';
 import { balancerCommand } from './balancer-client.js';
@@ -70,7 +72,10 @@ export interface HaControlPlane extends ControlPlane {
   /** Until server `index` answers `/readyz` with 200. */
   waitForServer(index: number, timeoutMs?: number): Promise<void>;
   stopMember(index: number, options?: StopOptions): Promise<void>;
-  startMember(index: number): Promise<void>;
+  /** Starts member `index` again; with `wait` (default) until it reports itself healthy. */
+  startMember(index: number, wait?: boolean): Promise<void>;
+  /** `user`'s KubeConfig straight to server `index`, past the balancer. */
+  kubeConfigOnServer(user: ControlPlaneUser, index: number): KubeConfig;
   /** Until every running member reports itself healthy (a leader, quorum). */
   waitForMembers(timeoutMs?: number): Promise<void>;
   etcdLeader(): Promise<number | undefined>;
@@ -311,7 +316,7 @@ class LocalHaControlPlane implements HaControlPlane {
   }
 
   /** `user`'s KubeConfig straight to server `index`, past the balancer. */
-  kubeConfigOnServer(user: 'admin' | 'leaseUser' | 'leaseReader', index: number) {
+  kubeConfigOnServer(user: ControlPlaneUser, index: number): KubeConfig {
     const kubeConfig = kubeConfigFor(this.state, user);
     kubeConfig.loadFromOptions({
       clusters: kubeConfig.clusters.map((c) => ({
