@@ -12,40 +12,67 @@ import type { LeadershipSpan } from './leaderless.js';
 /** The Lease of client-go's election (not a prefix of the replicas' `chaos`). */
 export const CLIENT_GO_LEASE = 'cg-chaos';
 
-export class ClientGoPeers {
-  private constructor(readonly candidates: CandidateProcess[]) {}
+/** How soon an exited candidate is started again (a container restart, without back-off). */
+const RESTART_AFTER_MS = 500;
 
+export class ClientGoPeers {
+  /** Every candidate process started, exited ones included (their events make the spans). */
+  readonly candidates: CandidateProcess[] = [];
+  private readonly current: CandidateProcess[] = [];
+  private stopping = false;
+
+  private constructor(
+    private readonly state: ControlPlaneState,
+    private readonly namespace: string,
+    private readonly outDir: string,
+  ) {}
+
+  /**
+   * Starts `count` candidates. client-go's candidate exits when it stops leading (RunOrDie
+   * returns), as a client-go controller does; its pod's container would be restarted, and so is it.
+   */
   static start(
     state: ControlPlaneState,
     namespace: string,
     outDir: string,
     count = 3,
   ): ClientGoPeers {
-    const binary = path.join(path.dirname(state.binaries.etcd), 'client-go-candidate');
-    const candidates = Array.from({ length: count }, (_, i) =>
-      startCandidate({
-        impl: 'client-go',
-        identity: `cg${i + 1}`,
-        kubeconfig: state.kubeconfigs.leaseUser,
-        namespace,
-        lease: CLIENT_GO_LEASE,
-        ...CHAOS_TIMINGS,
-        clientGoBinary: binary,
-      }),
-    );
-    for (const candidate of candidates) {
-      const log = fs.createWriteStream(path.join(outDir, `${candidate.identity}.log`));
-      // Both streams into one file: neither may end it while the other still writes.
-      candidate.child.stdout?.pipe(log, { end: false });
-      candidate.child.stderr?.pipe(log, { end: false });
-      candidate.child.once('close', () => log.end());
-    }
-    return new ClientGoPeers(candidates);
+    const peers = new ClientGoPeers(state, namespace, outDir);
+    for (let i = 0; i < count; i++) peers.launch(i);
+    return peers;
+  }
+
+  /** How many times a candidate exited and was started again. */
+  get restarts(): number {
+    return this.candidates.length - this.current.length;
+  }
+
+  private launch(slot: number): void {
+    const identity = `cg${slot + 1}`;
+    const candidate = startCandidate({
+      impl: 'client-go',
+      identity,
+      kubeconfig: this.state.kubeconfigs.leaseUser,
+      namespace: this.namespace,
+      lease: CLIENT_GO_LEASE,
+      ...CHAOS_TIMINGS,
+      clientGoBinary: path.join(path.dirname(this.state.binaries.etcd), 'client-go-candidate'),
+    });
+    const log = fs.createWriteStream(path.join(this.outDir, `${identity}.log`), { flags: 'a' });
+    // Both streams into one file: neither may end it while the other still writes.
+    candidate.child.stdout?.pipe(log, { end: false });
+    candidate.child.stderr?.pipe(log, { end: false });
+    candidate.child.once('close', () => {
+      log.end();
+      if (!this.stopping) setTimeout(() => !this.stopping && this.launch(slot), RESTART_AFTER_MS);
+    });
+    this.candidates.push(candidate);
+    this.current[slot] = candidate;
   }
 
   /** Whether one of them reports leading now. */
   get leading(): boolean {
-    return this.candidates.some((c) => c.leading);
+    return this.current.some((c) => c.leading);
   }
 
   /** Until one reports leading; the time it was first seen, or undefined after `timeoutMs`. */
@@ -76,9 +103,10 @@ export class ClientGoPeers {
   }
 
   async stop(): Promise<void> {
-    for (const c of this.candidates) c.child.kill('SIGTERM');
+    this.stopping = true;
+    for (const c of this.current) c.child.kill('SIGTERM');
     await Promise.all(
-      this.candidates.map((c) =>
+      this.current.map((c) =>
         Promise.race([c.exited, sleep(10_000).then(() => c.child.kill('SIGKILL'))]),
       ),
     );

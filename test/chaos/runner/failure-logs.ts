@@ -11,8 +11,8 @@ const LINES = 60;
 export function attachLogsOnFailure(run: ChaosRun, tally: RunTally): void {
   const state = run.controlPlane.state;
   const logs = run.ha ? run.ha.logFiles() : [state.logs.etcd, state.logs.kubeApiserver];
-  const peers = (run.clientGo?.candidates ?? []).map((c) =>
-    path.join(run.outDir, `${c.identity}.log`),
+  const peers = [...new Set(run.clientGo?.candidates.map((c) => c.identity))].map((identity) =>
+    path.join(run.outDir, `${identity}.log`),
   );
   const file = path.join(run.outDir, 'failure-logs.txt');
   fs.writeFileSync(

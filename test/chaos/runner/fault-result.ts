@@ -110,7 +110,7 @@ export function faultLine(
     ? `; share gaps ${result.spread.shareGapsMs.join('/')} ms, held by ${fault.shareHolders.join(' ')}, ${result.spread.handovers} handover(s), at most ${result.spread.handoversPerMinute} a minute by one replica`
     : '';
   const ha = result.ha
-    ? `; leaderless ${result.ha.leaderlessMs.ours} ms (client-go ${result.ha.leaderlessMs.clientGo} ms), requests ${result.ha.requests.ours} (client-go ${result.ha.requests.clientGo}), etcd leader changes ${result.ha.etcdLeaderChanges}, watch 504s ${result.ha.watch504s}`
+    ? `; leaderless ${result.ha.leaderlessMs.ours} ms (client-go ${result.ha.leaderlessMs.clientGo} ms), requests ${result.ha.requests.ours} (client-go ${result.ha.requests.clientGo}), etcd leader changes ${result.ha.etcdLeaderChanges}, watch 504s ${result.ha.watch504s}, client-go restarts ${result.ha.clientGoRestarts}`
     : '';
   const note = fault.outcome.note;
   const problems = result.problems ? `; PROBLEMS: ${result.problems.join('; ')}` : '';

@@ -17,14 +17,21 @@ export interface HaFaultFigures {
   etcdLeaderChanges: number;
   /** Watch requests of ours answered 504 (a resume past the server's cache: retried). */
   watch504s: number;
+  /** client-go candidates that exited on losing leadership and were started again. */
+  clientGoRestarts: number;
 }
 
 export interface HaFaultSnapshot {
   leaderChanges: Array<number | null>;
+  clientGoRestarts: number;
 }
 
 export async function snapshotBeforeFault(run: ChaosRun): Promise<HaFaultSnapshot | undefined> {
-  return run.ha ? { leaderChanges: await run.ha.leaderChangesSeen() } : undefined;
+  if (!run.ha) return undefined;
+  return {
+    leaderChanges: await run.ha.leaderChangesSeen(),
+    clientGoRestarts: run.clientGo?.restarts ?? 0,
+  };
 }
 
 /** Until client-go's election has a leader again (it may recover later than ours). */
@@ -64,5 +71,6 @@ export async function measureHaFault(
     requests: { ours: ours.length, clientGo: of(CLIENT_GO_LEASE).length },
     etcdLeaderChanges: leaderChangesBetween(before.leaderChanges, after),
     watch504s: ours.filter((e) => e.verb === 'watch' && e.responseStatus?.code === 504).length,
+    clientGoRestarts: (run.clientGo?.restarts ?? 0) - before.clientGoRestarts,
   };
 }
