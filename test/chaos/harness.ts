@@ -118,8 +118,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (!(await runFault(run, kind, leader, tally, [n, total]))) break;
     }
   } catch (error) {
-    tally.failure = error instanceof Error ? error.message : String(error);
-    throw error;
+    // A fault that could not be driven (a part of the control plane did not come back): the run
+    // stops here, and its report keeps the faults before it.
+    tally.failure = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    run.log(`  ${tally.failure}`);
   } finally {
     if (run.ha) {
       const fencing = fencingTokenProblems(run.events);

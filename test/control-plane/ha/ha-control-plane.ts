@@ -31,10 +31,11 @@ import {
 } from '../control-plane.js';
 import { pollUntil, probe, waitForDefaultNamespace } from '../health.js';
 import {
-  freeLoopbackPorts,
+  freeListeningPorts,
   isProcessOf,
   spawnDetached,
   stopProcess,
+  waitUntilExited,
   type StartedProcess,
 } from '../processes.js';
 import { createNamespace, grantLeaseAccess, USER_NAMES, waitForLeaseAccess } from '../rbac.js';
@@ -131,7 +132,7 @@ export async function startHaControlPlane(options: StartHaOptions = {}): Promise
       )
     )
       fs.rmSync(path.join(stateDir, entry), { recursive: true, force: true });
-  const ports = await freeLoopbackPorts(2 * ETCD_MEMBERS + API_SERVERS * (1 + ETCD_MEMBERS) + 2);
+  const ports = await freeListeningPorts(2 * ETCD_MEMBERS + API_SERVERS * (1 + ETCD_MEMBERS) + 2);
   const take = () => ports.shift()!;
   const dataRoot = etcdDataRoot(stateDir);
   const members: EtcdMember[] = Array.from({ length: ETCD_MEMBERS }, (_, i) => ({
@@ -357,6 +358,7 @@ class LocalHaControlPlane implements HaControlPlane {
   async startMember(index: number, wait = true): Promise<void> {
     const member = this.ha.members[index];
     if (isProcessOf(member.pid, this.state.binaries.etcd)) return;
+    if (member.pid) await waitUntilExited(member.pid); // its ports are free once it has exited
     const child = await this.spawn(
       `start ${member.name}`,
       this.state.binaries.etcd,
@@ -437,6 +439,7 @@ class LocalHaControlPlane implements HaControlPlane {
   async startServer(index: number, options: { timeoutMs?: number } = {}): Promise<void> {
     const server = this.ha.servers[index];
     if (isProcessOf(server.pid, this.state.binaries.kubeApiserver)) return;
+    if (server.pid) await waitUntilExited(server.pid); // its port is free once it has exited
     const child = await this.spawn(
       `start kube-apiserver-${index}`,
       this.state.binaries.kubeApiserver,
