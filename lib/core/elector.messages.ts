@@ -98,6 +98,8 @@ export const REQUESTS_SUCCEED_AGAIN = (name: string) => `${name}: API requests s
 export const WATCH_NOT_OPENED = (ms: number) => `watch did not open within ${ms} ms`;
 
 export const WATCH_SILENT = (seconds: number) => `watch silent for ${seconds} s`;
+export const WATCH_STALE = (delivered: string, known: string, ms: number) =>
+  `watch stale: it delivered nothing past resourceVersion ${delivered} for ${ms} ms while ${known} was known`;
 
 export const WATCH_FAILED = (name: string, error: unknown) =>
   `Watch on ${name} failed (${describeError(error)}); re-watching`;

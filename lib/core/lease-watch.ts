@@ -1,7 +1,8 @@
 import type { Clock, TimerHandle } from './clock.js';
 import type { ElectorLogger } from './elector-options.js';
-import { WATCH_FAILED, WATCH_NOT_OPENED, WATCH_SILENT } from './elector.messages.js';
+import { WATCH_FAILED, WATCH_NOT_OPENED, WATCH_SILENT, WATCH_STALE } from './elector.messages.js';
 import { LockGoneError, LockUnavailableError } from './errors.js';
+import { FencingToken } from './fencing-token.js';
 import type { LeaseLock, LockWatch, LockWatchEvent } from './lock.js';
 
 /** Longest pause between two attempts to re-open a failing watch (before jitter). */
@@ -15,6 +16,15 @@ const MAX_WATCH_BACKOFF = 30_000;
  * (open, but nothing arrives) otherwise keeps the watch forever: client-node 1.x has no idle timeout.
  */
 export const WATCH_SILENCE_LIMIT = 150_000;
+
+/**
+ * Retry periods a watch may go on delivering nothing at or past a resourceVersion that a read or
+ * write of this process has shown, before it is taken for stale, closed and re-opened like a failed
+ * one. An API server cut from etcd keeps its watches open with bookmarks at its last
+ * resourceVersion, so they are never silent; a healthy watch delivers a write within milliseconds.
+ * 8 s with the default timings.
+ */
+export const STALE_WATCH_RETRY_PERIODS = 4;
 
 /** What a {@link LeaseWatch} needs from its elector. */
 export interface LeaseWatchContext {
@@ -47,8 +57,13 @@ export interface LeaseWatchContext {
  * stays silent for {@link WATCH_SILENCE_LIMIT}, is closed and re-opened like a failed one.
  */
 export class LeaseWatch {
-  /** Where the next watch starts: the newest resourceVersion seen by reads, writes or events. */
-  resourceVersion: string | undefined;
+  private newest: string | undefined;
+  /** The highest resourceVersion any read, write or event has shown. */
+  private known: string | undefined;
+  /** The highest version the open watch started from or delivered: it covers what is not newer. */
+  private covered: string | undefined;
+  /** Armed while {@link known} is past {@link covered}: fires after the stale bound. */
+  private ahead: TimerHandle | undefined;
   private handle: LockWatch | null = null;
   /** Whether the server answered the open watch (it opened, or an event came). */
   private answered = false;
@@ -63,6 +78,50 @@ export class LeaseWatch {
   private delivered: string | undefined;
 
   constructor(private readonly context: LeaseWatchContext) {}
+
+  /** Where the next watch starts: the newest resourceVersion seen by reads, writes or events. */
+  get resourceVersion(): string | undefined {
+    return this.newest;
+  }
+
+  set resourceVersion(version: string | undefined) {
+    this.newest = version;
+    this.known = higher(this.known, version);
+    this.checkAhead();
+  }
+
+  /**
+   * Arms the stale check while a version past what the open watch covers is known (a read or
+   * write went beyond it), and disarms it once the watch delivers that far.
+   */
+  private checkAhead(): void {
+    const behind = this.handle !== null && this.answered && isPast(this.known, this.covered);
+    if (!behind) return this.disarmAhead();
+    if (this.ahead !== undefined) return;
+    const clock = this.context.clock;
+    const limit = STALE_WATCH_RETRY_PERIODS * this.context.retryPeriod;
+    const handle = this.handle!;
+    this.ahead = clock.setTimeout(() => {
+      this.ahead = undefined;
+      if (this.handle !== handle) return;
+      // Stale: closed and re-opened like a failed watch. What is known starts again from the
+      // version it re-opens from: an older one (a restored etcd) never re-arms this check alone.
+      const error = new LockUnavailableError(
+        WATCH_STALE(this.covered ?? '', this.known ?? '', limit),
+      );
+      this.known = this.newest;
+      this.handle = null;
+      this.cancelWatchdog();
+      handle.close();
+      this.onClosed(error, 0, limit);
+    }, limit);
+  }
+
+  private disarmAhead(): void {
+    if (this.ahead === undefined) return;
+    this.context.clock.clearTimeout(this.ahead);
+    this.ahead = undefined;
+  }
 
   /** True while a watch is open: its events keep the elector's view of the Lease current. */
   get isOpen(): boolean {
@@ -101,6 +160,7 @@ export class LeaseWatch {
     this.healthySince = undefined;
     this.cancelReopen();
     this.cancelWatchdog();
+    this.disarmAhead();
     handle?.close();
   }
 
@@ -115,6 +175,8 @@ export class LeaseWatch {
     let openAt: number | undefined;
     let lastHeard = openedAt;
     const resumed = this.resourceVersion !== undefined && this.resourceVersion === this.delivered;
+    this.covered = this.newest;
+    this.disarmAhead();
     if (!resumed) this.sessions += 1;
     const check = () => {
       this.watchdog = undefined;
@@ -144,6 +206,7 @@ export class LeaseWatch {
             openAt = lastHeard = context.clock.now();
             this.answered = true;
             this.healthySince ??= openAt;
+            this.checkAhead();
             context.onReachable();
           },
           onEvent: (event) => {
@@ -154,9 +217,11 @@ export class LeaseWatch {
             lastHeard = context.clock.now();
             events += 1;
             this.failures = 0;
-            this.resourceVersion =
+            const version =
               event.type === 'BOOKMARK' ? event.resourceVersion : event.record.resourceVersion;
-            this.delivered = this.resourceVersion;
+            this.covered = higher(this.covered, version);
+            this.resourceVersion = version;
+            this.delivered = version;
             context.onReachable();
             context.onEvent(event);
           },
@@ -230,3 +295,16 @@ export class LeaseWatch {
     this.reopenTimer = undefined;
   }
 }
+
+/** Whether `a` is a later decimal resourceVersion than `b` (never when either is not decimal). */
+function isPast(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined || !DECIMAL.test(a) || !DECIMAL.test(b)) return false;
+  return FencingToken.compare(FencingToken.parse(a), FencingToken.parse(b)) > 0;
+}
+
+/** The later of two resourceVersions (`a` unless `b` is a later decimal one). */
+function higher(a: string | undefined, b: string | undefined): string | undefined {
+  return a === undefined || isPast(b, a) ? b : a;
+}
+
+const DECIMAL = /^[0-9]+$/;

@@ -28,6 +28,11 @@ interface Watcher {
   closed: boolean;
   /** Events are dropped (a black-holed connection), see {@link InMemoryLeaseStore.muteOpenWatches}. */
   muted?: boolean;
+  /**
+   * Frozen at this version: each event is replaced by a bookmark at it (an API server cut from
+   * etcd), see {@link InMemoryLeaseStore.staleOpenWatches}.
+   */
+  staleAt?: number;
 }
 
 /**
@@ -108,6 +113,16 @@ export class InMemoryLeaseStore {
    */
   muteOpenWatches(identity: string): void {
     for (const watcher of this.watchers) if (watcher.identity === identity) watcher.muted = true;
+  }
+
+  /**
+   * Freezes the watches of `identity` open at this moment at the current version, like watches on
+   * an API server cut from etcd: they stay open and keep sending bookmarks at that version (one for
+   * every change they no longer deliver), so they are never silent. Watches opened later work.
+   */
+  staleOpenWatches(identity: string): void {
+    for (const watcher of this.watchers)
+      if (watcher.identity === identity) watcher.staleAt = this.version;
   }
 
   /**
@@ -338,8 +353,12 @@ export class InMemoryLeaseStore {
     this.history.push({ version: this.version, event });
     for (const watcher of [...this.watchers]) {
       if (this.muted.has(watcher.identity) || watcher.muted) continue;
+      const delivered: LockWatchEvent =
+        watcher.staleAt === undefined
+          ? event
+          : { type: 'BOOKMARK', resourceVersion: String(watcher.staleAt) };
       queueMicrotask(() => {
-        if (!watcher.closed) watcher.handlers.onEvent(event);
+        if (!watcher.closed) watcher.handlers.onEvent(delivered);
       });
     }
   }

@@ -33,7 +33,16 @@ export type FaultName =
   | 'spread-crash'
   | 'spread-members-forged'
   | 'spread-shares-mixed'
-  | 'clock-behind-spread';
+  | 'clock-behind-spread'
+  | 'ha-apiservers-rolling-restart'
+  | 'ha-apiservers-rolling-kill'
+  | 'ha-etcd-leader-killed'
+  | 'ha-etcd-follower-killed'
+  | 'ha-apiserver-cut-from-etcd'
+  | 'ha-clients-moved'
+  | 'ha-clients-moved-to-lagging-server'
+  | 'ha-etcd-slow-writes'
+  | 'ha-etcd-quorum-lost';
 
 export const ALL_FAULTS: FaultName[] = [
   'sigkill-leader',
@@ -88,6 +97,24 @@ export const SPREAD_FAULTS: FaultName[] = [
   'spread-members-forged',
   'spread-shares-mixed',
   'clock-behind-spread',
+];
+
+/**
+ * Kinds of the HA shape (the `ha` option: three etcd members, two API servers behind a balancer,
+ * see test/control-plane/ha): a run with `ha` draws from these, one without refuses them. client-go's
+ * candidates run beside the replicas on a Lease of their own, and each fault reports both
+ * elections' leaderless time and requests.
+ */
+export const HA_FAULTS: FaultName[] = [
+  'ha-apiservers-rolling-restart',
+  'ha-apiservers-rolling-kill',
+  'ha-etcd-leader-killed',
+  'ha-etcd-follower-killed',
+  'ha-apiserver-cut-from-etcd',
+  'ha-clients-moved',
+  'ha-clients-moved-to-lagging-server',
+  'ha-etcd-slow-writes',
+  'ha-etcd-quorum-lost',
 ];
 
 /**

@@ -5,12 +5,19 @@
 //
 // The steps live in runner/ (the run's context, replicas, waits, results, report) and faults/ (one
 // injection per fault kind, by family); this file runs them in order.
-import { ALL_FAULTS, SPREAD_FAULTS, type FaultName } from './fault-kinds.js';
+import { ALL_FAULTS, HA_FAULTS, SPREAD_FAULTS, type FaultName } from './fault-kinds.js';
 import { requireFaketime } from './faketime.js';
 import { FAULTS } from './faults/fault-catalogue.js';
 import { closeRun, openRun, pick, type ChaosRun, type RunSetup } from './runner/chaos-run.js';
 import { assembleReport, type ChaosReport, type RunTally } from './runner/chaos-report.js';
 import { faultLine, measureFault, type RecoveredFault } from './runner/fault-result.js';
+import { attachLogsOnFailure } from './runner/failure-logs.js';
+import {
+  measureHaFault,
+  snapshotBeforeFault,
+  waitForClientGoLeader,
+} from './runner/ha-measures.js';
+import { fencingTokenProblems } from './runner/leaderless.js';
 import { waitForSharesRunning, waitForStableLeader } from './runner/recovery-waits.js';
 import { live, startReplica } from './runner/replica-lifecycle.js';
 import type { Replica } from './runner/replica-process.js';
@@ -33,6 +40,9 @@ function checkPlan(planned: FaultName[], options: ChaosOptions): void {
   const needSpread = planned.filter((kind) => SPREAD_FAULTS.includes(kind));
   if (needSpread.length && !options.spread)
     throw new Error(`${needSpread.join(', ')} need replicas with jobs spread over shares (spread)`);
+  const needHa = planned.filter((kind) => HA_FAULTS.includes(kind));
+  if (needHa.length && !options.ha)
+    throw new Error(`${needHa.join(', ')} need the HA shape of the control plane (ha)`);
 }
 
 /** Starts `count` replicas and waits for a stable leader and (with `spread`) every share running. */
@@ -69,13 +79,15 @@ async function runFault(
   tally: RunTally,
   [n, total]: [number, number],
 ): Promise<boolean> {
+  const before = await snapshotBeforeFault(run);
   const start = now();
   const outcome =
     (await FAULTS[kind]({ run, kind, leader, start, since: run.events.length })) ?? {};
   if (outcome.unreleased) tally.unreleased += outcome.unreleased.length;
   const recovery = await waitForRecovery(run);
-  if ('error' in recovery) {
-    tally.failure = `after fault ${n + 1} (${kind}): ${recovery.error}`;
+  const clientGoStuck = await waitForClientGoLeader(run);
+  if ('error' in recovery || clientGoStuck) {
+    tally.failure = `after fault ${n + 1} (${kind}): ${'error' in recovery ? recovery.error : clientGoStuck}`;
     run.log(`  ${tally.failure}`);
     return false;
   }
@@ -83,6 +95,7 @@ async function runFault(
   for (const r of live(run)) if (r.view?.leader !== recovery.next.id) tally.missedChanges += 1;
   const fault: RecoveredFault = { kind, leader, start, recovered: now(), outcome, ...recovery };
   const result = measureFault(run, fault);
+  if (before) result.ha = await measureHaFault(run, before, start, now());
   tally.results.push(result);
   run.log(faultLine(fault, result, n, total));
   return true;
@@ -96,13 +109,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const tally: RunTally = { results: [], missedChanges: 0, unreleased: 0 };
   try {
     await startReplicas(run, options.replicas ?? 3, options.faults);
+    if (run.clientGo && !(await run.clientGo.waitForLeader()))
+      throw new Error("client-go's candidates elected no leader");
     const total = options.sequence?.length ?? options.faults;
     for (let n = 0; n < total; n++) {
       const leader = await waitForStableLeader(run);
       const kind = options.sequence ? options.sequence[n] : pick(run, kinds);
       if (!(await runFault(run, kind, leader, tally, [n, total]))) break;
     }
+  } catch (error) {
+    // A fault that could not be driven (a part of the control plane did not come back): the run
+    // stops here, and its report keeps the faults before it.
+    tally.failure = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    run.log(`  ${tally.failure}`);
   } finally {
+    if (run.ha) {
+      const fencing = fencingTokenProblems(run.events);
+      if (fencing.length) tally.fencing = fencing;
+    }
+    if (tally.failure || tally.fencing?.length) attachLogsOnFailure(run, tally);
     await closeRun(run);
   }
   return assembleReport(run, tally);

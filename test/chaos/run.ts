@@ -6,10 +6,15 @@
 //   npm run test:chaos -- --seed 7 --faults 30
 //   npm run test:chaos -- --kinds clock-frozen,same-identity --faults 3 --no-bad-config
 //   npm run test:chaos -- --spread --seed 1 --faults 6 --no-bad-config
+//   npm run test:chaos -- --ha --faults 100 --no-bad-config
 //
 // --spread runs the same faults on replicas that also spread leader-only jobs over shares (see
 // spread.ts; --shares and --jobs, default 6 and 12): the report adds overlap per job and how long
 // each share ran none of its jobs. Its tables go to results/latest-spread.*.
+//
+// --ha runs the HA kinds (HA_FAULTS) on three etcd members and two API servers behind a balancer,
+// with client-go's candidates beside the replicas; the balancer's /readyz health checks are off on
+// odd seeds and on on even ones (--health-checks on|off: always). Its tables go to results/latest-ha.*.
 //
 // --kinds draws only from the listed kinds (`extra`: the kinds added later, see EXTRA_FAULTS;
 // `every`: all, the default; with --spread, also the kinds that need it, SPREAD_FAULTS). A positive
@@ -26,11 +31,13 @@ import {
   EVERY_FAULT,
   EXTRA_FAULTS,
   FAILING_FIRST,
+  HA_FAULTS,
   LEADERSHIP_CHANGES_GOAL,
   OVERLAP_EXPECTED,
   SPREAD_FAULTS,
   type FaultName,
 } from './fault-kinds.js';
+import { haRunFailed, renderHa } from './ha-report.js';
 import { runChaos } from './harness.js';
 import type { ChaosReport } from './runner/chaos-report.js';
 import { stopRunningChaos } from './runner/chaos-run.js';
@@ -48,8 +55,12 @@ const skipBadConfig = args.includes('--no-bad-config');
 const spread: SpreadOptions | undefined = args.includes('--spread')
   ? { shares: option('shares', DEFAULT_SPREAD.shares), jobs: option('jobs', DEFAULT_SPREAD.jobs) }
   : undefined;
-/** Every kind this run can inject: with --spread, also those that need it. */
-const everyKind = spread ? [...EVERY_FAULT, ...SPREAD_FAULTS] : EVERY_FAULT;
+const ha = args.includes('--ha');
+const healthChecks = args.includes('--health-checks')
+  ? args[args.indexOf('--health-checks') + 1]
+  : 'alternate';
+/** Every kind this run can inject: with --spread, also those that need it; with --ha, the HA kinds. */
+const everyKind = ha ? HA_FAULTS : spread ? [...EVERY_FAULT, ...SPREAD_FAULTS] : EVERY_FAULT;
 const kinds = parseKinds(args.includes('--kinds') ? args[args.indexOf('--kinds') + 1] : undefined);
 
 function parseKinds(list: string | undefined): FaultName[] | undefined {
@@ -98,9 +109,18 @@ async function main() {
           faults,
           kinds: kinds ?? everyKind,
           ...(spread ? { spread } : {}),
-        }),
+          ...(ha
+            ? {
+                ha: {
+                  healthChecks:
+                    healthChecks === 'alternate' ? seed % 2 === 0 : healthChecks === 'on',
+                },
+              }
+            : {}),
+        }).catch((error: unknown): ChaosReport => haRunFailed(seed, error)),
       );
-      injected += faults;
+      // An HA run counts the faults actually injected: a seed that stopped early is made up for.
+      injected += ha ? Math.max(1, reports[reports.length - 1].faults.length) : faults;
     }
   }
 
@@ -108,11 +128,11 @@ async function main() {
   const badConfig: { name: string; result: string }[] = [];
   if (!skipBadConfig) await runBadConfig(badConfig);
 
-  const markdown = renderReport(reports, badConfig);
+  const markdown = renderReport(reports, badConfig) + (ha ? `\n${renderHa(reports)}` : '');
   const out = path.join(REPO_ROOT, 'test', 'chaos', 'results');
   fs.mkdirSync(out, { recursive: true });
   // A run of selected kinds, or a spread run, does not replace the full run's table.
-  const base = spread ? 'latest-spread' : kinds ? 'latest-kinds' : 'latest';
+  const base = ha ? 'latest-ha' : spread ? 'latest-spread' : kinds ? 'latest-kinds' : 'latest';
   fs.writeFileSync(path.join(out, `${base}.md`), markdown);
   fs.writeFileSync(path.join(out, `${base}.json`), JSON.stringify({ reports, badConfig }, null, 2));
   process.stdout.write(`\n${markdown}\n`);
@@ -137,9 +157,10 @@ async function main() {
   const onceUnaccounted = reports.reduce((sum, r) => sum + (r.once?.unaccounted.length ?? 0), 0);
   const stuck = reports.filter((r) => r.error).map((r) => `seed ${r.seed} ${r.error}`);
   const badConfigFailures = badConfig.filter((b) => b.result.startsWith('FAILED')).length;
-  const problems = reports.flatMap((r) =>
-    r.faults.flatMap((f) => (f.problems ?? []).map((p) => `seed ${r.seed} ${f.name}: ${p}`)),
-  );
+  const problems = reports.flatMap((r) => [
+    ...r.faults.flatMap((f) => (f.problems ?? []).map((p) => `seed ${r.seed} ${f.name}: ${p}`)),
+    ...(r.fencing ?? []).map((p) => `seed ${r.seed}: ${p}`),
+  ]);
   if (
     unexpected > 0 ||
     blindControls.length ||
@@ -222,7 +243,7 @@ export function renderReport(
       notes: Set<string>;
     }
   >();
-  for (const kind of [...EVERY_FAULT, ...SPREAD_FAULTS])
+  for (const kind of [...EVERY_FAULT, ...SPREAD_FAULTS, ...HA_FAULTS])
     byKind.set(kind, {
       runs: 0,
       maxGap: 0,

@@ -21,8 +21,12 @@ export class TcpProxy {
     this.server = net.createServer((client) => this.accept(client));
   }
 
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  /** Listens on `port` (default: any free one) and returns the port. */
+  async listen(port = 0): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', resolve);
+    });
     this.port = (this.server.address() as net.AddressInfo).port;
     return this.port;
   }

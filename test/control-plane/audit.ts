@@ -59,3 +59,15 @@ export function readAuditEvents(path: string, filter: AuditFilter = {}): AuditEv
   }
   return events;
 }
+
+/**
+ * The events of several audit logs (the HA shape's API servers each write their own), merged in
+ * the order the requests arrived.
+ */
+export function readMergedAuditEvents(paths: string[], filter: AuditFilter = {}): AuditEvent[] {
+  return paths
+    .flatMap((path) => readAuditEvents(path, filter))
+    .sort(
+      (a, b) => Date.parse(a.requestReceivedTimestamp) - Date.parse(b.requestReceivedTimestamp),
+    );
+}

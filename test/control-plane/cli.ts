@@ -1,7 +1,8 @@
-// npm run control-plane -- up | down | status [--state-dir DIR] [--json] [--all]
+// npm run control-plane -- up | down | status [--state-dir DIR] [--json] [--all] [--ha [--health-checks]]
 //
 //   up      build the binaries if needed, start etcd + kube-apiserver, print server and kubeconfigs;
 //           the processes keep running after this command exits. If one already runs, print it.
+//           --ha: three etcd members and two kube-apiservers behind a TCP balancer (ha/ha-control-plane.ts).
 //   down    stop the recorded processes by PID (--all: also every state dir under .control-plane/)
 //   status  running / not running, with PIDs and paths; exit code 3 when not running
 import fs from 'node:fs';
@@ -16,10 +17,13 @@ import {
   stopControlPlane,
   type ControlPlaneState,
 } from './control-plane.js';
+import { startHaControlPlane } from './ha/ha-control-plane.js';
 
 const usage = `usage: npm run control-plane -- <up|down|status> [--state-dir DIR] [--json] [--all]
 
   up      start etcd + kube-apiserver on 127.0.0.1 (builds the binaries the first time)
+          --ha: the HA shape, 3 etcd members + 2 kube-apiservers behind a TCP balancer
+          (--health-checks: the balancer drops a server whose /readyz fails)
   down    stop the processes recorded in DIR/state.json, by PID (--all: every state dir under ${path.relative(process.cwd(), DEFAULT_STATE_DIR) || DEFAULT_STATE_DIR})
   status  print whether it runs, its PIDs and paths (exit code 3 when not running)
 
@@ -31,14 +35,25 @@ interface Options {
   stateDir: string;
   json: boolean;
   all: boolean;
+  ha: boolean;
+  healthChecks: boolean;
 }
 
 function parseArguments(argv: string[]): Options {
-  const options: Options = { command: '', stateDir: DEFAULT_STATE_DIR, json: false, all: false };
+  const options: Options = {
+    command: '',
+    stateDir: DEFAULT_STATE_DIR,
+    json: false,
+    all: false,
+    ha: false,
+    healthChecks: false,
+  };
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index];
     if (argument === '--json') options.json = true;
     else if (argument === '--all') options.all = true;
+    else if (argument === '--ha') options.ha = true;
+    else if (argument === '--health-checks') options.healthChecks = true;
     else if (argument === '--state-dir') options.stateDir = requireValue(argv[++index], argument);
     else if (argument.startsWith('--state-dir='))
       options.stateDir = argument.slice('--state-dir='.length);
@@ -57,6 +72,26 @@ function requireValue(value: string | undefined, flag: string): string {
 
 class UsageError extends Error {}
 
+function describeHa(state: ControlPlaneState): string[] {
+  const ha = state.ha;
+  if (!ha) return [];
+  const live = controlPlaneLiveness(state);
+  const mark = (name: string) => (live[name] ? 'running' : 'NOT running');
+  return [
+    `balancer:        pid ${ha.balancer.pid} (${mark('balancer')}), ${state.server}, health checks ${ha.balancer.healthChecks ? 'on' : 'off'}, control http://127.0.0.1:${ha.balancer.controlPort}, log ${ha.balancer.log}`,
+    ...ha.servers.map(
+      (s, i) =>
+        `kube-apiserver-${i}: pid ${s.pid} (${mark(`kube-apiserver-${i}`)}), https://127.0.0.1:${s.port}, log ${s.log}, audit ${s.auditLog}`,
+    ),
+    ...ha.members.map(
+      (m) =>
+        `${m.name}:          pid ${m.pid} (${mark(m.name)}), client http://127.0.0.1:${m.clientPort}, log ${m.log}`,
+    ),
+    `etcd timings:    heartbeat ${ha.etcdTimings.heartbeatMs} ms, election ${ha.etcdTimings.electionMs} ms, data on ${ha.etcdDataRoot}`,
+    `startup phases:  etcd ${ha.phasesMs.etcd} ms, balancer ${ha.phasesMs.balancer} ms, kube-apiservers ${ha.phasesMs.kubeApiservers} ms, RBAC bootstrap ${ha.phasesMs.bootstrap} ms`,
+  ];
+}
+
 function describe(state: ControlPlaneState): string {
   const live = controlPlaneLiveness(state);
   const mark = (running: boolean) => (running ? 'running' : 'NOT running');
@@ -71,6 +106,7 @@ function describe(state: ControlPlaneState): string {
     `audit log:       ${state.auditLogPath}`,
     `TLS:             ${state.tls.note}`,
     `started at:      ${state.startedAt}, startup ${state.startupMs} ms (etcd ${state.phasesMs.etcd}, kube-apiserver ${state.phasesMs.kubeApiserver}, RBAC bootstrap ${state.phasesMs.bootstrap})`,
+    ...describeHa(state),
     `try:             kubectl --kubeconfig ${state.kubeconfigs.admin} get leases -A`,
   ].join('\n');
 }
@@ -87,7 +123,13 @@ async function up(options: Options): Promise<number> {
   }
   const binaries = await ensureBinaries();
   const started = performance.now();
-  const controlPlane = await startControlPlane({ stateDir: options.stateDir, binaries });
+  const controlPlane = options.ha
+    ? await startHaControlPlane({
+        stateDir: options.stateDir,
+        binaries,
+        healthChecks: options.healthChecks,
+      })
+    : await startControlPlane({ stateDir: options.stateDir, binaries });
   const wallMs = Math.round(performance.now() - started);
   if (options.json) print(JSON.stringify({ reused: false, wallMs, state: controlPlane.state }));
   else

@@ -36,6 +36,7 @@ import {
   type StartedProcess,
   type StopOutcome,
 } from './processes.js';
+import { haLiveness, stopHaProcesses } from './ha/ha-processes.js';
 import { createNamespace, grantLeaseAccess, USER_NAMES, waitForLeaseAccess } from './rbac.js';
 import {
   CONTROL_PLANE_USERS,
@@ -312,11 +313,20 @@ export function controlPlaneFromState(state: ControlPlaneState): ControlPlane {
   return new LocalControlPlane(state);
 }
 
-/** Which recorded processes still run their binary. */
+/** Which recorded processes still run their binary (HA shape: also each part by name). */
 export function controlPlaneLiveness(state: ControlPlaneState): {
   etcd: boolean;
   kubeApiserver: boolean;
+  [part: string]: boolean;
 } {
+  if (state.ha) {
+    const parts = haLiveness(state, state.ha);
+    const all = (prefix: string) =>
+      Object.entries(parts)
+        .filter(([name]) => name.startsWith(prefix))
+        .every(([, running]) => running);
+    return { ...parts, etcd: all('etcd'), kubeApiserver: all('kube-apiserver') && all('balancer') };
+  }
   return {
     etcd: isProcessOf(state.pids.etcd, state.binaries.etcd),
     kubeApiserver: isProcessOf(state.pids.kubeApiserver, state.binaries.kubeApiserver),
@@ -329,7 +339,8 @@ export function isControlPlaneRunning(state: ControlPlaneState): boolean {
 }
 
 export interface StoppedProcess {
-  name: 'kube-apiserver' | 'etcd';
+  /** `kube-apiserver`, `etcd`; in the HA shape `kube-apiserver-<i>`, `etcd-<i>`, `balancer`. */
+  name: string;
   pid: number;
   outcome: StopOutcome;
 }
@@ -350,6 +361,7 @@ export async function stopControlPlane(
 }
 
 async function stopRecordedProcesses(state: ControlPlaneState): Promise<StoppedProcess[]> {
+  if (state.ha) return stopHaProcesses(state, state.ha);
   const stopped: StoppedProcess[] = [];
   const order = [
     { name: 'kube-apiserver', pid: state.pids.kubeApiserver, binary: state.binaries.kubeApiserver },

@@ -19,11 +19,16 @@ export async function spawnDetached(
   binary: string,
   args: string[],
   logPath: string,
+  options: { cwd?: string } = {},
 ): Promise<StartedProcess> {
   const log = fs.openSync(logPath, 'a');
   try {
     fs.writeSync(log, `=== ${new Date().toISOString()} starting ${binary} ${args.join(' ')}\n`);
-    const child = spawn(binary, args, { detached: true, stdio: ['ignore', log, log] });
+    const child = spawn(binary, args, {
+      detached: true,
+      stdio: ['ignore', log, log],
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
     const pid = await new Promise<number>((resolve, reject) => {
       child.once('error', reject);
       child.once('spawn', () => resolve(child.pid as number));
@@ -104,6 +109,16 @@ export async function waitForReaping(pid: number, timeoutMs = 3_000): Promise<vo
   while (Date.now() < deadline && isZombie(pid)) await sleep(50);
 }
 
+/**
+ * Waits until `pid` has finished exiting: gone, or a zombie. A process being killed loses its
+ * command line (so {@link isProcessOf} says "not ours") before it closes its files, so its
+ * listening sockets may still be open for a moment: a successor on the same port must wait for this.
+ */
+export async function waitUntilExited(pid: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && fs.existsSync(`/proc/${pid}`) && !isZombie(pid)) await sleep(20);
+}
+
 function isZombie(pid: number): boolean {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -132,6 +147,39 @@ export async function freeLoopbackPorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
   while (ports.size < count) ports.add(await freeLoopbackPort());
   return [...ports];
+}
+
+/**
+ * Distinct loopback ports that were free a moment ago, below the kernel's range of ephemeral ports
+ * (/proc/sys/net/ipv4/ip_local_port_range). A server restarted on its port must find it free, and a
+ * port of the ephemeral range may meanwhile be the source port of some outgoing connection.
+ */
+export async function freeListeningPorts(count: number): Promise<number[]> {
+  let low = 32768;
+  try {
+    low = Number(
+      fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+  } catch {
+    // not Linux: the default range's start
+  }
+  const floor = Math.min(10_000, low - 1_000);
+  const ports = new Set<number>();
+  for (let attempts = 0; ports.size < count && attempts < 1_000; attempts++) {
+    const port = floor + Math.floor(Math.random() * (low - floor));
+    if (!ports.has(port) && (await canListen(port))) ports.add(port);
+  }
+  if (ports.size < count) return freeLoopbackPorts(count);
+  return [...ports];
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 /** The last `lines` lines of a log file, or a note that it cannot be read. */

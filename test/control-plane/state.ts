@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HaState } from './ha/ha-state.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -52,6 +53,11 @@ export interface ControlPlaneState {
   /** From spawning etcd to RBAC being effective for both limited users. */
   startupMs: number;
   phasesMs: { etcd: number; kubeApiserver: number; bootstrap: number };
+  /**
+   * Set for the HA shape (`up --ha`): every member, server and the balancer. `server` and
+   * `ports.kubeApiserver` are then the balancer's, `pids` those of member 0 and server 0.
+   */
+  ha?: HaState;
 }
 
 /** Paths inside a state directory. */

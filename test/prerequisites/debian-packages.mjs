@@ -10,12 +10,16 @@ const TOOLS = {
   setpriv: 'util-linux',
   mount: 'mount',
   ip: 'iproute2',
+  openssl: 'openssl',
+  strace: 'strace',
 };
 const WHY = {
   faketime: "libfaketime, for the fault-injection run's clock faults",
   'util-linux': 'unshare and setpriv, for the test kubelet',
   mount: 'mount, for the test kubelet',
   iproute2: 'ip, for the test kubelet',
+  openssl: "openssl, for the HA control plane's serving certificate",
+  strace: "strace, for the HA fault run's slow etcd writes (fdatasync delayed by fault injection)",
 };
 
 /** The tools `npm test` runs that a Debian package provides. */

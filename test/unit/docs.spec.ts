@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EVERY_FAULT, EXTRA_FAULTS, SPREAD_FAULTS } from '../chaos/fault-kinds.js';
+import { EVERY_FAULT, EXTRA_FAULTS, HA_FAULTS, SPREAD_FAULTS } from '../chaos/fault-kinds.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -135,7 +135,7 @@ describe('documentation', () => {
     const start = reliability.indexOf('## What the suite injects');
     const table = reliability.slice(start, reliability.indexOf('\n## ', start + 1));
     const listed = [...table.matchAll(/^\| `([a-z-]+)` +\|/gm)].map((m) => m[1]);
-    expect(listed).toEqual([...EVERY_FAULT, ...SPREAD_FAULTS]);
+    expect(listed).toEqual([...EVERY_FAULT, ...SPREAD_FAULTS, ...HA_FAULTS]);
     expect(reliability).toContain(`selects the ${EXTRA_FAULTS.length} kinds added`);
   });
 });

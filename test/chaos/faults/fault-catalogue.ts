@@ -4,6 +4,7 @@ import type { FaultName } from '../fault-kinds.js';
 import { API_SERVER_FAULTS } from './api-server-faults.js';
 import { CLOCK_FAULTS } from './clock-faults.js';
 import type { Fault } from './fault.js';
+import { HA_FAULT_FAMILY } from './ha-faults.js';
 import { LEASE_DELETION_RACES } from './lease-deletion-races.js';
 import { LEASE_EDIT_FAULTS } from './lease-edit-faults.js';
 import { NETWORK_FAULTS } from './network-faults.js';
@@ -22,4 +23,5 @@ export const FAULTS: Record<FaultName, Fault> = {
   ...ROLLOUT_FAULTS,
   ...SPREAD_MEMBER_FAULTS,
   ...SPREAD_MEMBERSHIP_EDITS,
+  ...HA_FAULT_FAMILY,
 };

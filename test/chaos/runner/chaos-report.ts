@@ -37,6 +37,12 @@ export interface ChaosReport {
   error?: string;
   /** With `spread`: overlap per job and the run's totals. */
   spread?: SpreadReport;
+  /** With `ha`: fencing tokens that did not increase from one term to the next (must be none). */
+  fencing?: string[];
+  /** Where every process's log was gathered when the run failed. */
+  failureLogs?: string;
+  /** With `ha`: whether the balancer checked /readyz. */
+  balancerHealthChecks?: boolean;
 }
 
 /** What the fault loop counts as it goes. */
@@ -46,6 +52,10 @@ export interface RunTally {
   unreleased: number;
   /** Why the run stopped early, if it did. */
   failure?: string;
+  /** With `ha`: fencing tokens out of order (see `fencingTokenProblems`). */
+  fencing?: string[];
+  /** The file with every process's log tail, written when the run failed. */
+  failureLogs?: string;
 }
 
 /** Fills in each fault's overlap, assembles the report and writes it to report.json. */
@@ -74,6 +84,9 @@ export function assembleReport(run: ChaosRun, tally: RunTally): ChaosReport {
     totalWorkRuns: intervals.length,
     outDir: run.outDir,
     ...(tally.failure ? { error: tally.failure } : {}),
+    ...(tally.fencing ? { fencing: tally.fencing } : {}),
+    ...(tally.failureLogs ? { failureLogs: tally.failureLogs } : {}),
+    ...(run.ha ? { balancerHealthChecks: run.ha.ha.balancer.healthChecks } : {}),
     ...(run.spread
       ? { spread: spreadReport(run.events, run.jobs, run.spread.shares, results) }
       : {}),

@@ -9,11 +9,16 @@ import {
   startControlPlane,
   type ControlPlane,
 } from '../../control-plane/control-plane.js';
+import {
+  startHaControlPlane,
+  type HaControlPlane,
+} from '../../control-plane/ha/ha-control-plane.js';
 import { createNamespace, grantLeaseAccess, waitForLeaseAccess } from '../../control-plane/rbac.js';
 import { REPO_ROOT } from '../../support/candidates.js';
 import type { ReplicaEvent } from '../checker.js';
 import { spreadJobs, type SpreadOptions } from '../spread.js';
 import { sleep } from '../timings.js';
+import { ClientGoPeers } from './client-go-peers.js';
 import type { Replica } from './replica-process.js';
 
 /** What {@link openRun} needs. */
@@ -33,6 +38,11 @@ export interface RunSetup {
    * (libfaketime), as on nodes whose NTP drifts: the `once` job's handovers between clocks apart.
    */
   skewEveryOther?: number;
+  /**
+   * The HA shape instead of one server and one etcd (see test/control-plane/ha), with or without
+   * the balancer's /readyz health checks; client-go's candidates run beside the replicas.
+   */
+  ha?: { healthChecks: boolean };
 }
 
 /** One run's shared state, handed to every step. */
@@ -43,6 +53,10 @@ export interface ChaosRun {
   readonly random: () => number;
   readonly outDir: string;
   readonly controlPlane: ControlPlane;
+  /** With `ha`: the same control plane, with its parts. */
+  readonly ha?: HaControlPlane;
+  /** With `ha`: client-go's candidates on a Lease of their own. */
+  clientGo?: ClientGoPeers;
   readonly admin: KubeConfig;
   readonly namespace: string;
   /** The election's Lease. */
@@ -87,6 +101,7 @@ const running = new Set<ChaosRun>();
 async function killRun(run: ChaosRun): Promise<void> {
   for (const r of run.replicas) r.signal('SIGKILL');
   await Promise.all(run.replicas.map((r) => r.proxy.close().catch(() => undefined)));
+  await run.clientGo?.stop();
   await run.controlPlane.stop();
 }
 
@@ -111,10 +126,14 @@ export async function openRun(setup: RunSetup): Promise<ChaosRun> {
     events.push(event);
     eventLog.write(`${JSON.stringify(event)}\n`);
   };
-  const controlPlane = await startControlPlane({
+  const controlPlaneOptions = {
     stateDir: path.join(outDir, 'control-plane'),
-    log: (line) => log(`  ${line}`),
-  });
+    log: (line: string) => log(`  ${line}`),
+  };
+  const ha = setup.ha
+    ? await startHaControlPlane({ ...controlPlaneOptions, healthChecks: setup.ha.healthChecks })
+    : undefined;
+  const controlPlane = ha ?? (await startControlPlane(controlPlaneOptions));
   const replicas: Replica[] = [];
   const admin = kubeConfigFor(controlPlane.state, 'admin');
   const namespace = `chaos-${setup.seed}-${Date.now().toString(36)}`;
@@ -124,6 +143,7 @@ export async function openRun(setup: RunSetup): Promise<ChaosRun> {
     random,
     outDir,
     controlPlane,
+    ...(ha ? { ha } : {}),
     admin,
     namespace,
     lease: 'chaos',
@@ -141,6 +161,10 @@ export async function openRun(setup: RunSetup): Promise<ChaosRun> {
   await createNamespace(admin, namespace);
   await grantLeaseAccess(admin, namespace);
   await waitForLeaseAccess(kubeConfigFor(controlPlane.state, 'leaseUser'), namespace);
+  // Each API server caches RBAC on its own: wait until both grant it.
+  for (const [i] of ha?.ha.servers.entries() ?? [])
+    await waitForLeaseAccess(ha!.kubeConfigOnServer('leaseUser', i), namespace);
+  if (ha) run.clientGo = ClientGoPeers.start(controlPlane.state, namespace, outDir);
   return run;
 }
 
@@ -159,6 +183,7 @@ export async function closeRun(run: ChaosRun): Promise<void> {
     ),
   );
   await Promise.all(run.replicas.map((r) => r.proxy.close().catch(() => undefined)));
+  await run.clientGo?.stop();
   await run.controlPlane.stop();
   running.delete(run);
   await new Promise((resolve) => run.eventLog.end(resolve));

@@ -5,6 +5,7 @@ import { LEADERSHIP_CHANGES_GOAL, OVERLAP_EXPECTED, type FaultName } from '../fa
 import type { FaultOutcome } from '../faults/fault.js';
 import { handoverRateProblem, spreadFaultResult, type SpreadFaultResult } from '../spread.js';
 import type { ChaosRun } from './chaos-run.js';
+import type { HaFaultFigures } from './ha-measures.js';
 import type { Replica } from './replica-process.js';
 
 export interface FaultResult extends FaultWindow {
@@ -41,6 +42,8 @@ export interface FaultResult extends FaultWindow {
   movedJobs?: string[];
   /** With `spread`: per share gaps, per job overlap, handovers. */
   spread?: SpreadFaultResult;
+  /** With `ha`: leaderless time and requests, ours and client-go's; etcd leader changes. */
+  ha?: HaFaultFigures;
 }
 
 /** One fault as injected and recovered from. */
@@ -106,7 +109,10 @@ export function faultLine(
   const shares = result.spread
     ? `; share gaps ${result.spread.shareGapsMs.join('/')} ms, held by ${fault.shareHolders.join(' ')}, ${result.spread.handovers} handover(s), at most ${result.spread.handoversPerMinute} a minute by one replica`
     : '';
+  const ha = result.ha
+    ? `; leaderless ${result.ha.leaderlessMs.ours} ms (client-go ${result.ha.leaderlessMs.clientGo} ms), requests ${result.ha.requests.ours} (client-go ${result.ha.requests.clientGo}), etcd leader changes ${result.ha.etcdLeaderChanges}, watch 504s ${result.ha.watch504s}, client-go restarts ${result.ha.clientGoRestarts}`
+    : '';
   const note = fault.outcome.note;
   const problems = result.problems ? `; PROBLEMS: ${result.problems.join('; ')}` : '';
-  return `  fault ${n + 1}/${total} ${fault.kind}: leader ${fault.leader.id} -> ${fault.next.id}, max gap ${result.maxGapMs} ms${changes}${shares}${note ? ` (${note})` : ''}${problems}`;
+  return `  fault ${n + 1}/${total} ${fault.kind}: leader ${fault.leader.id} -> ${fault.next.id}, max gap ${result.maxGapMs} ms${changes}${shares}${ha}${note ? ` (${note})` : ''}${problems}`;
 }
