@@ -3,6 +3,9 @@ import { fmtMs, NAME, profileText, table, type Push } from './format.js';
 import { takeoverTable } from './handover.js';
 import type { BenchResults } from './results.js';
 
+/** Where a failed takeover run's reason goes on to the candidates' last lines (scenarios/takeover.ts). */
+const LAST_EVENTS = '; last events:';
+
 export function peerSection(results: BenchResults, push: Push): void {
   const peer = results.peer;
   if (!peer) {
@@ -16,7 +19,8 @@ export function peerSection(results: BenchResults, push: Push): void {
     `\`@codedependant/kubernetes-leader-election\` ${peer.packageVersion} (on @kubernetes/client-node ` +
       `${peer.clientNode}, its own install in bench/peers/codedependant/) beside client-go, three ` +
       'candidates per Lease. Its requests carry no identity (the library takes no User-Agent), so they ' +
-      'are counted by Lease. Failed runs are listed below with what stopped them.',
+      'are counted by Lease. Failed runs are listed below with what stopped them; what the library ' +
+      'allows, and why its runs fail, is in bench/README.md ("The Node peer").',
     '',
     '### Graceful handover (SIGTERM to the leader)',
     '',
@@ -75,8 +79,12 @@ export function peerSection(results: BenchResults, push: Push): void {
     ...(peer.findings.length === 0
       ? ['Nothing.']
       : peer.findings.map(
-          (f) => `- ${f.scenario}${f.run ? ` run ${f.run}` : ''}: ${f.reason.split('\n')[0]}`,
+          (f) =>
+            `- ${f.scenario}${f.run ? ` run ${f.run}` : ''}: ${f.reason.split(LAST_EVENTS)[0].split('\n')[0]}`,
         )),
+    ...(peer.findings.some((f) => f.reason.includes(LAST_EVENTS))
+      ? ['', "Each candidate's last lines at the failure are in the raw data (`findings`).", '']
+      : []),
     '',
   );
 }
