@@ -13,6 +13,10 @@
 //                                    # latest full run's raw data with it (--quick: results/only/)
 //   npm run bench -- --only fires    # `@LeaderOnly({ once: true })` against plain `@LeaderOnly()`: 10
 //                                    # every-minute jobs on 3 replicas (not in the full run, ~9 min)
+//   npm run bench -- --only peer     # @codedependant/kubernetes-leader-election beside client-go:
+//                                    # handover, failover, API load, paused leader (not in the full
+//                                    # run; --quick ~3 min); installs it in bench/peers/; like spread:
+//                                    # bench/results/peer.json and REPORT.md re-rendered with it
 //   npm run bench -- --render bench/results/<date>.json   # re-render report and charts only
 //
 // Exits non-zero when a run fails to produce a leader (or any scenario fails). Targets are reported,
@@ -40,9 +44,11 @@ import { firesScenario, type FiresPlan, type FiresVariantSpec } from './scenario
 import { gateCost } from './scenarios/gate.js';
 import { steadyStateLoad, type GroupSpec } from './scenarios/load.js';
 import { firesSection } from './report/fires.js';
+import { peerSection } from './report/peer.js';
 import { gateSection } from './report/gate.js';
 import { rolloutSection } from './report/rollout.js';
 import { spreadSection } from './report/spread.js';
+import { peerScenario, type PeerPlan } from './scenarios/peer.js';
 import { rolloutSeries, type RolloutResult } from './scenarios/rollout.js';
 import { manyCandidates, manyElections } from './scenarios/scale.js';
 import { spreadScenario, type SpreadPlan } from './scenarios/spread.js';
@@ -53,7 +59,7 @@ const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 /** Scenarios that run alone with `--only <name>`. */
-const ALONE = ['rollout', 'gate', 'spread', 'fires'] as const;
+const ALONE = ['rollout', 'gate', 'spread', 'fires', 'peer'] as const;
 const only = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined;
 if (only !== undefined && !(ALONE as readonly string[]).includes(only)) {
   process.stderr.write(`--only: expected one of ${ALONE.join(', ')}, got ${only}\n`);
@@ -102,6 +108,15 @@ const PLAN = quick
         warmupMs: 1_000,
       } as SpreadPlan,
       fires: firesPlan(1, 20),
+      peer: {
+        takeoverRuns: 2,
+        takeoverProfile: PROFILES.fast,
+        loadProfile: PROFILES.default,
+        loadWindowMs: 20_000,
+        loadWarmupMs: 5_000,
+        pauseRuns: 1,
+        pauseProfile: PROFILES.fast,
+      } as PeerPlan,
     }
   : {
       fastRuns: 20,
@@ -141,6 +156,16 @@ const PLAN = quick
       } as SpreadPlan,
       // Alone only (`--only fires`): about 9 minutes, mostly the whole minutes measured.
       fires: firesPlan(2, 60),
+      // Alone only (`--only peer`).
+      peer: {
+        takeoverRuns: 10,
+        takeoverProfile: PROFILES.fast,
+        loadProfile: PROFILES.default,
+        loadWindowMs: 60_000,
+        loadWarmupMs: 10_000,
+        pauseRuns: 3,
+        pauseProfile: PROFILES.fast,
+      } as PeerPlan,
     };
 
 /** Where a run's outputs go: the full run's report is bench/REPORT.md, a quick run's stays aside. */
@@ -178,6 +203,15 @@ function spreadSource(
   };
 }
 
+/** The raw data of the latest `--only peer` run, which the full report's Node peer section shows. */
+const PEER_JSON = path.join(REPO_ROOT, 'bench', 'results', 'peer.json');
+
+/** The run the report's Node peer section comes from: for a full report, the latest `--only peer`. */
+function peerSource(results: BenchResults): BenchResults | undefined {
+  if (results.mode !== 'full' || !fs.existsSync(PEER_JSON)) return undefined;
+  return JSON.parse(fs.readFileSync(PEER_JSON, 'utf8')) as BenchResults;
+}
+
 /** Writes the raw data (unless re-rendering), the timeline SVGs and the report. */
 async function writeOutputs(
   results: BenchResults,
@@ -205,12 +239,14 @@ async function writeOutputs(
     }
   }
   const spread = spreadSource(results, json);
+  const peer = peerSource(results);
   const markdown = renderReport(results, {
     json: path.relative(path.dirname(reportPath), json),
     svgs,
     ...(spread
       ? { spread: { ...spread, json: path.relative(path.dirname(reportPath), spread.json) } }
       : {}),
+    ...(peer ? { peer } : {}),
   });
   // Formatted like the rest of the repository, so that `npm run lint` (prettier --check) passes.
   const config = (await prettier.resolveConfig(reportPath)) ?? {};
@@ -223,14 +259,16 @@ async function writeOutputs(
 /**
  * `--only <scenario>`: the raw data and the scenario's section of the report (on stderr too) go to
  * bench/results/only/, so that a run of one scenario never replaces the full run's REPORT.md. The
- * spread scenario, which the full run leaves out, is the exception: its raw data goes to
- * bench/results/spread.json and REPORT.md is re-rendered from the latest full run's raw data with it.
+ * spread and peer scenarios, which the full run leaves out, are the exception: their raw data goes to
+ * bench/results/spread.json or peer.json and REPORT.md is re-rendered from the latest full run's raw
+ * data with it.
  */
 async function writeAlone(results: BenchResults, scenario: string): Promise<void> {
   const latest = latestFullRun();
-  if (scenario === 'spread' && results.mode === 'full' && latest) {
-    fs.writeFileSync(SPREAD_JSON, `${JSON.stringify(results, null, 2)}\n`);
-    log(`wrote ${path.relative(REPO_ROOT, SPREAD_JSON)}`);
+  const kept = { spread: SPREAD_JSON, peer: PEER_JSON }[scenario];
+  if (kept && results.mode === 'full' && latest) {
+    fs.writeFileSync(kept, `${JSON.stringify(results, null, 2)}\n`);
+    log(`wrote ${path.relative(REPO_ROOT, kept)}`);
     await writeOutputs(JSON.parse(fs.readFileSync(latest, 'utf8')) as BenchResults, false, latest);
     return;
   }
@@ -242,6 +280,7 @@ async function writeAlone(results: BenchResults, scenario: string): Promise<void
   const push = (...more: string[]) => lines.push(...more);
   if (scenario === 'gate') gateSection(results, push);
   else if (scenario === 'fires') firesSection(results, push);
+  else if (scenario === 'peer') peerSection(results, push);
   else if (scenario === 'spread')
     spreadSection({ results, json: path.basename(`${base}.json`) }, push);
   else rolloutSection(results, push);
@@ -455,6 +494,7 @@ async function main(): Promise<number> {
     else if (only === 'gate') results.gate = await gateCost(ctx);
     else if (only === 'spread') results.spread = await spreadScenario(ctx, PLAN.spread);
     else if (only === 'fires') results.fires = await firesScenario(ctx, PLAN.fires);
+    else if (only === 'peer') results.peer = await peerScenario(ctx, PLAN.peer);
     else await everyScenario(ctx, results);
   } catch (error) {
     failures.push({

@@ -10,8 +10,10 @@ import {
 import { CandidateProcess, REPO_ROOT, type CandidateEvent } from '../../test/support/candidates.js';
 import { AuditTail } from './audit.js';
 import { compileForBench } from './compile.js';
+import { spawnPeer } from './peers.js';
 
-export type Impl = 'ours' | 'client-go';
+export type Impl = 'ours' | 'client-go' | 'codedependant';
+/** The implementations of the full run; the Node peer runs alone (`--only peer`, bench/lib/peers.ts). */
 export const IMPLS: readonly Impl[] = ['ours', 'client-go'];
 
 export interface Profile {
@@ -115,35 +117,39 @@ export interface SpawnOptions {
 export function spawnCandidate(ctx: BenchContext, options: SpawnOptions): CandidateProcess {
   const { impl, identity, lease, profile } = options;
   const child =
-    impl === 'ours'
-      ? spawn(process.execPath, [path.join(ctx.buildDir, 'test/fixtures/candidate.js')], {
-          cwd: REPO_ROOT,
-          env: {
-            PATH: process.env.PATH,
-            KUBECONFIG: ctx.kubeconfig,
-            NAMESPACE: ctx.namespace,
-            LEASE: lease,
-            IDENTITY: identity,
-            LEASE_DURATION_MS: String(profile.leaseDuration),
-            RENEW_DEADLINE_MS: String(profile.renewDeadline),
-            RETRY_PERIOD_MS: String(profile.retryPeriod),
-            ...(options.renewInterval ? { RENEW_INTERVAL_MS: String(options.renewInterval) } : {}),
-            ELECTIONS: String(options.elections ?? 1),
-            CANDIDATES: String(options.candidates ?? 1),
-            ...(options.leaderTickMs ? { LEADER_TICK_MS: String(options.leaderTickMs) } : {}),
-          },
-        })
-      : spawn(ctx.clientGoBinary, [
-          `--kubeconfig=${ctx.kubeconfig}`,
-          `--namespace=${ctx.namespace}`,
-          `--lease=${lease}`,
-          `--identity=${identity}`,
-          `--lease-duration=${profile.leaseDuration}ms`,
-          `--renew-deadline=${profile.renewDeadline}ms`,
-          `--retry-period=${profile.retryPeriod}ms`,
-          `--elections=${options.elections ?? 1}`,
-          `--candidates=${options.candidates ?? 1}`,
-        ]);
+    impl === 'codedependant'
+      ? spawnPeer({ ...ctx, identity, lease, profile })
+      : impl === 'ours'
+        ? spawn(process.execPath, [path.join(ctx.buildDir, 'test/fixtures/candidate.js')], {
+            cwd: REPO_ROOT,
+            env: {
+              PATH: process.env.PATH,
+              KUBECONFIG: ctx.kubeconfig,
+              NAMESPACE: ctx.namespace,
+              LEASE: lease,
+              IDENTITY: identity,
+              LEASE_DURATION_MS: String(profile.leaseDuration),
+              RENEW_DEADLINE_MS: String(profile.renewDeadline),
+              RETRY_PERIOD_MS: String(profile.retryPeriod),
+              ...(options.renewInterval
+                ? { RENEW_INTERVAL_MS: String(options.renewInterval) }
+                : {}),
+              ELECTIONS: String(options.elections ?? 1),
+              CANDIDATES: String(options.candidates ?? 1),
+              ...(options.leaderTickMs ? { LEADER_TICK_MS: String(options.leaderTickMs) } : {}),
+            },
+          })
+        : spawn(ctx.clientGoBinary, [
+            `--kubeconfig=${ctx.kubeconfig}`,
+            `--namespace=${ctx.namespace}`,
+            `--lease=${lease}`,
+            `--identity=${identity}`,
+            `--lease-duration=${profile.leaseDuration}ms`,
+            `--renew-deadline=${profile.renewDeadline}ms`,
+            `--retry-period=${profile.retryPeriod}ms`,
+            `--elections=${options.elections ?? 1}`,
+            `--candidates=${options.candidates ?? 1}`,
+          ]);
   const candidate = new CandidateProcess(
     {
       impl,

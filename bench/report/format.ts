@@ -5,7 +5,11 @@ import type { Summary } from '../lib/stats.js';
 /** Appends lines to the report. */
 export type Push = (...lines: string[]) => void;
 
-export const NAME: Record<Impl, string> = { ours: 'ours', 'client-go': 'client-go' };
+export const NAME: Record<Impl, string> = {
+  ours: 'ours',
+  'client-go': 'client-go',
+  codedependant: '@codedependant/kubernetes-leader-election',
+};
 
 export function fmtMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || Number.isNaN(ms)) return 'n/a';

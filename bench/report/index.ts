@@ -10,6 +10,7 @@ import { intro } from './intro.js';
 import { loadSection } from './load.js';
 import { methodSection } from './method.js';
 import { notAheadSection } from './not-ahead.js';
+import { peerSection } from './peer.js';
 import type { BenchResults } from './results.js';
 import { rolloutSection } from './rollout.js';
 import { scaleSection } from './scale.js';
@@ -20,7 +21,7 @@ export type { BenchResults } from './results.js';
 
 export function renderReport(
   results: BenchResults,
-  paths: { json: string; svgs: Record<string, string>; spread?: SpreadSource },
+  paths: { json: string; svgs: Record<string, string>; spread?: SpreadSource; peer?: BenchResults },
 ): string {
   const out: string[] = [];
   const push: Push = (...lines) => out.push(...lines);
@@ -34,6 +35,7 @@ export function renderReport(
   timelineSection(results, paths, push);
   rolloutSection(results, push);
   if (paths.spread) spreadSection(paths.spread, push);
+  if (paths.peer) peerSection(paths.peer, push);
   notAheadSection(results, push);
   methodSection(results, push);
   if (results.failures.length > 0) {

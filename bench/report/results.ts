@@ -6,6 +6,7 @@ import type { GroupLoad, LoadResult } from '../scenarios/load.js';
 import type { RolloutResult } from '../scenarios/rollout.js';
 import type { SpreadResult } from '../scenarios/spread.js';
 import type { CandidatesScale, ElectionsScale } from '../scenarios/scale.js';
+import type { PeerResult } from '../scenarios/peer.js';
 import type { TakeoverKind, TakeoverResult } from '../scenarios/takeover.js';
 import type { TimelineResult } from '../scenarios/timeline.js';
 import type { Impl } from '../lib/context.js';
@@ -42,6 +43,8 @@ export interface BenchResults {
   spread?: SpreadResult | null;
   /** `once` cron jobs against plain ones (`--only fires`; absent before it existed). */
   fires?: FiresResult | null;
+  /** The Node peer beside client-go (`--only peer`; absent before it existed). */
+  peer?: PeerResult | null;
   failures: Failure[];
 }
 

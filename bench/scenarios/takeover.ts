@@ -31,6 +31,9 @@ export function settleTime(profile: Profile): number {
 
 export type TakeoverKind = 'graceful' | 'crash';
 
+/** Short names in Lease and candidate names. */
+export const SHORT: Record<Impl, string> = { ours: 'ours', 'client-go': 'go', codedependant: 'cd' };
+
 export interface TakeoverRun {
   run: number;
   victim: string;
@@ -106,7 +109,10 @@ export async function takeoverSeries(
   replicas = 3,
 ): Promise<TakeoverResult> {
   const scenario = `${kind} ${impl} ${profile.name}`;
-  const short = impl === 'ours' ? 'ours' : 'go';
+  const short = SHORT[impl];
+  // The Node peer sends no identity as User-Agent and reports no other holder: its requests are told
+  // apart by the Lease alone (only its group uses it), and the group is settled once one leads.
+  const peer = impl === 'codedependant';
   const lease = uniqueName(`${kind === 'graceful' ? 'ho' : 'fo'}-${short}-${profile.name}`);
   const loadBefore = os.loadavg()[0];
   const settleMs = settleTime(profile);
@@ -136,7 +142,7 @@ export async function takeoverSeries(
   await fill();
   for (let run = 1; run <= runs; run++) {
     try {
-      await waitForSettledLeader(group, settleTimeout);
+      await waitForSettledLeader(group, settleTimeout, peer ? [] : group);
       await sleep(settleMs);
       const leaders = leadersOf(group);
       if (leaders.length !== 1)
@@ -170,13 +176,13 @@ export async function takeoverSeries(
           ua === victim.identity || group.some((c) => c.identity === ua);
         record.requests = await handoverRequests(
           ctx.audit,
-          { userAgent: inGroup, lease },
+          { userAgent: peer ? () => true : inGroup, lease },
           signalAt,
           event.at,
         );
       }
       await Promise.race([victim.exited, sleep(20_000)]);
-      if (kind === 'crash') {
+      if (kind === 'crash' && !peer) {
         const renews = ctx.audit.select({ userAgent: victim.identity, lease });
         const lastRenew = renews
           .filter((r) => r.verb === 'update' && r.code === 200 && r.receivedAt < signalAt)
@@ -200,7 +206,11 @@ export async function takeoverSeries(
       add();
     } catch (error) {
       failed += 1;
-      const reason = error instanceof Error ? error.message : String(error);
+      const message = error instanceof Error ? error.message : String(error);
+      // The peer's failures are findings: keep what each candidate last said.
+      const reason = peer
+        ? `${message}; last events: ${JSON.stringify(group.map((c) => eventsOf(c).slice(-4)))}`
+        : message;
       ctx.failures.push({ scenario, run, reason });
       ctx.log(`${scenario} run ${run}: FAILED: ${reason}`);
       // Start over with a fresh group on the same Lease.

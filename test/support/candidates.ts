@@ -19,7 +19,8 @@ export interface CandidateEvent {
 }
 
 export interface CandidateOptions {
-  impl: 'ours' | 'client-go';
+  /** `codedependant`: the bench's Node peer, started by the bench only (bench/lib/peers.ts). */
+  impl: 'ours' | 'client-go' | 'codedependant';
   identity: string;
   kubeconfig: string;
   namespace: string;
@@ -82,6 +83,8 @@ export function startCandidate(options: CandidateOptions): CandidateProcess {
         },
       },
     );
+  } else if (options.impl === 'codedependant') {
+    throw new Error('the codedependant candidate is started by the bench (bench/lib/peers.ts)');
   } else {
     if (!options.clientGoBinary)
       throw new Error('clientGoBinary is required for the client-go candidate');
