@@ -19,6 +19,10 @@ describe('fault injection on the HA control plane (short run)', () => {
     expect(report.fencing).toBeUndefined();
     expect(report.missedChanges).toBe(0);
     expect(report.cron.lostOutsideFaults).toBe(0);
+    // The once job: no fire twice, every fire run or given an outcome, with writes and watches
+    // spread over both servers.
+    expect(report.once!.doubled).toEqual([]);
+    expect(report.once!.unaccounted).toEqual([]);
     const [fault] = report.faults;
     // Both elections talked to the servers during the fault (the merged audit logs counted them).
     expect(fault.ha!.requests.ours).toBeGreaterThan(0);
