@@ -8,16 +8,13 @@ import {
 import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { Subscription } from 'rxjs';
 import type { LeaderChangeEvent } from './core/index.js';
-import { onceOf, originalOf } from './decorators/leader-only.decorator.js';
+import { isHandler, onceOf, originalOf } from './decorators/leader-only.decorator.js';
 import { SCHEDULE_CRON_OPTIONS, type CronMetadata } from './fires/cron-schedule.js';
 import { ONCE_NOT_ON_CRON, ONCE_ON_HANDLER } from './fires/fires.messages.js';
 import type { OnceOptions } from './fires/once-jobs.js';
 import {
   LEADER_ONLY_JOB_METADATA,
   LEADER_ONLY_METADATA,
-  NEST_CONTROLLER_WATERMARK,
-  NEST_GATEWAY_METADATA,
-  NEST_MESSAGE_PATTERN_METADATA,
   ON_LEADER_CHANGE_METADATA,
 } from './leader-election.constants.js';
 import { SetupError } from './leader-election.errors.js';
@@ -119,7 +116,7 @@ export class LeaderElectionExplorer
     options: OnceOptions,
   ): void {
     const scheduled = scheduleDecorator(method);
-    if (isRequestHandler(instance, method)) throw new SetupError(ONCE_ON_HANDLER(className, key));
+    if (isHandler(instance, method)) throw new SetupError(ONCE_ON_HANDLER(className, key));
     if (scheduled !== '@Cron') throw new SetupError(ONCE_NOT_ON_CRON(className, key, scheduled));
     const cron = Reflect.getMetadata(SCHEDULE_CRON_OPTIONS, method) as CronMetadata;
     const original = originalOf(method)!;
@@ -190,14 +187,4 @@ export class LeaderElectionExplorer
       fail(error);
     }
   }
-}
-
-/** Whether `method` of `instance` is a controller, gateway or message handler. */
-function isRequestHandler(instance: object, method: object): boolean {
-  const type = instance.constructor;
-  return (
-    Reflect.hasMetadata(NEST_CONTROLLER_WATERMARK, type) ||
-    Reflect.hasMetadata(NEST_GATEWAY_METADATA, type) ||
-    Reflect.hasMetadata(NEST_MESSAGE_PATTERN_METADATA, method)
-  );
 }

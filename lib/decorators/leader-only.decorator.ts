@@ -293,7 +293,8 @@ function onceOptions(options: LeaderOnlyOptions): OnceOptions | undefined {
 /** Per class and method: is it a request handler (controller, gateway or message pattern)? */
 const handlerCache = new WeakMap<object, WeakMap<object, boolean>>();
 
-function isHandler(instance: object, method: object): boolean {
+/** Whether `method` of `instance` is a controller, gateway or message handler (cached per class). */
+export function isHandler(instance: object, method: object): boolean {
   const type = instance.constructor;
   let perMethod = handlerCache.get(type);
   if (!perMethod) {
