@@ -23,7 +23,7 @@ import type { FireEvent } from './fires/fire-events.js';
 import { assertKnownOptions, optionKeys } from './option-validation.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
 import { DEFAULT_ELECTION } from './leader-election.constants.js';
-import { CAMPAIGNING, LOCAL_MODE } from './leader-election.messages.js';
+import { CAMPAIGNING, LOCAL_MODE, SPREAD_WITHOUT_REVISION } from './leader-election.messages.js';
 import {
   assertLocalAllowed,
   localLock,
@@ -44,6 +44,7 @@ const KNOWN_OPTIONS = optionKeys<LeaderElectionModuleOptions>({
   requestTimeout: true,
   releaseOnShutdown: true,
   shutdownGracePeriod: true,
+  revision: true,
   waitForLeadership: true,
   logger: true,
   labels: true,
@@ -129,6 +130,7 @@ export async function createElection(
             ...electorOptions,
             lock: lockFor(options.leaseName, true),
             leaseName: options.leaseName,
+            revision: options.revision,
           }),
         )
       : new SpreadElector({
@@ -169,6 +171,9 @@ export function fireEventRecorder(
 function assertSpreadOptions(options: LeaderElectionModuleOptions, shares: unknown): void {
   assertShareCount('shares', shares);
   spreadLeaseNames('leaseName', options.leaseName, shares);
+  if (options.revision !== undefined && options.revision !== '') {
+    throw new InvalidOptionError('revision', SPREAD_WITHOUT_REVISION, options.revision);
+  }
   if (options.lock) {
     throw new InvalidOptionError(
       'shares',

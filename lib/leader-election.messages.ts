@@ -205,3 +205,7 @@ export const TESTING_CHANGE_TIMED_OUT = (
 export const JOB_HELD_BACK = (job: string, election: string) =>
   `job ${printable(job)} of election "${election}" is held back here: replicas with another share count ` +
   '(a rollout changing shares) may run it';
+
+export const SPREAD_WITHOUT_REVISION =
+  'applies to single elections only: with shares, each share hands over by its own plan (a ' +
+  'replica below its quota). Leave it unset (POD_TEMPLATE_HASH is then ignored)';

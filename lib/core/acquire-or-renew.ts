@@ -39,7 +39,9 @@ export async function acquireOrRenew(loop: ElectionLoop): Promise<void> {
       decision.spec.leaseTransitions === loop.leadership.term;
     const basis = decision.action === 'update' ? decision.basedOn : null;
     const fires = loop.fires.forWrite(basis, decision.spec, renews);
-    const spec = fires ? { ...decision.spec, fires } : decision.spec;
+    const ours = decision.spec.holderIdentity === loop.identity;
+    const rollout = ours ? loop.rollout.forWrite(basis, renews) : {};
+    const spec = { ...decision.spec, ...(fires ? { fires } : {}), ...rollout };
     loop.identityGuard.add(spec.renewTime, !active);
     const requestStart = loop.clock.now();
     const wallRequestStart = loop.clock.wallNow().getTime();

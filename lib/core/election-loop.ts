@@ -33,6 +33,8 @@ import type { LeaseLock } from './lock.js';
 import { IdentityGuard } from './identity-guard.js';
 import { ErrorLog, LockRequests } from './lock-requests.js';
 import { guardMetrics, type ElectionMetrics } from './metrics.js';
+import { announceCandidate } from './announce-candidate.js';
+import { RolloutCandidates } from './rollout-candidates.js';
 import { Succession } from './succession.js';
 import { TermTimers } from './term-timers.js';
 import { RETRY_JITTER_FACTOR } from './timing.js';
@@ -85,6 +87,8 @@ export class ElectionLoop {
   releasing = false;
   readonly waiters = new LeadershipWaiters();
   readonly succession: Succession;
+  /** Succession by revision: announcements and the successor a release names. */
+  readonly rollout: RolloutCandidates;
   /** Set by stepDown() from its start until it released: no leader work meanwhile. */
   steppingDown = false;
   /** When the running attempt started, and how many writes succeeded (for confirmLeadership()). */
@@ -128,6 +132,7 @@ export class ElectionLoop {
       ...context,
       watchHealthyFor: () => this.watch.healthyFor(this.clock.now()),
     });
+    this.rollout = new RolloutCandidates({ identity: this.identity, revision: resolved.revision });
     this.fires = new FireClaims({
       identity: this.identity,
       clock: this.clock,
@@ -424,6 +429,7 @@ export class ElectionLoop {
     for (const [job, at] of this.lastRuns.changes(record.fires)) {
       this.metrics.jobLastRun(this.name, job, at);
     }
+    announceCandidate(this, record);
   }
 
   observeLeaseMissing(source: 'watch' | 'read'): void {

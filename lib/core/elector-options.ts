@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from './clock.js';
 import { InvalidOptionError } from './errors.js';
 import { assertIdentity } from './identity.js';
+import { isRevision } from './rollout-candidates.js';
 import type { LeaseLock } from './lock.js';
 import type { ElectionMetrics } from './metrics.js';
 import { DEFAULT_TIMINGS, validateTimings } from './timing.js';
@@ -93,6 +94,14 @@ export interface LeaderElectorOptions {
    * @default none
    */
   readonly metrics?: ElectionMetrics;
+  /**
+   * This replica's revision: a Deployment Pod's `pod-template-hash` label (a StatefulSet Pod's
+   * `controller-revision-hash`), passed through the downward API. In a rolling update, followers
+   * of a new revision announce themselves and the old leader hands over to the newest of them,
+   * so leadership moves once. `''`: none (the successor is then guessed from when a follower joined).
+   * @default the `POD_TEMPLATE_HASH` environment variable
+   */
+  readonly revision?: string;
 }
 
 /** Default of {@link LeaderElectorOptions.shutdownGracePeriod}. */
@@ -116,6 +125,7 @@ export interface ResolvedElectorOptions {
   readonly logger: ElectorLogger | undefined;
   readonly random: () => number;
   readonly metrics: ElectionMetrics | undefined;
+  readonly revision: string | undefined;
 }
 
 /**
@@ -182,6 +192,16 @@ export function resolveElectorOptions(options: LeaderElectorOptions): ResolvedEl
     );
   }
 
+  const revision = options.revision ?? globalThis.process?.env?.POD_TEMPLATE_HASH;
+  if (revision !== undefined && revision !== '' && !isRevision(revision)) {
+    throw new InvalidOptionError(
+      options.revision === undefined ? 'revision (from POD_TEMPLATE_HASH)' : 'revision',
+      "must be a label value (at most 63 characters of letters, digits, '-', '_' and '.', " +
+        "beginning and ending with a letter or digit), like the Pod's pod-template-hash",
+      revision,
+    );
+  }
+
   return {
     lock: options.lock,
     identity: options.lock.identity,
@@ -195,5 +215,6 @@ export function resolveElectorOptions(options: LeaderElectorOptions): ResolvedEl
     logger: options.logger,
     random: options.random ?? Math.random,
     metrics: options.metrics,
+    revision: revision || undefined,
   };
 }

@@ -117,6 +117,21 @@ export const NOTHING_TO_RELEASE = (name: string, identity: string) =>
 
 export const RELEASED = (identity: string, name: string) => `${identity} released ${name}`;
 
+export const RELEASED_TO_CANDIDATE = (
+  identity: string,
+  name: string,
+  successor: string,
+  revision: string,
+) =>
+  `${identity} released ${name}, naming ${successor} (revision ${revision}, the newest replica of ` +
+  'another revision) as its successor';
+
+export const ANNOUNCED = (identity: string, name: string, revision: string, holder: string) =>
+  `${identity} (revision ${revision}) announced itself on ${name} as a successor of ${holder}`;
+
+export const ANNOUNCE_FAILED = (identity: string, name: string, error: unknown) =>
+  `${identity} could not announce itself on ${name}: ${describeError(error)}`;
+
 export const RELEASE_FAILED = (name: string, error: unknown) =>
   `Could not release ${name}: ${describeError(error)}. Followers take over when it expires.`;
 

@@ -50,6 +50,24 @@ export interface LeaseRecord {
    * annotations as it found them).
    */
   readonly fires?: FireLedger | null;
+  /**
+   * The holder's revision (its `revision` option, e.g. the Pod's `pod-template-hash`), as the holder
+   * wrote it; on a release, the releasing holder's. The Kubernetes lock keeps it in an annotation
+   * bound to the record's holder and `leaseTransitions`: a copy kept into another term reads as none.
+   */
+  readonly revision?: string | null;
+  /**
+   * Followers of another revision than the holder's that announced themselves in the holder's term,
+   * oldest first (see `RolloutCandidates`): a releasing leader names the newest as its successor.
+   * Bound like `revision`.
+   */
+  readonly candidates?: readonly Candidate[] | null;
+}
+
+/** A follower that announced itself as a successor: its identity and revision. */
+export interface Candidate {
+  readonly identity: string;
+  readonly revision: string;
 }
 
 /**
@@ -86,6 +104,10 @@ export interface LeaseSpec {
   readonly members?: Readonly<Record<string, MemberEntry>>;
   /** The ledger of `once` jobs' fires (see `LeaseRecord.fires`); absent: none. */
   readonly fires?: FireLedger;
+  /** The holder's revision, or the releasing holder's (see `LeaseRecord.revision`); absent: none. */
+  readonly revision?: string;
+  /** The announced candidates of the holder's term (see `LeaseRecord.candidates`); absent: none. */
+  readonly candidates?: readonly Candidate[];
 }
 
 /** A holder whose Lease was taken over because it expired, as the takeover's log line names it. */

@@ -178,7 +178,8 @@ export class Lifecycle {
     const isOurs = (record: LeaseRecord) => !loop.identityGuard.isForeign(record);
     const ledgerFor = (record: LeaseRecord, spec: LeaseSpec) =>
       loop.fires.forWrite(record, spec, false);
-    const context = { ...loop.context, requests: loop.requests, isOurs, ledgerFor };
+    const successorOf = (record: LeaseRecord) => loop.rollout.successorOf(record);
+    const context = { ...loop.context, requests: loop.requests, isOurs, ledgerFor, successorOf };
     const written = await releaseLease(context, loop.leadership?.record, successor);
     // The watch may have shown the successor's acquisition before the release's answer arrived.
     if (written) loop.observeAnswer(written);

@@ -5,6 +5,7 @@ import {
   RELEASE_CONFLICTS,
   RELEASE_FAILED,
   RELEASED,
+  RELEASED_TO_CANDIDATE,
 } from './elector.messages.js';
 import { LockConflictError } from './errors.js';
 import type { FireLedger } from './fires/fire-ledger.js';
@@ -26,6 +27,10 @@ export interface ReleaseContext {
   readonly isOurs: (record: LeaseRecord) => boolean;
   /** The ledger of `once` jobs' fires that a write based on `record` carries on (see `FireClaims`). */
   readonly ledgerFor?: (record: LeaseRecord, spec: LeaseSpec) => FireLedger | undefined;
+  /** Our revision, written with the release (see `RolloutCandidates`); undefined: none. */
+  readonly revision?: string;
+  /** The successor a release based on `record` names when none is given (see `RolloutCandidates`). */
+  readonly successorOf?: (record: LeaseRecord) => string | undefined;
 }
 
 /**
@@ -53,20 +58,28 @@ export async function releaseLease(
         return undefined;
       }
       const now = clock.wallNow();
+      const candidate = successor ? undefined : context.successorOf?.(record);
+      const named = successor ?? candidate;
       const release: LeaseSpec = {
         holderIdentity: '',
         leaseDurationSeconds: 1,
         acquireTime: now,
         renewTime: now,
         leaseTransitions: record.leaseTransitions ?? 0,
-        ...(successor ? { preferredHolder: successor } : {}),
+        ...(named ? { preferredHolder: named } : {}),
+        ...(context.revision ? { revision: context.revision } : {}),
       };
       const fires = context.ledgerFor?.(record, release);
       const spec = fires ? { ...release, fires } : release;
       const written = await requests.run('update', (signal) =>
         lock.update(spec, record.resourceVersion, { signal }),
       );
-      logger?.log(RELEASED(identity, name));
+      const revision = record.candidates?.find((c) => c.identity === candidate)?.revision;
+      logger?.log(
+        candidate && revision
+          ? RELEASED_TO_CANDIDATE(identity, name, candidate, revision)
+          : RELEASED(identity, name),
+      );
       return written;
     } catch (error) {
       if (error instanceof LockConflictError) continue;

@@ -39,11 +39,14 @@ export class Succession {
     | { readonly holder: string; readonly acquiredAt: number; joinedAt: number; lastAge: number }
     | undefined;
   private holdUntil: number | undefined;
+  /** The first record this process saw: its term (see {@link termKey}). */
+  private firstSeen: string | undefined;
 
   constructor(private readonly context: SuccessionContext) {}
 
   /** Every record this process sees (reads, writes, watch events). */
   observe(record: LeaseRecord): void {
+    this.firstSeen ??= termKey(record);
     const holder = record.holderIdentity;
     const acquiredAt = record.acquireTime?.getTime();
     if (!holder || acquiredAt === undefined) return; // free: the term that ended still counts
@@ -66,10 +69,22 @@ export class Succession {
     return this.holdUntil !== undefined && this.holdUntil > now ? this.holdUntil : undefined;
   }
 
+  /**
+   * Whether this process arrived while the current term ran: the first record it saw was of this
+   * term. One that saw an earlier term (or the free Lease) saw this one begin: in a rolling update,
+   * a replica of the previous revision.
+   */
+  arrivedInTerm(): boolean {
+    const term = this.term;
+    return term !== undefined && this.firstSeen === `${term.holder}@${term.acquiredAt}`;
+  }
+
   /** This follower's rank as successor of `record` (the free or expiring Lease). */
   rank(record: LeaseRecord | undefined): SuccessorRank {
     const named = record?.preferredHolder;
     if (named) return named === this.context.identity ? 'named' : 'other-named';
+    // Released by a leader that knew its revision and named nobody: no rollout is under way.
+    if (record?.revision) return 'herd';
     const steady = this.context.watchHealthyFor() >= this.context.retryPeriod;
     const term = this.term;
     const joinedLate = term !== undefined && term.joinedAt > 0 && 2 * term.joinedAt >= term.lastAge;
@@ -85,4 +100,9 @@ export class Succession {
     const joinedAgoMs = this.term ? this.term.lastAge - this.term.joinedAt : 0;
     return takeoverDelay({ random: this.context.random, rank, joinedAgoMs });
   }
+}
+
+/** A record's term as {@link Succession} tells terms apart: its holder and acquireTime. */
+function termKey(record: LeaseRecord): string {
+  return `${record.holderIdentity ?? ''}@${record.acquireTime?.getTime() ?? ''}`;
 }

@@ -17,9 +17,11 @@ const SPREAD_SCALES = 5;
  * - `preferred`: it joined the term late and has followed steadily since (in a rolling update, a
  *   new pod): it tries before any other, the latest joiner first (see {@link preferredDelay});
  * - `other`: any other follower: the herd spread below, {@link OTHERS_FROM} ms later;
- * - `other-named`: another follower was named: the others give it {@link NAMED_GRACE} ms first.
+ * - `other-named`: another follower was named: the others give it {@link NAMED_GRACE} ms first;
+ * - `herd`: the releasing leader knew its revision and named nobody (see `RolloutCandidates`): no
+ *   rollout is under way, so nobody is preferred and every follower takes the herd spread alone.
  */
-export type SuccessorRank = 'named' | 'preferred' | 'other' | 'other-named';
+export type SuccessorRank = 'named' | 'preferred' | 'other' | 'other-named' | 'herd';
 
 /** A random part of a preferred follower's delay (ms), so that two of them rarely collide. */
 export const PREFERRED_SPREAD = 2;
@@ -84,6 +86,7 @@ export function takeoverDelay({ random, rank, joinedAgoMs = 0 }: TakeoverDelayIn
   const u = random();
   switch (rank) {
     case undefined:
+    case 'herd':
       return herdSpread(u);
     case 'named':
       return 0;

@@ -2,6 +2,7 @@ import type { ElectionLoop } from './election-loop.js';
 import * as messages from './elector.messages.js';
 import { expiryOf } from './lease-observation.js';
 import type { LockWatchEvent } from './lock.js';
+import { isAnnouncement } from './rollout-candidates.js';
 import { reactToWatchEvent } from './watch-reaction.js';
 
 /** Applies one watch event to the elector's loop: see `reactToWatchEvent` for what each means. */
@@ -19,7 +20,14 @@ export function onWatchEvent(loop: ElectionLoop, event: LockWatchEvent): void {
   const record = event.record;
   switch (reaction.kind) {
     case 'ignore':
+      return;
     case 'own-echo':
+      // A follower announced itself on our record: our next write (a renew, the release) is
+      // based on it, so it carries the candidates on instead of conflicting.
+      if (loop.leadership && isAnnouncement(loop.leadership.record, record)) {
+        loop.leadership.record = record;
+        loop.observe(record);
+      }
       return;
     case 'deleted':
       // The object's final state first: a change we had not seen yet restarts the countdown.

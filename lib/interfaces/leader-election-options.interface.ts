@@ -71,6 +71,14 @@ export interface LeaderElectionModuleOptions {
    */
   readonly shutdownGracePeriod?: number;
   /**
+   * This replica's revision: set `POD_TEMPLATE_HASH` from the Pod's `pod-template-hash` label through
+   * the downward API (a StatefulSet's: `controller-revision-hash`), as sample/k8s does. In a rolling
+   * update the old leader then hands over to the newest replica of the new revision, so leadership
+   * moves once (see docs/handover.md). `''`: none. Single elections only (not with `shares`).
+   * @default the `POD_TEMPLATE_HASH` environment variable
+   */
+  readonly revision?: string;
+  /**
    * Block application bootstrap until this instance leads. On a follower this blocks
    * until it leads, which may be never: `app.init()` / `app.listen()` do not return and the
    * `onApplicationBootstrap` hooks Nest runs after this module's wait, so a follower serves no HTTP

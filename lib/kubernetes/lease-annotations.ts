@@ -1,6 +1,7 @@
 import type { LeaseRecord, LeaseSpec, MemberEntry } from '../core/index.js';
 import { LockAnnotationTooLargeError } from '../core/errors.js';
 import { decodeLedger, encodeLedger } from '../core/fires/fire-ledger.js';
+import { isRevision, toCandidates } from '../core/rollout-candidates.js';
 import { annotationTooLarge } from './kubernetes.messages.js';
 
 /**
@@ -31,6 +32,20 @@ export const MEMBERS_ANNOTATION = 'nestjs-kube-leader/members';
 export const FIRES_ANNOTATION = 'nestjs-kube-leader/fires';
 
 /**
+ * The holder's revision (`revision` option, e.g. the Pod's `pod-template-hash`):
+ * `{"revision":"<revision>","holderIdentity":"<holder>","transitions":<n>}`, on a release the
+ * releasing holder's (holder `''`). Bound to the record it was written with.
+ */
+export const REVISION_ANNOTATION = 'nestjs-kube-leader/revision';
+
+/**
+ * The followers of another revision that announced themselves in the holder's term, oldest first:
+ * `{"candidates":[{"identity":"<id>","revision":"<revision>"}, ...],"holderIdentity":"<holder>",
+ * "transitions":<n>}` (at most `MAX_CANDIDATES`). Bound to the record it was written with.
+ */
+export const CANDIDATES_ANNOTATION = 'nestjs-kube-leader/candidates';
+
+/**
  * Bytes the API server allows for all annotations of one object together (keys and values; other
  * writers' annotations and kubectl's last-applied-configuration copy included).
  */
@@ -43,7 +58,7 @@ export const ANNOTATIONS_SIZE_LIMIT = 256 * 1024;
 export const ANNOTATIONS_SAFETY_MARGIN = 16 * 1024;
 
 /** The fields of a Lease record the library keeps in annotations, one kind each. */
-type AnnotatedField = 'preferredHolder' | 'members' | 'fires';
+type AnnotatedField = 'preferredHolder' | 'members' | 'fires' | 'revision' | 'candidates';
 
 /** A field's value as written and as read (never null or absent). */
 type ValueOf<F extends AnnotatedField> = NonNullable<LeaseSpec[F]> & NonNullable<LeaseRecord[F]>;
@@ -110,6 +125,18 @@ const KINDS: { readonly [F in AnnotatedField]: AnnotationKind<F> } = {
     holderBound: false,
     encode: encodeLedger,
     decode: decodeLedger,
+  },
+  revision: {
+    key: REVISION_ANNOTATION,
+    holderBound: true,
+    encode: (revision) => ({ revision }),
+    decode: ({ revision }) => (isRevision(revision) ? revision : undefined),
+  },
+  candidates: {
+    key: CANDIDATES_ANNOTATION,
+    holderBound: true,
+    encode: (candidates) => ({ candidates }),
+    decode: ({ candidates }) => toCandidates(candidates),
   },
 };
 

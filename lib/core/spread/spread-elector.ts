@@ -12,7 +12,10 @@ import { assertShareCount, membersLeaseName, shareLeaseName, spreadLeaseNames } 
 import * as messages from './spread.messages.js';
 
 /** Options of a {@link SpreadElector}: those of each share's elector, and how to spread. */
-export interface SpreadElectorOptions extends Omit<LeaderElectorOptions, 'lock' | 'leaseName'> {
+export interface SpreadElectorOptions extends Omit<
+  LeaderElectorOptions,
+  'lock' | 'leaseName' | 'revision'
+> {
   /** The election's Lease name; share `i` runs on `<leaseName>-share-<i>`. */
   readonly leaseName: string;
   /** How many shares (Leases) the jobs are spread over, 1 to 64. */
@@ -86,7 +89,13 @@ export class SpreadElector implements ElectionEngine {
     this.gate = new ShareCountGate(shares);
     this.electors = Array.from({ length: shares }, (_, index) => {
       const name = shareLeaseName(leaseName, index);
-      return new LeaderElector({ ...electorOptions, leaseName: name, lock: lockFor(name) });
+      // Shares hand over by their own plan (a replica below its quota): no revisions.
+      return new LeaderElector({
+        ...electorOptions,
+        revision: '',
+        leaseName: name,
+        lock: lockFor(name),
+      });
     });
     // Timings as the electors resolved them: every share's elector has the same options.
     const { identity, leaseDuration, retryPeriod, requestTimeout } = this.electors[0];

@@ -68,6 +68,31 @@ describe('LeaderElector', () => {
       expect((error as Error).message).toContain(rule);
     });
 
+    it.each(['-5c6d', 'a b', 'x'.repeat(64)])(
+      'rejects the revision %j, naming the rule',
+      (revision) => {
+        expect(() => new LeaderElector({ lock: lock(), ...T, revision })).toThrow(
+          /"revision": must be a label value \(at most 63 characters/,
+        );
+      },
+    );
+
+    it('takes the revision from POD_TEMPLATE_HASH, and none from an empty one', () => {
+      const saved = process.env.POD_TEMPLATE_HASH;
+      try {
+        process.env.POD_TEMPLATE_HASH = '5c6d7e8f9';
+        expect(() => new LeaderElector({ lock: lock(), ...T })).not.toThrow();
+        process.env.POD_TEMPLATE_HASH = 'not a hash';
+        expect(() => new LeaderElector({ lock: lock(), ...T })).toThrow(
+          /"revision \(from POD_TEMPLATE_HASH\)": must be a label value/,
+        );
+        expect(() => new LeaderElector({ lock: lock(), ...T, revision: '' })).not.toThrow();
+      } finally {
+        if (saved === undefined) delete process.env.POD_TEMPLATE_HASH;
+        else process.env.POD_TEMPLATE_HASH = saved;
+      }
+    });
+
     it('rejects a request timeout above renewDeadline / 2', () => {
       expect(() => new LeaderElector({ lock: lock(), ...T, requestTimeout: 5_001 })).toThrow(
         /requestTimeout.*renewDeadline \/ 2 \(5000 ms\)/,

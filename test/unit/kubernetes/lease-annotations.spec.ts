@@ -5,7 +5,9 @@ import { LockAnnotationTooLargeError } from '../../../lib/core/errors.js';
 import {
   ANNOTATIONS_SAFETY_MARGIN,
   ANNOTATIONS_SIZE_LIMIT,
+  CANDIDATES_ANNOTATION,
   MEMBERS_ANNOTATION,
+  REVISION_ANNOTATION,
   PREFERRED_HOLDER_ANNOTATION,
   annotationBudget,
   decodeAnnotations,
@@ -65,6 +67,34 @@ describe('lease annotations: round trips', () => {
     ],
     ['no members left', { members: {} }, { [MEMBERS_ANNOTATION]: '{}' }, { members: {} }],
     ['an empty successor is none', { preferredHolder: '' }, {}, {}],
+    [
+      "the releasing holder's revision, bound to the released record",
+      { revision: '7d9f8b6c4' },
+      {
+        [REVISION_ANNOTATION]: '{"revision":"7d9f8b6c4","holderIdentity":"","transitions":4}',
+      },
+      { revision: '7d9f8b6c4' },
+    ],
+    [
+      'announced candidates, oldest first, bound to the record',
+      {
+        candidates: [
+          { identity: 'app-5c6d-x', revision: '5c6d' },
+          { identity: 'app-8e9f-y', revision: '8e9f' },
+        ],
+      },
+      {
+        [CANDIDATES_ANNOTATION]:
+          '{"candidates":[{"identity":"app-5c6d-x","revision":"5c6d"},' +
+          '{"identity":"app-8e9f-y","revision":"8e9f"}],"holderIdentity":"","transitions":4}',
+      },
+      {
+        candidates: [
+          { identity: 'app-5c6d-x', revision: '5c6d' },
+          { identity: 'app-8e9f-y', revision: '8e9f' },
+        ],
+      },
+    ],
   ])('%s', (_name, fields, annotations, decoded) => {
     const spec = { ...RELEASE, ...fields };
     const encoded = encodeAnnotations(undefined, spec, REQUEST);
@@ -155,6 +185,43 @@ describe('lease annotations: decoding what a Lease holds', () => {
       { [MEMBERS_ANNOTATION]: '{"a":1}' },
       { holderIdentity: 'x', leaseTransitions: 9 },
       { members: { a: { until: 1 } } },
+    ],
+    [
+      'a revision kept into a later term by another holder (client-go keeps annotations)',
+      { [REVISION_ANNOTATION]: '{"revision":"v1","holderIdentity":"a","transitions":4}' },
+      { holderIdentity: 'go', leaseTransitions: 5 },
+      {},
+    ],
+    [
+      'a revision of the current holder and term',
+      { [REVISION_ANNOTATION]: '{"revision":"v1","holderIdentity":"a","transitions":4}' },
+      { holderIdentity: 'a', leaseTransitions: 4 },
+      { revision: 'v1' },
+    ],
+    [
+      'a revision that is no label value',
+      { [REVISION_ANNOTATION]: '{"revision":"-v1 ","holderIdentity":"","transitions":4}' },
+      released,
+      {},
+    ],
+    [
+      "candidates of an earlier term of the same holder's identity",
+      {
+        [CANDIDATES_ANNOTATION]:
+          '{"candidates":[{"identity":"n","revision":"v2"}],"holderIdentity":"a","transitions":3}',
+      },
+      { holderIdentity: 'a', leaseTransitions: 4 },
+      {},
+    ],
+    [
+      'candidates: malformed entries dropped, the others kept',
+      {
+        [CANDIDATES_ANNOTATION]:
+          '{"candidates":[{"identity":"n","revision":"v2"},{"identity":7,"revision":"v2"},' +
+          '{"identity":"m"},"x"],"holderIdentity":"","transitions":4}',
+      },
+      released,
+      { candidates: [{ identity: 'n', revision: 'v2' }] },
     ],
     ['members: malformed JSON', { [MEMBERS_ANNOTATION]: '{"a":' }, released, {}],
     ['members: an array', { [MEMBERS_ANNOTATION]: '[1,2]' }, released, {}],

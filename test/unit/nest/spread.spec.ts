@@ -75,6 +75,11 @@ describe('the shares option', () => {
       /option "shares": needs the Kubernetes Lease/,
     ],
     [
+      'a revision',
+      { shares: 2, local: true, revision: '5c6d7e8f9' },
+      /option "revision": applies to single elections only/,
+    ],
+    [
       'waitForLeadership',
       { shares: 2, local: true, waitForLeadership: true },
       /option "waitForLeadership": cannot be combined with "shares"/,

@@ -1,0 +1,35 @@
+import type { ElectionLoop } from './election-loop.js';
+import { ANNOUNCE_FAILED, ANNOUNCED } from './elector.messages.js';
+import { LockConflictError } from './errors.js';
+import { expiryOf } from './lease-observation.js';
+import type { LeaseRecord } from './lease-record.js';
+
+/**
+ * A follower with a revision other than the holder's announces itself as a successor on `record`
+ * (just observed) when `RolloutCandidates` says it should: one write conditioned on the record's
+ * resourceVersion that adds it to the candidates and keeps the election state. Only while the
+ * holder's lease runs: an announcement never competes with a takeover. A conflict (the holder
+ * renewed meanwhile) is tried again on a later record of the same term, a few times at most.
+ */
+export function announceCandidate(loop: ElectionLoop, record: LeaseRecord): void {
+  if (!loop.rollout.enabled || loop.phase !== 'running' || loop.releasing) return;
+  if (loop.leadership !== null) return;
+  const now = loop.clock.now();
+  if (expiryOf(loop.observation, record, now, loop.context.leaseDuration) <= now) return;
+  const spec = loop.rollout.announcement(record, loop.succession.arrivedInTerm());
+  if (!spec) return;
+  const { identity, name, logger } = loop;
+  loop.requests
+    .run('update', (signal) => loop.lock.update(spec, record.resourceVersion, { signal }))
+    .then((written) => {
+      logger?.log(
+        ANNOUNCED(identity, name, spec.candidates!.at(-1)!.revision, spec.holderIdentity),
+      );
+      loop.observeAnswer(written);
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof LockConflictError))
+        logger?.debug?.(ANNOUNCE_FAILED(identity, name, error));
+    })
+    .finally(() => loop.rollout.announced());
+}
