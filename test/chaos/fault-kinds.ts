@@ -150,7 +150,7 @@ export const FAILING_FIRST: Partial<Record<FaultName, string>> = {
  * checker.ts). Reported per fault against the goal, not a failure: only overlap fails these kinds.
  */
 export const LEADERSHIP_CHANGES_GOAL: Partial<Record<FaultName, number>> = {
-  // The leader is replaced once, by a replica that joined its established term (rollout-aware
-  // succession): one move, not one per old replica.
+  // The leader is replaced once, by a replica of the new revision it named (succession by
+  // revision): one move, not one per old replica.
   'rolling-update': 1,
 };

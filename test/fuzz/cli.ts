@@ -8,6 +8,8 @@
 //   npm run test:fuzz -- --mutant no-renew-deadline    # a positive control: must be caught
 //   npm run test:fuzz -- --clock-rate-beyond           # the other one
 //   npm run test:fuzz -- --ignore stop-releases-or-says-why   # look past a known failure
+//   npm run test:fuzz -- --revisions                   # replicas know revisions, restarts roll new
+//                                                      # ones out: announcements and named successors
 //   npm run test:fuzz -- --once                        # replicas also run a `once` cron job:
 //                                                      # no fire may start twice (fire-once)
 //   npm run test:fuzz -- --seeds 300 --digests > before.txt  # one trace hash per seed: a refactor
@@ -68,6 +70,7 @@ const summary = await runSeeds({
   clockRateBeyond,
   ignore: ignore as InvariantName[],
   once: args.includes('--once'),
+  revisions: args.includes('--revisions'),
   onSeed: (result) => {
     if (digests) {
       const hash = createHash('sha256').update(result.trace.join('\n')).digest('hex');

@@ -24,6 +24,8 @@ export class Cluster {
   readonly running = new Set<Replica>();
   private readonly slotOf = new Map<Replica, Slot>();
   private slots = 0;
+  /** With `revisions`: the revision launches run; every restart rolls a new one out. */
+  private generation = 0;
 
   constructor(
     private readonly context: SimContext,
@@ -43,6 +45,7 @@ export class Cluster {
   restart(replica: Replica, sameIdentity: boolean): Replica {
     const slot = this.slotOf.get(replica)!;
     slot.restarts += 1;
+    this.generation += 1;
     const identity = sameIdentity ? replica.identity : `${slot.base}-${slot.restarts}`;
     const processName = sameIdentity ? `${identity}#${slot.restarts + 1}` : identity;
     return this.start(slot, identity, processName);
@@ -107,9 +110,11 @@ export class Cluster {
     this.running.add(replica);
     for (const view of replica.views) this.context.checker.add(view);
     const rate = slot.rate.toFixed(3);
+    const revision = this.revisionOf(slot);
     this.context.trace.add(
       processName,
-      `started (${slot.kind}, identity ${identity}, clock rate ${rate})`,
+      `started (${slot.kind}, identity ${identity}, clock rate ${rate}` +
+        `${revision ? `, revision ${revision}` : ''})`,
     );
     replica.start();
     return replica;
@@ -118,12 +123,24 @@ export class Cluster {
   private create(slot: Slot, identity: string, processName: string): Replica {
     switch (slot.kind) {
       case 'ours':
-        return new ElectorReplica(this.context, identity, processName, slot.rate, this.elector);
+        return new ElectorReplica(
+          this.context,
+          identity,
+          processName,
+          slot.rate,
+          this.elector,
+          this.revisionOf(slot),
+        );
       case 'client-go':
         return new ClientGoPeer(this.context, identity, processName, slot.rate);
       case 'spread':
         return new SpreadReplica(this.context, identity, processName, slot.rate, this.shares);
     }
+  }
+
+  /** The revision a replica of ours started now runs, with `revisions`. */
+  private revisionOf(slot: Slot): string | undefined {
+    return this.context.revisions && slot.kind === 'ours' ? `v${this.generation}` : undefined;
   }
 
   /** The process is gone: its tasks stop, the server sees its connections close. */

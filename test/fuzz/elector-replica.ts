@@ -31,6 +31,7 @@ export class ElectorReplica implements Replica {
     processName: string,
     rate: number,
     Elector: ElectorClass,
+    revision?: string,
   ) {
     this.host = context.newHost(processName, rate);
     const { scheduler, trace, checker } = context;
@@ -44,6 +45,7 @@ export class ElectorReplica implements Replica {
       logger: this.log,
       random: () => random.next(),
       ...context.timings,
+      revision: revision ?? '',
     });
     countDecisions(this.elector, context.decisions);
     this.elector.onChange((event) => trace.add(processName, describeChange(event)));

@@ -23,6 +23,8 @@ export interface SeedsOptions {
   readonly ignore?: readonly InvariantName[];
   /** Replicas on the single Lease also run a `once` cron job (invariant fire-once). */
   readonly once?: boolean;
+  /** Replicas of ours know a revision; restarts roll new ones out (`--revisions`). */
+  readonly revisions?: boolean;
   /** Called after each seed (progress). */
   readonly onSeed?: (result: RunResult) => void;
 }
@@ -78,6 +80,7 @@ export async function runSeeds(options: SeedsOptions): Promise<SeedsSummary> {
       singleOnly: options.mutant !== undefined || options.once === true,
       ignore: options.ignore,
       ...(options.once ? { once: true } : {}),
+      ...(options.revisions ? { revisions: true } : {}),
     };
     const result = await runSeed({
       ...base,

@@ -23,6 +23,11 @@ export interface SimContext {
   newHost(name: string, rate: number): Host;
   /** Whether replicas on the single Lease also run a `once` cron job (`--once`). */
   readonly once?: boolean;
+  /**
+   * Whether replicas of ours know a revision (`--revisions`): launches run the current one, and
+   * every restart rolls a new one out, so followers announce themselves and releases name them.
+   */
+  readonly revisions?: boolean;
 }
 
 /** One process's view of one Lease, for the checker: does it lead, with which token. */

@@ -29,6 +29,8 @@ export interface RunOptions {
   readonly ignore?: readonly InvariantName[];
   /** Replicas on the single Lease also run a `once` cron job (invariant fire-once). */
   readonly once?: boolean;
+  /** Replicas of ours know a revision; restarts roll new ones out (see `SimContext.revisions`). */
+  readonly revisions?: boolean;
 }
 
 export interface RunResult {
@@ -67,7 +69,12 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
     singleOnly: options.singleOnly ?? options.mutant !== undefined,
     clockRateBeyond: options.clockRateBeyond,
   });
-  const world = new World(scenario, options.ignore ?? [], options.once === true);
+  const world = new World(
+    scenario,
+    options.ignore ?? [],
+    options.once === true,
+    options.revisions === true,
+  );
   const Elector = options.mutant ? MUTANTS[options.mutant] : LeaderElector;
   const cluster = new Cluster(world, Elector, scenario.shares, world.random('targets'));
   const injector = new FaultInjector(world, cluster, scenario, world.random('faults'));
@@ -142,6 +149,7 @@ class World implements SimContext {
     private readonly scenario: Scenario,
     ignore: readonly InvariantName[],
     readonly once: boolean,
+    readonly revisions: boolean,
   ) {
     const { renewDeadline, leaseDuration } = TIMINGS;
     this.checker = new Checker(
@@ -187,6 +195,9 @@ function describeRun(scenario: Scenario, options: RunOptions): string {
     options.clockRateBeyond ? 'clock rates beyond the bound' : '',
     options.once ? 'a once cron job' : '',
   ].filter(Boolean);
+  const extras = options.revisions ? '; revisions (a new one at every restart)' : '';
   const summary = describeScenario(scenario);
-  return controls.length ? `${summary}; positive control: ${controls.join(', ')}` : summary;
+  return (
+    (controls.length ? `${summary}; positive control: ${controls.join(', ')}` : summary) + extras
+  );
 }

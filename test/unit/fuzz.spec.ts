@@ -22,6 +22,9 @@ const REGRESSION_SEEDS = [24, 435, 836, 1678, 1768, 2750, 2989, 4119, 5147, 6673
 /** The window of seeds run with a once cron job on every replica (fuzz option `--once`). */
 const ONCE_SEEDS = 300;
 
+/** The window of seeds run with revisions, a new one at every restart (fuzz option `--revisions`). */
+const REVISION_SEEDS = 300;
+
 /** A seed with a long trace (several hundred lines), for the replay check. */
 const REPLAY_SEED = 8860;
 
@@ -97,6 +100,24 @@ describe('deterministic simulation fuzzer', () => {
   it(`never starts a once fire twice on seeds ${FIXED_FROM}..${FIXED_FROM + ONCE_SEEDS - 1} with a once cron job, whatever the clocks`, async () => {
     const summary = await runSeeds({ from: FIXED_FROM, seeds: ONCE_SEEDS, once: true });
     expect(summary.failures.map((failure) => formatFailure(failure, 80).join('\n'))).toEqual([]);
+  });
+
+  it(`keeps every invariant on seeds ${FIXED_FROM}..${FIXED_FROM + REVISION_SEEDS - 1} with revisions rolled out at every restart: followers announce, releases name them`, async () => {
+    let announced = 0;
+    let named = 0;
+    const summary = await runSeeds({
+      from: FIXED_FROM,
+      seeds: REVISION_SEEDS,
+      revisions: true,
+      onSeed: ({ trace }) => {
+        announced += trace.filter((line) => line.includes('announced itself')).length;
+        named += trace.filter((line) => line.includes('the newest replica of another')).length;
+      },
+    });
+    expect(summary.failures.map((failure) => formatFailure(failure, 80).join('\n'))).toEqual([]);
+    // The seeds exercise what they are for: announcements, and releases that name a candidate.
+    expect(announced).toBeGreaterThan(REVISION_SEEDS / 10);
+    expect(named).toBeGreaterThan(0);
   });
 
   it.each(REGRESSION_SEEDS)('keeps every invariant on regression seed %i', async (seed) => {

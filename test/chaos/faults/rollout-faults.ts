@@ -19,9 +19,9 @@ const JOB_STEP_MS = 10;
  * once. Each step starts a new replica, waits until it follows the current leader (every live
  * replica names it) and one more retry period, then SIGTERMs an old replica, the leader whenever
  * an old replica leads, and waits for it to exit. It begins once the leader has led one lease
- * duration, as a rollout usually finds it: a new replica joins the term late, which ranks it first
- * as the successor. Its steady watch needs one retry period; the second one is the readiness
- * margin.
+ * duration, as a rollout usually finds it. The new replicas run a new revision
+ * (`POD_TEMPLATE_HASH`): each announces itself, and the old leader names the newest as its
+ * successor, so leadership moves once. Two retry periods are the readiness margin.
  */
 async function rollingUpdate({ run, leader }: FaultContext): Promise<FaultOutcome> {
   const old = live(run);
@@ -31,6 +31,8 @@ async function rollingUpdate({ run, leader }: FaultContext): Promise<FaultOutcom
   const established =
     (acquired?.t ?? 0) + CHAOS_TIMINGS.leaseDuration + 2 * CHAOS_TIMINGS.retryPeriod;
   await sleep(Math.max(0, established - now()));
+  // The Deployment's new ReplicaSet: its Pods carry a new pod-template-hash.
+  run.revision = `rev${Number(run.revision.slice(3)) + 1}`;
   await driveRollingUpdate<Replica>({
     old,
     start: () => startReplica(run),

@@ -74,6 +74,11 @@ export interface ChaosRun {
   readonly eventLog: fs.WriteStream;
   /** The number of the last replica started (r1, r2, ...). */
   serial: number;
+  /**
+   * The revision new replicas run (`POD_TEMPLATE_HASH`, as the sample's manifests set it): `rev0`,
+   * and a new one for every rolling update, as a Deployment's new ReplicaSet.
+   */
+  revision: string;
   /** See {@link RunSetup.skewEveryOther}. */
   readonly skewEveryOther?: number;
 }
@@ -156,6 +161,7 @@ export async function openRun(setup: RunSetup): Promise<ChaosRun> {
     record,
     eventLog,
     serial: 0,
+    revision: 'rev0',
   };
   running.add(run);
   await createNamespace(admin, namespace);

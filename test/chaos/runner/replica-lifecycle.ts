@@ -41,6 +41,7 @@ function replicaEnv(
     LEASE: run.lease,
     IDENTITY: identity,
     REPLICA_NAME: id,
+    POD_TEMPLATE_HASH: run.revision,
     LEASE_DURATION_MS: String(CHAOS_TIMINGS.leaseDuration),
     RENEW_DEADLINE_MS: String(CHAOS_TIMINGS.renewDeadline),
     RETRY_PERIOD_MS: String(CHAOS_TIMINGS.retryPeriod),

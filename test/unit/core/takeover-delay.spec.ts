@@ -27,6 +27,9 @@ describe('takeoverDelay', () => {
     expect(Math.max(...range('preferred'))).toBeLessThan(OTHERS_FROM);
     expect(Math.min(...range('other'))).toBe(OTHERS_FROM);
     expect(Math.min(...range('other-named'))).toBe(NAMED_GRACE);
+    // No rollout under way (a release with a revision that names nobody): the herd alone, no shift.
+    expect(range('herd')).toEqual(draws.map((u) => takeoverDelay({ random: () => u })));
+    expect(Math.min(...range('herd'))).toBe(0);
     // The latest joiner first.
     expect(preferredDelay(2_000, 0)).toBeLessThan(preferredDelay(10_000, 0));
   });
