@@ -10,7 +10,7 @@
 // of the API server, the template's user, capabilities and read-only root, the template's environment
 // with the downward API. It runs the probes, and on deletion sends SIGTERM, then SIGKILL after the
 // grace period, and removes the pod's network. Tokens can be rotated as the kubelet rotates them.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -368,17 +368,16 @@ export class TestKubelet {
     timeoutMs = 10_000,
   ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const { netnsPath } = this.runtime(podName).network;
-    return new Promise((resolve, reject) => {
-      const child = spawn('nsenter', [`--net=${netnsPath}`, '--', ...argv], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        timeout: timeoutMs,
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
+    return new Promise((resolve) => {
+      execFile(
+        'nsenter',
+        [`--net=${netnsPath}`, '--', ...argv],
+        { encoding: 'utf8', timeout: timeoutMs },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
     });
   }
 
