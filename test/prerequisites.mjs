@@ -109,9 +109,11 @@ if (!controlPlane.built) {
 let debianPlan = { kind: 'ready' };
 if (purpose === 'test') {
   if (process.getuid?.() !== 0) {
-    // The test kubelet (test/kubelet/) runs pods in private mount and network namespaces, as root.
+    // The test kubelet (test/kubelet/) runs pods in private mount and network namespaces, each pod
+    // with its own address (veth pairs and a bridge in namespaces it creates), as root.
     problems.push(
-      'The test kubelet runs pods in their own mount and network namespaces, which needs root: run ' +
+      'The test kubelet runs pods in their own mount and network namespaces, each with its own ' +
+        'address (veth pairs and a bridge), which needs root: run ' +
         '`npm test` as root (e.g. in a container or CI machine).',
     );
   }

@@ -13,9 +13,10 @@ export interface ConnectionContext {
   setDispatcher?(dispatcher: unknown): void;
 }
 
-/** The request context a middleware's `pre` receives: connection and abort signal. */
+/** The request context a middleware's `pre` receives: connection, abort signal and headers. */
 export interface RequestContextLike extends ConnectionContext {
   setSignal(signal: AbortSignal): void;
+  setHeaderParam(key: string, value: string): void;
 }
 
 /**

@@ -87,6 +87,27 @@ export const CLIENT_NODE_NEEDS_NEWER_NODE = (
   `${node}. Install the client-node that supports it: ` +
   `npm install ${pkg}@${fallbackRange} (or run on Node ${minimum} or later).`;
 
+// The leader's EndpointSlice (leader-endpoint-slice.ts).
+
+export const ENDPOINT_SLICE_FORBIDDEN = (
+  what: string,
+  namespace: string,
+  slice: string,
+  error: string,
+) =>
+  `${what}: ${error}. Grant it with a Role rule { apiGroups: ["discovery.k8s.io"], ` +
+  `resources: ["endpointslices"], resourceNames: ["${slice}"], verbs: ["get", "create", "patch"] } ` +
+  `in "${namespace}"`;
+
+export const ENDPOINT_SLICE_REQUEST_FAILED = (what: string, error: string) => `${what}: ${error}`;
+
+export const NOT_AN_IP_ADDRESS = (value: string) =>
+  `"${value}" is not an IP address: the leader's endpoint needs its pod's IPv4 or IPv6 address (status.podIP)`;
+
+export const PORT_NUMBER_RULE = 'must be an integer from 1 to 65535';
+
+export const PORT_PROTOCOL_RULE = 'must be "TCP", "UDP" or "SCTP"';
+
 // Kubernetes name rules (names.ts).
 
 export const DNS_SUBDOMAIN_RULE =

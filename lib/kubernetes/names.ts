@@ -14,6 +14,11 @@ export function assertDnsSubdomain(option: string, value: unknown): void {
 
 /** Throws unless `value` is a valid namespace name (DNS-1123 label). */
 export function assertNamespace(option: string, value: unknown): void {
+  assertDnsLabel(option, value);
+}
+
+/** Throws an {@link InvalidOptionError} unless `value` is a DNS-1123 label (a Service's name). */
+export function assertDnsLabel(option: string, value: unknown): void {
   if (
     typeof value !== 'string' ||
     value.length > 63 ||

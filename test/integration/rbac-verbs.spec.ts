@@ -3,12 +3,7 @@
 // the README describes. Each case is a ServiceAccount with its own Role, as a pod would have, and a
 // token from the TokenRequest API. An election spread over shares works with a Role that names each
 // of its Leases (as sample/k8s/rbac.yaml does for the sample's `reports` election).
-import {
-  CoordinationV1Api,
-  CoreV1Api,
-  KubeConfig,
-  RbacAuthorizationV1Api,
-} from '@kubernetes/client-node';
+import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { LeaderElector } from '../../lib/core/index.js';
 import { spreadLeaseNames } from '../../lib/core/spread/shares.js';
 import { SpreadElector } from '../../lib/core/spread/spread-elector.js';
@@ -17,6 +12,7 @@ import { MEMBERS_ANNOTATION } from '../../lib/kubernetes/lease-annotations.js';
 import { waitForLeaseAccess } from '../control-plane/rbac.js';
 import { loadCluster, uniqueName, type Cluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
+import { serviceAccountKubeConfig } from '../support/service-account.js';
 
 const FAST = { leaseDuration: 3_000, renewDeadline: 2_000, retryPeriod: 500 };
 const ALL_VERBS = ['get', 'create', 'update', 'watch'] as const;
@@ -41,47 +37,14 @@ describe('RBAC by name: each verb of the Lease rule', () => {
     verbs: readonly string[],
   ): Promise<KubeConfig> {
     const leases = typeof lease === 'string' ? [lease] : [...lease];
-    const admin = cluster.kubeConfigs.admin;
-    const name = uniqueName('sa');
-    await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccount({
-      namespace,
-      body: { metadata: { name } },
-    });
-    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-    await rbac.createNamespacedRole({
-      namespace,
-      body: {
-        metadata: { name },
-        rules: [
-          {
-            apiGroups: ['coordination.k8s.io'],
-            resources: ['leases'],
-            resourceNames: leases,
-            verbs: [...verbs],
-          },
-        ],
+    const kubeConfig = await serviceAccountKubeConfig(cluster, namespace, [
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: leases,
+        verbs: [...verbs],
       },
-    });
-    await rbac.createNamespacedRoleBinding({
-      namespace,
-      body: {
-        metadata: { name },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-        subjects: [{ kind: 'ServiceAccount', name, namespace }],
-      },
-    });
-    const request = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
-      name,
-      namespace,
-      body: { spec: { audiences: [], expirationSeconds: 600 } },
-    });
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [{ name: 'c', server: cluster.server, caFile: cluster.state.tls.caFile! }],
-      users: [{ name, token: request.status!.token }],
-      contexts: [{ name: 'c', cluster: 'c', user: name }],
-      currentContext: 'c',
-    });
+    ]);
     // Effective once a GET of the Lease is no longer 403 (only when the Role grants get).
     if (verbs.includes('get')) await waitForLeaseAccess(kubeConfig, namespace, 30_000, leases[0]);
     return kubeConfig;

@@ -1,10 +1,15 @@
 // npm run kubelet [-- --replicas N] [--state-dir DIR]
+// npm run kubelet -- down
 //
 // Runs the sample as a cluster would: starts a local control plane (or uses the one running in
 // DIR), builds the sample's image with its Dockerfile's steps (scripts/docker-steps.ts), applies
-// sample/k8s/ into a fresh namespace, and runs the Deployment's Pods on the test kubelet. Prints who
-// leads every two seconds; Ctrl-C (or SIGTERM) deletes the Pods (SIGTERM, then SIGKILL after the grace period) and
+// sample/k8s/ into a fresh namespace, and runs the Deployment's Pods on the test kubelet, each with
+// its own address (NKL_POD_SUBNET, default 10.244.0.0/24). Prints who leads and where every two
+// seconds; Ctrl-C (or SIGTERM) deletes the Pods (SIGTERM, then SIGKILL after the grace period) and
 // stops what it started.
+//
+// `down` removes what a test kubelet that is gone (a crashed run) left: its network namespaces, with
+// the veth pairs and the bridge in them, and the processes still running there.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoordinationV1Api } from '@kubernetes/client-node';
@@ -16,6 +21,7 @@ import {
   startControlPlane,
   stopControlPlane,
 } from '../control-plane/control-plane.js';
+import { sweepStaleNetns } from './pod-network.js';
 import { startSamplePods } from './sample-pods.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -29,6 +35,11 @@ const replicas = option('--replicas') === undefined ? undefined : Number(option(
 const say = (line: string) => console.log(`[kubelet] ${line}`);
 
 async function main() {
+  if (argv[0] === 'down') {
+    const removed = sweepStaleNetns(say);
+    if (removed.length === 0) say('no network namespace of a test kubelet that is gone');
+    return;
+  }
   let state = readControlPlaneState(stateDir);
   let startedHere = false;
   if (!state || !isControlPlaneRunning(state)) {
@@ -47,7 +58,7 @@ async function main() {
       .readNamespacedLease({ name: 'sample-app', namespace: sample.namespace })
       .then((lease) => {
         const ready = sample.pods.map(
-          (p) => `${p.name}${sample.kubelet.pod(p.name).ready ? ' (ready)' : ''}`,
+          (p) => `${p.name} ${p.ip}${sample.kubelet.pod(p.name).ready ? ' (ready)' : ''}`,
         );
         say(`leader: ${lease.spec?.holderIdentity ?? '-'}; ${ready.join(', ')}`);
       })

@@ -4,11 +4,13 @@
 // For each Pod it creates the Pod object (so admission adds the service-account volume, and tokens can
 // be bound to it), requests a token for the Pod's ServiceAccount with the TokenRequest API (bound to
 // the Pod, the shortest expiry the API allows), lays out the service-account volume as the kubelet
-// does, and starts the container in a sandbox (test/kubelet/pod-sandbox.mjs): private mount and network
-// namespaces, the Service IP of the API server, the template's user, capabilities and read-only root,
-// the template's environment with the downward API. It runs the probes, and on deletion sends SIGTERM,
-// then SIGKILL after the grace period. Tokens can be rotated as the kubelet rotates them.
-import { spawn, type ChildProcess } from 'node:child_process';
+// does, gives the Pod its own network namespace and address (test/kubelet/pod-network.ts) and reports
+// it in the Pod's status (`status.podIP`), and starts the container in a sandbox
+// (test/kubelet/pod-sandbox.mjs) in that network namespace: a private mount namespace, the Service IP
+// of the API server, the template's user, capabilities and read-only root, the template's environment
+// with the downward API. It runs the probes, and on deletion sends SIGTERM, then SIGKILL after the
+// grace period, and removes the pod's network. Tokens can be rotated as the kubelet rotates them.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -25,6 +27,7 @@ import {
   type V1PodTemplateSpec,
   type V1Probe,
 } from '@kubernetes/client-node';
+import { PodNetwork, type PodAttachment } from './pod-network.js';
 import type { SandboxSpec } from './sandbox-spec.js';
 import { ServiceAccountVolume } from './service-account-volume.js';
 
@@ -56,6 +59,8 @@ export interface TestKubeletOptions {
   readonly image: Image;
   /** Where pod directories go (sockets, volumes, logs). Kept short: unix socket paths are limited. */
   readonly podsDir: string;
+  /** The pods' IPv4 subnet (test/kubelet/pod-addresses.ts): default NKL_POD_SUBNET, else 10.244.0.0/24. */
+  readonly podSubnet?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -76,7 +81,10 @@ export interface ContainerExit {
 export interface RunningPod {
   readonly name: string;
   readonly uid: string;
+  /** The Pod as the kubelet last wrote it (its status has the pod's address). */
   readonly object: V1Pod;
+  /** The pod's own address on the pod network (`status.podIP`). */
+  readonly ip: string;
   /** The container's stdout and stderr lines, in order. */
   readonly logs: string[];
   ready: boolean;
@@ -88,6 +96,7 @@ export interface RunningPod {
 interface PodRuntime {
   pod: RunningPod;
   dir: string;
+  network: PodAttachment;
   volume: ServiceAccountVolume;
   apiServer: net.Server;
   sandbox: ChildProcess | undefined;
@@ -104,6 +113,8 @@ export class TestKubelet {
   private readonly apps: AppsV1Api;
   private readonly pods = new Map<string, PodRuntime>();
   private readonly log: (line: string) => void;
+  /** Created with the first pod (its checks name what this machine lacks). */
+  private network: PodNetwork | undefined;
 
   constructor(private readonly options: TestKubeletOptions) {
     this.core = options.admin.makeApiClient(CoreV1Api);
@@ -134,7 +145,7 @@ export class TestKubelet {
     templateHash = 'test',
   ): Promise<RunningPod> {
     const name = `${generateName}-${randomBytes(3).toString('hex').slice(0, 5)}`;
-    const object = await this.core.createNamespacedPod({
+    const created = await this.core.createNamespacedPod({
       namespace: this.options.namespace,
       body: {
         apiVersion: 'v1',
@@ -147,6 +158,16 @@ export class TestKubelet {
         spec: { ...template.spec!, nodeName: 'test-kubelet' },
       },
     });
+    const service = await this.kubernetesService();
+    // The sandbox first, as a kubelet sets up the pod's network before its containers: the address
+    // is in the status before the container's environment (status.podIP) is computed.
+    this.network ??= PodNetwork.create({ subnet: this.options.podSubnet, log: this.log });
+    const network = this.network.attach([service.ip]);
+    const object = await this.reportRunning(created, network.ip).catch((error: unknown) => {
+      this.network?.detach(network);
+      throw error;
+    });
+    this.log(`${name}: address ${network.ip} (netns ${network.netns})`);
     const dir = path.join(this.options.podsDir, name);
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     const apiServer = net.createServer((socket) => {
@@ -162,6 +183,7 @@ export class TestKubelet {
       name,
       uid: object.metadata!.uid!,
       object,
+      ip: network.ip,
       logs: [],
       ready: false,
       restarts: 0,
@@ -172,6 +194,7 @@ export class TestKubelet {
     const runtime: PodRuntime = {
       pod,
       dir,
+      network,
       volume,
       apiServer,
       sandbox: undefined,
@@ -179,7 +202,7 @@ export class TestKubelet {
       exited: undefined,
       probes: [],
       deleting: false,
-      spec: await this.sandboxSpec(object, dir, apiSocket, volume.dir),
+      spec: this.sandboxSpec(object, service, dir, apiSocket, volume.dir),
     };
     this.pods.set(name, runtime);
     await this.rotateToken(name);
@@ -261,6 +284,7 @@ export class TestKubelet {
     const exit = await this.stopContainer(runtime, grace * 1000);
     for (const timer of runtime.probes) clearInterval(timer);
     runtime.apiServer.close();
+    this.network?.detach(runtime.network);
     await this.core
       .deleteNamespacedPod({
         name: podName,
@@ -272,7 +296,10 @@ export class TestKubelet {
     return exit;
   }
 
-  /** Kills every container at once (test clean-up), closes the sockets and removes the pods' files. */
+  /**
+   * Kills every container at once (test clean-up), closes the sockets, removes the pods' network
+   * namespaces (veth pairs, bridge) and the pods' files.
+   */
   async stopAll(): Promise<void> {
     for (const runtime of this.pods.values()) {
       runtime.deleting = true;
@@ -282,6 +309,8 @@ export class TestKubelet {
     }
     await Promise.all([...this.pods.values()].map((r) => r.exited));
     this.pods.clear();
+    this.network?.destroy();
+    this.network = undefined;
     fs.rmSync(this.options.podsDir, { recursive: true, force: true }); // sockets, volumes, logs
   }
 
@@ -303,6 +332,14 @@ export class TestKubelet {
     }
   }
 
+  /** The container process's environment as it runs (/proc/<pid>/environ); undefined before it started. */
+  environment(podName: string): Record<string, string> | undefined {
+    const pid = this.runtime(podName).containerPid;
+    if (!pid) return undefined;
+    const entries = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+    return Object.fromEntries(entries.map((entry) => entry.split(/=(.*)/s, 2) as [string, string]));
+  }
+
   /** An HTTP GET to a container port, as a probe does (through the pod's port socket). */
   httpGet(podName: string, port: number, pathname: string, timeoutMs = 1000) {
     const socket = this.runtime(podName).spec.ports.find((p) => p.port === port)?.socket;
@@ -321,6 +358,29 @@ export class TestKubelet {
     });
   }
 
+  /**
+   * Runs `argv` in the pod's network namespace, outside its sandbox (as root, with this machine's
+   * files): how a test reaches the pod network, as `kubectl exec` of a network tool would.
+   */
+  exec(
+    podName: string,
+    argv: string[],
+    timeoutMs = 10_000,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const { netnsPath } = this.runtime(podName).network;
+    return new Promise((resolve) => {
+      execFile(
+        'nsenter',
+        [`--net=${netnsPath}`, '--', ...argv],
+        { encoding: 'utf8', timeout: timeoutMs },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
+  }
+
   pod(podName: string): RunningPod {
     return this.runtime(podName).pod;
   }
@@ -336,12 +396,43 @@ export class TestKubelet {
     return runtime;
   }
 
-  private async sandboxSpec(
+  /** The "kubernetes" Service's cluster IP and port: what pods reach the API server at. */
+  private async kubernetesService(): Promise<{ ip: string; port: number }> {
+    const service = await this.core.readNamespacedService({
+      name: 'kubernetes',
+      namespace: 'default',
+    });
+    return { ip: service.spec!.clusterIP!, port: service.spec!.ports![0].port };
+  }
+
+  /** Writes the Pod's status as a kubelet does once its sandbox runs: phase, node and pod address. */
+  private reportRunning(pod: V1Pod, podIp: string): Promise<V1Pod> {
+    const hostIp = this.network!.gateway;
+    return this.core.replaceNamespacedPodStatus({
+      name: pod.metadata!.name!,
+      namespace: this.options.namespace,
+      body: {
+        ...pod,
+        status: {
+          ...pod.status,
+          phase: 'Running',
+          hostIP: hostIp,
+          hostIPs: [{ ip: hostIp }],
+          podIP: podIp,
+          podIPs: [{ ip: podIp }],
+          startTime: new Date(),
+        },
+      },
+    });
+  }
+
+  private sandboxSpec(
     pod: V1Pod,
+    service: { ip: string; port: number },
     dir: string,
     apiSocket: string,
     serviceAccountDir: string,
-  ): Promise<SandboxSpec> {
+  ): SandboxSpec {
     const container = onlyContainer(pod);
     const podSecurity = pod.spec?.securityContext ?? {};
     const security = container.securityContext ?? {};
@@ -353,12 +444,7 @@ export class TestKubelet {
     }
     const mount = container.volumeMounts?.find((m) => m.name.startsWith('kube-api-access-'));
     if (!mount) throw new Error(`${pod.metadata!.name}: admission added no service-account volume`);
-    const service = await this.core.readNamespacedService({
-      name: 'kubernetes',
-      namespace: 'default',
-    });
-    const serviceIp = service.spec!.clusterIP!;
-    const servicePort = service.spec!.ports![0].port;
+    const { ip: serviceIp, port: servicePort } = service;
     const ports = (container.ports ?? []).map(({ containerPort }) => ({
       port: containerPort,
       socket: path.join(dir, `port-${containerPort}.sock`),
@@ -394,11 +480,14 @@ export class TestKubelet {
   private startContainer(runtime: PodRuntime): void {
     const { pod, spec } = runtime;
     const logFile = fs.createWriteStream(path.join(runtime.dir, 'container.log'), { flags: 'a' });
+    // nsenter and unshare exec their command: the sandbox's PID is the one spawned here.
     const sandbox = spawn(
-      'unshare',
+      'nsenter',
       [
+        `--net=${runtime.network.netnsPath}`,
+        '--',
+        'unshare',
         '--mount',
-        '--net',
         '--propagation',
         'private',
         '--',
@@ -532,9 +621,10 @@ const METADATA_ENTRY = /^metadata\.(labels|annotations)\['([^']+)'\]$/;
 
 /**
  * The container's `env`, values and downward-API field references: the Pod's name, namespace, uid,
- * node, service account, IP, and one label or annotation (`metadata.labels['pod-template-hash']`, as
- * a Deployment's manifest reads its revision). A label or annotation the Pod lacks is an empty
- * string, as the kubelet gives it.
+ * node, service account, addresses (`status.podIP`, and `status.podIPs` comma-separated, from the
+ * status the kubelet wrote before starting the container), and one label or annotation
+ * (`metadata.labels['pod-template-hash']`, as a Deployment's manifest reads its revision). A label
+ * or annotation the Pod lacks is an empty string, as the kubelet gives it.
  */
 export function containerEnv(pod: V1Pod, container: V1Container): Record<string, string> {
   const fields: Record<string, string | undefined> = {
@@ -543,7 +633,8 @@ export function containerEnv(pod: V1Pod, container: V1Container): Record<string,
     'metadata.uid': pod.metadata?.uid,
     'spec.nodeName': pod.spec?.nodeName,
     'spec.serviceAccountName': pod.spec?.serviceAccountName,
-    'status.podIP': '127.0.0.1',
+    'status.podIP': pod.status?.podIP,
+    'status.podIPs': pod.status?.podIPs?.map(({ ip }) => ip).join(','),
   };
   const env: Record<string, string> = {};
   for (const variable of container.env ?? []) {
@@ -553,8 +644,13 @@ export function containerEnv(pod: V1Pod, container: V1Container): Record<string,
       const map = entry[1] === 'labels' ? pod.metadata?.labels : pod.metadata?.annotations;
       env[variable.name] = map?.[entry[2]] ?? '';
     } else if (fieldPath !== undefined) {
+      if (!Object.hasOwn(fields, fieldPath)) {
+        throw new Error(`test kubelet: unsupported fieldRef ${fieldPath}`);
+      }
       const value = fields[fieldPath];
-      if (value === undefined) throw new Error(`test kubelet: unsupported fieldRef ${fieldPath}`);
+      if (value === undefined) {
+        throw new Error(`test kubelet: fieldRef ${fieldPath} is not set on the Pod`);
+      }
       env[variable.name] = value;
     } else if (variable.valueFrom) {
       throw new Error(`test kubelet: unsupported valueFrom in ${variable.name}`);

@@ -1,9 +1,12 @@
-// The test kubelet's pod sandbox (what a container runtime does for one container), run as root inside
-// `unshare --mount --net --propagation private` so that nothing it changes is seen outside:
+// The test kubelet's pod sandbox (what a container runtime does for one container), run as root in the
+// pod's network namespace (test/kubelet/pod-network.ts: its own address on the pod network, and the
+// Service IP of the API server on its loopback) inside `unshare --mount --propagation private`, so that
+// nothing it mounts is seen outside:
 //
-//   - network: loopback up, plus the Service IP of the API server ("kubernetes" Service, 10.0.0.1:443),
-//     forwarded to the kubelet's unix socket, which reaches the real API server; each container port
-//     is reachable from the kubelet through a unix socket (probes), as a pod IP would be;
+//   - network: the Service IP of the API server ("kubernetes" Service, 10.0.0.1:443) forwarded to the
+//     kubelet's unix socket, which reaches the real API server on the host's loopback; each container
+//     port is reachable from the kubelet through a unix socket (probes: the kubelet runs outside the
+//     pod network), and from other pods at the pod's address;
 //   - files: the image (a read-only bind of the repository at /mnt/app), the service-account volume at
 //     /var/run/secrets/kubernetes.io/serviceaccount (a read-only bind of the kubelet's `..data`
 //     directory, so rotations show through), the root filesystem read-only when the pod asks for it;
@@ -17,9 +20,6 @@ import net from 'node:net';
 
 const spec = JSON.parse(process.argv[2]);
 const run = (command, ...args) => execFileSync(command, args, { stdio: 'inherit' });
-
-run('ip', 'link', 'set', 'lo', 'up');
-run('ip', 'addr', 'add', `${spec.serviceIp}/32`, 'dev', 'lo');
 
 // /run is the pod's own (empty) /run; the service-account volume is mounted into it.
 run('mount', '-t', 'tmpfs', '-o', 'mode=755,size=1m', 'tmpfs', '/run');

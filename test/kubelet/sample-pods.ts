@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { KubernetesObject, V1Deployment, V1EnvVar } from '@kubernetes/client-node';
 import type { BuiltImage } from '../../scripts/docker-steps.js';
 import { kubeConfigFor, type ControlPlaneState } from '../control-plane/control-plane.js';
 import { createNamespace } from '../control-plane/rbac.js';
@@ -25,6 +26,8 @@ export interface SamplePods {
 export async function startSamplePods(options: {
   state: ControlPlaneState;
   replicas?: number;
+  /** Variables added to the Deployment's container, as an overlay of the manifests would add them. */
+  env?: V1EnvVar[];
   log?: (line: string) => void;
 }): Promise<SamplePods> {
   const { state } = options;
@@ -33,7 +36,10 @@ export async function startSamplePods(options: {
   const image = sampleImage(log);
   const namespace = uniqueName('sample');
   await createNamespace(admin, namespace);
-  await applyManifests(admin, namespace, loadManifests(SAMPLE_MANIFESTS));
+  const manifests = loadManifests(SAMPLE_MANIFESTS).map((object) =>
+    withEnv(object, options.env ?? []),
+  );
+  await applyManifests(admin, namespace, manifests);
   const kubelet = new TestKubelet({
     admin,
     namespace,
@@ -50,4 +56,13 @@ export async function startSamplePods(options: {
 /** What the kubelet runs: the final stage's WORKDIR as the image, with its CMD and ENV. */
 function imageOf(image: BuiltImage): Image {
   return { dir: image.workdir, command: image.cmd, env: image.env };
+}
+
+/** The sample's Deployment with `env` appended to its container's; any other object as it is. */
+function withEnv(object: KubernetesObject, env: V1EnvVar[]): KubernetesObject {
+  if (object.kind !== 'Deployment' || env.length === 0) return object;
+  const deployment = structuredClone(object) as V1Deployment;
+  const [container] = deployment.spec!.template.spec!.containers;
+  container.env = [...(container.env ?? []), ...env];
+  return deployment;
 }

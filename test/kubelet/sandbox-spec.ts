@@ -1,6 +1,6 @@
 // What the test kubelet hands to test/kubelet/pod-sandbox.mjs for one container.
 export interface SandboxSpec {
-  /** The "kubernetes" Service's cluster IP and port, bound to the pod's loopback. */
+  /** The "kubernetes" Service's cluster IP (on the pod's loopback, by the kubelet) and port. */
   serviceIp: string;
   servicePort: number;
   /** The kubelet's unix socket that reaches the API server (the pod's route to the Service). */

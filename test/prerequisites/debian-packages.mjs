@@ -8,6 +8,7 @@ const TOOLS = {
   faketime: 'faketime',
   unshare: 'util-linux',
   setpriv: 'util-linux',
+  nsenter: 'util-linux',
   mount: 'mount',
   ip: 'iproute2',
   openssl: 'openssl',
@@ -15,9 +16,9 @@ const TOOLS = {
 };
 const WHY = {
   faketime: "libfaketime, for the fault-injection run's clock faults",
-  'util-linux': 'unshare and setpriv, for the test kubelet',
+  'util-linux': 'unshare, setpriv and nsenter, for the test kubelet',
   mount: 'mount, for the test kubelet',
-  iproute2: 'ip, for the test kubelet',
+  iproute2: "ip, for the test kubelet's pod network",
   openssl: "openssl, for the HA control plane's serving certificate",
   strace: "strace, for the HA fault run's slow etcd writes (fdatasync delayed by fault injection)",
 };

@@ -1,6 +1,6 @@
 // The test kubelet's downward API: the fields a container's env may reference, labels and
 // annotations included (a Deployment's manifest reads its revision from the Pod's
-// `pod-template-hash` label).
+// `pod-template-hash` label), and the pod's address from the status the kubelet wrote.
 import { containerEnv } from '../../kubelet/kubelet.js';
 
 const pod = {
@@ -12,6 +12,7 @@ const pod = {
     annotations: { 'example.com/owner': 'team-a' },
   },
   spec: { nodeName: 'test-kubelet', serviceAccountName: 'sample', containers: [] },
+  status: { podIP: '10.244.0.7', podIPs: [{ ip: '10.244.0.7' }, { ip: 'fd00::7' }] },
 };
 
 const ref = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
@@ -25,6 +26,8 @@ describe('test kubelet container env', () => {
         ref('OWNER', "metadata.annotations['example.com/owner']"),
         ref('MISSING', "metadata.labels['controller-revision-hash']"),
         ref('POD_NAME', 'metadata.name'),
+        ref('POD_IP', 'status.podIP'),
+        ref('POD_IPS', 'status.podIPs'),
         { name: 'PLAIN', value: 'x' },
       ],
     });
@@ -33,6 +36,8 @@ describe('test kubelet container env', () => {
       OWNER: 'team-a',
       MISSING: '',
       POD_NAME: 'app-7d9f-x2',
+      POD_IP: '10.244.0.7',
+      POD_IPS: '10.244.0.7,fd00::7',
       PLAIN: 'x',
     });
   });
@@ -41,5 +46,12 @@ describe('test kubelet container env', () => {
     expect(() =>
       containerEnv(pod, { name: 'app', env: [ref('HOST_IP', 'status.hostIP')] }),
     ).toThrow('unsupported fieldRef status.hostIP');
+  });
+
+  it("refuses the pod's address before the kubelet has set it", () => {
+    const { status: _status, ...withoutStatus } = pod;
+    expect(() =>
+      containerEnv(withoutStatus, { name: 'app', env: [ref('POD_IP', 'status.podIP')] }),
+    ).toThrow('fieldRef status.podIP is not set on the Pod');
   });
 });
