@@ -39,7 +39,10 @@ export async function acquireOrRenew(loop: ElectionLoop): Promise<void> {
       decision.spec.leaseTransitions === loop.leadership.term;
     const basis = decision.action === 'update' ? decision.basedOn : null;
     const fires = loop.fires.forWrite(basis, decision.spec, renews);
-    const spec = fires ? { ...decision.spec, fires } : decision.spec;
+    let spec = fires ? { ...decision.spec, fires } : decision.spec;
+    // Our address goes with every write of our terms (never with another holder's record).
+    const address = spec.holderIdentity === loop.identity ? loop.advertised : undefined;
+    if (address) spec = { ...spec, leaderAddress: address };
     loop.identityGuard.add(spec.renewTime, !active);
     const requestStart = loop.clock.now();
     const wallRequestStart = loop.clock.wallNow().getTime();

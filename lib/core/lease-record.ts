@@ -50,6 +50,19 @@ export interface LeaseRecord {
    * annotations as it found them).
    */
   readonly fires?: FireLedger | null;
+  /**
+   * Where the holder serves requests that followers forward to it (`LeaderElector.advertise`). The
+   * Kubernetes lock keeps it in an annotation bound to the record it was written with (holder and
+   * `leaseTransitions`): a client-go holder keeps annotations as it found them, so a copy from an
+   * earlier term or another holder is never read back.
+   */
+  readonly leaderAddress?: LeaderAddress | null;
+}
+
+/** Where a leader serves forwarded requests: an IP address (v4 or v6, no zone) and a TCP port. */
+export interface LeaderAddress {
+  readonly ip: string;
+  readonly port: number;
 }
 
 /**
@@ -86,6 +99,8 @@ export interface LeaseSpec {
   readonly members?: Readonly<Record<string, MemberEntry>>;
   /** The ledger of `once` jobs' fires (see `LeaseRecord.fires`); absent: none. */
   readonly fires?: FireLedger;
+  /** The holder's address for forwarded requests (see `LeaseRecord.leaderAddress`); absent: none. */
+  readonly leaderAddress?: LeaderAddress;
 }
 
 /** A holder whose Lease was taken over because it expired, as the takeover's log line names it. */
