@@ -129,10 +129,12 @@ export class LeaderElector {
 
   /**
    * Advertises where this replica serves forwarded requests (an IP literal and a port), or stops
-   * advertising (`undefined`): every write of its terms carries it from the next one on.
+   * advertising (`undefined`): every write of its terms carries it from the next one on, which is
+   * at once (a renew) when it leads already.
    */
   advertise(address: LeaderAddress | undefined): void {
     this.loop.advertised = address;
+    if (this.isLeader()) void this.confirmLeadership();
   }
 
   /** The fencing token of the current term while this instance leads, else null. */
@@ -290,6 +292,11 @@ export class LeaderElector {
   /** Counts a fire's outcome for metrics (`ElectionMetrics.fire`). */
   countFire(job: string, result: string): void {
     this.loop.metrics.fire(this.name, job, result);
+  }
+
+  /** Counts a request a follower forwarded to the leader, by result, for metrics. */
+  countForwarded(result: string): void {
+    this.loop.metrics.forwardedRequest(this.name, result);
   }
 
   /** Records how a claimed fire's run ended; written with the Lease's next write. */
