@@ -61,7 +61,9 @@ export interface LeaseRecord {
 
 /** Where a leader serves forwarded requests: an IP address (v4 or v6, no zone) and a TCP port. */
 export interface LeaderAddress {
+  /** IPv4 or IPv6 literal, e.g. the Pod IP. */
   readonly ip: string;
+  /** TCP port, 1 to 65535. */
   readonly port: number;
 }
 
