@@ -143,7 +143,11 @@ export async function forwardRequest(
   if (secret) {
     headers[SIGNATURE_HEADER] = signRequest(secret, { ...exchange, body });
   }
+  let refusedBy: string | null | undefined;
   for (const attempt of ['answered', 'retried'] as const) {
+    // After a refusal: the leader that refused is stepping down; the retry goes to the next one.
+    if (refusedBy !== undefined) await nextLeader(target.elector, refusedBy, timeout);
+    refusedBy = target.elector.getLeader();
     const address = target.elector.leaderAddress();
     if (!address) return 'no-leader';
     if (!target.forwarding.allowed.allows(address.ip)) {
@@ -166,6 +170,33 @@ export async function forwardRequest(
     return outcome.kind;
   }
   return 'refused';
+}
+
+/**
+ * Resolves once the elector knows a leader other than `refusedBy` with an address (a handover's
+ * release and acquisition, seen through the watch), or after `timeout` ms: whichever comes first.
+ */
+function nextLeader(
+  elector: LeaderElector,
+  refusedBy: string | null,
+  timeout: number,
+): Promise<void> {
+  const moved = () => {
+    const leader = elector.getLeader();
+    return leader !== null && leader !== refusedBy && elector.leaderAddress() !== undefined;
+  };
+  if (moved()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    };
+    const timer = setTimeout(done, timeout);
+    const unsubscribe = elector.onChange(() => {
+      if (moved()) done();
+    });
+  });
 }
 
 /** The answer to a request that may have run on the leader (504 or 502), else undefined. */

@@ -182,7 +182,8 @@ describe('forwarding to the leader', () => {
     const leader = await fakeLeader(store, '127.0.0.4', (_request, response) => {
       response.writeHead(503, { 'x-leader-refused': 'not-leader' }).end('{}');
     });
-    const b = await replica(store, 'b', '127.0.0.3', LOOPBACK);
+    // The leader does not move: the retry goes to it again once the wait (the timeout) is over.
+    const b = await replica(store, 'b', '127.0.0.3', { ...LOOPBACK, timeout: 300 });
     await eventually(() => b.app.get(LeaderService).getLeader() === 'fake-leader');
     const answer = await post(`${b.url}/hooks`, '{}');
     expect(answer.status).toBe(503);
