@@ -47,3 +47,12 @@ export const FORWARD_OPTION = (value: unknown) =>
 
 export const FORWARD_WITH_ONCE =
   '@LeaderOnly({ forward: true }) is for HTTP handlers; it cannot be combined with "once" (cron jobs).';
+
+export const FORWARD_NOT_ON_HANDLER = (target: string, key: string) =>
+  `@LeaderOnly({ forward: true }) on ${target}.${key}: only HTTP controller handlers forward requests; ` +
+  'remove "forward" from this method.';
+
+export const FORWARD_WITHOUT_OPTION = (target: string, key: string, election: string) =>
+  `@LeaderOnly({ forward: true }) on ${target}.${key}: the election "${election}" has no "forwarding" ` +
+  `option, so its leader advertises no address. Add forwarding: {} (or your settings) to its ` +
+  'LeaderElectionModule.forRoot().';

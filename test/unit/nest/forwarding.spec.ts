@@ -8,6 +8,7 @@ import {
   Controller,
   Header,
   HttpCode,
+  Injectable,
   Module,
   Post,
   Req,
@@ -244,5 +245,50 @@ describe('forwarding to the leader', () => {
     expect(forged.status).toBe(403);
     expect((await post(`${a.url}/hooks`, '{}')).status).toBe(202); // a client's own request
     expect(runs.map((run) => run.identity)).toEqual(['a']);
+  });
+});
+
+describe('forwarding set up wrong', () => {
+  @Injectable()
+  class Jobs {
+    @LeaderOnly({ forward: true })
+    run() {
+      return 1;
+    }
+  }
+
+  async function init(forwarding: ForwardingOptions | undefined, withJobs = false) {
+    @Module({
+      imports: [
+        LeaderElectionModule.forRoot({
+          leaseName: 'hooks',
+          lock: new InMemoryLeaseLock(new InMemoryLeaseStore(), 'a'),
+          logger: false,
+          ...(forwarding ? { forwarding } : {}),
+        }),
+      ],
+      controllers: [HooksController],
+      providers: withJobs ? [Jobs] : [],
+    })
+    class AppModule {}
+    const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+    apps.push(app);
+    await app.init();
+  }
+
+  it('fails at start-up when the election of a forwarding handler has no forwarding option', async () => {
+    await expect(init(undefined)).rejects.toThrow(
+      /HooksController\.receive: the election "default" has no "forwarding" option/,
+    );
+  });
+
+  it('fails at start-up on a provider method that is no HTTP handler', async () => {
+    await expect(init({}, true)).rejects.toThrow(/Jobs\.run: only HTTP controller handlers/);
+  });
+
+  it('fails at start-up naming the option and the rule', async () => {
+    await expect(init({ port: 70_000 })).rejects.toThrow(
+      /Invalid leader election option "forwarding\.port": must be an integer from 1 to 65535/,
+    );
   });
 });
