@@ -60,35 +60,43 @@ export class LeaderOnlyInterceptor implements NestInterceptor {
       const leader = held ? null : elector.getLeader();
       // A request a follower forwarded is never forwarded again: loops end here.
       if (forwarding && !held && !wasForwarded(httpExchange(context))) {
-        return this.forward(context, registered, elector, forwarding);
+        return this.forward(context, registered, elector, forwarding, () =>
+          this.run(context, next),
+        );
       }
       setLeaderHeader(context, leader, true);
       throw new NotLeaderException(election, leader);
     }
-    const run = () =>
-      next.handle().pipe(
-        catchError((error: unknown) => {
-          // Leadership ended between this check and the handler's own gate.
-          if (error instanceof NotLeaderException) {
-            setLeaderHeader(context, error.leader, wasRefusedBefore(error, context.getHandler()));
-          }
-          return throwError(() => error);
-        }),
-      );
-    if (!forwarding?.secret) return run();
-    return from(checkSignature(httpExchange(context), forwarding)).pipe(mergeMap(run));
+    if (!forwarding?.secret) return this.run(context, next);
+    return from(checkSignature(httpExchange(context), forwarding)).pipe(
+      mergeMap(() => this.run(context, next)),
+    );
+  }
+
+  /** Runs the handler; its gate's refusal gets the leader's name (and the refused mark). */
+  private run(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle().pipe(
+      catchError((error: unknown) => {
+        // Leadership ended between this check and the handler's own gate.
+        if (error instanceof NotLeaderException) {
+          setLeaderHeader(context, error.leader, wasRefusedBefore(error, context.getHandler()));
+        }
+        return throwError(() => error);
+      }),
+    );
   }
 
   /**
    * Sends the request to the leader and, once its answer is passed back, never emits (the response
    * is written; Nest must not write another). Answers 503 when it could not be sent, 504 or 502
-   * when it may have run.
+   * when it may have run; runs it here when this replica came to lead meanwhile.
    */
   private forward(
     context: ExecutionContext,
     registered: Election,
     elector: LeaderElector,
     forwarding: ResolvedForwarding,
+    runHere: () => Observable<unknown>,
   ): Observable<unknown> {
     const election = registered.name;
     const target = {
@@ -105,6 +113,8 @@ export class LeaderOnlyInterceptor implements NestInterceptor {
       mergeMap((result) => {
         elector.countForwarded(result);
         if (result === 'answered' || result === 'retried') return NEVER;
+        // This replica came to lead while it waited for a leader: the request runs here.
+        if (result === 'leading') return runHere();
         const failure = mayHaveRun(result, election, forwarding.timeout);
         if (failure) return throwError(() => failure);
         const leader = elector.getLeader();

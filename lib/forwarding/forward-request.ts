@@ -24,6 +24,7 @@ export type ForwardResult =
   | 'answered'
   | 'retried'
   | 'no-leader'
+  | 'leading'
   | 'not-allowed'
   | 'unreachable'
   | 'timeout'
@@ -114,8 +115,9 @@ export interface ForwardTarget {
 }
 
 /**
- * Forwards the request to the leader once and relays its answer (`answered`, or `retried`), or
- * says why not: `no-leader`, `not-allowed`, `unreachable`, `refused` (nothing ran: the caller
+ * Forwards the request to the leader once and relays its answer (`answered`, or `retried`), says
+ * that this replica leads now (`leading`: the caller runs the request here), or says why not:
+ * `no-leader`, `not-allowed`, `unreachable`, `refused` (nothing ran: the caller
  * answers 503), `timeout` or `failed` (it may have run: {@link mayHaveRun}). A not-leader 503 of
  * the leader (refused before its handler ran) is sent once more, to the leader then known; nothing
  * else is ever sent twice.
@@ -146,7 +148,12 @@ export async function forwardRequest(
   let refusedBy: string | null | undefined;
   for (const attempt of ['answered', 'retried'] as const) {
     // After a refusal: the leader that refused is stepping down; the retry goes to the next one.
-    if (refusedBy !== undefined) await nextLeader(target.elector, refusedBy, timeout);
+    // Without a leader (a release, a replica that has not read the Lease yet): wait for one.
+    // Either wait ends after `timeout`, or when this replica leads: it then runs the request.
+    if (refusedBy !== undefined || target.elector.getLeader() === null) {
+      await nextLeader(target.elector, refusedBy ?? null, timeout);
+      if (target.elector.isLeader()) return 'leading';
+    }
     refusedBy = target.elector.getLeader();
     const address = target.elector.leaderAddress();
     if (!address) return 'no-leader';
@@ -173,8 +180,9 @@ export async function forwardRequest(
 }
 
 /**
- * Resolves once the elector knows a leader other than `refusedBy` with an address (a handover's
- * release and acquisition, seen through the watch), or after `timeout` ms: whichever comes first.
+ * Resolves once the elector knows a leader other than `refusedBy` (a handover's release and
+ * acquisition, seen through the watch) or leads itself, or after `timeout` ms:
+ * whichever comes first.
  */
 function nextLeader(
   elector: LeaderElector,
@@ -182,8 +190,10 @@ function nextLeader(
   timeout: number,
 ): Promise<void> {
   const moved = () => {
+    if (elector.isLeader()) return true;
     const leader = elector.getLeader();
-    return leader !== null && leader !== refusedBy && elector.leaderAddress() !== undefined;
+    // A leader that advertises no address counts too: it is answered 503 at once.
+    return leader !== null && leader !== refusedBy;
   };
   if (moved()) return Promise.resolve();
   return new Promise((resolve) => {
