@@ -81,7 +81,7 @@ export interface ElectionMetrics {
   jobLastRun?(leaseName: string, job: string, scheduledAt: number): void;
   /**
    * A follower handled a request for a `@LeaderOnly` handler by forwarding it to the leader, with
-   * this result (see `ForwardResult` in the Nest layer: `answered`, `retried`, `no-leader`,
+   * this result (see `ForwardResult` in the Nest layer: `answered`, `retried`, `leading`, `no-leader`,
    * `not-allowed`, `unreachable`, `timeout`, `failed`, `refused`).
    */
   forwardedRequest?(leaseName: string, result: string): void;
