@@ -17,6 +17,9 @@
 //                                    # handover, failover, API load, paused leader (not in the full
 //                                    # run; --quick ~3 min); installs it in bench/peers/; like spread:
 //                                    # bench/results/peer.json and REPORT.md re-rendered with it
+//   npm run bench -- --only forward  # forwarding to the leader against a client retrying 503s, during
+//                                    # rolling updates of 3 Nest apps on 127.0.0.2-4 (not in the full
+//                                    # run, ~1 min): bench/results/forward.json, REPORT.md re-rendered
 //   npm run bench -- --render bench/results/<date>.json   # re-render report and charts only
 //
 // Exits non-zero when a run fails to produce a leader (or any scenario fails). Targets are reported,
@@ -45,6 +48,8 @@ import { gateCost } from './scenarios/gate.js';
 import { steadyStateLoad, type GroupSpec } from './scenarios/load.js';
 import { firesSection } from './report/fires.js';
 import { peerSection } from './report/peer.js';
+import { forwardSection } from './report/forward.js';
+import { forwardScenario, type ForwardPlan } from './scenarios/forward.js';
 import { gateSection } from './report/gate.js';
 import { rolloutSection } from './report/rollout.js';
 import { spreadSection } from './report/spread.js';
@@ -59,7 +64,7 @@ const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 /** Scenarios that run alone with `--only <name>`. */
-const ALONE = ['rollout', 'gate', 'spread', 'fires', 'peer'] as const;
+const ALONE = ['rollout', 'gate', 'spread', 'fires', 'peer', 'forward'] as const;
 const only = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined;
 if (only !== undefined && !(ALONE as readonly string[]).includes(only)) {
   process.stderr.write(`--only: expected one of ${ALONE.join(', ')}, got ${only}\n`);
@@ -117,6 +122,7 @@ const PLAN = quick
         pauseRuns: 1,
         pauseProfile: PROFILES.fast,
       } as PeerPlan,
+      forward: { rollouts: 1, clients: 3, paceMs: 10 } as ForwardPlan,
     }
   : {
       fastRuns: 20,
@@ -166,6 +172,8 @@ const PLAN = quick
         pauseRuns: 3,
         pauseProfile: PROFILES.fast,
       } as PeerPlan,
+      // Alone only (`--only forward`).
+      forward: { rollouts: 3, clients: 3, paceMs: 10 } as ForwardPlan,
     };
 
 /** Where a run's outputs go: the full run's report is bench/REPORT.md, a quick run's stays aside. */
@@ -212,6 +220,15 @@ function peerSource(results: BenchResults): BenchResults | undefined {
   return JSON.parse(fs.readFileSync(PEER_JSON, 'utf8')) as BenchResults;
 }
 
+/** The raw data of the latest `--only forward` run, which the full report's forwarding section shows. */
+const FORWARD_JSON = path.join(REPO_ROOT, 'bench', 'results', 'forward.json');
+
+/** The run the report's forwarding section comes from: for a full report, the latest `--only forward`. */
+function forwardSource(results: BenchResults): BenchResults | undefined {
+  if (results.mode !== 'full' || !fs.existsSync(FORWARD_JSON)) return undefined;
+  return JSON.parse(fs.readFileSync(FORWARD_JSON, 'utf8')) as BenchResults;
+}
+
 /** Writes the raw data (unless re-rendering), the timeline SVGs and the report. */
 async function writeOutputs(
   results: BenchResults,
@@ -240,6 +257,7 @@ async function writeOutputs(
   }
   const spread = spreadSource(results, json);
   const peer = peerSource(results);
+  const forward = forwardSource(results);
   const markdown = renderReport(results, {
     json: path.relative(path.dirname(reportPath), json),
     svgs,
@@ -247,6 +265,7 @@ async function writeOutputs(
       ? { spread: { ...spread, json: path.relative(path.dirname(reportPath), spread.json) } }
       : {}),
     ...(peer ? { peer } : {}),
+    ...(forward ? { forward } : {}),
   });
   // Formatted like the rest of the repository, so that `npm run lint` (prettier --check) passes.
   const config = (await prettier.resolveConfig(reportPath)) ?? {};
@@ -265,7 +284,7 @@ async function writeOutputs(
  */
 async function writeAlone(results: BenchResults, scenario: string): Promise<void> {
   const latest = latestFullRun();
-  const kept = { spread: SPREAD_JSON, peer: PEER_JSON }[scenario];
+  const kept = { spread: SPREAD_JSON, peer: PEER_JSON, forward: FORWARD_JSON }[scenario];
   if (kept && results.mode === 'full' && latest) {
     fs.writeFileSync(kept, `${JSON.stringify(results, null, 2)}\n`);
     log(`wrote ${path.relative(REPO_ROOT, kept)}`);
@@ -281,6 +300,7 @@ async function writeAlone(results: BenchResults, scenario: string): Promise<void
   if (scenario === 'gate') gateSection(results, push);
   else if (scenario === 'fires') firesSection(results, push);
   else if (scenario === 'peer') peerSection(results, push);
+  else if (scenario === 'forward') forwardSection(results, push);
   else if (scenario === 'spread')
     spreadSection({ results, json: path.basename(`${base}.json`) }, push);
   else rolloutSection(results, push);
@@ -495,6 +515,7 @@ async function main(): Promise<number> {
     else if (only === 'spread') results.spread = await spreadScenario(ctx, PLAN.spread);
     else if (only === 'fires') results.fires = await firesScenario(ctx, PLAN.fires);
     else if (only === 'peer') results.peer = await peerScenario(ctx, PLAN.peer);
+    else if (only === 'forward') results.forward = await forwardScenario(ctx, PLAN.forward);
     else await everyScenario(ctx, results);
   } catch (error) {
     failures.push({

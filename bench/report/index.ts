@@ -2,6 +2,7 @@
 // the timing profiles or from the code measured (./derived.ts); the explanations are chosen by
 // comparing the numbers, never written in advance. One module per section, helpers in ./format.ts.
 import { crashSection } from './crash.js';
+import { forwardSection } from './forward.js';
 import type { Push } from './format.js';
 import { gateSection } from './gate.js';
 import { handoverSection } from './handover.js';
@@ -21,7 +22,13 @@ export type { BenchResults } from './results.js';
 
 export function renderReport(
   results: BenchResults,
-  paths: { json: string; svgs: Record<string, string>; spread?: SpreadSource; peer?: BenchResults },
+  paths: {
+    json: string;
+    svgs: Record<string, string>;
+    spread?: SpreadSource;
+    peer?: BenchResults;
+    forward?: BenchResults;
+  },
 ): string {
   const out: string[] = [];
   const push: Push = (...lines) => out.push(...lines);
@@ -36,6 +43,7 @@ export function renderReport(
   rolloutSection(results, push);
   if (paths.spread) spreadSection(paths.spread, push);
   if (paths.peer) peerSection(paths.peer, push);
+  if (paths.forward) forwardSection(paths.forward, push);
   notAheadSection(results, push);
   methodSection(results, push);
   if (results.failures.length > 0) {

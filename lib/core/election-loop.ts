@@ -17,6 +17,7 @@ import { isNewerVersion } from './fencing-token.js';
 import { FireClaims } from './fires/fire-claims.js';
 import { LastRuns } from './fires/last-runs.js';
 import { LeaderWorkTracker } from './leader-work.js';
+import type { LeaderAddress } from './lease-record.js';
 import {
   beginTerm,
   capTerm,
@@ -98,6 +99,8 @@ export class ElectionLoop {
   tookOverExpired: ExpiredHolder | undefined;
   /** Claims of `once` jobs' fires, carried by our writes (see `FireClaims`). */
   readonly fires: FireClaims;
+  /** Where this replica serves forwarded requests, written with each write of its terms. */
+  advertised: LeaderAddress | undefined;
   /** The last finished run of each `once` job seen in the ledger (the `jobLastRun` hook). */
   private readonly lastRuns = new LastRuns();
 

@@ -8,6 +8,7 @@ import type { ElectorStatus, LeaderChangeEvent, LeaderWork } from './elector-sta
 import { ElectorStoppedError, LeaderElectionError, LeadershipLostError } from './errors.js';
 import type { FencingToken } from './fencing-token.js';
 import type { LeaseLock } from './lock.js';
+import type { LeaderAddress } from './lease-record.js';
 import { Lifecycle } from './lifecycle.js';
 
 /**
@@ -111,6 +112,29 @@ export class LeaderElector {
   getLeader(): string | null {
     if (this.isLeader()) return this.identity;
     return this.loop.observation?.record?.holderIdentity || null;
+  }
+
+  /**
+   * Where the current leader serves requests forwarded to it, as its Lease advertises it for its
+   * term (the Kubernetes lock reads an address back only with the holder and `leaseTransitions` it
+   * was written with); undefined when nobody else leads or the leader advertises none. Whoever may
+   * update the Lease can write it: check it before sending anything there.
+   */
+  leaderAddress(): LeaderAddress | undefined {
+    if (this.isLeader()) return undefined;
+    const record = this.loop.observation?.record;
+    if (!record?.holderIdentity || record.holderIdentity === this.identity) return undefined;
+    return record.leaderAddress ?? undefined;
+  }
+
+  /**
+   * Advertises where this replica serves forwarded requests (an IP literal and a port), or stops
+   * advertising (`undefined`): every write of its terms carries it from the next one on, which is
+   * at once (a renew) when it leads already.
+   */
+  advertise(address: LeaderAddress | undefined): void {
+    this.loop.advertised = address;
+    if (this.isLeader()) void this.confirmLeadership();
   }
 
   /** The fencing token of the current term while this instance leads, else null. */
@@ -268,6 +292,11 @@ export class LeaderElector {
   /** Counts a fire's outcome for metrics (`ElectionMetrics.fire`). */
   countFire(job: string, result: string): void {
     this.loop.metrics.fire(this.name, job, result);
+  }
+
+  /** Counts a request a follower forwarded to the leader, by result, for metrics. */
+  countForwarded(result: string): void {
+    this.loop.metrics.forwardedRequest(this.name, result);
   }
 
   /** Records how a claimed fire's run ended; written with the Lease's next write. */

@@ -134,6 +134,7 @@ function specOf(record: LeaseRecord): LeaseSpec | undefined {
     ...(record.members ? { members: record.members } : {}),
     ...(record.fires ? { fires: record.fires } : {}),
     ...(record.revision ? { revision: record.revision } : {}),
+    ...(record.leaderAddress ? { leaderAddress: record.leaderAddress } : {}),
   };
 }
 

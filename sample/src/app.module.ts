@@ -23,8 +23,14 @@ const election: LeaderElectionModuleOptions = {
 @Module({
   imports: [
     ScheduleModule.forRoot(),
-    // The app's election: one leader, which runs the reconcile job.
-    LeaderElectionModule.forRoot(election),
+    // The app's election: one leader, which runs the reconcile job. Followers forward
+    // POST /reconcile/via-leader to it, at the POD_IP it advertises (k8s/deployment.yaml).
+    LeaderElectionModule.forRoot({
+      ...election,
+      forwarding: process.env.FORWARD_ALLOWED_RANGES
+        ? { allowedRanges: process.env.FORWARD_ALLOWED_RANGES.split(',') }
+        : {},
+    }),
     // A second election, `reports`, with the same options: its jobs spread over the replicas.
     ReportsModule.register(election),
     // GET /health/ready and /health/live, for the probes in k8s/deployment.yaml.

@@ -148,7 +148,8 @@ describe('RolloutCandidates', () => {
 
   it('announces with the record as it is plus itself, a few tries per term at most', () => {
     const rollout = new RolloutCandidates({ identity: 'n', revision: 'v2' });
-    const spec = rollout.announcement(held({ fires: { term: 3, jobs: {} } }), true)!;
+    const leaderAddress = { ip: '10.244.0.7', port: 3000 };
+    const spec = rollout.announcement(held({ fires: { term: 3, jobs: {} }, leaderAddress }), true)!;
     expect(spec).toMatchObject({
       holderIdentity: 'leader',
       leaseDurationSeconds: 15,
@@ -157,6 +158,7 @@ describe('RolloutCandidates', () => {
       leaseTransitions: 3,
       revision: 'v1',
       fires: { term: 3, jobs: {} },
+      leaderAddress,
       candidates: [{ identity: 'n', revision: 'v2' }],
     });
     expect(rollout.announcement(held(), true)).toBeUndefined(); // one in flight
