@@ -5,6 +5,7 @@ import {
   ForbiddenException,
   GatewayTimeoutException,
   InternalServerErrorException,
+  PayloadTooLargeException,
   type ExecutionContext,
 } from '@nestjs/common';
 import type { LeaderElector } from '../core/index.js';
@@ -78,10 +79,27 @@ async function bodyOf(raw: IncomingMessage, rawBody: unknown): Promise<Buffer | 
   const declared = raw.headers['transfer-encoding'] !== undefined || Number(length ?? 0) > 0;
   if (!declared) return Buffer.alloc(0);
   if (raw.readableEnded || raw.readableDidRead) return undefined;
+  if (Number(length ?? 0) > MAX_UNPARSED_BODY)
+    throw new PayloadTooLargeException(messages.BODY_TOO_LARGE(MAX_UNPARSED_BODY));
   const chunks: Buffer[] = [];
-  for await (const chunk of raw) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of raw) {
+    size += (chunk as Buffer).length;
+    // Anyone can send a request marked as forwarded: never hold more than the parsers would.
+    if (size > MAX_UNPARSED_BODY) {
+      raw.destroy();
+      throw new PayloadTooLargeException(messages.BODY_TOO_LARGE(MAX_UNPARSED_BODY));
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks);
 }
+
+/**
+ * The most bytes of a body no parser read that are taken into memory to forward it or to check its
+ * signature: what Nest's body parsers accept by default (100 KiB), ten times over.
+ */
+export const MAX_UNPARSED_BODY = 1024 * 1024;
 
 /** Whether a request came from a follower (it is then never forwarded again). */
 export function wasForwarded(exchange: HttpExchange): boolean {

@@ -56,3 +56,7 @@ export const FORWARD_WITHOUT_OPTION = (target: string, key: string, election: st
   `@LeaderOnly({ forward: true }) on ${target}.${key}: the election "${election}" has no "forwarding" ` +
   `option, so its leader advertises no address. Add forwarding: {} (or your settings) to its ` +
   'LeaderElectionModule.forRoot().';
+
+export const BODY_TOO_LARGE = (limit: number) =>
+  `Request body too large to forward: at most ${limit} bytes of a body type the app does not parse ` +
+  '(parse the type with app.useBodyParser(type, { limit }) and rawBody: true for larger bodies)';

@@ -19,6 +19,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { LeaderElectionModule, LeaderOnly, LeaderService } from '../../../lib/index.js';
 import { LeaderElector } from '../../../lib/core/index.js';
 import type { ForwardingOptions } from '../../../lib/forwarding/forwarding-options.js';
+import { MAX_UNPARSED_BODY } from '../../../lib/forwarding/forward-request.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
 import { RecordingLoggerService } from '../../support/recording-logger.js';
 import { eventually } from '../../support/eventually.js';
@@ -221,6 +222,19 @@ describe('forwarding to the leader', () => {
     );
     expect(warned).toHaveLength(1);
     expect(warned[0]).toContain('127.0.0.4');
+  });
+
+  it('refuses (413) to hold a body no parser read beyond the limit, and sends nothing', async () => {
+    const store = new InMemoryLeaseStore();
+    const leader = await fakeLeader(store, '127.0.0.4', (_request, response) => response.end());
+    const b = await replica(store, 'b', '127.0.0.3', LOOPBACK);
+    await eventually(() => b.app.get(LeaderService).getLeader() === 'fake-leader');
+    const large = 'x'.repeat(MAX_UNPARSED_BODY + 1);
+    const answer = await post(`${b.url}/hooks`, large, {
+      'content-type': 'application/octet-stream',
+    });
+    expect(answer.status).toBe(413);
+    expect(leader.hits()).toBe(0);
   });
 
   it('never forwards a forwarded request again, nor a handler that does not forward', async () => {
