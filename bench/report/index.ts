@@ -12,6 +12,7 @@ import { methodSection } from './method.js';
 import { notAheadSection } from './not-ahead.js';
 import { peerSection } from './peer.js';
 import type { BenchResults } from './results.js';
+import { revisionsHandover, revisionsHerd, revisionsRollout } from './revisions.js';
 import { rolloutSection } from './rollout.js';
 import { scaleSection } from './scale.js';
 import { spreadSection, type SpreadSource } from './spread.js';
@@ -21,19 +22,29 @@ export type { BenchResults } from './results.js';
 
 export function renderReport(
   results: BenchResults,
-  paths: { json: string; svgs: Record<string, string>; spread?: SpreadSource; peer?: BenchResults },
+  paths: {
+    json: string;
+    svgs: Record<string, string>;
+    spread?: SpreadSource;
+    peer?: BenchResults;
+    /** The series of `--only revisions` that sections 1, 5 and 7 add. */
+    revisions?: BenchResults;
+  },
 ): string {
   const out: string[] = [];
   const push: Push = (...lines) => out.push(...lines);
   intro(results, paths, push);
   headline(results, push);
   handoverSection(results, push);
+  if (paths.revisions) revisionsHandover(paths.revisions, push);
   crashSection(results, push);
   loadSection(results, push);
   gateSection(results, push);
   scaleSection(results, push);
+  if (paths.revisions) revisionsHerd(paths.revisions, push);
   timelineSection(results, paths, push);
   rolloutSection(results, push);
+  if (paths.revisions) revisionsRollout(paths.revisions, push);
   if (paths.spread) spreadSection(paths.spread, push);
   if (paths.peer) peerSection(paths.peer, push);
   notAheadSection(results, push);

@@ -7,6 +7,7 @@ import type { RolloutResult } from '../scenarios/rollout.js';
 import type { SpreadResult } from '../scenarios/spread.js';
 import type { CandidatesScale, ElectionsScale } from '../scenarios/scale.js';
 import type { PeerResult } from '../scenarios/peer.js';
+import type { RevisionsResult } from '../scenarios/revisions.js';
 import type { TakeoverKind, TakeoverResult } from '../scenarios/takeover.js';
 import type { TimelineResult } from '../scenarios/timeline.js';
 import type { Impl } from '../lib/context.js';
@@ -45,6 +46,8 @@ export interface BenchResults {
   fires?: FiresResult | null;
   /** The Node peer beside client-go (`--only peer`; absent before it existed). */
   peer?: PeerResult | null;
+  /** Succession by revision (`--only revisions`, merged over runs; absent before it existed). */
+  revisions?: RevisionsResult | null;
   failures: Failure[];
 }
 
