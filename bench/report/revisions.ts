@@ -3,7 +3,7 @@
 import type { CandidatesScale } from '../scenarios/scale.js';
 import type { RolloutResult } from '../scenarios/rollout.js';
 import type { TakeoverResult } from '../scenarios/takeover.js';
-import { summarize } from '../lib/stats.js';
+import { summarize, type Summary } from '../lib/stats.js';
 import { HANDOVER_TAIL_MS, TARGETS } from './derived.js';
 import {
   NAME,
@@ -43,6 +43,10 @@ const order = <T extends { revision?: string; revisions?: boolean; loaded?: bool
       Number(!(a.revision || a.revisions)) - Number(!(b.revision || b.revisions)) ||
       Number(a.loaded ?? false) - Number(b.loaded ?? false),
   );
+
+/** "p50 / p95 / p99 / max" of a summary. */
+const quad = (s: Summary | null) =>
+  (['p50', 'p95', 'p99', 'max'] as const).map((key) => fmtMs(stat(s, key))).join(' / ');
 
 /** Where the rows come from. */
 function provenance(source: BenchResults): string {
@@ -161,7 +165,7 @@ export function revisionsHerd(source: BenchResults, push: Push): void {
         'revision',
         'machine',
         'handovers',
-        'handover p50 / p95 / max',
+        'handover p50 / p95 / p99 / max',
         "followers' requests per handover, in order",
         'max',
         'of which 409 Conflict (3 s), max',
@@ -173,7 +177,7 @@ export function revisionsHerd(source: BenchResults, push: Push): void {
           revisionText(c),
           machineText(c),
           String(c.handovers.length),
-          triple(c.handoverMs),
+          quad(summarize(c.handovers.map((h) => h.handoverMs))),
           followers.join(', ') || 'n/a',
           followers.length > 0 ? String(Math.max(...followers)) : 'n/a',
           c.handovers.length > 0 ? String(Math.max(...c.handovers.map((h) => h.conflicts))) : 'n/a',
