@@ -13,6 +13,7 @@ import { methodSection } from './method.js';
 import { notAheadSection } from './not-ahead.js';
 import { peerSection } from './peer.js';
 import type { BenchResults } from './results.js';
+import { revisionsHandover, revisionsHerd, revisionsRollout } from './revisions.js';
 import { rolloutSection } from './rollout.js';
 import { scaleSection } from './scale.js';
 import { spreadSection, type SpreadSource } from './spread.js';
@@ -28,6 +29,8 @@ export function renderReport(
     spread?: SpreadSource;
     peer?: BenchResults;
     forward?: BenchResults;
+    /** The series of `--only revisions` that sections 1, 5 and 7 add. */
+    revisions?: BenchResults;
   },
 ): string {
   const out: string[] = [];
@@ -35,12 +38,15 @@ export function renderReport(
   intro(results, paths, push);
   headline(results, push);
   handoverSection(results, push);
+  if (paths.revisions) revisionsHandover(paths.revisions, push);
   crashSection(results, push);
   loadSection(results, push);
   gateSection(results, push);
   scaleSection(results, push);
+  if (paths.revisions) revisionsHerd(paths.revisions, push);
   timelineSection(results, paths, push);
   rolloutSection(results, push);
+  if (paths.revisions) revisionsRollout(paths.revisions, push);
   if (paths.spread) spreadSection(paths.spread, push);
   if (paths.peer) peerSection(paths.peer, push);
   if (paths.forward) forwardSection(paths.forward, push);
