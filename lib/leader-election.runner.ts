@@ -40,6 +40,10 @@ export class LeaderElectionRunner implements OnApplicationBootstrap, BeforeAppli
     this.election.start();
     this.checkShutdownHooksLater();
     this.reachCheck = checkApiReached(this.election);
+    // A replica of a new revision announces itself before the app listens (and a readiness probe
+    // passes): bounded by one request timeout, so an unreachable API server delays nothing more.
+    const single = this.election.engine.single;
+    if (single) await single.whenSettled(single.requestTimeout);
     if (this.waitForLeadership) {
       await this.election.elector.waitForLeadership();
     }

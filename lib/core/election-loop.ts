@@ -90,6 +90,8 @@ export class ElectionLoop {
   readonly succession: Succession;
   /** Succession by revision: announcements and the successor a release names. */
   readonly rollout: RolloutCandidates;
+  /** Callers of `LeaderElector.whenSettled()`, until this replica has seen the Lease and announced. */
+  readonly settleWaiters: (() => void)[] = [];
   /** Set by stepDown() from its start until it released: no leader work meanwhile. */
   steppingDown = false;
   /** When the running attempt started, and how many writes succeeded (for confirmLeadership()). */
@@ -433,11 +435,19 @@ export class ElectionLoop {
       this.metrics.jobLastRun(this.name, job, at);
     }
     announceCandidate(this, record);
+    this.notifySettled();
+  }
+
+  /** Wakes `whenSettled()` callers once the Lease was seen and no announcement is in flight. */
+  notifySettled(): void {
+    if (this.observation === undefined || this.rollout.announcing) return;
+    for (const resolve of this.settleWaiters.splice(0)) resolve();
   }
 
   observeLeaseMissing(source: 'watch' | 'read'): void {
     const now = this.clock.now();
     this.observation = observeMissing(this.observation, source, now, this.context.leaseDuration);
+    this.notifySettled();
   }
 
   onOwnRecordEdited(record: LeaseRecord): void {

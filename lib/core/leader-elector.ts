@@ -137,6 +137,28 @@ export class LeaderElector {
     if (this.isLeader()) void this.confirmLeadership();
   }
 
+  /**
+   * Resolves once this replica has seen the Lease and, when it announces itself as a successor (a
+   * rolling update: see the `revision` option), that write has ended; or after `timeoutMs`, or at
+   * once without a revision. The Nest module awaits it at bootstrap: a new Pod becomes ready (and
+   * the rollout stops an old one) only once the old leader can name it. Never rejects.
+   */
+  whenSettled(timeoutMs: number): Promise<void> {
+    const loop = this.loop;
+    if (!loop.rollout.enabled || loop.phase !== 'running') return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = loop.clock.setTimeout(done, timeoutMs);
+      function done() {
+        loop.clock.clearTimeout(timer);
+        const index = loop.settleWaiters.indexOf(done);
+        if (index >= 0) loop.settleWaiters.splice(index, 1);
+        resolve();
+      }
+      loop.settleWaiters.push(done);
+      loop.notifySettled();
+    });
+  }
+
   /** The fencing token of the current term while this instance leads, else null. */
   fencingToken(): FencingToken | null {
     return this.loop.leadingTerm()?.fencingToken ?? null;
