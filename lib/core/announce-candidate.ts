@@ -1,23 +1,32 @@
 import type { ElectionLoop } from './election-loop.js';
-import { ANNOUNCE_FAILED, ANNOUNCED } from './elector.messages.js';
+import { ANNOUNCE_FAILED, ANNOUNCED, ANNOUNCED_STANDBY } from './elector.messages.js';
 import { LockConflictError } from './errors.js';
 import { expiryOf } from './lease-observation.js';
 import type { LeaseRecord } from './lease-record.js';
 
 /**
- * A follower with a revision other than the holder's announces itself as a successor on `record`
- * (just observed) when `RolloutCandidates` says it should: one write conditioned on the record's
- * resourceVersion that adds it to the candidates and keeps the election state. Only while the
- * holder's lease runs: an announcement never competes with a takeover. A conflict (the holder
- * renewed meanwhile) reads the Lease again and tries again, a few times per term at most.
+ * A follower announces itself as a successor on `record` (just observed) when `RolloutCandidates`
+ * says it should: one write conditioned on the record's resourceVersion that adds it to the
+ * candidates and keeps the election state. Only while the holder's lease runs: an announcement
+ * never competes with a takeover. A conflict (the holder renewed meanwhile, or another follower
+ * announced) reads the Lease again and tries again, a few times per term at most.
+ *
+ * A follower that may become the term's standby draws its time once per term (uniform in one
+ * `retryPeriod`, the `standby` timer); `standbyDue` is set when that time came.
  */
-export function announceCandidate(loop: ElectionLoop, record: LeaseRecord): void {
+export function announceCandidate(
+  loop: ElectionLoop,
+  record: LeaseRecord,
+  standbyDue = false,
+): void {
   if (!loop.rollout.enabled || loop.phase !== 'running' || loop.releasing) return;
   if (loop.leadership !== null) return;
   const now = loop.clock.now();
   if (expiryOf(loop.observation, record, now, loop.context.leaseDuration) <= now) return;
-  const spec = loop.rollout.announcement(record, loop.succession.arrivedInTerm());
-  if (!spec) return;
+  const arrivedInTerm = loop.succession.arrivedInTerm();
+  const announcement = loop.rollout.announcement(record, { arrivedInTerm, standbyDue });
+  if (!announcement) return drawStandbyTime(loop, record);
+  const { spec, kind } = announcement;
   const { identity, name, logger } = loop;
   const ended = () => {
     loop.rollout.announced();
@@ -27,8 +36,11 @@ export function announceCandidate(loop: ElectionLoop, record: LeaseRecord): void
     .run('update', (signal) => loop.lock.update(spec, record.resourceVersion, { signal }))
     .then(
       (written) => {
+        const revision = spec.candidates!.at(-1)!.revision;
         logger?.log(
-          ANNOUNCED(identity, name, spec.candidates!.at(-1)!.revision, spec.holderIdentity),
+          kind === 'rollout'
+            ? ANNOUNCED(identity, name, revision, spec.holderIdentity)
+            : ANNOUNCED_STANDBY(identity, name, revision, spec.holderIdentity),
         );
         ended();
         loop.observeAnswer(written);
@@ -38,12 +50,29 @@ export function announceCandidate(loop: ElectionLoop, record: LeaseRecord): void
           logger?.debug?.(ANNOUNCE_FAILED(identity, name, error));
           return ended();
         }
-        // The holder wrote meanwhile: read again, which announces again (a few tries per term).
+        // Another write came first: read again, which announces again if still due (a few tries
+        // per term); a standby whose time came stays due until the term has a candidate.
         loop.rollout.announced();
         void loop
           .read()
+          .then((current) => {
+            if (kind === 'standby' && current) announceCandidate(loop, current, true);
+          })
           .catch(() => undefined)
           .finally(() => loop.notifySettled());
       },
     );
+}
+
+/** Sets the `standby` timer for `record`'s term, unless it is set or was drawn for this term. */
+function drawStandbyTime(loop: ElectionLoop, record: LeaseRecord): void {
+  const term = loop.rollout.standbyTerm(record);
+  if (term === undefined || loop.standbyDrawnFor === term) return;
+  loop.standbyDrawnFor = term;
+  loop.timers.clear('standby');
+  loop.timers.set('standby', loop.random() * loop.context.retryPeriod, () => {
+    const current = loop.observation?.record;
+    // Another term by now: this draws for it instead.
+    if (current) announceCandidate(loop, current, loop.rollout.standbyTerm(current) === term);
+  });
 }

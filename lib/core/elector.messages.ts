@@ -122,12 +122,23 @@ export const RELEASED_TO_CANDIDATE = (
   name: string,
   successor: string,
   revision: string,
+  newer: boolean,
 ) =>
-  `${identity} released ${name}, naming ${successor} (revision ${revision}, the newest replica of ` +
-  'another revision) as its successor';
+  `${identity} released ${name}, naming ${successor} (revision ${revision}, ` +
+  (newer ? 'the newest replica of another revision' : 'the standby') +
+  ') as its successor';
 
 export const ANNOUNCED = (identity: string, name: string, revision: string, holder: string) =>
   `${identity} (revision ${revision}) announced itself on ${name} as a successor of ${holder}`;
+
+export const ANNOUNCED_STANDBY = (
+  identity: string,
+  name: string,
+  revision: string,
+  holder: string,
+) =>
+  `${identity} (revision ${revision}) announced itself on ${name} as the standby successor of ` +
+  holder;
 
 export const ANNOUNCE_FAILED = (identity: string, name: string, error: unknown) =>
   `${identity} could not announce itself on ${name}: ${describeError(error)}`;

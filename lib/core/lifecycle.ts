@@ -89,6 +89,7 @@ export class Lifecycle {
     loop.phase = 'stopping';
     loop.waiters.rejectAll(new ElectorStoppedError(messages.ELECTOR_STOPPED(loop.name)));
     loop.watch.close();
+    loop.timers.clear('standby');
     const leadership = loop.leadership;
     if (leadership) {
       leadership.controller.abort(new LeadershipLostError(messages.SHUTTING_DOWN(loop.identity)));

@@ -76,7 +76,13 @@ export async function releaseLease(
       );
       logger?.log(
         candidate
-          ? RELEASED_TO_CANDIDATE(identity, name, candidate.identity, candidate.revision)
+          ? RELEASED_TO_CANDIDATE(
+              identity,
+              name,
+              candidate.identity,
+              candidate.revision,
+              candidate.revision !== context.revision,
+            )
           : RELEASED(identity, name),
       );
       return written;

@@ -41,20 +41,34 @@ export interface RolloutContext {
   readonly revision: string | undefined;
 }
 
+/** Why a follower announces itself (see {@link RolloutCandidates}). */
+export type AnnouncementKind = 'rollout' | 'standby';
+
+/** An announcement to write: the record as it is plus this follower, and why. */
+export interface Announcement {
+  readonly spec: LeaseSpec;
+  readonly kind: AnnouncementKind;
+}
+
 /**
- * Succession by revision, for rolling updates: every replica knows its revision (e.g. the Pod's
- * `pod-template-hash`), and the leader writes its own into the Lease. A follower of another
- * revision that joined the term after it began (a Pod the rollout started, not one that saw the
- * current leader take over) announces itself once: one conditional write that adds it to the
- * Lease's candidates and changes nothing else, so no follower counts it as a renewal. The leader
- * carries the candidates on in its renewals, and when it releases it names the newest one as its
- * successor (`LeaseRecord.preferredHolder`): that one tries at once, the others give it 100 ms.
- * A release that carries a revision but names nobody tells the followers that no rollout is
- * under way: they take the herd spread alone.
+ * Succession by revision: every replica knows its revision (e.g. the Pod's `pod-template-hash`),
+ * and the leader writes its own into the Lease. Followers announce themselves as successors, one
+ * conditional write each that adds them to the Lease's candidates and changes nothing else, so no
+ * follower counts it as a renewal:
+ * - `rollout`: a follower of another revision that joined the term after it began (a Pod the
+ *   rollout started, not one that saw the current leader take over) announces itself at once;
+ * - `standby`: while the term has no candidate yet, one follower announces itself, so that a
+ *   release always names someone: every follower draws a time in the first `retryPeriod` of the
+ *   term it sees, and the first whose time comes while the candidates are still empty writes (one
+ *   write per term; a few more only when draws fall within one write's time of each other).
+ * The leader carries the candidates on in its renewals, and when it releases it names the newest
+ * candidate of another revision than its own, else the newest one (`LeaseRecord.preferredHolder`):
+ * that one tries at once, the others give it 100 ms. A release that carries a revision but names
+ * nobody (no candidate yet) sends the followers the herd spread alone.
  *
  * A replica on the previous revision joined before the new leader's term began, so it never
- * announces; if an interrupted rollout left several revisions, the newest announcer is the last
- * rollout's. Without revisions, or with a leader that writes none, nothing is announced.
+ * announces for a rollout; if an interrupted rollout left several revisions, the newest announcer
+ * is the last rollout's. Without revisions, or with a leader that writes none, nothing is announced.
  */
 export class RolloutCandidates {
   /** The term (holder, transitions) this follower announced itself in, or tried to, and how often. */
@@ -78,35 +92,62 @@ export class RolloutCandidates {
     return candidates?.length ? { revision, candidates } : { revision };
   }
 
-  /** The successor a release based on `record` (ours) names: the newest announced candidate. */
+  /**
+   * The successor a release based on `record` (ours) names: the newest candidate of another
+   * revision (a rollout's new replica), else the newest one (the term's standby).
+   */
   successorOf(record: LeaseRecord | undefined): Candidate | undefined {
     if (!this.enabled || record?.holderIdentity !== this.context.identity) return undefined;
-    return record.candidates?.at(-1);
+    const candidates = record.candidates ?? [];
+    const newer = candidates.filter((c) => c.revision !== this.context.revision);
+    return newer.at(-1) ?? candidates.at(-1);
+  }
+
+  /**
+   * Whether this follower should draw a time to announce itself as the standby of `record`'s term:
+   * it has a revision, the holder (another) wrote one, and the term has no candidate yet.
+   * Undefined when not; else the term's key, so that one draw serves one term.
+   */
+  standbyTerm(record: LeaseRecord): string | undefined {
+    const holder = record.holderIdentity;
+    if (this.context.revision === undefined || !holder || holder === this.context.identity) {
+      return undefined;
+    }
+    if (!record.revision || record.candidates?.length) return undefined;
+    return termOf(record);
   }
 
   /**
    * The write that announces this follower on `record` (held by another, current), if it should
-   * announce now: it has a revision, the holder wrote another one, this follower arrived in the term
-   * after it began (`arrivedInTerm`), is not among the candidates yet and has tries left in the term.
+   * announce now: it has a revision, the holder wrote one, this follower is not among the
+   * candidates yet and has tries left in the term; and either its revision is another than the
+   * holder's and it arrived in the term after it began (`arrivedInTerm`: a rollout's new replica),
+   * or its standby time came (`standbyDue`) while the term has no candidate.
    */
-  announcement(record: LeaseRecord, arrivedInTerm: boolean): LeaseSpec | undefined {
+  announcement(
+    record: LeaseRecord,
+    { arrivedInTerm, standbyDue }: { arrivedInTerm: boolean; standbyDue: boolean },
+  ): Announcement | undefined {
     const revision = this.context.revision;
     const holder = record.holderIdentity;
     if (revision === undefined || !holder || holder === this.context.identity) return undefined;
-    if (!record.revision || record.revision === revision || !arrivedInTerm) return undefined;
+    if (!record.revision) return undefined;
+    const candidates = record.candidates ?? [];
+    const rollout = record.revision !== revision && arrivedInTerm;
+    const standby = standbyDue && candidates.length === 0;
+    if (!rollout && !standby) return undefined;
     const base = specOf(record);
     if (!base) return undefined;
-    const candidates = record.candidates ?? [];
     if (candidates.some((c) => c.identity === this.context.identity)) return undefined;
-    const term = `${record.leaseTransitions ?? 0}/${holder}`;
+    const term = termOf(record);
     if (this.attempt?.term !== term) this.attempt = { term, tries: 0, inFlight: false };
     if (this.attempt.inFlight || this.attempt.tries >= ANNOUNCE_TRIES) return undefined;
     this.attempt.tries += 1;
     this.attempt.inFlight = true;
     const self: Candidate = { identity: this.context.identity, revision };
     return {
-      ...base,
-      candidates: [...candidates, self].slice(-MAX_CANDIDATES),
+      spec: { ...base, candidates: [...candidates, self].slice(-MAX_CANDIDATES) },
+      kind: rollout ? 'rollout' : 'standby',
     };
   }
 
@@ -119,6 +160,11 @@ export class RolloutCandidates {
   announced(): void {
     if (this.attempt) this.attempt.inFlight = false;
   }
+}
+
+/** A record's term as announcements tell terms apart: its transitions and holder. */
+function termOf(record: LeaseRecord): string {
+  return `${record.leaseTransitions ?? 0}/${record.holderIdentity ?? ''}`;
 }
 
 /**

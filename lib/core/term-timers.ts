@@ -1,8 +1,8 @@
 import type { Clock, TimerHandle } from './clock.js';
 import { termLapsed, type Leadership } from './leadership.js';
 
-/** The elector's three timers. */
-export type TermTimer = 'attempt' | 'validity' | 'activation';
+/** The elector's timers. */
+export type TermTimer = 'attempt' | 'validity' | 'activation' | 'standby';
 
 /** What the term's timers act on: the elector's current term and what to do at its edges. */
 export interface TermTimerHost {
@@ -16,7 +16,8 @@ export interface TermTimerHost {
 
 /**
  * Owns the elector's timers: `attempt` (the next renew, a holder's expiry, a retry), `activation`
- * (an activating term's `validFrom`) and `validity` (the term's deadline). A timer that fires
+ * (an activating term's `validFrom`), `validity` (the term's deadline) and `standby` (a follower's
+ * time to announce itself as the term's standby successor, see `RolloutCandidates`). A timer that fires
  * clears its slot first, so `isSet` says whether one is still due.
  */
 export class TermTimers {

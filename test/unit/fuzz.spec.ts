@@ -105,6 +105,7 @@ describe('deterministic simulation fuzzer', () => {
   it(`keeps every invariant on seeds ${FIXED_FROM}..${FIXED_FROM + REVISION_SEEDS - 1} with revisions rolled out at every restart: followers announce, releases name them`, async () => {
     let announced = 0;
     let named = 0;
+    let standbys = 0;
     const summary = await runSeeds({
       from: FIXED_FROM,
       seeds: REVISION_SEEDS,
@@ -112,12 +113,15 @@ describe('deterministic simulation fuzzer', () => {
       onSeed: ({ trace }) => {
         announced += trace.filter((line) => line.includes('announced itself')).length;
         named += trace.filter((line) => line.includes('the newest replica of another')).length;
+        standbys += trace.filter((line) => line.includes(', the standby) as its successor')).length;
       },
     });
     expect(summary.failures.map((failure) => formatFailure(failure, 80).join('\n'))).toEqual([]);
-    // The seeds exercise what they are for: announcements, and releases that name a candidate.
+    // The seeds exercise what they are for: announcements, and releases that name a candidate of a
+    // new revision or a term's standby.
     expect(announced).toBeGreaterThan(REVISION_SEEDS / 10);
     expect(named).toBeGreaterThan(0);
+    expect(standbys).toBeGreaterThan(0);
   });
 
   it.each(REGRESSION_SEEDS)('keeps every invariant on regression seed %i', async (seed) => {
