@@ -138,6 +138,7 @@ export class ElectionLoop {
     this.succession = new Succession({
       ...context,
       watchHealthyFor: () => this.watch.healthyFor(this.clock.now()),
+      supersededBy: (named, release) => this.rollout.supersededBy(named, release),
     });
     this.rollout = new RolloutCandidates({ identity: this.identity, revision: resolved.revision });
     this.fires = new FireClaims({
@@ -433,6 +434,7 @@ export class ElectionLoop {
     this.watch.resourceVersion = record.resourceVersion;
     this.observation = observeRecord(this.observation, record, this.clock.now());
     this.succession.observe(record);
+    this.rollout.observe(record);
     for (const [job, at] of this.lastRuns.changes(record.fires)) {
       this.metrics.jobLastRun(this.name, job, at);
     }

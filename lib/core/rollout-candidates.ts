@@ -74,7 +74,27 @@ export class RolloutCandidates {
   /** The term (holder, transitions) this follower announced itself in, or tried to, and how often. */
   private attempt: { readonly term: string; tries: number; inFlight: boolean } | undefined;
 
+  /** The candidates of the last record seen with a holder: whom its release may name. */
+  private seen: readonly Candidate[] = [];
+
   constructor(private readonly context: RolloutContext) {}
+
+  /** Every record this replica sees (reads, writes, watch events). */
+  observe(record: LeaseRecord): void {
+    if (record.holderIdentity) this.seen = record.candidates ?? [];
+  }
+
+  /**
+   * Whether `release`, naming `named`, hands over to a newer revision while this replica is on the
+   * releasing leader's: `named` announced itself with another revision than ours, and the release
+   * carries ours. A rolling update replaces this replica next, so it gives the named one longer.
+   */
+  supersededBy(named: string, release: LeaseRecord): boolean {
+    const revision = this.context.revision;
+    if (revision === undefined || release.revision !== revision) return false;
+    const successor = this.seen.find((c) => c.identity === named);
+    return successor !== undefined && successor.revision !== revision;
+  }
 
   /** Whether this replica has a revision. */
   get enabled(): boolean {

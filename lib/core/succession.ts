@@ -9,6 +9,11 @@ export interface SuccessionContext {
   readonly random: () => number;
   /** How long the follower's watch has been open and healthy, ms (0 when it is not). */
   readonly watchHealthyFor: () => number;
+  /**
+   * Whether a release naming `named` hands over to a newer revision than this replica's, which is
+   * the releasing leader's (see `RolloutCandidates.supersededBy`).
+   */
+  readonly supersededBy?: (named: string, release: LeaseRecord) => boolean;
 }
 
 /**
@@ -82,7 +87,8 @@ export class Succession {
   /** This follower's rank as successor of `record` (the free or expiring Lease). */
   rank(record: LeaseRecord | undefined): SuccessorRank {
     const named = record?.preferredHolder;
-    if (named) return named === this.context.identity ? 'named' : 'other-named';
+    if (named === this.context.identity) return 'named';
+    if (named) return this.context.supersededBy?.(named, record!) ? 'superseded' : 'other-named';
     // Released by a leader that knew its revision and named nobody: no rollout is under way.
     if (record?.revision) return 'herd';
     const steady = this.context.watchHealthyFor() >= this.context.retryPeriod;

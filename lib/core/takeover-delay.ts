@@ -18,10 +18,12 @@ const SPREAD_SCALES = 5;
  *   new pod): it tries before any other, the latest joiner first (see {@link preferredDelay});
  * - `other`: any other follower: the herd spread below, {@link OTHERS_FROM} ms later;
  * - `other-named`: another follower was named: the others give it {@link NAMED_GRACE} ms first;
+ * - `superseded`: another follower of a newer revision was named while this one is on the releasing
+ *   leader's (a rolling update replaces it next): it gives the named one {@link ROLLOUT_GRACE} ms;
  * - `herd`: the releasing leader knew its revision and named nobody (see `RolloutCandidates`): no
  *   rollout is under way, so nobody is preferred and every follower takes the herd spread alone.
  */
-export type SuccessorRank = 'named' | 'preferred' | 'other' | 'other-named' | 'herd';
+export type SuccessorRank = 'named' | 'preferred' | 'other' | 'other-named' | 'superseded' | 'herd';
 
 /** A random part of a preferred follower's delay (ms), so that two of them rarely collide. */
 export const PREFERRED_SPREAD = 2;
@@ -52,6 +54,14 @@ export const OTHERS_FROM = 12;
 
 /** How long the others leave a named successor to take the Lease before they try (ms). */
 export const NAMED_GRACE = 100;
+
+/**
+ * How long a replica of the old revision leaves a named successor of the new one (ms): a Pod the
+ * rollout just started may be slow to see the release on a busy node (a cold process), and an old
+ * replica that takes over instead is stopped by the rollout soon after, a second handover. If the
+ * named Pod is gone, its own revision's followers still try after {@link NAMED_GRACE}.
+ */
+export const ROLLOUT_GRACE = 1_000;
 
 /** What {@link takeoverDelay} needs to know. */
 export interface TakeoverDelayInput {
@@ -94,6 +104,8 @@ export function takeoverDelay({ random, rank, joinedAgoMs = 0 }: TakeoverDelayIn
       return preferredDelay(joinedAgoMs, u);
     case 'other-named':
       return NAMED_GRACE + herdSpread(u);
+    case 'superseded':
+      return ROLLOUT_GRACE + herdSpread(u);
     case 'other':
       return OTHERS_FROM + herdSpread(u);
   }

@@ -3,7 +3,7 @@
 // revision announce themselves once, one follower per term announces itself as the standby, the old
 // leader names the newest of another revision, else the standby, and a release by a leader with a
 // revision that names nobody sends every follower the herd spread alone.
-import { NAMED_GRACE, OTHERS_FROM } from '../../../lib/core/takeover-delay.js';
+import { NAMED_GRACE, OTHERS_FROM, ROLLOUT_GRACE } from '../../../lib/core/takeover-delay.js';
 import {
   ANNOUNCE_TRIES,
   MAX_CANDIDATES,
@@ -129,6 +129,35 @@ describe('succession by revision', () => {
     expect(fresh.map((r) => announced(r).rollout)).toEqual([1, 1, 1]);
     expect(fresh.map((r) => announced(r).standby)).toEqual([1, 0, 0]);
     expect(identities()).toEqual(['new-b']);
+  });
+
+  it('old replicas give a named Pod of the new revision a second, its own revision 100 ms', async () => {
+    const { a } = await oldReplicas();
+    await f.started('n', { ...T, revision: 'v2' });
+    await f.started('n2', { ...T, revision: 'v2', random: () => 0.5 }); // arrived too, not named
+    expect(identities()).toEqual(['b', 'n', 'n2']);
+    // n2 is gone (cut off), n is slow: neither takes the Lease the release names n2 for.
+    f.store.partition('n2');
+    await a.elector.stop();
+    expect(a.logger.at('log')).toContainEqual(expect.stringContaining('naming n2 (revision v2'));
+    await f.clock.advance(NAMED_GRACE + 50);
+    // n (new revision, not named) tried after the named grace and leads; b and c (old) did not try.
+    expect(f.leaders()).toEqual(['n']);
+    expect(announced(f.candidates.find((r) => r.id === 'c')!).rollout).toBe(0);
+  });
+
+  it('old replicas take over after ROLLOUT_GRACE when the named Pod of the new revision never comes', async () => {
+    const { a, b, c } = await oldReplicas();
+    await f.started('n', { ...T, revision: 'v2' });
+    f.store.partition('n');
+    const before = [f.calls('b').update, f.calls('c').update];
+    await a.elector.stop();
+    await f.clock.advance(ROLLOUT_GRACE - 1);
+    expect(f.leaders()).toEqual([]);
+    expect([f.calls('b').update, f.calls('c').update]).toEqual(before); // nobody tried yet
+    await f.clock.advance(50);
+    expect(f.leaders()).toHaveLength(1);
+    expect([b, c].some((r) => r.elector.isLeader())).toBe(true);
   });
 
   it('one standby per term, named at a graceful release: it takes over at once and nobody else writes', async () => {
