@@ -69,8 +69,9 @@ export function revisionsHandover(source: BenchResults, push: Push): void {
     '',
     `${provenance(source)} Ours only, ${series[0].replicas} candidates, ${series[0].profile.name} timings ` +
       `(${profileText(series[0].profile)}), as above. _With revisions_: every candidate has the same ` +
-      "`POD_TEMPLATE_HASH`, so no rollout is under way: the release carries the leader's revision and names " +
-      'nobody, and the followers take the herd spread alone instead of first waiting for a preferred follower.',
+      '`POD_TEMPLATE_HASH`, so no rollout is under way: one follower per term announced itself as the ' +
+      'standby, the release names it, it tries at once and the other gives it 100 ms. _None_: the timing ' +
+      'heuristic (a preferred follower first, the others 12 ms later plus the herd spread).',
     '',
     table(
       ['revision', 'machine', 'runs', 'p50', 'p95', 'p99', 'max', 'min', 'mean', 'load'],
@@ -114,7 +115,8 @@ function phasesTable(series: TakeoverResult[], push: Push): void {
       const released = runs.flatMap((r) => r.phases.releasedAfterMs ?? []);
       const first = runs.flatMap((r) => r.phases.tries[0]?.afterMs ?? []);
       const gap = releaseToFirstTry(t);
-      const both = runs.filter((r) => r.phases.tries.length > 1).length;
+      // A losing try conflicts; a write that succeeds after the first is the new term's standby.
+      const both = runs.filter((r) => r.phases.tries.some((x) => x.code === 409)).length;
       return [
         revisionText(t),
         machineText(t),
@@ -139,7 +141,7 @@ function phasesTable(series: TakeoverResult[], push: Push): void {
         'release to first try',
         'first try',
         'new leader',
-        'runs where both followers tried',
+        'runs where another follower also tried (409)',
       ],
       rows,
     ),
@@ -153,9 +155,10 @@ function phasesTable(series: TakeoverResult[], push: Push): void {
   const without = gapP50(false);
   if (withRevision !== null && without !== null) {
     push(
-      `With revisions the followers skip the wait for a preferred follower: the first try comes ` +
-        `${fmtMs(without - withRevision)} earlier after the release (p50, quiet). What remains is the ` +
-        "release itself, the herd spread (the earlier of two followers' draws) and the acquiring `update`.",
+      `With revisions the release names the term's standby, which tries as soon as its watch shows the ` +
+        `release: the first try comes ${fmtMs(without - withRevision)} earlier after the release (p50, ` +
+        'quiet), and no other follower tries. What remains is the release itself (from the signal), the ' +
+        "watch event, and the acquiring `update` with the new leader's report.",
       '',
     );
   }
