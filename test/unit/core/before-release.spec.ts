@@ -28,7 +28,7 @@ describe('before-release hooks', () => {
     async (how) => {
       const a = await f.started('a', T);
       await f.clock.advance(OTHERS_FROM);
-      const seen: { holder: string | undefined; token: FencingToken }[] = [];
+      const seen: { holder: string | null | undefined; token: FencingToken }[] = [];
       a.elector.beforeRelease(async (token) => {
         seen.push({ holder: f.store.current()?.holderIdentity, token });
       });
