@@ -20,11 +20,22 @@ const election: LeaderElectionModuleOptions = {
   retryPeriod: optionalNumber('RETRY_PERIOD_MS'),
 };
 
+// The leader-only Service (k8s/leader-service.yaml): with POD_IP (k8s/deployment.yaml sets it), the
+// leader keeps its EndpointSlice. The app's election only: `reports` is spread over shares.
+const leaderService: Partial<LeaderElectionModuleOptions> = process.env.POD_IP
+  ? {
+      leaderService: {
+        name: 'sample-app-leader',
+        port: { name: 'http', port: Number(process.env.PORT ?? 3000) },
+      },
+    }
+  : {};
+
 @Module({
   imports: [
     ScheduleModule.forRoot(),
     // The app's election: one leader, which runs the reconcile job.
-    LeaderElectionModule.forRoot(election),
+    LeaderElectionModule.forRoot({ ...election, ...leaderService }),
     // A second election, `reports`, with the same options: its jobs spread over the replicas.
     ReportsModule.register(election),
     // GET /health/ready and /health/live, for the probes in k8s/deployment.yaml.
