@@ -101,24 +101,45 @@ export function keepLeaderSlice(
 ): void {
   let chain = Promise.resolve();
   const enqueue = (action: 'write' | 'empty', step: () => Promise<string>) => {
-    chain = chain.then(step).then(
-      (line) => logger?.log(line),
-      (error: unknown) => logger?.error(LEADER_SLICE_FAILED(action, describeError(error))),
+    const run = chain.then(step).then(
+      (line) => void logger?.log(line),
+      (error: unknown) => {
+        logger?.error(LEADER_SLICE_FAILED(action, describeError(error)));
+        return error;
+      },
     );
-    return chain;
+    chain = run.then(() => undefined);
+    return run;
   };
-  elector.onChange((event) => {
-    const token = event.fencingToken;
-    if (!event.isLeader || !token) return;
+  const write = (token: FencingToken) =>
     void enqueue('write', async () => {
       await slice.write(endpoint, token);
       return LEADER_SLICE_WRITTEN(sliceName, endpoint.ip, token.toString());
+    }).then((error) => {
+      // Unanswered or a server error: again after retryPeriod, as long as this term leads.
+      if (!isRetryable(error)) return;
+      const retry = setTimeout(() => {
+        if (elector.fencingToken()?.equals(token)) write(token);
+      }, elector.retryPeriod);
+      retry.unref();
     });
+  elector.onChange((event) => {
+    if (event.isLeader && event.fencingToken) write(event.fencingToken);
   });
-  elector.beforeRelease((token: FencingToken) =>
-    enqueue('empty', async () => {
+  elector.beforeRelease(async (token: FencingToken) => {
+    await enqueue('empty', async () => {
       await slice.clear(token);
       return LEADER_SLICE_EMPTIED(sliceName);
-    }),
-  );
+    });
+  });
+}
+
+/**
+ * Whether a failed write may succeed if tried again: no answer, 429 or a server error. Not a denial
+ * (the Role needs the rule), an invalid slice, or a fenced write (a later term wrote it).
+ */
+function isRetryable(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== 'EndpointSliceWriteError') return false;
+  const status = (error as Error & { status?: number }).status;
+  return status === undefined || status === 429 || status >= 500;
 }

@@ -12,6 +12,7 @@ import type { LeaderEndpoint } from '../../../lib/kubernetes/leader-endpoint-sli
 import { keepLeaderSlice } from '../../../lib/leader-service.js';
 import { InMemoryLeaseLock, InMemoryLeaseStore } from '../../../lib/testing/index.js';
 import { ElectionFixture } from '../support/election-fixture.js';
+import { eventually } from '../../support/eventually.js';
 
 const T = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
 
@@ -173,5 +174,32 @@ describe('the leader slice keeper', () => {
         /^Could not write the leader's EndpointSlice \(the election goes on\): .*add the rule/,
       ),
     ]);
+  });
+
+  it('a write the API server did not answer is tried again after retryPeriod while the term lasts', async () => {
+    const a = f.candidate('a', { ...T, retryPeriod: 50 });
+    const unanswered = Object.assign(new Error('apply endpointslice apps/billing: timed out'), {
+      name: 'EndpointSliceWriteError',
+      status: undefined,
+    });
+    const slice = recordingSlice();
+    let failures = 2;
+    const flaky = {
+      ...slice,
+      write: async (leader: LeaderEndpoint, token: FencingToken) => {
+        await slice.write(leader, token);
+        if (failures-- > 0) throw unanswered;
+        return { addressType: 'IPv4', endpoints: [] };
+      },
+    };
+    keepLeaderSlice(a.elector, flaky, endpoint('a'), 'apps/billing', a.logger);
+    a.elector.start();
+    await f.clock.flush();
+    await eventually(() => log.length === 3, 5_000, 'three writes');
+    expect(new Set(log)).toEqual(new Set([`write a ${a.elector.fencingToken()} (lease: a)`]));
+    expect(a.logger.at('error')).toHaveLength(2);
+    expect(a.logger.at('log')).toEqual(
+      expect.arrayContaining([expect.stringContaining('names this pod')]),
+    );
   });
 });
