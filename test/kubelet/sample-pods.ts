@@ -58,11 +58,13 @@ function imageOf(image: BuiltImage): Image {
   return { dir: image.workdir, command: image.cmd, env: image.env };
 }
 
-/** The sample's Deployment with `env` appended to its container's; any other object as it is. */
+/** The sample's Deployment with `env` set in its container's (by name); any other object as it is. */
 function withEnv(object: KubernetesObject, env: V1EnvVar[]): KubernetesObject {
   if (object.kind !== 'Deployment' || env.length === 0) return object;
   const deployment = structuredClone(object) as V1Deployment;
   const [container] = deployment.spec!.template.spec!.containers;
-  container.env = [...(container.env ?? []), ...env];
+  // As an overlay's strategic merge does: a variable of the same name is replaced, not repeated.
+  const replaced = new Set(env.map((variable) => variable.name));
+  container.env = [...(container.env ?? []).filter((v) => !replaced.has(v.name)), ...env];
   return deployment;
 }
