@@ -104,7 +104,11 @@ export function keepLeaderSlice(
     const run = chain.then(step).then(
       (line) => void logger?.log(line),
       (error: unknown) => {
-        logger?.error(LEADER_SLICE_FAILED(action, describeError(error)));
+        // Refused for a later term's write: that term's leader names itself, as it should.
+        const fenced = error instanceof Error && error.name === 'EndpointSliceFencedError';
+        const line = LEADER_SLICE_FAILED(action, describeError(error));
+        if (fenced) logger?.warn(line);
+        else logger?.error(line);
         return error;
       },
     );

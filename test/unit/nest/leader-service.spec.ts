@@ -202,4 +202,18 @@ describe('the leader slice keeper', () => {
       expect.arrayContaining([expect.stringContaining('names this pod')]),
     );
   });
+
+  it('a write refused for a later term is a warning, not an error, and is not tried again', async () => {
+    const a = f.candidate('a', { ...T, retryPeriod: 50 });
+    const fenced = Object.assign(new Error('refused, the slice was written by a later term'), {
+      name: 'EndpointSliceFencedError',
+    });
+    keepLeaderSlice(a.elector, recordingSlice(fenced), endpoint('a'), 'apps/billing', a.logger);
+    a.elector.start();
+    await f.clock.flush();
+    await eventually(() => a.logger.at('warn').length === 1, 5_000, 'the warning');
+    expect(a.logger.at('warn')).toEqual([expect.stringContaining('written by a later term')]);
+    expect(a.logger.at('error')).toEqual([]);
+    expect(log).toHaveLength(1);
+  });
 });
