@@ -18,6 +18,8 @@ import { SLICE_FENCING_TOKEN_ANNOTATION, writtenByLaterTerm } from './slice-fenc
 
 /** The field manager of every apply: `kubectl get endpointslice -o yaml --show-managed-fields`. */
 export const ENDPOINT_SLICE_FIELD_MANAGER = 'nestjs-kube-leader';
+/** The field manager of the apply that creates the slice (labels, address type and port only). */
+export const ENDPOINT_SLICE_CREATE_MANAGER = 'nestjs-kube-leader-create';
 /** The label that ties an EndpointSlice to its Service (kube-proxy reads it). */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** The label that keeps the EndpointSlice controllers away from a slice they do not manage. */
@@ -149,7 +151,8 @@ export function leaderEndpointSliceBody(
  * write is fenced: it carries the writer's fencing token (annotation
  * `nestjs-kube-leader/fencing-token`), is refused when the slice holds a higher one, and is applied
  * with the resourceVersion it read as precondition, so a delayed write of a former leader cannot
- * point the Service back at it. An
+ * point the Service back at it (a slice that does not exist is first created without endpoint or
+ * token, so that the write that follows has a resourceVersion). An
  * apply to a name is authorized as `create` of that name while the slice does not exist, and as
  * `patch` once it does, so a Role can name the slice (a POST create cannot be limited by name).
  *
@@ -223,33 +226,49 @@ export class LeaderEndpointSlice {
     addressTypeFor: (stored: string | undefined) => string | undefined,
     leader: LeaderEndpoint | null,
   ): Promise<V1EndpointSlice | undefined> {
-    const stored = await this.read();
+    let stored = await this.read();
     const what = `apply endpointslice ${this.options.namespace}/${this.sliceName}`;
-    const later = writtenByLaterTerm(stored, token);
-    if (later) {
+    const refuseIfLater = (slice: V1EndpointSlice | undefined) => {
+      const later = writtenByLaterTerm(slice, token);
+      if (!later) return;
       throw new EndpointSliceFencedError(
         ENDPOINT_SLICE_FENCED(what, token.toString(), later.toString()),
         undefined,
       );
-    }
+    };
+    refuseIfLater(stored);
     const addressType = addressTypeFor(stored?.addressType);
     if (addressType !== 'IPv4' && addressType !== 'IPv6') return undefined;
-    const resourceVersion = stored?.metadata?.resourceVersion;
+    if (!stored) {
+      // An apply that creates has no resourceVersion to give: create the slice first with its
+      // labels and port only, under a field manager of its own, which changes nothing a later
+      // term's leader may have written meanwhile (endpoints and token are another manager's).
+      const { endpoints: _endpoints, ...skeleton } = leaderEndpointSliceBody(
+        this.options,
+        addressType,
+        null,
+      );
+      stored = await this.apply(skeleton as V1EndpointSlice, ENDPOINT_SLICE_CREATE_MANAGER);
+      refuseIfLater(stored);
+    }
     const body = leaderEndpointSliceBody(this.options, addressType, leader, {
       token,
-      resourceVersion,
+      resourceVersion: stored.metadata?.resourceVersion,
     });
     return this.apply(body);
   }
 
-  private async apply(body: V1EndpointSlice): Promise<V1EndpointSlice> {
+  private async apply(
+    body: V1EndpointSlice,
+    fieldManager = ENDPOINT_SLICE_FIELD_MANAGER,
+  ): Promise<V1EndpointSlice> {
     try {
       return await this.api.patchNamespacedEndpointSlice(
         {
           name: this.sliceName,
           namespace: this.options.namespace,
           body,
-          fieldManager: ENDPOINT_SLICE_FIELD_MANAGER,
+          fieldManager,
           force: true,
         },
         requestOptions((context) => {

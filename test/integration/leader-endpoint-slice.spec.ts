@@ -95,6 +95,7 @@ describe('the leader EndpointSlice, by server-side apply with least privilege', 
     ]);
     expect(created.metadata?.managedFields?.map((f) => [f.manager, f.operation])).toEqual([
       ['nestjs-kube-leader', 'Apply'],
+      ['nestjs-kube-leader-create', 'Apply'],
     ]);
 
     await slice.write({ ip: '10.244.0.3', podName: 'billing-b' }, TERM_1);
@@ -167,7 +168,8 @@ describe('the leader EndpointSlice, by server-side apply with least privilege', 
       .write({ ip: '127.0.0.1', podName: 'billing-f' }, TERM_1)
       .catch((e) => e);
     expect((error as EndpointSliceWriteError).status).toBe(422);
-    expect(await slice.read()).toBeUndefined();
+    // Created without endpoints (the first apply), the refused endpoint never stored.
+    expect((await slice.read())?.endpoints ?? []).toEqual([]);
   });
 
   it("refuses a former leader's write once a later term wrote the slice", async () => {
@@ -208,6 +210,26 @@ describe('the leader EndpointSlice, by server-side apply with least privilege', 
     expect((error as EndpointSliceFencedError).status).toBe(409);
     const stored = await admin.readNamespacedEndpointSlice({ name: sliceName, namespace });
     expect(stored.endpoints?.map((e) => e.targetRef?.name)).toEqual(['billing-j']);
+  });
+
+  it("refuses a former leader's first write when the next leader created the slice after its read", async () => {
+    const sliceName = uniqueName('leader');
+    const former = writer(cluster.kubeConfigs.admin, sliceName);
+    // The former leader read: no slice yet. It paused; the next leader created the slice.
+    expect(await former.read()).toBeUndefined();
+    await writer(cluster.kubeConfigs.admin, sliceName).write(
+      { ip: '10.244.0.13', podName: 'billing-m' },
+      TERM_2,
+    );
+    former.read = async () => undefined;
+
+    const error = await former
+      .write({ ip: '10.244.0.14', podName: 'billing-n' }, TERM_1)
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(EndpointSliceFencedError);
+    const stored = await admin.readNamespacedEndpointSlice({ name: sliceName, namespace });
+    expect(stored.endpoints?.map((e) => e.targetRef?.name)).toEqual(['billing-m']);
+    expect(stored.metadata?.annotations?.['nestjs-kube-leader/fencing-token']).toBe('200');
   });
 
   it('lets the same term write again and a later term take over an older one', async () => {
