@@ -17,6 +17,13 @@
 //                                    # handover, failover, API load, paused leader (not in the full
 //                                    # run; --quick ~3 min); installs it in bench/peers/; like spread:
 //                                    # bench/results/peer.json and REPORT.md re-rendered with it
+//   npm run bench -- --only forward  # forwarding to the leader against a client retrying 503s, during
+//                                    # rolling updates of 3 Nest apps on 127.0.0.2-4 (not in the full
+//                                    # run, ~1 min): bench/results/forward.json, REPORT.md re-rendered
+//   npm run bench -- --only revisions  # succession by revision (POD_TEMPLATE_HASH): rolling updates,
+//                                      # handovers of 3 and 50 candidates, quiet and loaded (~45 min);
+//                                      # --parts rollout,handover,herd and --load quiet,loaded run some
+//                                      # (merged into bench/results/revisions.json; REPORT.md re-rendered)
 //   npm run bench -- --render bench/results/<date>.json   # re-render report and charts only
 //
 // Exits non-zero when a run fails to produce a leader (or any scenario fails). Targets are reported,
@@ -45,10 +52,20 @@ import { gateCost } from './scenarios/gate.js';
 import { steadyStateLoad, type GroupSpec } from './scenarios/load.js';
 import { firesSection } from './report/fires.js';
 import { peerSection } from './report/peer.js';
+import { forwardSection } from './report/forward.js';
+import { forwardScenario, type ForwardPlan } from './scenarios/forward.js';
 import { gateSection } from './report/gate.js';
 import { rolloutSection } from './report/rollout.js';
 import { spreadSection } from './report/spread.js';
 import { peerScenario, type PeerPlan } from './scenarios/peer.js';
+import { revisionsSections } from './report/revisions.js';
+import {
+  LOADS,
+  REVISION_PARTS,
+  mergeRevisions,
+  revisionsScenario,
+  type RevisionsPlan,
+} from './scenarios/revisions.js';
 import { rolloutSeries, type RolloutResult } from './scenarios/rollout.js';
 import { manyCandidates, manyElections } from './scenarios/scale.js';
 import { spreadScenario, type SpreadPlan } from './scenarios/spread.js';
@@ -59,11 +76,26 @@ const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 /** Scenarios that run alone with `--only <name>`. */
-const ALONE = ['rollout', 'gate', 'spread', 'fires', 'peer'] as const;
+const ALONE = ['rollout', 'gate', 'spread', 'fires', 'peer', 'forward', 'revisions'] as const;
 const only = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined;
 if (only !== undefined && !(ALONE as readonly string[]).includes(only)) {
   process.stderr.write(`--only: expected one of ${ALONE.join(', ')}, got ${only}\n`);
   process.exit(2);
+}
+
+/** `--<flag> a,b`: the listed values of `allowed` (all of them without the flag). */
+function listFlag<T extends string>(flag: string, allowed: readonly T[]): T[] {
+  const index = process.argv.indexOf(flag);
+  if (index < 0) return [...allowed];
+  const values = (process.argv[index + 1] ?? '').split(',');
+  const wrong = values.filter((v) => !(allowed as readonly string[]).includes(v));
+  if (wrong.length > 0 || values.length === 0) {
+    process.stderr.write(
+      `${flag}: expected some of ${allowed.join(',')}, got ${wrong.join(',')}\n`,
+    );
+    process.exit(2);
+  }
+  return values as T[];
 }
 
 /**
@@ -108,6 +140,13 @@ const PLAN = quick
         warmupMs: 1_000,
       } as SpreadPlan,
       fires: firesPlan(1, 20),
+      revisions: {
+        parts: listFlag('--parts', REVISION_PARTS),
+        loads: listFlag('--load', LOADS),
+        rollouts: 2,
+        handoverRuns: 3,
+        herd: { processes: 2, perProcess: 5, windowMs: 5_000, warmupMs: 2_000, handovers: 2 },
+      } as RevisionsPlan,
       peer: {
         takeoverRuns: 2,
         takeoverProfile: PROFILES.fast,
@@ -117,6 +156,7 @@ const PLAN = quick
         pauseRuns: 1,
         pauseProfile: PROFILES.fast,
       } as PeerPlan,
+      forward: { rollouts: 1, clients: 3, paceMs: 10 } as ForwardPlan,
     }
   : {
       fastRuns: 20,
@@ -156,6 +196,14 @@ const PLAN = quick
       } as SpreadPlan,
       // Alone only (`--only fires`): about 9 minutes, mostly the whole minutes measured.
       fires: firesPlan(2, 60),
+      // Alone only (`--only revisions`): about 45 minutes.
+      revisions: {
+        parts: listFlag('--parts', REVISION_PARTS),
+        loads: listFlag('--load', LOADS),
+        rollouts: 10,
+        handoverRuns: 30,
+        herd: { processes: 5, perProcess: 10, windowMs: 10_000, warmupMs: 5_000, handovers: 12 },
+      } as RevisionsPlan,
       // Alone only (`--only peer`).
       peer: {
         takeoverRuns: 10,
@@ -166,6 +214,8 @@ const PLAN = quick
         pauseRuns: 3,
         pauseProfile: PROFILES.fast,
       } as PeerPlan,
+      // Alone only (`--only forward`).
+      forward: { rollouts: 3, clients: 3, paceMs: 10 } as ForwardPlan,
     };
 
 /** Where a run's outputs go: the full run's report is bench/REPORT.md, a quick run's stays aside. */
@@ -212,6 +262,37 @@ function peerSource(results: BenchResults): BenchResults | undefined {
   return JSON.parse(fs.readFileSync(PEER_JSON, 'utf8')) as BenchResults;
 }
 
+/** The raw data of the latest `--only forward` run, which the full report's forwarding section shows. */
+const FORWARD_JSON = path.join(REPO_ROOT, 'bench', 'results', 'forward.json');
+
+/** The run the report's forwarding section comes from: for a full report, the latest `--only forward`. */
+function forwardSource(results: BenchResults): BenchResults | undefined {
+  if (results.mode !== 'full' || !fs.existsSync(FORWARD_JSON)) return undefined;
+  return JSON.parse(fs.readFileSync(FORWARD_JSON, 'utf8')) as BenchResults;
+}
+
+/** The series of `--only revisions` (merged over its runs), which sections 1, 5 and 7 add. */
+const REVISIONS_JSON = path.join(REPO_ROOT, 'bench', 'results', 'revisions.json');
+
+/** The revisions series a full report shows: bench/results/revisions.json, if any. */
+function revisionsSource(results: BenchResults): BenchResults | undefined {
+  if (results.mode !== 'full' || !fs.existsSync(REVISIONS_JSON)) return undefined;
+  return JSON.parse(fs.readFileSync(REVISIONS_JSON, 'utf8')) as BenchResults;
+}
+
+/** `results` of a full `--only revisions` run with the series of earlier runs it did not repeat. */
+function mergedRevisions(results: BenchResults): BenchResults {
+  const older = fs.existsSync(REVISIONS_JSON)
+    ? (JSON.parse(fs.readFileSync(REVISIONS_JSON, 'utf8')) as BenchResults).revisions
+    : undefined;
+  return {
+    ...results,
+    revisions: mergeRevisions(older ?? undefined, results.revisions ?? emptyRevisions()),
+  };
+}
+
+const emptyRevisions = () => ({ rollout: [], takeover: [], herd: [] });
+
 /** Writes the raw data (unless re-rendering), the timeline SVGs and the report. */
 async function writeOutputs(
   results: BenchResults,
@@ -240,6 +321,8 @@ async function writeOutputs(
   }
   const spread = spreadSource(results, json);
   const peer = peerSource(results);
+  const forward = forwardSource(results);
+  const revisions = revisionsSource(results);
   const markdown = renderReport(results, {
     json: path.relative(path.dirname(reportPath), json),
     svgs,
@@ -247,6 +330,8 @@ async function writeOutputs(
       ? { spread: { ...spread, json: path.relative(path.dirname(reportPath), spread.json) } }
       : {}),
     ...(peer ? { peer } : {}),
+    ...(forward ? { forward } : {}),
+    ...(revisions ? { revisions } : {}),
   });
   // Formatted like the rest of the repository, so that `npm run lint` (prettier --check) passes.
   const config = (await prettier.resolveConfig(reportPath)) ?? {};
@@ -265,9 +350,15 @@ async function writeOutputs(
  */
 async function writeAlone(results: BenchResults, scenario: string): Promise<void> {
   const latest = latestFullRun();
-  const kept = { spread: SPREAD_JSON, peer: PEER_JSON }[scenario];
+  const kept = {
+    spread: SPREAD_JSON,
+    peer: PEER_JSON,
+    forward: FORWARD_JSON,
+    revisions: REVISIONS_JSON,
+  }[scenario];
   if (kept && results.mode === 'full' && latest) {
-    fs.writeFileSync(kept, `${JSON.stringify(results, null, 2)}\n`);
+    const data = scenario === 'revisions' ? mergedRevisions(results) : results;
+    fs.writeFileSync(kept, `${JSON.stringify(data, null, 2)}\n`);
     log(`wrote ${path.relative(REPO_ROOT, kept)}`);
     await writeOutputs(JSON.parse(fs.readFileSync(latest, 'utf8')) as BenchResults, false, latest);
     return;
@@ -281,6 +372,8 @@ async function writeAlone(results: BenchResults, scenario: string): Promise<void
   if (scenario === 'gate') gateSection(results, push);
   else if (scenario === 'fires') firesSection(results, push);
   else if (scenario === 'peer') peerSection(results, push);
+  else if (scenario === 'forward') forwardSection(results, push);
+  else if (scenario === 'revisions') revisionsSections(results, push);
   else if (scenario === 'spread')
     spreadSection({ results, json: path.basename(`${base}.json`) }, push);
   else rolloutSection(results, push);
@@ -495,6 +588,8 @@ async function main(): Promise<number> {
     else if (only === 'spread') results.spread = await spreadScenario(ctx, PLAN.spread);
     else if (only === 'fires') results.fires = await firesScenario(ctx, PLAN.fires);
     else if (only === 'peer') results.peer = await peerScenario(ctx, PLAN.peer);
+    else if (only === 'forward') results.forward = await forwardScenario(ctx, PLAN.forward);
+    else if (only === 'revisions') results.revisions = await revisionsScenario(ctx, PLAN.revisions);
     else await everyScenario(ctx, results);
   } catch (error) {
     failures.push({

@@ -20,6 +20,7 @@ import type { LeaseLockSetup } from './kubernetes/create-lease-lock.js';
 import { assertDnsSubdomain, assertNamespace } from './kubernetes/names.js';
 import { Election } from './election.js';
 import { assertLeaderService, keepLeaderSlice, leaderServiceSlice } from './leader-service.js';
+import { resolveForwarding } from './forwarding/forwarding-options.js';
 import type { FireEvent } from './fires/fire-events.js';
 import { assertKnownOptions, optionKeys } from './option-validation.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
@@ -55,6 +56,7 @@ const KNOWN_OPTIONS = optionKeys<LeaderElectionModuleOptions>({
   metrics: true,
   shares: true,
   leaderService: true,
+  forwarding: true,
 });
 
 /**
@@ -103,6 +105,7 @@ export async function createElection(
     );
   }
   const logger = toElectorLogger(options.logger, name);
+  const forwarding = resolveForwarding(options.forwarding);
 
   const shares = options.shares;
   if (shares !== undefined) assertSpreadOptions(options, shares);
@@ -164,7 +167,16 @@ export async function createElection(
           for (const recorder of recorders.values()) recorder.close();
         };
   const recordEvent = fireEventRecorder(engine, recorders);
-  return new Election(name, options.leaseName, namespace, engine, afterStop, logger, recordEvent);
+  return new Election(
+    name,
+    options.leaseName,
+    namespace,
+    engine,
+    afterStop,
+    logger,
+    recordEvent,
+    forwarding,
+  );
 }
 
 /**

@@ -7,6 +7,7 @@ import {
 } from './core/index.js';
 import { describeError, SpreadElectionError } from './core/errors.js';
 import type { FireEvent } from './fires/fire-events.js';
+import type { ResolvedForwarding } from './forwarding/forwarding-options.js';
 import { LeaderChanges } from './leader-changes.js';
 import { CHANGES_SUBSCRIBER_FAILED, SPREAD_NEEDS_JOB } from './leader-election.messages.js';
 
@@ -36,6 +37,8 @@ export class Election {
     readonly logger?: ElectorLogger,
     /** With `events`: records an Event about `job` on the Lease of its elector. Never throws. */
     private readonly eventRecorder?: (job: string, event: FireEvent) => void,
+    /** With the module's `forwarding` option: how followers forward requests to the leader. */
+    readonly forwarding?: ResolvedForwarding,
   ) {
     this.engine.onChange((event) => {
       this.latest.set(event.share ?? 0, event);

@@ -6,6 +6,7 @@
 export { LeaderElectionModule } from './leader-election.module.js';
 export { LeaderService } from './leader.service.js';
 export { LeaderOnly, type LeaderOnlyOptions } from './decorators/leader-only.decorator.js';
+export type { ForwardingOptions } from './forwarding/forwarding-options.js';
 export { OnLeaderChange } from './decorators/on-leader-change.decorator.js';
 export { LeaderOnlyInterceptor } from './leader-only.interceptor.js';
 export { NotLeaderException } from './not-leader.exception.js';

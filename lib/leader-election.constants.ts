@@ -9,6 +9,9 @@ export const LEADER_ONLY_JOB_METADATA = 'nestjs-kube-leader:leader-only-job';
 /** The `once` options of a `@LeaderOnly({ once: true })` method. */
 export const LEADER_ONLY_ONCE_METADATA = 'nestjs-kube-leader:leader-only-once';
 
+/** Metadata: whether a `@LeaderOnly()` handler or class forwards followers' requests to the leader. */
+export const LEADER_ONLY_FORWARD_METADATA = 'nestjs-kube-leader:leader-only-forward';
+
 /** Metadata: elections whose changes an `@OnLeaderChange()` method receives. */
 export const ON_LEADER_CHANGE_METADATA = 'nestjs-kube-leader:on-leader-change';
 

@@ -14,10 +14,15 @@ import { ONCE_NOT_ON_CRON, ONCE_ON_HANDLER } from './fires/fires.messages.js';
 import type { OnceOptions } from './fires/once-jobs.js';
 import {
   LEADER_ONLY_JOB_METADATA,
+  LEADER_ONLY_FORWARD_METADATA,
   LEADER_ONLY_METADATA,
   ON_LEADER_CHANGE_METADATA,
 } from './leader-election.constants.js';
 import { SetupError } from './leader-election.errors.js';
+import {
+  FORWARD_NOT_ON_HANDLER,
+  FORWARD_WITHOUT_OPTION,
+} from './forwarding/forwarding.messages.js';
 import {
   LEADER_ONLY_REQUEST_SCOPED,
   LEADER_ONLY_SCHEDULED_TWICE,
@@ -76,6 +81,7 @@ export class LeaderElectionExplorer
             scheduledTwice.push(`${className}.${key} (${scheduled})`);
           const once = onceOf(method);
           if (once) this.addOnceJob(instance, key, className, method, gatedOn, once);
+          this.checkForward(instance, key, className, method, gatedOn);
         }
         const elections: string[] | undefined = Reflect.getMetadata(
           ON_LEADER_CHANGE_METADATA,
@@ -142,6 +148,21 @@ export class LeaderElectionExplorer
   }
 
   /** @nestjs/schedule's SchedulerRegistry, if the app has one (the package is an optional peer). */
+  /** `@LeaderOnly({ forward: true })` needs a handler, and an election with `forwarding`. */
+  private checkForward(
+    instance: object,
+    key: string,
+    className: string,
+    method: object,
+    election: string,
+  ): void {
+    if (Reflect.getMetadata(LEADER_ONLY_FORWARD_METADATA, method) !== true) return;
+    if (!isHandler(instance, method)) throw new SetupError(FORWARD_NOT_ON_HANDLER(className, key));
+    if (!this.registry.get(election).forwarding) {
+      throw new SetupError(FORWARD_WITHOUT_OPTION(className, key, election));
+    }
+  }
+
   private schedulerRegistry(): { getCronJob(name: string): { isActive?: boolean } } | undefined {
     const wrapper = this.discovery
       .getProviders()

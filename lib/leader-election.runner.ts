@@ -3,7 +3,9 @@ import type {
   FactoryProvider,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { InMemoryLeaseLock } from './core/memory-lock.js';
+import { advertiseWhenListening } from './forwarding/advertise.js';
 import type { Election } from './election.js';
 import { createElection } from './election.factory.js';
 import type { LeaderElectionModuleOptions } from './interfaces/leader-election-options.interface.js';
@@ -30,12 +32,18 @@ export class LeaderElectionRunner implements OnApplicationBootstrap, BeforeAppli
   constructor(
     readonly election: Election,
     private readonly waitForLeadership: boolean,
+    private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    advertiseWhenListening(this.election, this.adapterHost);
     this.election.start();
     this.checkShutdownHooksLater();
     this.reachCheck = checkApiReached(this.election);
+    // A replica of a new revision announces itself before the app listens (and a readiness probe
+    // passes): bounded by one request timeout, so an unreachable API server delays nothing more.
+    const single = this.election.engine.single;
+    if (single) await single.whenSettled(single.requestTimeout);
     if (this.waitForLeadership) {
       await this.election.elector.waitForLeadership();
     }
@@ -94,10 +102,18 @@ function checkApiReached(election: Election): ReturnType<typeof setTimeout> | un
  */
 export const LEADER_ELECTION_RUNNER: FactoryProvider<LeaderElectionRunner> = {
   provide: LeaderElectionRunner,
-  inject: [LEADER_ELECTION_MODULE_OPTIONS, LeaderElectionRegistry],
-  useFactory: async (options: LeaderElectionModuleOptions, registry: LeaderElectionRegistry) => {
+  inject: [
+    LEADER_ELECTION_MODULE_OPTIONS,
+    LeaderElectionRegistry,
+    { token: HttpAdapterHost, optional: true },
+  ],
+  useFactory: async (
+    options: LeaderElectionModuleOptions,
+    registry: LeaderElectionRegistry,
+    adapterHost?: HttpAdapterHost,
+  ) => {
     const election = await createElection(options, registry.identitySuffix);
     registry.register(election);
-    return new LeaderElectionRunner(election, options.waitForLeadership === true);
+    return new LeaderElectionRunner(election, options.waitForLeadership === true, adapterHost);
   },
 };

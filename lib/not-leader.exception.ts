@@ -24,3 +24,20 @@ export class NotLeaderException extends ServiceUnavailableException {
     });
   }
 }
+
+/** Each refusal a `@LeaderOnly` gate threw before its method ran, with the method it guards. */
+const refusedBeforeRun = new WeakMap<NotLeaderException, object>();
+
+/** Marks `exception` as thrown by the gate of `handler` before the handler ran. */
+export function refusedBefore(exception: NotLeaderException, handler: object): NotLeaderException {
+  refusedBeforeRun.set(exception, handler);
+  return exception;
+}
+
+/**
+ * Whether `error` is a refusal by the gate of `handler` itself, before it ran (not one thrown by
+ * code the handler called): a follower may then send the request once more.
+ */
+export function wasRefusedBefore(error: unknown, handler: object): boolean {
+  return error instanceof NotLeaderException && refusedBeforeRun.get(error) === handler;
+}

@@ -111,6 +111,11 @@ export interface SpawnOptions {
   candidates?: number;
   /** A leader-only task every N ms that prints a `tick` event per run (ours only). */
   leaderTickMs?: number;
+  /**
+   * The replica's revision (ours only): the environment variable `POD_TEMPLATE_HASH`, as the sample's
+   * manifests set it from the Pod's `pod-template-hash` label; the elector's `revision` defaults to it.
+   */
+  revision?: string;
 }
 
 /** Starts a candidate process of either implementation. */
@@ -137,6 +142,7 @@ export function spawnCandidate(ctx: BenchContext, options: SpawnOptions): Candid
               ELECTIONS: String(options.elections ?? 1),
               CANDIDATES: String(options.candidates ?? 1),
               ...(options.leaderTickMs ? { LEADER_TICK_MS: String(options.leaderTickMs) } : {}),
+              ...(options.revision ? { POD_TEMPLATE_HASH: options.revision } : {}),
             },
           })
         : spawn(ctx.clientGoBinary, [

@@ -4,6 +4,8 @@ export interface Summary {
   min: number;
   p50: number;
   p95: number;
+  /** Absent in results from before it was recorded. */
+  p99?: number;
   max: number;
   mean: number;
 }
@@ -25,6 +27,7 @@ export function summarize(values: readonly number[]): Summary | null {
     min: round(sorted[0]),
     p50: round(percentile(sorted, 50)),
     p95: round(percentile(sorted, 95)),
+    p99: round(percentile(sorted, 99)),
     max: round(sorted[sorted.length - 1]),
     mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
   };

@@ -92,7 +92,8 @@ export function table(header: string[], rows: string[][]): string {
   ].join('\n');
 }
 
-export const stat = (s: Summary | null | undefined, key: keyof Summary) => (s ? s[key] : null);
+export const stat = (s: Summary | null | undefined, key: keyof Summary): number | null =>
+  s?.[key] ?? null;
 
 /** "p50 / p95 / max" of a summary. */
 export const triple = (s: Summary | null) =>

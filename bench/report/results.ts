@@ -7,6 +7,8 @@ import type { RolloutResult } from '../scenarios/rollout.js';
 import type { SpreadResult } from '../scenarios/spread.js';
 import type { CandidatesScale, ElectionsScale } from '../scenarios/scale.js';
 import type { PeerResult } from '../scenarios/peer.js';
+import type { ForwardResult } from '../scenarios/forward.js';
+import type { RevisionsResult } from '../scenarios/revisions.js';
 import type { TakeoverKind, TakeoverResult } from '../scenarios/takeover.js';
 import type { TimelineResult } from '../scenarios/timeline.js';
 import type { Impl } from '../lib/context.js';
@@ -45,6 +47,10 @@ export interface BenchResults {
   fires?: FiresResult | null;
   /** The Node peer beside client-go (`--only peer`; absent before it existed). */
   peer?: PeerResult | null;
+  /** Forwarding against a client retrying 503s, during rolling updates (`--only forward`). */
+  forward?: ForwardResult | null;
+  /** Succession by revision (`--only revisions`, merged over runs; absent before it existed). */
+  revisions?: RevisionsResult | null;
   failures: Failure[];
 }
 

@@ -19,7 +19,7 @@ import {
 import type { BenchResults } from './results.js';
 
 /** Runs of the leader-only task that the time without a leader stands for, per rollout. */
-const estimatedLost = (r: RolloutResult) => r.runs.map((run) => run.leaderlessMs / r.tickMs);
+export const estimatedLost = (r: RolloutResult) => r.runs.map((run) => run.leaderlessMs / r.tickMs);
 
 /** Whether ours met the goal in every rollout; null without runs. */
 function goalMet(r: RolloutResult): boolean | null {
@@ -34,11 +34,11 @@ function goalMet(r: RolloutResult): boolean | null {
 const timesInWords = (n: number) => (n === 1 ? 'once' : n === 2 ? 'twice' : `${inWords(n)} times`);
 
 /** "median / max" of a summary, as counts. */
-const counts = (r: ReturnType<typeof summarize>) =>
+export const counts = (r: ReturnType<typeof summarize>) =>
   `${fmtNum(stat(r, 'p50'))} / ${fmtNum(stat(r, 'max'))}`;
 
 /** The holders of one rollout, each marked old or new: `a (old) -> b (new)`. */
-function holders(run: RolloutRun): string {
+export function holders(run: RolloutRun): string {
   const age = (id: string) =>
     run.newReplicas.includes(id) ? 'new' : run.oldReplicas.includes(id) ? 'old' : '?';
   return run.holders.map((h) => (h === '' ? '_released_' : `\`${h}\` (${age(h)})`)).join(' -> ');
@@ -48,7 +48,7 @@ function holders(run: RolloutRun): string {
  * Handovers in which an old leader was stopped: how many went to a new replica, and how many to the
  * replica that the next step started after the release.
  */
-function handovers(r: RolloutResult): { total: number; toNew: number; toLater: number } {
+export function handovers(r: RolloutResult): { total: number; toNew: number; toLater: number } {
   const successors = r.runs.flatMap((run) => run.steps.flatMap((s) => s.successor ?? []));
   return {
     total: successors.length,

@@ -8,6 +8,7 @@ import type { CandidateProcess } from '../../test/support/candidates.js';
 import { uniqueName } from '../../test/support/cluster.js';
 import { rollingUpdate } from '../../test/support/rolling-update.js';
 import {
+  eventsOf,
   hostOf,
   spawnCandidate,
   stopAll,
@@ -46,6 +47,8 @@ export interface RolloutStep {
    * the one a later step started after this signal (a candidate that joined after the release).
    */
   successor?: { identity: string; isNew: boolean; joinedAfter: boolean; afterMs: number };
+  /** Ours: the victim's log line of its release (with revisions: whom it named). */
+  releaseLog?: string;
 }
 
 export interface RolloutRun {
@@ -70,6 +73,8 @@ export interface RolloutRun {
   overlapMs: number;
   /** Ours only: runs of the leader-only task. */
   ticks?: TickCount;
+  /** Ours with revisions: the replicas that announced themselves in the window, in order. */
+  announced?: string[];
 }
 
 export interface RolloutResult {
@@ -86,7 +91,11 @@ export interface RolloutResult {
   ticksLost: Summary | null;
   /** Run side by side with another series (quick run). */
   concurrentWith?: string;
-  loadAverage: { before: number; after: number };
+  /** Ours: each rollout's replicas had their own revision (`POD_TEMPLATE_HASH=v<version>`). */
+  revisions?: boolean;
+  /** Run on a machine loaded with a busy loop per core (bench/lib/busy-loops.ts). */
+  loaded?: boolean;
+  loadAverage: { before: number; after: number; beforeAll?: number[]; afterAll?: number[] };
 }
 
 export async function rolloutSeries(
@@ -95,11 +104,13 @@ export async function rolloutSeries(
   profile: Profile,
   rollouts: number,
   replicas = 3,
+  options: { revisions?: boolean } = {},
 ): Promise<RolloutResult> {
-  const scenario = `rollout ${impl}`;
+  const revisions = impl === 'ours' && options.revisions === true;
+  const scenario = `rollout ${impl}${revisions ? ' with revisions' : ''}`;
   const short = impl === 'ours' ? 'ours' : 'go';
-  const lease = uniqueName(`ro-${short}`);
-  const loadBefore = os.loadavg()[0];
+  const lease = uniqueName(`ro-${short}${revisions ? '-rev' : ''}`);
+  const loadBefore = os.loadavg();
   const timeoutMs = profile.leaseDuration + profile.renewDeadline + 30_000;
   const watch = await new LeaseHolderWatch(ctx.kubeconfig, ctx.namespace, lease).start();
   const everyone: CandidateProcess[] = [];
@@ -112,6 +123,8 @@ export async function rolloutSeries(
       lease,
       profile,
       ...(impl === 'ours' ? { leaderTickMs: LEADER_TICK_MS } : {}),
+      // Each rollout's replicas share a revision of their own, as a Deployment's pod-template-hash.
+      ...(revisions ? { revision: `v${version}` } : {}),
     });
     everyone.push(candidate);
     return candidate;
@@ -159,6 +172,7 @@ export async function rolloutSeries(
         victimWasLeader: step.victimWasLeader,
         signalAt: step.signalAt,
         exitedAfterMs: step.exitedAt - step.signalAt,
+        ...releaseLog(step.victim, step.signalAt),
       }));
       await waitForSettledLeader(group, timeoutMs);
       const endedAt = Date.now();
@@ -204,8 +218,38 @@ export async function rolloutSeries(
     changes: summarize(results.map((r) => r.changes)),
     leaderlessMs: summarize(results.map((r) => r.leaderlessMs)),
     ticksLost: summarize(ticks),
-    loadAverage: { before: loadBefore, after: os.loadavg()[0] },
+    ...(revisions ? { revisions } : {}),
+    loadAverage: {
+      before: loadBefore[0],
+      after: os.loadavg()[0],
+      beforeAll: loadBefore,
+      afterAll: os.loadavg(),
+    },
   };
+}
+
+/** The victim's log line of its release after `signalAt`, if it printed one (ours). */
+function releaseLog(victim: CandidateProcess, signalAt: number): { releaseLog?: string } {
+  const line = eventsOf(victim).find(
+    (e) => e.event === 'log' && e.at >= signalAt && / released /.test(e.message ?? ''),
+  );
+  return line?.message ? { releaseLog: line.message } : {};
+}
+
+/** The replicas of `candidates` that announced themselves as successors in [from, to), in order. */
+function announcements(candidates: readonly CandidateProcess[], from: number, to: number) {
+  return candidates
+    .flatMap((c) =>
+      eventsOf(c).filter(
+        (e) =>
+          e.event === 'log' &&
+          e.at >= from &&
+          e.at < to &&
+          / announced itself on /.test(e.message ?? ''),
+      ),
+    )
+    .sort((a, b) => a.at - b.at)
+    .map((e) => e.identity);
 }
 
 /** The measurements of one rollout, from the reports, the audit log and the Lease watcher. */
@@ -268,5 +312,6 @@ function measure(
     leaderlessMs,
     overlapMs,
     ...(ours ? { ticks: countTicks(r.everyone, LEADER_TICK_MS, r.startedAt, r.endedAt) } : {}),
+    ...(ours ? { announced: announcements(r.everyone, r.startedAt, r.endedAt) } : {}),
   };
 }

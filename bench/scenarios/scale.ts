@@ -2,6 +2,7 @@
 // a second process following all of them; (b) many candidates on one Lease, hosted a few per process,
 // in steady state and through graceful handovers (the "thundering herd" of followers that all see
 // the release at once). CPU and RSS from /proc; requests from the audit log.
+import os from 'node:os';
 import type { CandidateProcess } from '../../test/support/candidates.js';
 import { uniqueName } from '../../test/support/cluster.js';
 import { byVerb, handoverRequests, type HandoverRequests } from '../lib/audit.js';
@@ -182,6 +183,12 @@ export interface CandidatesScale {
   leadershipChangesInWindow: number;
   handovers: HerdHandover[];
   handoverMs: Summary | null;
+  /** Ours: the revision every candidate had (`POD_TEMPLATE_HASH`); absent: none. */
+  revision?: string;
+  /** Run on a machine loaded with a busy loop per core (bench/lib/busy-loops.ts). */
+  loaded?: boolean;
+  /** 1 / 5 / 15-minute load averages before and after (absent in older results). */
+  loadAverage?: { before: number[]; after: number[] };
 }
 
 /** Identity -> the leader it last reported, over all electors of `processes`. */
@@ -225,7 +232,9 @@ export async function manyCandidates(
   windowMs: number,
   warmupMs: number,
   handoverCount: number,
+  options: { revision?: string } = {},
 ): Promise<CandidatesScale> {
+  const loadBefore = os.loadavg();
   const short = impl === 'ours' ? 'ours' : 'go';
   const lease = uniqueName(`herd-${short}`);
   const processes: CandidateProcess[] = [];
@@ -239,6 +248,7 @@ export async function manyCandidates(
           lease,
           profile,
           candidates: perProcess,
+          ...(options.revision ? { revision: options.revision } : {}),
         }),
       );
       await sleep(300);
@@ -330,6 +340,8 @@ export async function manyCandidates(
       leadershipChangesInWindow: changes,
       handovers,
       handoverMs: summarize(handovers.map((h) => h.handoverMs)),
+      ...(options.revision ? { revision: options.revision } : {}),
+      loadAverage: { before: loadBefore, after: os.loadavg() },
     };
     ctx.log(
       `  ${total} candidates: ${result.totalCpuPercent}% CPU, ${result.totalRssMb} MB in ${processCount} processes, ${result.requestsPerMinute.total} req/min`,

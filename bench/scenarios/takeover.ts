@@ -50,6 +50,16 @@ export interface TakeoverRun {
   acquiredAt?: number;
   /** Graceful only: the group's Lease requests from the signal to just after the new leader. */
   requests?: HandoverRequests;
+  /** Graceful only (audit log): the release and the followers' tries, ms after the signal. */
+  phases?: HandoverPhases;
+}
+
+/** Where a graceful handover's time goes, from the audit log (ms after the signal). */
+export interface HandoverPhases {
+  /** The old leader's release completed on the API server. */
+  releasedAfterMs?: number;
+  /** Each follower's `update` as the server received it, in order, with its answer. */
+  tries: { identity: string; afterMs: number; code: number }[];
 }
 
 export interface TakeoverResult {
@@ -66,7 +76,11 @@ export interface TakeoverResult {
   beyondLeaseDurationMs: Summary | null;
   /** Concurrent with another series (default-profile crash series run side by side). */
   concurrentWith?: string;
-  loadAverage: { before: number; after: number };
+  /** Ours: the revision every candidate had (`POD_TEMPLATE_HASH`); absent: none. */
+  revision?: string;
+  /** Run on a machine loaded with a busy loop per core (bench/lib/busy-loops.ts). */
+  loaded?: boolean;
+  loadAverage: { before: number; after: number; beforeAll?: number[]; afterAll?: number[] };
 }
 
 /**
@@ -107,6 +121,7 @@ export async function takeoverSeries(
   kind: TakeoverKind,
   runs: number,
   replicas = 3,
+  options: { revision?: string } = {},
 ): Promise<TakeoverResult> {
   const scenario = `${kind} ${impl} ${profile.name}`;
   const short = SHORT[impl];
@@ -114,7 +129,7 @@ export async function takeoverSeries(
   // apart by the Lease alone (only its group uses it), and the group is settled once one leads.
   const peer = impl === 'codedependant';
   const lease = uniqueName(`${kind === 'graceful' ? 'ho' : 'fo'}-${short}-${profile.name}`);
-  const loadBefore = os.loadavg()[0];
+  const loadBefore = os.loadavg();
   const settleMs = settleTime(profile);
   const group: CandidateProcess[] = [];
   let seq = 0;
@@ -124,6 +139,7 @@ export async function takeoverSeries(
       identity: `${short}-${kind === 'graceful' ? 'g' : 'c'}${profile.name[0]}-${seq++}`,
       lease,
       profile,
+      ...(options.revision ? { revision: options.revision } : {}),
     });
     group.push(candidate);
     return candidate;
@@ -138,7 +154,10 @@ export async function takeoverSeries(
 
   const results: TakeoverRun[] = [];
   let failed = 0;
-  ctx.log(`${scenario}: ${runs} runs, ${replicas} candidates, lease ${lease}`);
+  ctx.log(
+    `${scenario}: ${runs} runs, ${replicas} candidates, lease ${lease}` +
+      (options.revision ? `, revision ${options.revision}` : ''),
+  );
   await fill();
   for (let run = 1; run <= runs; run++) {
     try {
@@ -180,6 +199,7 @@ export async function takeoverSeries(
           signalAt,
           event.at,
         );
+        record.phases = handoverPhases(ctx, lease, inGroup, victim.identity, signalAt);
       }
       await Promise.race([victim.exited, sleep(20_000)]);
       if (kind === 'crash' && !peer) {
@@ -234,8 +254,38 @@ export async function takeoverSeries(
     fromLastRenewMs: kind === 'crash' ? summarize(fromLastRenew) : null,
     beyondLeaseDurationMs:
       kind === 'crash' ? summarize(fromLastRenew.map((x) => x - profile.leaseDuration)) : null,
-    loadAverage: { before: loadBefore, after: os.loadavg()[0] },
+    ...(options.revision ? { revision: options.revision } : {}),
+    loadAverage: {
+      before: loadBefore[0],
+      after: os.loadavg()[0],
+      beforeAll: loadBefore,
+      afterAll: os.loadavg(),
+    },
   };
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** The release and the followers' `update`s after `signalAt` (already in the audit log). */
+function handoverPhases(
+  ctx: BenchContext,
+  lease: string,
+  inGroup: (ua: string) => boolean,
+  victim: string,
+  signalAt: number,
+): HandoverPhases {
+  const updates = ctx.audit
+    .select({ userAgent: inGroup, lease, from: signalAt })
+    .filter((r) => r.verb === 'update');
+  const release = updates.find((r) => r.userAgent === victim && r.code === 200);
+  return {
+    ...(release ? { releasedAfterMs: round1(release.completedAt - signalAt) } : {}),
+    tries: updates
+      .filter((r) => r.userAgent !== victim)
+      .map((r) => ({
+        identity: r.userAgent,
+        afterMs: round1(r.receivedAt - signalAt),
+        code: r.code,
+      })),
+  };
+}

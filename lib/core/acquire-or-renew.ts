@@ -41,7 +41,14 @@ export async function acquireOrRenew(loop: ElectionLoop): Promise<void> {
     const fires = loop.fires.forWrite(basis, decision.spec, renews);
     const ours = decision.spec.holderIdentity === loop.identity;
     const rollout = ours ? loop.rollout.forWrite(basis, renews) : {};
-    const spec = { ...decision.spec, ...(fires ? { fires } : {}), ...rollout };
+    // Our address goes with every write of our terms (never with another holder's record).
+    const address = ours ? loop.advertised : undefined;
+    const spec = {
+      ...decision.spec,
+      ...(fires ? { fires } : {}),
+      ...rollout,
+      ...(address ? { leaderAddress: address } : {}),
+    };
     loop.identityGuard.add(spec.renewTime, !active);
     const requestStart = loop.clock.now();
     const wallRequestStart = loop.clock.wallNow().getTime();

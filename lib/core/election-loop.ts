@@ -18,6 +18,7 @@ import { isNewerVersion } from './fencing-token.js';
 import { FireClaims } from './fires/fire-claims.js';
 import { LastRuns } from './fires/last-runs.js';
 import { LeaderWorkTracker } from './leader-work.js';
+import type { LeaderAddress } from './lease-record.js';
 import {
   beginTerm,
   capTerm,
@@ -92,6 +93,8 @@ export class ElectionLoop {
   readonly succession: Succession;
   /** Succession by revision: announcements and the successor a release names. */
   readonly rollout: RolloutCandidates;
+  /** Callers of `LeaderElector.whenSettled()`, until this replica has seen the Lease and announced. */
+  readonly settleWaiters: (() => void)[] = [];
   /** Set by stepDown() from its start until it released: no leader work meanwhile. */
   steppingDown = false;
   /** When the running attempt started, and how many writes succeeded (for confirmLeadership()). */
@@ -101,6 +104,8 @@ export class ElectionLoop {
   tookOverExpired: ExpiredHolder | undefined;
   /** Claims of `once` jobs' fires, carried by our writes (see `FireClaims`). */
   readonly fires: FireClaims;
+  /** Where this replica serves forwarded requests, written with each write of its terms. */
+  advertised: LeaderAddress | undefined;
   /** The last finished run of each `once` job seen in the ledger (the `jobLastRun` hook). */
   private readonly lastRuns = new LastRuns();
 
@@ -433,11 +438,19 @@ export class ElectionLoop {
       this.metrics.jobLastRun(this.name, job, at);
     }
     announceCandidate(this, record);
+    this.notifySettled();
+  }
+
+  /** Wakes `whenSettled()` callers once the Lease was seen and no announcement is in flight. */
+  notifySettled(): void {
+    if (this.observation === undefined || this.rollout.announcing) return;
+    for (const resolve of this.settleWaiters.splice(0)) resolve();
   }
 
   observeLeaseMissing(source: 'watch' | 'read'): void {
     const now = this.clock.now();
     this.observation = observeMissing(this.observation, source, now, this.context.leaseDuration);
+    this.notifySettled();
   }
 
   onOwnRecordEdited(record: LeaseRecord): void {

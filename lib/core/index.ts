@@ -18,7 +18,7 @@ export {
   SpreadElectionError,
 } from './errors.js';
 export { FencingToken } from './fencing-token.js';
-export type { LeaseRecord, LeaseSpec, MemberEntry } from './lease-record.js';
+export type { LeaderAddress, LeaseRecord, LeaseSpec, MemberEntry } from './lease-record.js';
 export type {
   LeaseLock,
   LockCallOptions,

@@ -8,6 +8,7 @@ import type { ElectorStatus, LeaderChangeEvent, LeaderWork } from './elector-sta
 import { ElectorStoppedError, LeaderElectionError, LeadershipLostError } from './errors.js';
 import type { FencingToken } from './fencing-token.js';
 import type { LeaseLock } from './lock.js';
+import type { LeaderAddress } from './lease-record.js';
 import { Lifecycle } from './lifecycle.js';
 
 /**
@@ -111,6 +112,51 @@ export class LeaderElector {
   getLeader(): string | null {
     if (this.isLeader()) return this.identity;
     return this.loop.observation?.record?.holderIdentity || null;
+  }
+
+  /**
+   * Where the current leader serves requests forwarded to it, as its Lease advertises it for its
+   * term (the Kubernetes lock reads an address back only with the holder and `leaseTransitions` it
+   * was written with); undefined when nobody else leads or the leader advertises none. Whoever may
+   * update the Lease can write it: check it before sending anything there.
+   */
+  leaderAddress(): LeaderAddress | undefined {
+    if (this.isLeader()) return undefined;
+    const record = this.loop.observation?.record;
+    if (!record?.holderIdentity || record.holderIdentity === this.identity) return undefined;
+    return record.leaderAddress ?? undefined;
+  }
+
+  /**
+   * Advertises where this replica serves forwarded requests (an IP literal and a port), or stops
+   * advertising (`undefined`): every write of its terms carries it from the next one on, which is
+   * at once (a renew) when it leads already.
+   */
+  advertise(address: LeaderAddress | undefined): void {
+    this.loop.advertised = address;
+    if (this.isLeader()) void this.confirmLeadership();
+  }
+
+  /**
+   * Resolves once this replica has seen the Lease and, when it announces itself as a successor (a
+   * rolling update: see the `revision` option), that write has ended; or after `timeoutMs`, or at
+   * once without a revision. The Nest module awaits it at bootstrap: a new Pod becomes ready (and
+   * the rollout stops an old one) only once the old leader can name it. Never rejects.
+   */
+  whenSettled(timeoutMs: number): Promise<void> {
+    const loop = this.loop;
+    if (!loop.rollout.enabled || loop.phase !== 'running') return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = loop.clock.setTimeout(done, timeoutMs);
+      function done() {
+        loop.clock.clearTimeout(timer);
+        const index = loop.settleWaiters.indexOf(done);
+        if (index >= 0) loop.settleWaiters.splice(index, 1);
+        resolve();
+      }
+      loop.settleWaiters.push(done);
+      loop.notifySettled();
+    });
   }
 
   /** The fencing token of the current term while this instance leads, else null. */
@@ -278,6 +324,11 @@ export class LeaderElector {
   /** Counts a fire's outcome for metrics (`ElectionMetrics.fire`). */
   countFire(job: string, result: string): void {
     this.loop.metrics.fire(this.name, job, result);
+  }
+
+  /** Counts a request a follower forwarded to the leader, by result, for metrics. */
+  countForwarded(result: string): void {
+    this.loop.metrics.forwardedRequest(this.name, result);
   }
 
   /** Records how a claimed fire's run ended; written with the Lease's next write. */

@@ -62,12 +62,27 @@ export interface LeaseRecord {
    * Bound like `revision`.
    */
   readonly candidates?: readonly Candidate[] | null;
+  /**
+   * Where the holder serves requests that followers forward to it (`LeaderElector.advertise`). The
+   * Kubernetes lock keeps it in an annotation bound to the record it was written with (holder and
+   * `leaseTransitions`): a client-go holder keeps annotations as it found them, so a copy from an
+   * earlier term or another holder is never read back.
+   */
+  readonly leaderAddress?: LeaderAddress | null;
 }
 
 /** A follower that announced itself as a successor: its identity and revision. */
 export interface Candidate {
   readonly identity: string;
   readonly revision: string;
+}
+
+/** Where a leader serves forwarded requests: an IP address (v4 or v6, no zone) and a TCP port. */
+export interface LeaderAddress {
+  /** IPv4 or IPv6 literal, e.g. the Pod IP. */
+  readonly ip: string;
+  /** TCP port, 1 to 65535. */
+  readonly port: number;
 }
 
 /**
@@ -108,6 +123,8 @@ export interface LeaseSpec {
   readonly revision?: string;
   /** The announced candidates of the holder's term (see `LeaseRecord.candidates`); absent: none. */
   readonly candidates?: readonly Candidate[];
+  /** The holder's address for forwarded requests (see `LeaseRecord.leaderAddress`); absent: none. */
+  readonly leaderAddress?: LeaderAddress;
 }
 
 /** A holder whose Lease was taken over because it expired, as the takeover's log line names it. */

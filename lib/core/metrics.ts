@@ -79,6 +79,12 @@ export interface ElectionMetrics {
    * partly); called once per job and instant, never with an earlier instant than before.
    */
   jobLastRun?(leaseName: string, job: string, scheduledAt: number): void;
+  /**
+   * A follower handled a request for a `@LeaderOnly` handler by forwarding it to the leader, with
+   * this result (see `ForwardResult` in the Nest layer: `answered`, `retried`, `leading`, `no-leader`,
+   * `not-allowed`, `unreachable`, `timeout`, `failed`, `refused`).
+   */
+  forwardedRequest?(leaseName: string, result: string): void;
 }
 
 /** Classifies an error met by a lock request. */
@@ -106,6 +112,7 @@ const HOOKS: readonly HookName[] = [
   'releaseSkipped',
   'fire',
   'jobLastRun',
+  'forwardedRequest',
 ];
 
 /**

@@ -58,7 +58,7 @@ export interface RolloutContext {
  */
 export class RolloutCandidates {
   /** The term (holder, transitions) this follower announced itself in, or tried to, and how often. */
-  private announcing: { readonly term: string; tries: number; inFlight: boolean } | undefined;
+  private attempt: { readonly term: string; tries: number; inFlight: boolean } | undefined;
 
   constructor(private readonly context: RolloutContext) {}
 
@@ -99,10 +99,10 @@ export class RolloutCandidates {
     const candidates = record.candidates ?? [];
     if (candidates.some((c) => c.identity === this.context.identity)) return undefined;
     const term = `${record.leaseTransitions ?? 0}/${holder}`;
-    if (this.announcing?.term !== term) this.announcing = { term, tries: 0, inFlight: false };
-    if (this.announcing.inFlight || this.announcing.tries >= ANNOUNCE_TRIES) return undefined;
-    this.announcing.tries += 1;
-    this.announcing.inFlight = true;
+    if (this.attempt?.term !== term) this.attempt = { term, tries: 0, inFlight: false };
+    if (this.attempt.inFlight || this.attempt.tries >= ANNOUNCE_TRIES) return undefined;
+    this.attempt.tries += 1;
+    this.attempt.inFlight = true;
     const self: Candidate = { identity: this.context.identity, revision };
     return {
       ...base,
@@ -110,9 +110,14 @@ export class RolloutCandidates {
     };
   }
 
+  /** Whether an announcement's write is in flight. */
+  get announcing(): boolean {
+    return this.attempt?.inFlight === true;
+  }
+
   /** The announcement's write ended (written, conflicted or failed). */
   announced(): void {
-    if (this.announcing) this.announcing.inFlight = false;
+    if (this.attempt) this.attempt.inFlight = false;
   }
 }
 
@@ -134,6 +139,7 @@ function specOf(record: LeaseRecord): LeaseSpec | undefined {
     ...(record.members ? { members: record.members } : {}),
     ...(record.fires ? { fires: record.fires } : {}),
     ...(record.revision ? { revision: record.revision } : {}),
+    ...(record.leaderAddress ? { leaderAddress: record.leaderAddress } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import { Inject, Logger, UseInterceptors } from '@nestjs/common';
 import { finalize, isObservable } from 'rxjs';
 import {
   DEFAULT_ELECTION,
+  LEADER_ONLY_FORWARD_METADATA,
   LEADER_ONLY_JOB_METADATA,
   LEADER_ONLY_METADATA,
   LEADER_ONLY_ONCE_METADATA,
@@ -18,7 +19,7 @@ import {
 } from '../leader-election.messages.js';
 import { LeaderElectionRegistry } from '../leader-election.registry.js';
 import { LeaderOnlyInterceptor } from '../leader-only.interceptor.js';
-import { NotLeaderException } from '../not-leader.exception.js';
+import { NotLeaderException, refusedBefore } from '../not-leader.exception.js';
 import type { CatchUpPolicy } from '../core/fires/catch-up-plan.js';
 import {
   CATCH_UP_POLICY,
@@ -29,6 +30,7 @@ import {
   RERUN_INTERRUPTED,
 } from '../fires/fires.messages.js';
 import type { OnceOptions } from '../fires/once-jobs.js';
+import { FORWARD_OPTION, FORWARD_WITH_ONCE } from '../forwarding/forwarding.messages.js';
 import { checkNameArgument } from './name-argument.js';
 import { skipLine } from './skip-lines.js';
 
@@ -88,6 +90,13 @@ export interface LeaderOnlyOptions {
    * @default false
    */
   readonly rerunInterrupted?: boolean;
+  /**
+   * On HTTP handlers: a follower forwards the request to the leader and passes its answer back,
+   * instead of answering 503 (the election needs the module's `forwarding` option; see
+   * docs/forwarding.md). `false` opts a handler out of `forwarding.allHandlers`.
+   * @default the election's `forwarding.allHandlers`
+   */
+  readonly forward?: boolean;
 }
 
 /**
@@ -120,7 +129,12 @@ export function LeaderOnly(
   checkNameArgument('@LeaderOnly(election)', 'election', election);
   if (job !== undefined) checkNameArgument('@LeaderOnly({ job })', 'job', job);
   const once = onceOptions(options ?? {});
-  const gate = { election, confirm, job, once };
+  const forward = options?.forward;
+  if (forward !== undefined && typeof forward !== 'boolean') {
+    throw new SetupError(FORWARD_OPTION(forward));
+  }
+  if (forward && once) throw new SetupError(FORWARD_WITH_ONCE);
+  const gate = { election, confirm, job, once, forward };
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (key === undefined) {
       if (once) throw new SetupError(ONCE_ON_CLASS((target as { name: string }).name));
@@ -144,10 +158,14 @@ interface Gate {
   readonly job: string | undefined;
   /** Set for `once` jobs. */
   readonly once: OnceOptions | undefined;
+  /** `@LeaderOnly({ forward })`, if given. */
+  readonly forward: boolean | undefined;
 }
 
 function decorateClass(type: new (...args: unknown[]) => unknown, gate: Gate): void {
   Reflect.defineMetadata(LEADER_ONLY_METADATA, gate.election, type);
+  if (gate.forward !== undefined)
+    Reflect.defineMetadata(LEADER_ONLY_FORWARD_METADATA, gate.forward, type);
   UseInterceptors(LeaderOnlyInterceptor)(type);
   const prototype = type.prototype as Record<string, unknown>;
   for (const key of Object.getOwnPropertyNames(prototype)) {
@@ -164,7 +182,7 @@ function wrapMethod(
   prototype: object,
   key: string | symbol,
   descriptor: PropertyDescriptor,
-  { election, confirm, job, once }: Gate,
+  { election, confirm, job, once, forward }: Gate,
 ): void {
   const original = descriptor.value as AnyFunction;
   const className = (prototype as { constructor: { name: string } }).constructor.name;
@@ -188,7 +206,10 @@ function wrapMethod(
     if (!work) {
       if (held) elector.recordSkippedWork(task);
       if (isHandler(this, gated)) {
-        throw new NotLeaderException(election, held ? null : elector.getLeader());
+        throw refusedBefore(
+          new NotLeaderException(election, held ? null : elector.getLeader()),
+          gated,
+        );
       }
       const line = held ? undefined : skipLine(elector, election, task, className, methodName);
       if (line) logger.debug(line);
@@ -201,7 +222,9 @@ function wrapMethod(
           const confirmed = await elector.confirmLeadership();
           if (!confirmed || !work.isCurrent() || registered.holdsBack(task)) {
             const leader = elector.getLeader();
-            if (isHandler(this, gated)) throw new NotLeaderException(election, leader);
+            if (isHandler(this, gated)) {
+              throw refusedBefore(new NotLeaderException(election, leader), gated);
+            }
             logger.debug(SKIPPED_NOT_CONFIRMED(className, methodName, election, leader));
             return undefined;
           }
@@ -238,6 +261,7 @@ function wrapMethod(
   Reflect.defineMetadata(LEADER_ONLY_METADATA, election, gated);
   Reflect.defineMetadata(LEADER_ONLY_JOB_METADATA, task, gated);
   if (once) Reflect.defineMetadata(LEADER_ONLY_ONCE_METADATA, once, gated);
+  if (forward !== undefined) Reflect.defineMetadata(LEADER_ONLY_FORWARD_METADATA, forward, gated);
   originals.set(gated, original);
   descriptor.value = gated;
 

@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { ElectionMetrics, LeaseLock } from '../core/index.js';
 import type { KubernetesLeaseLockOptions } from '../kubernetes/index.js';
 import type { LeaderEndpointSlicePort } from '../kubernetes/leader-endpoint-slice.js';
+import type { ForwardingOptions } from '../forwarding/forwarding-options.js';
 
 /** The `leaderService` option: the selector-less Service whose only endpoint is the leader. */
 export interface LeaderServiceOptions {
@@ -168,6 +169,14 @@ export interface LeaderElectionModuleOptions {
    * @default none
    */
   readonly leaderService?: LeaderServiceOptions;
+  /**
+   * Followers forward requests for `@LeaderOnly` HTTP handlers (those marked
+   * `@LeaderOnly({ forward: true })`, or all with `allHandlers`) to the leader and pass its answer
+   * back, instead of answering 503; the leader advertises its address in the Lease. Needs the app
+   * created with `rawBody: true`. See docs/forwarding.md.
+   * @default none: followers answer 503
+   */
+  readonly forwarding?: ForwardingOptions;
 }
 
 /** Implemented by a class passed to `forRootAsync({ useClass })` or `useExisting`. */

@@ -1,4 +1,5 @@
-import type { LeaseRecord, LeaseSpec, MemberEntry } from '../core/index.js';
+import { isIP } from 'node:net';
+import type { LeaderAddress, LeaseRecord, LeaseSpec, MemberEntry } from '../core/index.js';
 import { LockAnnotationTooLargeError } from '../core/errors.js';
 import { decodeLedger, encodeLedger } from '../core/fires/fire-ledger.js';
 import { isRevision, toCandidates } from '../core/rollout-candidates.js';
@@ -46,6 +47,14 @@ export const REVISION_ANNOTATION = 'nestjs-kube-leader/revision';
 export const CANDIDATES_ANNOTATION = 'nestjs-kube-leader/candidates';
 
 /**
+ * Where the holder serves forwarded requests: `{"ip":"<address>","port":<n>,"holderIdentity":
+ * "<holder>","transitions":<leaseTransitions>}` (see `LeaseRecord.leaderAddress`). Bound to the
+ * record it was written with: a client-go holder keeps it as it found it, and followers must never
+ * send requests to the address of an earlier term.
+ */
+export const LEADER_ADDRESS_ANNOTATION = 'nestjs-kube-leader/leader-address';
+
+/**
  * Bytes the API server allows for all annotations of one object together (keys and values; other
  * writers' annotations and kubectl's last-applied-configuration copy included).
  */
@@ -58,7 +67,8 @@ export const ANNOTATIONS_SIZE_LIMIT = 256 * 1024;
 export const ANNOTATIONS_SAFETY_MARGIN = 16 * 1024;
 
 /** The fields of a Lease record the library keeps in annotations, one kind each. */
-type AnnotatedField = 'preferredHolder' | 'members' | 'fires' | 'revision' | 'candidates';
+type AnnotatedField =
+  'preferredHolder' | 'members' | 'fires' | 'revision' | 'candidates' | 'leaderAddress';
 
 /** A field's value as written and as read (never null or absent). */
 type ValueOf<F extends AnnotatedField> = NonNullable<LeaseSpec[F]> & NonNullable<LeaseRecord[F]>;
@@ -138,6 +148,12 @@ const KINDS: { readonly [F in AnnotatedField]: AnnotationKind<F> } = {
     encode: (candidates) => ({ candidates }),
     decode: ({ candidates }) => toCandidates(candidates),
   },
+  leaderAddress: {
+    key: LEADER_ADDRESS_ANNOTATION,
+    holderBound: true,
+    encode: ({ ip, port }) => ({ ip, port }),
+    decode: decodeLeaderAddress,
+  },
 };
 
 const FIELDS = Object.keys(KINDS) as AnnotatedField[];
@@ -149,6 +165,17 @@ function numbers(more: object): Pick<MemberEntry, 'ttl' | 'shares'> {
     ...(typeof ttl === 'number' && Number.isFinite(ttl) ? { ttl } : {}),
     ...(typeof shares === 'number' && Number.isFinite(shares) ? { shares } : {}),
   };
+}
+
+/** An IP literal (no zone, no host name) and a TCP port, or undefined. */
+function decodeLeaderAddress({
+  ip,
+  port,
+}: Readonly<Record<string, unknown>>): LeaderAddress | undefined {
+  if (typeof ip !== 'string' || ip.includes('%') || isIP(ip) === 0) return undefined;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
+    return undefined;
+  return { ip, port };
 }
 
 /** Our annotation keys. */

@@ -28,6 +28,7 @@ export const ELECTION_METRIC_NAMES = Object.freeze({
   releasesSkipped: 'leader_election_releases_skipped_total',
   fires: 'leader_election_fires_total',
   jobLastRun: 'leader_election_job_last_run_timestamp_seconds',
+  forwardedRequests: 'leader_election_forwarded_requests_total',
 });
 
 const DEFAULT_RENEW_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -45,6 +46,7 @@ const DEFAULT_RENEW_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
  * | `leader_election_leader_only_calls_total` | counter: `@LeaderOnly` calls | `name`, `method` (`Class.method`), `outcome` (`executed`, `skipped`) |
  * | `leader_election_releases_skipped_total` | counter: stops that left the Lease to expire | `name`, `reason` (`disabled`, `work-running`, `term-not-started`, `not-released`) |
  * | `leader_election_fires_total` | counter: fires of `once` jobs by outcome | `name`, `job`, `result` (`ran`, `caught-up`, `coalesced`, `missed`, `interrupted`, `already-ran`) |
+ * | `leader_election_forwarded_requests_total` | counter: requests a follower forwarded to the leader, by result | `name`, `result` (`answered`, `retried`, `leading`, `no-leader`, `not-allowed`, `unreachable`, `timeout`, `failed`, `refused`) |
  * | `leader_election_job_last_run_timestamp_seconds` | gauge: the scheduled instant (Unix seconds) of the latest fire of a `once` job that the Lease's ledger records as run to its end (`done`; a fire `interrupted`, or claimed and not ended, is no run), exported by every replica (followers from the watched Lease): alert when it falls behind the job's period | `name`, `job` |
  *
  * Metrics already on the registry under these names (another app in the same process, another
@@ -70,6 +72,7 @@ export class PrometheusElectionMetrics implements ElectionMetrics {
   private readonly leaderOnlyCalls: Counter<'name' | 'method' | 'outcome'>;
   private readonly releasesSkipped: Counter<'name' | 'reason'>;
   private readonly fires: Counter<'name' | 'job' | 'result'>;
+  private readonly forwarded: Counter<'name' | 'result'>;
   private readonly jobLastRuns: Gauge<'name' | 'job'>;
   /** The latest instant set per series: electors sharing a Lease name never move one back. */
   private readonly lastRunSet = new Map<string, number>();
@@ -170,6 +173,19 @@ export class PrometheusElectionMetrics implements ElectionMetrics {
         });
       },
     );
+    this.forwarded = metric(
+      registry,
+      ELECTION_METRIC_NAMES.forwardedRequests,
+      'counter',
+      ['name', 'result'],
+      () =>
+        new Counter({
+          name: ELECTION_METRIC_NAMES.forwardedRequests,
+          help: 'Requests for leader-only handlers that a follower forwarded to the leader, by result.',
+          labelNames: ['name', 'result'],
+          registers: [registry],
+        }),
+    );
     this.jobLastRuns = metric(
       registry,
       ELECTION_METRIC_NAMES.jobLastRun,
@@ -243,6 +259,10 @@ export class PrometheusElectionMetrics implements ElectionMetrics {
 
   fire(name: string, job: string, result: string): void {
     this.fires.inc({ name, job, result });
+  }
+
+  forwardedRequest(name: string, result: string): void {
+    this.forwarded.inc({ name, result });
   }
 
   jobLastRun(name: string, job: string, scheduledAt: number): void {

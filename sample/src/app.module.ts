@@ -34,8 +34,16 @@ const leaderService: Partial<LeaderElectionModuleOptions> = process.env.POD_IP
 @Module({
   imports: [
     ScheduleModule.forRoot(),
-    // The app's election: one leader, which runs the reconcile job.
-    LeaderElectionModule.forRoot({ ...election, ...leaderService }),
+    // The app's election: one leader, which runs the reconcile job. Followers forward
+    // POST /reconcile/via-leader to it, at the POD_IP it advertises (k8s/deployment.yaml); with
+    // POD_IP it also keeps the leader-only Service's EndpointSlice (k8s/leader-service.yaml).
+    LeaderElectionModule.forRoot({
+      ...election,
+      forwarding: process.env.FORWARD_ALLOWED_RANGES
+        ? { allowedRanges: process.env.FORWARD_ALLOWED_RANGES.split(',') }
+        : {},
+      ...leaderService,
+    }),
     // A second election, `reports`, with the same options: its jobs spread over the replicas.
     ReportsModule.register(election),
     // GET /health/ready and /health/live, for the probes in k8s/deployment.yaml.

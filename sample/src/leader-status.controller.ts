@@ -27,4 +27,15 @@ export class LeaderStatusController {
   reconcileNow() {
     return this.job.reconcile();
   }
+
+  /**
+   * The same, from any replica: a follower forwards the request to the leader and passes its
+   * answer back (the election's `forwarding` option, docs/forwarding.md).
+   */
+  @Post('reconcile/via-leader')
+  @HttpCode(200)
+  @LeaderOnly({ forward: true })
+  async reconcileOnLeader() {
+    return { ranOn: this.leader.identity, result: await this.job.reconcile() };
+  }
 }

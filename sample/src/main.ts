@@ -4,7 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 
 async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
+  // rawBody: followers forward requests to the leader with their bodies' bytes as received.
+  const app = await NestFactory.create(AppModule, { rawBody: true });
   // SIGTERM (Kubernetes stopping the pod) -> app.close(): leader-only work finishes, the lease is
   // released, and another replica takes over at once.
   app.enableShutdownHooks();

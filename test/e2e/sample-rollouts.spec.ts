@@ -110,9 +110,15 @@ describe('rolling updates of the sample with revisions, on a busy machine', () =
         pods = fresh;
         const moves = watch.holders.length - 1;
         changes.push(moves);
+        // What the pods said of the handover: who announced itself, whom the release named.
+        const said = [...old, ...fresh].flatMap((pod) =>
+          pod.logs
+            .filter((line) => /announced itself|released lease/.test(line))
+            .map((line) => `${pod.name}: ${line.slice(0, 240)}`),
+        );
         console.log(
           `rollout ${rollout}: ${moves} change(s): ${watch.holders.join(' -> ')} ` +
-            `(load ${os.loadavg()[0].toFixed(1)})`,
+            `(load ${os.loadavg()[0].toFixed(1)})\n${said.join('\n')}`,
         );
         expect(revisionOf(after)).toBe(hash);
       }

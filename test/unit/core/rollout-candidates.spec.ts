@@ -134,6 +134,49 @@ describe('succession by revision', () => {
   });
 });
 
+describe('whenSettled: a new replica is ready once it announced itself', () => {
+  let f: ElectionFixture;
+  beforeEach(() => {
+    f = new ElectionFixture();
+  });
+  afterEach(() => f.stopAll());
+
+  it('resolves only after the announcement was written, so that a release right after names it', async () => {
+    const a = await f.started('a', { ...T, revision: 'v1' });
+    await f.clock.advance(60_000);
+    const n = f.candidate('n', { ...T, revision: 'v2' });
+    n.elector.start();
+    let settled = false;
+    let candidatesWhenSettled: unknown;
+    void n.elector.whenSettled(5_000).then(() => {
+      settled = true;
+      candidatesWhenSettled = f.store.current()!.candidates;
+    });
+    expect(settled).toBe(false);
+    await f.clock.flush();
+    expect(settled).toBe(true);
+    // At that moment the announcement is in the Lease: the leader's release names n.
+    expect(candidatesWhenSettled).toEqual([{ identity: 'n', revision: 'v2' }]);
+    await a.elector.stop();
+    await f.clock.advance(NAMED_GRACE);
+    expect(f.leaders()).toEqual(['n']);
+  });
+
+  it('resolves at once without a revision, and after the timeout when the Lease cannot be read', async () => {
+    const plain = await f.started('plain', T);
+    await expect(plain.elector.whenSettled(5_000)).resolves.toBeUndefined();
+    const cut = f.candidate('cut', { ...T, revision: 'v2' });
+    f.store.partition('cut');
+    cut.elector.start();
+    let settled = false;
+    void cut.elector.whenSettled(5_000).then(() => (settled = true));
+    await f.clock.advance(4_999);
+    expect(settled).toBe(false);
+    await f.clock.advance(1);
+    expect(settled).toBe(true);
+  });
+});
+
 describe('RolloutCandidates', () => {
   const held = (over: Partial<LeaseRecord> = {}): LeaseRecord => ({
     holderIdentity: 'leader',
@@ -148,7 +191,8 @@ describe('RolloutCandidates', () => {
 
   it('announces with the record as it is plus itself, a few tries per term at most', () => {
     const rollout = new RolloutCandidates({ identity: 'n', revision: 'v2' });
-    const spec = rollout.announcement(held({ fires: { term: 3, jobs: {} } }), true)!;
+    const leaderAddress = { ip: '10.244.0.7', port: 3000 };
+    const spec = rollout.announcement(held({ fires: { term: 3, jobs: {} }, leaderAddress }), true)!;
     expect(spec).toMatchObject({
       holderIdentity: 'leader',
       leaseDurationSeconds: 15,
@@ -157,6 +201,7 @@ describe('RolloutCandidates', () => {
       leaseTransitions: 3,
       revision: 'v1',
       fires: { term: 3, jobs: {} },
+      leaderAddress,
       candidates: [{ identity: 'n', revision: 'v2' }],
     });
     expect(rollout.announcement(held(), true)).toBeUndefined(); // one in flight

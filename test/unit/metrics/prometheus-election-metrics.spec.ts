@@ -53,6 +53,9 @@ class RecordingMetrics implements Required<ElectionMetrics> {
   jobLastRun(name: string, job: string, at: number) {
     this.calls.push(`jobLastRun ${name} ${job} ${at}`);
   }
+  forwardedRequest(name: string, result: string) {
+    this.calls.push(`forwardedRequest ${name} ${result}`);
+  }
   named(prefix: string): string[] {
     return this.calls.filter((call) => call.startsWith(prefix));
   }
