@@ -9,7 +9,7 @@ import {
 } from './elector.messages.js';
 import { LockConflictError } from './errors.js';
 import type { FireLedger } from './fires/fire-ledger.js';
-import type { LeaseRecord, LeaseSpec } from './lease-record.js';
+import type { Candidate, LeaseRecord, LeaseSpec } from './lease-record.js';
 import type { LeaseLock } from './lock.js';
 import type { LockRequests } from './lock-requests.js';
 
@@ -30,7 +30,7 @@ export interface ReleaseContext {
   /** Our revision, written with the release (see `RolloutCandidates`); undefined: none. */
   readonly revision?: string;
   /** The successor a release based on `record` names when none is given (see `RolloutCandidates`). */
-  readonly successorOf?: (record: LeaseRecord) => string | undefined;
+  readonly successorOf?: (record: LeaseRecord) => Candidate | undefined;
 }
 
 /**
@@ -59,7 +59,7 @@ export async function releaseLease(
       }
       const now = clock.wallNow();
       const candidate = successor ? undefined : context.successorOf?.(record);
-      const named = successor ?? candidate;
+      const named = successor ?? candidate?.identity;
       const release: LeaseSpec = {
         holderIdentity: '',
         leaseDurationSeconds: 1,
@@ -74,10 +74,9 @@ export async function releaseLease(
       const written = await requests.run('update', (signal) =>
         lock.update(spec, record.resourceVersion, { signal }),
       );
-      const revision = record.candidates?.find((c) => c.identity === candidate)?.revision;
       logger?.log(
-        candidate && revision
-          ? RELEASED_TO_CANDIDATE(identity, name, candidate, revision)
+        candidate
+          ? RELEASED_TO_CANDIDATE(identity, name, candidate.identity, candidate.revision)
           : RELEASED(identity, name),
       );
       return written;

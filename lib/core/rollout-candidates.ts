@@ -79,9 +79,9 @@ export class RolloutCandidates {
   }
 
   /** The successor a release based on `record` (ours) names: the newest announced candidate. */
-  successorOf(record: LeaseRecord | undefined): string | undefined {
+  successorOf(record: LeaseRecord | undefined): Candidate | undefined {
     if (!this.enabled || record?.holderIdentity !== this.context.identity) return undefined;
-    return record.candidates?.at(-1)?.identity;
+    return record.candidates?.at(-1);
   }
 
   /**

@@ -242,7 +242,7 @@ describe('RolloutCandidates', () => {
       { identity: 'x', revision: 'v2' },
       { identity: 'y', revision: 'v3' },
     ];
-    expect(rollout.successorOf(held({ candidates }))).toBe('y');
+    expect(rollout.successorOf(held({ candidates }))).toEqual({ identity: 'y', revision: 'v3' });
     expect(rollout.successorOf(held({ candidates, holderIdentity: 'other' }))).toBeUndefined();
     expect(
       new RolloutCandidates({ identity: 'leader', revision: undefined }).successorOf(
