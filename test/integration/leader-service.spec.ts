@@ -60,7 +60,8 @@ describe('the leader-only Service on the API server, with the sample Role and ad
       });
     }
     // The Role binding and the policy take effect through caches: wait until pod-a may read the
-    // slice and the policy refuses it a slice naming pod-b.
+    // slice and the policy refuses it a slice naming pod-b (a dry run: the slice is not created,
+    // so the first test sees a Pod's first write create it).
     const probe = writer('pod-a');
     await eventually(
       async () =>
@@ -71,12 +72,14 @@ describe('the leader-only Service on the API server, with the sample Role and ad
       30_000,
       'the Role in effect',
     );
+    const namingPodB = leaderEndpointSliceBody(
+      { namespace, serviceName: SERVICE, port: PORT },
+      'IPv4',
+      { ip: '10.244.9.3', podName: 'pod-b' },
+    );
     await eventually(
       async () =>
-        probe.write({ ip: '10.244.9.3', podName: 'pod-b' }, PROBE_TOKEN).then(
-          () => false,
-          (error: { status?: number }) => error.status === 422,
-        ),
+        /^422 .*names only the Pod that writes it/.test(await apply('pod-a', namingPodB, 'All')),
       30_000,
       'the admission policy in effect',
       200,
@@ -111,6 +114,23 @@ describe('the leader-only Service on the API server, with the sample Role and ad
       serviceName: SERVICE,
       port: PORT,
     });
+  }
+
+  /** A server-side apply of `slice` with `pod`'s token: 'applied', or the status and the reason. */
+  function apply(pod: string, slice: V1EndpointSlice, dryRun?: 'All'): Promise<string> {
+    return KubernetesObjectApi.makeApiClient(pods.get(pod)!.kubeConfig)
+      .patch(
+        { ...slice, apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' },
+        undefined,
+        dryRun,
+        'nestjs-kube-leader',
+        true,
+        PatchStrategy.ServerSideApply,
+      )
+      .then(
+        () => 'applied',
+        (error: { code?: number; body?: unknown }) => `${error.code} ${String(error.body)}`,
+      );
   }
 
   /** An election of the sample's app election on `pod`'s token, with the leaderService option. */
@@ -154,22 +174,29 @@ describe('the leader-only Service on the API server, with the sample Role and ad
     return found;
   }
 
+  it("creates the slice with a Pod's first write, through the Role and the admission policy", async () => {
+    const slice = writer('pod-a');
+    expect(await slice.read()).toBeUndefined();
+    // Created by an apply to its name without endpoints, then written with pod-a as its endpoint.
+    await slice.write({ ip: pods.get('pod-a')!.ip, podName: 'pod-a' }, PROBE_TOKEN);
+    const created = await stored();
+    expect(endpointsOf(created)).toEqual(['pod-a']);
+    expect(created.metadata?.managedFields?.map((f) => f.manager).sort()).toEqual([
+      'nestjs-kube-leader',
+      'nestjs-kube-leader-create',
+    ]);
+    // Emptied (stored without endpoints), it takes a write that leaves the endpoints out.
+    await slice.clear(PROBE_TOKEN);
+    const { endpoints: _none, ...labelsAndPort } = leaderEndpointSliceBody(
+      { namespace, serviceName: SERVICE, port: PORT },
+      'IPv4',
+      null,
+    );
+    expect(await apply('pod-a', labelsAndPort as V1EndpointSlice)).toBe('applied');
+    expect(endpointsOf(await stored())).toEqual([]);
+  });
+
   it('refuses, by the admission policy, a slice relabelled to another Service, naming another Pod, or with two endpoints', async () => {
-    const objects = KubernetesObjectApi.makeApiClient(pods.get('pod-a')!.kubeConfig);
-    const apply = (slice: V1EndpointSlice) =>
-      objects
-        .patch(
-          { ...slice, apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' },
-          undefined,
-          undefined,
-          'nestjs-kube-leader',
-          true,
-          PatchStrategy.ServerSideApply,
-        )
-        .then(
-          () => 'applied',
-          (error: { code?: number; body?: unknown }) => `${error.code} ${String(error.body)}`,
-        );
     const own = leaderEndpointSliceBody({ namespace, serviceName: SERVICE, port: PORT }, 'IPv4', {
       ip: '10.244.9.2',
       podName: 'pod-a',
@@ -186,11 +213,11 @@ describe('the leader-only Service on the API server, with the sample Role and ad
     const elsewhere = structuredClone(own);
     elsewhere.endpoints![0].targetRef!.name = 'pod-b';
 
-    expect(await apply(relabelled)).toMatch(/^422 .*keeps exactly its labels/);
-    expect(await apply(extraLabel)).toMatch(/^422 .*keeps exactly its labels/);
-    expect(await apply(twoEndpoints)).toMatch(/^422 .*at most one endpoint/);
-    expect(await apply(elsewhere)).toMatch(/^422 .*names only the Pod that writes it/);
-    expect(await apply(own)).toBe('applied');
+    expect(await apply('pod-a', relabelled)).toMatch(/^422 .*keeps exactly its labels/);
+    expect(await apply('pod-a', extraLabel)).toMatch(/^422 .*keeps exactly its labels/);
+    expect(await apply('pod-a', twoEndpoints)).toMatch(/^422 .*at most one endpoint/);
+    expect(await apply('pod-a', elsewhere)).toMatch(/^422 .*names only the Pod that writes it/);
+    expect(await apply('pod-a', own)).toBe('applied');
     expect((await stored()).metadata?.labels?.['kubernetes.io/service-name']).toBe(SERVICE);
   });
 
