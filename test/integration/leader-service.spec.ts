@@ -174,8 +174,24 @@ describe('the leader-only Service on the API server, with the sample Role and ad
     return found;
   }
 
-  it("creates the slice with a Pod's first write, through the Role and the admission policy", async () => {
+  it("denies a POST create with the shipped Role; a Pod's first write, an apply to the name, creates the slice through the Role and the admission policy", async () => {
     const slice = writer('pod-a');
+    expect(await slice.read()).toBeUndefined();
+    const post = await pods
+      .get('pod-a')!
+      .kubeConfig.makeApiClient(DiscoveryV1Api)
+      .createNamespacedEndpointSlice({
+        namespace,
+        body: leaderEndpointSliceBody({ namespace, serviceName: SERVICE, port: PORT }, 'IPv4', {
+          ip: pods.get('pod-a')!.ip,
+          podName: 'pod-a',
+        }),
+      })
+      .then(
+        () => 201,
+        (error: { code?: number }) => error.code,
+      );
+    expect(post).toBe(403);
     expect(await slice.read()).toBeUndefined();
     // Created by an apply to its name without endpoints, then written with pod-a as its endpoint.
     await slice.write({ ip: pods.get('pod-a')!.ip, podName: 'pod-a' }, PROBE_TOKEN);
@@ -263,7 +279,8 @@ describe('the leader-only Service on the API server, with the sample Role and ad
     ).toEqual([]);
     console.log(
       `graceful handover: slice emptied ${(released.at - emptied.at).toFixed(1)} ms before the release was watched; ` +
-        `b's write watched ${(written.at - acquired.at).toFixed(1)} ms after its acquisition`,
+        `b's write watched ${(written.at - acquired.at).toFixed(1)} ms after its acquisition, ` +
+        `${(written.at - released.at).toFixed(1)} ms after the release`,
     );
 
     // A crash of b: no release, nothing empties the slice; it names b until the next leader writes.
@@ -288,9 +305,15 @@ describe('the leader-only Service on the API server, with the sample Role and ad
         (s) => s.resourceVersion > crashRv && s.resourceVersion < rewritten.resourceVersion,
       ),
     ).toEqual([]);
+    const lastRenewal = leases.findLast(
+      (l) =>
+        l.resourceVersion < takeover.resourceVersion && l.object.spec?.holderIdentity === 'pod-b',
+    )!;
     console.log(
-      `crash: ${next} in the slice ${(rewritten.at - crashedAt).toFixed(0)} ms after b stopped ` +
-        `(leaseDuration ${TIMINGS.leaseDuration} ms), ${(rewritten.at - takeover.at).toFixed(1)} ms after its acquisition`,
+      `crash: ${next} in the slice ${(rewritten.at - crashedAt).toFixed(0)} ms after b stopped, ` +
+        `${(rewritten.at - lastRenewal.at).toFixed(0)} ms after b's last renewal was watched ` +
+        `(leaseDuration ${TIMINGS.leaseDuration} ms, retryPeriod ${TIMINGS.retryPeriod} ms), ` +
+        `${(rewritten.at - takeover.at).toFixed(1)} ms after its acquisition`,
     );
 
     // Shutdown of the leader: emptied, then released.
@@ -303,5 +326,20 @@ describe('the leader-only Service on the API server, with the sample Role and ad
     const cleared = firstAfter(slices, lastRv, (s) => endpointsOf(s).length === 0);
     const releasedOnStop = firstAfter(leases, lastRv, (l) => l.spec?.holderIdentity === '');
     expect(cleared.resourceVersion < releasedOnStop.resourceVersion).toBe(true);
+
+    // Every write of the slice while the elections ran named nobody or the Lease's holder as of
+    // that write (resourceVersion order): never a follower, a former leader or two pods.
+    const electionsFrom = leases[0]!.resourceVersion;
+    const holderAt = (rv: bigint) =>
+      leases.findLast((l) => l.resourceVersion < rv)?.object.spec?.holderIdentity;
+    const writes = slices.filter((s) => s.resourceVersion > electionsFrom);
+    expect(writes.length).toBeGreaterThanOrEqual(5); // a, emptied, b, the next leader, emptied
+    expect(
+      writes
+        .map((s) => ({ named: endpointsOf(s.object), holder: holderAt(s.resourceVersion) }))
+        .filter(
+          ({ named, holder }) => named.length > 0 && !(named.length === 1 && named[0] === holder),
+        ),
+    ).toEqual([]);
   });
 });
