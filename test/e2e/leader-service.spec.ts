@@ -5,7 +5,7 @@
 // and a client connecting to that address reaches the new leader.
 import { DiscoveryV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
 import type { RunningPod } from '../kubelet/kubelet.js';
-import { withPodLogsOnFailure } from '../kubelet/pod-logs.js';
+import { itPrintingPodLogs } from '../kubelet/pod-logs.js';
 import { startSamplePods, type SamplePods } from '../kubelet/sample-pods.js';
 import { loadCluster, type Cluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
@@ -28,6 +28,8 @@ const GET_SCRIPT = `
 describe("the leader-only Service with the sample's pods", () => {
   let cluster: Cluster;
   let sample: SamplePods;
+  // Jest's `it`, printing what every pod wrote when a test fails.
+  const it = itPrintingPodLogs(() => sample?.kubelet);
   const seen: Seen<V1EndpointSlice>[] = [];
   let watch: { stop(): void } | undefined;
 
@@ -68,50 +70,44 @@ describe("the leader-only Service with the sample's pods", () => {
     return JSON.parse(answer.body!) as { identity: string; isLeader: boolean };
   }
 
-  it(
-    'a client reaches the leader at the address in the slice, before and after a graceful handover',
-    withPodLogsOnFailure(
-      () => sample?.kubelet,
-      async () => {
-        let before: V1EndpointSlice | undefined;
-        await eventually(
-          async () => named((before = await slice())).length === 1,
-          60_000,
-          'a leader in the slice',
-          200,
-        );
-        const leader = sample.kubelet.pod(named(before)[0]!);
-        expect(before!.endpoints![0].addresses).toEqual([leader.ip]);
-        const client = sample.pods.find((pod) => pod !== leader)!;
-        const first = await leaderAt(client, leader.ip);
-        expect(first.isLeader).toBe(true);
-        expect(first.identity).toMatch(new RegExp(`^${leader.name}_`));
+  it('a client reaches the leader at the address in the slice, before and after a graceful handover', async () => {
+    let before: V1EndpointSlice | undefined;
+    await eventually(
+      async () => named((before = await slice())).length === 1,
+      60_000,
+      'a leader in the slice',
+      200,
+    );
+    const leader = sample.kubelet.pod(named(before)[0]!);
+    expect(before!.endpoints![0].addresses).toEqual([leader.ip]);
+    const client = sample.pods.find((pod) => pod !== leader)!;
+    const first = await leaderAt(client, leader.ip);
+    expect(first.isLeader).toBe(true);
+    expect(first.identity).toMatch(new RegExp(`^${leader.name}_`));
 
-        await sample.kubelet.deletePod(leader.name);
-        let after: V1EndpointSlice | undefined;
-        await eventually(
-          async () => {
-            after = await slice();
-            return named(after).length === 1 && named(after)[0] !== leader.name;
-          },
-          60_000,
-          'the next leader in the slice',
-          100,
-        );
-        const next = sample.kubelet.pod(named(after)[0]!);
-        const nextClient = sample.pods.find((pod) => pod !== leader && pod !== next)!;
-        const second = await leaderAt(nextClient, after!.endpoints![0].addresses[0]);
-        expect(second.isLeader).toBe(true);
-        expect(second.identity).toMatch(new RegExp(`^${next.name}_`));
-        // The slice went from the old leader to none to the new one: never another pod, never two.
-        const states = seen.map((s) => named(s.object).join(',') || '-');
-        const collapsed = states.filter((state, i) => i === 0 || state !== states[i - 1]);
-        expect(collapsed.slice(collapsed.lastIndexOf(leader.name))).toEqual([
-          leader.name,
-          '-',
-          next.name,
-        ]);
+    await sample.kubelet.deletePod(leader.name);
+    let after: V1EndpointSlice | undefined;
+    await eventually(
+      async () => {
+        after = await slice();
+        return named(after).length === 1 && named(after)[0] !== leader.name;
       },
-    ),
-  );
+      60_000,
+      'the next leader in the slice',
+      100,
+    );
+    const next = sample.kubelet.pod(named(after)[0]!);
+    const nextClient = sample.pods.find((pod) => pod !== leader && pod !== next)!;
+    const second = await leaderAt(nextClient, after!.endpoints![0].addresses[0]);
+    expect(second.isLeader).toBe(true);
+    expect(second.identity).toMatch(new RegExp(`^${next.name}_`));
+    // The slice went from the old leader to none to the new one: never another pod, never two.
+    const states = seen.map((s) => named(s.object).join(',') || '-');
+    const collapsed = states.filter((state, i) => i === 0 || state !== states[i - 1]);
+    expect(collapsed.slice(collapsed.lastIndexOf(leader.name))).toEqual([
+      leader.name,
+      '-',
+      next.name,
+    ]);
+  });
 });

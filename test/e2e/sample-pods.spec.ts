@@ -9,6 +9,7 @@ import { CoordinationV1Api, KubeConfig, Watch, type V1Lease } from '@kubernetes/
 import { spreadLeaseNames } from '../../lib/core/spread/shares.js';
 import { REPORTS_SHARES, reportsLeaseName } from '../../sample/src/reports.js';
 import { readAuditEvents } from '../control-plane/audit.js';
+import { itPrintingPodLogs } from '../kubelet/pod-logs.js';
 import { startSamplePods, type SamplePods } from '../kubelet/sample-pods.js';
 import type { IssuedToken, RunningPod } from '../kubelet/kubelet.js';
 import { loadCluster, type Cluster } from '../support/cluster.js';
@@ -23,6 +24,8 @@ const LEADER_SLICE = 'sample-app-leader'; // sample/k8s/leader-service.yaml
 describe('the sample as three pods on the shipped manifests', () => {
   let cluster: Cluster;
   let sample: SamplePods;
+  // Jest's `it`, printing what every pod wrote when a test fails.
+  const it = itPrintingPodLogs(() => sample?.kubelet);
   let leases: CoordinationV1Api;
 
   beforeAll(async () => {

@@ -57,8 +57,7 @@ export function writePodLogs(pods: readonly RunningPod[]): string {
 
 /**
  * A test body that, when it fails, prints what every pod the kubelet ran wrote (and where its whole
- * log is), then fails as it would have:
- * `it('...', withPodLogsOnFailure(() => sample?.kubelet, async () => { ... }))`.
+ * log is), then fails as it would have.
  */
 export function withPodLogsOnFailure(
   kubelet: () => TestKubelet | undefined,
@@ -76,4 +75,13 @@ export function withPodLogsOnFailure(
       throw error;
     }
   };
+}
+
+/**
+ * Jest's `it`, with every body wrapped by {@link withPodLogsOnFailure}. A describe block of the
+ * kubelet's pods shadows `it` with it: `const it = itPrintingPodLogs(() => sample?.kubelet);`.
+ */
+export function itPrintingPodLogs(kubelet: () => TestKubelet | undefined) {
+  return (name: string, body: () => Promise<void>, timeout?: number) =>
+    it(name, withPodLogsOnFailure(kubelet, body), timeout);
 }
