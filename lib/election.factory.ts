@@ -19,6 +19,7 @@ import type { LeaseEventRecorder } from './kubernetes/index.js';
 import type { LeaseLockSetup } from './kubernetes/create-lease-lock.js';
 import { assertDnsSubdomain, assertNamespace } from './kubernetes/names.js';
 import { Election } from './election.js';
+import { assertLeaderService, keepLeaderSlice, leaderServiceSlice } from './leader-service.js';
 import { resolveForwarding } from './forwarding/forwarding-options.js';
 import type { FireEvent } from './fires/fire-events.js';
 import { assertKnownOptions, optionKeys } from './option-validation.js';
@@ -54,6 +55,7 @@ const KNOWN_OPTIONS = optionKeys<LeaderElectionModuleOptions>({
   events: true,
   metrics: true,
   shares: true,
+  leaderService: true,
   forwarding: true,
 });
 
@@ -107,7 +109,11 @@ export async function createElection(
 
   const shares = options.shares;
   if (shares !== undefined) assertSpreadOptions(options, shares);
-  const { lockFor, recorders, namespace } = await lockFactory(
+  const leaderEndpoint =
+    options.leaderService === undefined || local !== undefined
+      ? undefined
+      : assertLeaderService(options.leaderService, options);
+  const { lockFor, recorders, namespace, kubeConfig } = await lockFactory(
     { ...options, identitySuffix },
     local,
     events,
@@ -142,6 +148,13 @@ export async function createElection(
           shares,
           lockFor: (name) => lockFor(name, name !== membersLeaseName(options.leaseName)),
         });
+  if (leaderEndpoint && options.leaderService && kubeConfig && namespace && engine.single) {
+    const { requestTimeout } = engine.single;
+    const service = options.leaderService;
+    const slice = await leaderServiceSlice(service, kubeConfig, namespace, requestTimeout);
+    const sliceName = `${namespace}/${service.sliceName ?? service.name}`;
+    keepLeaderSlice(engine.single, slice, leaderEndpoint, sliceName, logger);
+  }
   for (const elector of engine.electors) {
     const recorder = recorders.get(elector.lock);
     if (recorder) elector.onChange((event) => recorder.onLeaderChange(event));
@@ -214,6 +227,7 @@ async function lockFactory(
   lockFor: (leaseName: string, withEvents: boolean) => LeaseLock;
   recorders: Map<LeaseLock, LeaseEventRecorder>;
   namespace: string | undefined;
+  kubeConfig?: LeaseLockSetup['kubeConfig'];
 }> {
   const recorders = new Map<LeaseLock, LeaseEventRecorder>();
   const described =
@@ -270,7 +284,7 @@ async function lockFactory(
     else made1.recorder?.close();
     return made1.lock;
   };
-  return { lockFor, recorders, namespace: first.namespace };
+  return { lockFor, recorders, namespace: first.namespace, kubeConfig: first.kubeConfig };
 }
 
 function eventOptions(

@@ -20,6 +20,7 @@ export {
 export type {
   LeaderElectionModuleOptions,
   LeaderElectionOptionsFactory,
+  LeaderServiceOptions,
 } from './interfaces/leader-election-options.interface.js';
 export { DEFAULT_ELECTION, LEADER_HEADER } from './leader-election.constants.js';
 export type { CatchUpPolicy } from './core/fires/catch-up-plan.js';

@@ -209,3 +209,33 @@ export const JOB_HELD_BACK = (job: string, election: string) =>
 export const SPREAD_WITHOUT_REVISION =
   'applies to single elections only: with shares, each share hands over by its own plan (a ' +
   'replica below its quota). Leave it unset (POD_TEMPLATE_HASH is then ignored)';
+
+// The leader-only Service (leader-service.ts).
+
+export const LEADER_SERVICE_WITH_SHARES =
+  'applies to single elections only: with "shares" each share has its own leader, so no one ' +
+  'replica is the leader a Service could name. Remove one of the two options';
+
+export const LEADER_SERVICE_WITH_LOCK =
+  'needs the Kubernetes Lease: a custom "lock" has no cluster to write the EndpointSlice to';
+
+export const LEADER_SERVICE_SHAPE =
+  'must be { name, port: { name, port, protocol? }, sliceName?, podIP?, podName? }: the ' +
+  "selector-less Service's name and its port";
+
+export const LEADER_SERVICE_POD_IP =
+  "must be this pod's IPv4 or IPv6 address: set POD_IP from status.podIP through the downward " +
+  'API (as sample/k8s/deployment.yaml does), or pass leaderService.podIP';
+
+export const LEADER_SERVICE_POD_NAME =
+  "must be this pod's name (the endpoint's targetRef): set POD_NAME from metadata.name through " +
+  'the downward API, or pass leaderService.podName';
+
+export const LEADER_SLICE_WRITTEN = (slice: string, ip: string, token: string) =>
+  `The leader's EndpointSlice ${slice} names this pod (${ip}, fencing token ${token})`;
+
+export const LEADER_SLICE_EMPTIED = (slice: string) =>
+  `The leader's EndpointSlice ${slice} emptied before the release`;
+
+export const LEADER_SLICE_FAILED = (action: 'write' | 'empty', error: string) =>
+  `Could not ${action} the leader's EndpointSlice (the election goes on): ${error}`;

@@ -1,3 +1,4 @@
+import { BeforeReleaseHooks } from './before-release.js';
 import type { Clock } from './clock.js';
 import { decide, type Decision } from './decide.js';
 import {
@@ -87,6 +88,8 @@ export class ElectionLoop {
   /** Set while a step-down or stop releases (and from stop on): no more attempts. */
   releasing = false;
   readonly waiters = new LeadershipWaiters();
+  /** Run before a release while we still hold the Lease (see `LeaderElector.beforeRelease`). */
+  readonly beforeRelease = new BeforeReleaseHooks();
   readonly succession: Succession;
   /** Succession by revision: announcements and the successor a release names. */
   readonly rollout: RolloutCandidates;

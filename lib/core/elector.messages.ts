@@ -104,6 +104,12 @@ export const WATCH_STALE = (delivered: string, known: string, ms: number) =>
 export const WATCH_FAILED = (name: string, error: unknown) =>
   `Watch on ${name} failed (${describeError(error)}); re-watching`;
 
+export const BEFORE_RELEASE_FAILED = (name: string, error: unknown) =>
+  `A before-release hook of ${name} failed (releasing anyway): ${describeError(error)}`;
+
+export const BEFORE_RELEASE_TIMED_OUT = (name: string, timeoutMs: number) =>
+  `A before-release hook of ${name} took longer than ${timeoutMs} ms (the request timeout): releasing anyway`;
+
 export const LISTENER_THREW = (name: string, error: unknown) =>
   `A leader change listener of ${name} threw: ${describeError(error)}`;
 

@@ -201,6 +201,16 @@ export class LeaderElector {
   }
 
   /**
+   * Registers `hook` to run just before this elector releases the Lease (step-down, stop), while it
+   * still holds it, with the releasing term's fencing token: e.g. to empty what points clients at
+   * the leader before the next one takes over. Bounded by `requestTimeout`: a hook that fails or
+   * hangs is logged and the release goes on. Returns the function that removes the hook.
+   */
+  beforeRelease(hook: (token: FencingToken) => Promise<void>): () => void {
+    return this.loop.beforeRelease.add(hook);
+  }
+
+  /**
    * An AbortSignal that aborts when the current leadership ends. When this instance does not lead,
    * the signal is already aborted.
    */

@@ -181,6 +181,17 @@ export class Lifecycle {
       loop.fires.forWrite(record, spec, false);
     const successorOf = (record: LeaseRecord) => loop.rollout.successorOf(record);
     const context = { ...loop.context, requests: loop.requests, isOurs, ledgerFor, successorOf };
+    const held = loop.leadership;
+    // Only with hooks: without them the release's timing is exactly what it was.
+    if (held && loop.beforeRelease.size > 0) {
+      const timeoutMs = loop.context.requestTimeout;
+      await loop.beforeRelease.run(held.fencingToken, {
+        clock: loop.clock,
+        logger: loop.logger,
+        name: loop.name,
+        timeoutMs,
+      });
+    }
     const written = await releaseLease(context, loop.leadership?.record, successor);
     // The watch may have shown the successor's acquisition before the release's answer arrived.
     if (written) loop.observeAnswer(written);

@@ -1,7 +1,22 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ElectionMetrics, LeaseLock } from '../core/index.js';
 import type { KubernetesLeaseLockOptions } from '../kubernetes/index.js';
+import type { LeaderEndpointSlicePort } from '../kubernetes/leader-endpoint-slice.js';
 import type { ForwardingOptions } from '../forwarding/forwarding-options.js';
+
+/** The `leaderService` option: the selector-less Service whose only endpoint is the leader. */
+export interface LeaderServiceOptions {
+  /** The Service's name (a DNS-1123 label), in the Lease's namespace. */
+  readonly name: string;
+  /** The Service port: its `name` (`''` for a single unnamed port), the leader's `port`, `protocol`. */
+  readonly port: LeaderEndpointSlicePort;
+  /** The EndpointSlice's fixed name, the one the Role's `resourceNames` lists. Default: `name`. */
+  readonly sliceName?: string;
+  /** This pod's address. Default: `POD_IP` (from `status.podIP` by the downward API). */
+  readonly podIP?: string;
+  /** This pod's name, the endpoint's `targetRef`. Default: `POD_NAME`. */
+  readonly podName?: string;
+}
 
 /**
  * Options of `LeaderElectionModule.forRoot()`. Durations are in milliseconds. Each option's default
@@ -144,6 +159,16 @@ export interface LeaderElectionModuleOptions {
    * @default none: one Lease, one leader for every job
    */
   readonly shares?: number;
+  /**
+   * Keep the EndpointSlice of a selector-less Service whose only endpoint is the leader, so that
+   * clients reach the leader through the Service (see docs/leader-service.md): the leader writes
+   * it after it starts leading and empties it before it releases the Lease; writes carry the
+   * term's fencing token. Needs `get`, `create` and `patch` on `endpointslices` named
+   * `sliceName` (group `discovery.k8s.io`). Single elections only (not with `shares`); not with a
+   * custom `lock`; unused in local mode.
+   * @default none
+   */
+  readonly leaderService?: LeaderServiceOptions;
   /**
    * Followers forward requests for `@LeaderOnly` HTTP handlers (those marked
    * `@LeaderOnly({ forward: true })`, or all with `allHandlers`) to the leader and pass its answer

@@ -7,3 +7,11 @@ export {
   LEADER_ELECTION_EVENT_REASON,
   type LeaseEventRecorderOptions,
 } from './lease-event-recorder.js';
+export {
+  EndpointSliceFencedError,
+  EndpointSliceWriteError,
+  LeaderEndpointSlice,
+  type LeaderEndpoint,
+  type LeaderEndpointSliceOptions,
+  type LeaderEndpointSlicePort,
+} from './leader-endpoint-slice.js';

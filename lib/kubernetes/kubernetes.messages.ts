@@ -101,6 +101,14 @@ export const ENDPOINT_SLICE_FORBIDDEN = (
 
 export const ENDPOINT_SLICE_REQUEST_FAILED = (what: string, error: string) => `${what}: ${error}`;
 
+export const ENDPOINT_SLICE_FENCED = (what: string, ours: string, theirs: string) =>
+  `${what}: refused, the slice was written by a later term (fencing token ${theirs}, ours ${ours}); ` +
+  `this replica no longer leads`;
+
+export const ENDPOINT_SLICE_CHANGED = (what: string) =>
+  `${what}: refused, the slice changed since it was read (another writer came in between); ` +
+  `a later leader's write stands`;
+
 export const NOT_AN_IP_ADDRESS = (value: string) =>
   `"${value}" is not an IP address: the leader's endpoint needs its pod's IPv4 or IPv6 address (status.podIP)`;
 

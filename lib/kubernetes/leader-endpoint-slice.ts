@@ -1,10 +1,12 @@
 import { isIP } from 'node:net';
 import { DiscoveryV1Api, type KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
-import { InvalidOptionError, LeaderElectionError } from '../core/index.js';
+import { InvalidOptionError, LeaderElectionError, type FencingToken } from '../core/index.js';
 import { printable } from '../core/foreign-text.js';
 import { requestOptions } from './client-node-compat.js';
 import { describeApiError, httpStatusOf } from './errors.js';
 import {
+  ENDPOINT_SLICE_CHANGED,
+  ENDPOINT_SLICE_FENCED,
   ENDPOINT_SLICE_FORBIDDEN,
   ENDPOINT_SLICE_REQUEST_FAILED,
   NOT_AN_IP_ADDRESS,
@@ -12,9 +14,12 @@ import {
   PORT_PROTOCOL_RULE,
 } from './kubernetes.messages.js';
 import { assertDnsLabel, assertDnsSubdomain, assertNamespace } from './names.js';
+import { SLICE_FENCING_TOKEN_ANNOTATION, writtenByLaterTerm } from './slice-fencing.js';
 
 /** The field manager of every apply: `kubectl get endpointslice -o yaml --show-managed-fields`. */
 export const ENDPOINT_SLICE_FIELD_MANAGER = 'nestjs-kube-leader';
+/** The field manager of the apply that creates the slice (labels, address type and port only). */
+export const ENDPOINT_SLICE_CREATE_MANAGER = 'nestjs-kube-leader-create';
 /** The label that ties an EndpointSlice to its Service (kube-proxy reads it). */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** The label that keeps the EndpointSlice controllers away from a slice they do not manage. */
@@ -77,6 +82,16 @@ export class EndpointSliceWriteError extends LeaderElectionError {
   }
 }
 
+/**
+ * A write of the leader's EndpointSlice refused because a later term wrote the slice (its fencing
+ * token is higher than ours) or the slice changed between our read and our write: the writer no
+ * longer leads, and the later leader's write stands.
+ */
+export class EndpointSliceFencedError extends EndpointSliceWriteError {
+  /** `'EndpointSliceFencedError'`. */
+  override name = 'EndpointSliceFencedError';
+}
+
 /** `IPv4` or `IPv6`, as an EndpointSlice's `addressType` says; throws for anything else. */
 export function addressTypeOf(ip: string): 'IPv4' | 'IPv6' {
   const family = isIP(ip);
@@ -94,6 +109,7 @@ export function leaderEndpointSliceBody(
   options: Pick<LeaderEndpointSliceOptions, 'namespace' | 'serviceName' | 'sliceName' | 'port'>,
   addressType: 'IPv4' | 'IPv6',
   leader: LeaderEndpoint | null,
+  fencing?: { readonly token: FencingToken; readonly resourceVersion?: string },
 ): V1EndpointSlice {
   const { namespace, serviceName, port } = options;
   return {
@@ -103,6 +119,11 @@ export function leaderEndpointSliceBody(
       name: options.sliceName ?? serviceName,
       namespace,
       labels: { [SERVICE_NAME_LABEL]: serviceName, [MANAGED_BY_LABEL]: MANAGED_BY },
+      ...(fencing
+        ? { annotations: { [SLICE_FENCING_TOKEN_ANNOTATION]: fencing.token.toString() } }
+        : {}),
+      // An apply with a resourceVersion is conditional: a write in between makes it fail (409).
+      ...(fencing?.resourceVersion ? { resourceVersion: fencing.resourceVersion } : {}),
     },
     addressType,
     ports: [{ name: port.name, port: port.port, protocol: port.protocol ?? 'TCP' }],
@@ -126,7 +147,12 @@ export function leaderEndpointSliceBody(
 
 /**
  * The EndpointSlice of a selector-less Service whose only endpoint is the leader, written by
- * server-side apply (field manager `nestjs-kube-leader`, forced) to the slice's fixed name. An
+ * server-side apply (field manager `nestjs-kube-leader`, forced) to the slice's fixed name. Every
+ * write is fenced: it carries the writer's fencing token (annotation
+ * `nestjs-kube-leader/fencing-token`), is refused when the slice holds a higher one, and is applied
+ * with the resourceVersion it read as precondition, so a delayed write of a former leader cannot
+ * point the Service back at it (a slice that does not exist is first created without endpoint or
+ * token, so that the write that follows has a resourceVersion). An
  * apply to a name is authorized as `create` of that name while the slice does not exist, and as
  * `patch` once it does, so a Role can name the slice (a POST create cannot be limited by name).
  *
@@ -157,19 +183,24 @@ export class LeaderEndpointSlice {
     this.requestTimeout = options.requestTimeout ?? 5_000;
   }
 
-  /** Makes `leader` the slice's only endpoint (creating the slice if it does not exist). */
-  async write(leader: LeaderEndpoint): Promise<V1EndpointSlice> {
+  /**
+   * Makes `leader` the slice's only endpoint (creating the slice if it does not exist), as the term
+   * of fencing token `token`. Rejects with an {@link EndpointSliceFencedError} when a later term
+   * wrote the slice, or it changed since it was read.
+   */
+  async write(leader: LeaderEndpoint, token: FencingToken): Promise<V1EndpointSlice> {
     const addressType = addressTypeOf(leader.ip);
-    const written = await this.apply(leaderEndpointSliceBody(this.options, addressType, leader));
+    const written = await this.fencedApply(token, () => addressType, leader);
     this.addressType = addressType;
-    return written;
+    return written as V1EndpointSlice; // an address type was given: always applied
   }
 
-  /** Leaves the slice without endpoints; nothing to do when it does not exist. */
-  async clear(): Promise<V1EndpointSlice | undefined> {
-    const addressType = this.addressType ?? (await this.read())?.addressType;
-    if (addressType !== 'IPv4' && addressType !== 'IPv6') return undefined;
-    return this.apply(leaderEndpointSliceBody(this.options, addressType, null));
+  /**
+   * Leaves the slice without endpoints, as the term of `token` (fenced like {@link write});
+   * nothing to do when it does not exist.
+   */
+  async clear(token: FencingToken): Promise<V1EndpointSlice | undefined> {
+    return this.fencedApply(token, (stored) => stored ?? this.addressType, null);
   }
 
   /** The slice as stored, or undefined when it does not exist. */
@@ -185,14 +216,59 @@ export class LeaderEndpointSlice {
     }
   }
 
-  private async apply(body: V1EndpointSlice): Promise<V1EndpointSlice> {
+  /**
+   * Reads the slice, refuses when a later term wrote it, and applies `leader` (or no endpoint) with
+   * the read resourceVersion as precondition. `addressTypeFor` gets the stored slice's address
+   * type; undefined: nothing to write (clearing a slice that does not exist).
+   */
+  private async fencedApply(
+    token: FencingToken,
+    addressTypeFor: (stored: string | undefined) => string | undefined,
+    leader: LeaderEndpoint | null,
+  ): Promise<V1EndpointSlice | undefined> {
+    let stored = await this.read();
+    const what = `apply endpointslice ${this.options.namespace}/${this.sliceName}`;
+    const refuseIfLater = (slice: V1EndpointSlice | undefined) => {
+      const later = writtenByLaterTerm(slice, token);
+      if (!later) return;
+      throw new EndpointSliceFencedError(
+        ENDPOINT_SLICE_FENCED(what, token.toString(), later.toString()),
+        undefined,
+      );
+    };
+    refuseIfLater(stored);
+    const addressType = addressTypeFor(stored?.addressType);
+    if (addressType !== 'IPv4' && addressType !== 'IPv6') return undefined;
+    if (!stored) {
+      // An apply that creates has no resourceVersion to give: create the slice first with its
+      // labels and port only, under a field manager of its own, which changes nothing a later
+      // term's leader may have written meanwhile (endpoints and token are another manager's).
+      const { endpoints: _endpoints, ...skeleton } = leaderEndpointSliceBody(
+        this.options,
+        addressType,
+        null,
+      );
+      stored = await this.apply(skeleton as V1EndpointSlice, ENDPOINT_SLICE_CREATE_MANAGER);
+      refuseIfLater(stored);
+    }
+    const body = leaderEndpointSliceBody(this.options, addressType, leader, {
+      token,
+      resourceVersion: stored.metadata?.resourceVersion,
+    });
+    return this.apply(body);
+  }
+
+  private async apply(
+    body: V1EndpointSlice,
+    fieldManager = ENDPOINT_SLICE_FIELD_MANAGER,
+  ): Promise<V1EndpointSlice> {
     try {
       return await this.api.patchNamespacedEndpointSlice(
         {
           name: this.sliceName,
           namespace: this.options.namespace,
           body,
-          fieldManager: ENDPOINT_SLICE_FIELD_MANAGER,
+          fieldManager,
           force: true,
         },
         requestOptions((context) => {
@@ -202,6 +278,10 @@ export class LeaderEndpointSlice {
         }),
       );
     } catch (error) {
+      if (httpStatusOf(error) === 409) {
+        const what = `apply endpointslice ${this.options.namespace}/${this.sliceName}`;
+        throw new EndpointSliceFencedError(ENDPOINT_SLICE_CHANGED(what), 409, error);
+      }
       throw this.failure('apply', error);
     }
   }

@@ -20,16 +20,29 @@ const election: LeaderElectionModuleOptions = {
   retryPeriod: optionalNumber('RETRY_PERIOD_MS'),
 };
 
+// The leader-only Service (k8s/leader-service.yaml): with POD_IP (k8s/deployment.yaml sets it), the
+// leader keeps its EndpointSlice. The app's election only: `reports` is spread over shares.
+const leaderService: Partial<LeaderElectionModuleOptions> = process.env.POD_IP
+  ? {
+      leaderService: {
+        name: 'sample-app-leader',
+        port: { name: 'http', port: Number(process.env.PORT ?? 3000) },
+      },
+    }
+  : {};
+
 @Module({
   imports: [
     ScheduleModule.forRoot(),
     // The app's election: one leader, which runs the reconcile job. Followers forward
-    // POST /reconcile/via-leader to it, at the POD_IP it advertises (k8s/deployment.yaml).
+    // POST /reconcile/via-leader to it, at the POD_IP it advertises (k8s/deployment.yaml); with
+    // POD_IP it also keeps the leader-only Service's EndpointSlice (k8s/leader-service.yaml).
     LeaderElectionModule.forRoot({
       ...election,
       forwarding: process.env.FORWARD_ALLOWED_RANGES
         ? { allowedRanges: process.env.FORWARD_ALLOWED_RANGES.split(',') }
         : {},
+      ...leaderService,
     }),
     // A second election, `reports`, with the same options: its jobs spread over the replicas.
     ReportsModule.register(election),

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { RunningPod } from '../kubelet/kubelet.js';
+import { itPrintingPodLogs } from '../kubelet/pod-logs.js';
 import { startSamplePods, type SamplePods } from '../kubelet/sample-pods.js';
 import { loadCluster, type Cluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
@@ -32,6 +33,8 @@ const GET_SCRIPT = `
 describe('pods with addresses on the test kubelet', () => {
   let cluster: Cluster;
   let sample: SamplePods;
+  // Jest's `it`, printing what every pod wrote when a test fails.
+  const it = itPrintingPodLogs(() => sample?.kubelet);
   let core: CoreV1Api;
 
   beforeAll(async () => {

@@ -9,6 +9,7 @@ import { CoordinationV1Api, KubeConfig, Watch, type V1Lease } from '@kubernetes/
 import { spreadLeaseNames } from '../../lib/core/spread/shares.js';
 import { REPORTS_SHARES, reportsLeaseName } from '../../sample/src/reports.js';
 import { readAuditEvents } from '../control-plane/audit.js';
+import { itPrintingPodLogs } from '../kubelet/pod-logs.js';
 import { startSamplePods, type SamplePods } from '../kubelet/sample-pods.js';
 import type { IssuedToken, RunningPod } from '../kubelet/kubelet.js';
 import { loadCluster, type Cluster } from '../support/cluster.js';
@@ -18,10 +19,13 @@ const LEASE = 'sample-app'; // the Deployment's LEASE_NAME and the Role's resour
 /** The reports election's Leases (members, share-0 to share-5), also in the Role's resourceNames. */
 const REPORTS_LEASES = spreadLeaseNames('leaseName', reportsLeaseName(LEASE), REPORTS_SHARES);
 const SERVICE_ACCOUNT = 'sample-app';
+const LEADER_SLICE = 'sample-app-leader'; // sample/k8s/leader-service.yaml
 
 describe('the sample as three pods on the shipped manifests', () => {
   let cluster: Cluster;
   let sample: SamplePods;
+  // Jest's `it`, printing what every pod wrote when a test fails.
+  const it = itPrintingPodLogs(() => sample?.kubelet);
   let leases: CoordinationV1Api;
 
   beforeAll(async () => {
@@ -84,7 +88,8 @@ describe('the sample as three pods on the shipped manifests', () => {
     for (const request of requests) {
       const pod = sample.pods.find((p) => p.name === request.pod);
       expect(pod?.tokens.map((t) => t.id)).toContain(request.tokenId);
-      expect([LEASE, ...REPORTS_LEASES]).toContain(request.name);
+      // The Leases, and the leader-only Service's EndpointSlice the leader keeps.
+      expect([LEASE, ...REPORTS_LEASES, LEADER_SLICE]).toContain(request.name);
     }
     // The Leases were created through PUT to their names (allowed by `create` with resourceNames):
     // no request was denied, and none went to the collection (a POST has no name: checked above).

@@ -10,6 +10,7 @@ import {
   AuthorizationV1Api,
   CoreV1Api,
   KubernetesObjectApi,
+  PatchStrategy,
   loadAllYaml,
   type KubeConfig,
   type KubernetesObject,
@@ -22,6 +23,7 @@ import { REPORTS_SHARES, reportsLeaseName } from '../../sample/src/reports.js';
 import { createNamespace } from '../control-plane/rbac.js';
 import { loadCluster, uniqueName } from '../support/cluster.js';
 
+const CLUSTER_SCOPED = ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'];
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MANIFESTS_DIR = path.join(ROOT, 'sample', 'k8s');
 
@@ -109,7 +111,10 @@ describe('sample/k8s manifests on the API server', () => {
         'Role',
         'RoleBinding',
         'Service',
+        'Service',
         'ServiceAccount',
+        'ValidatingAdmissionPolicy',
+        'ValidatingAdmissionPolicyBinding',
       ].sort(),
     );
     for (const { object } of manifests) expect(object.metadata?.namespace).toBeUndefined();
@@ -123,6 +128,19 @@ describe('sample/k8s manifests on the API server', () => {
     const refused: string[] = [];
     for (const manifest of manifests) {
       try {
+        if (CLUSTER_SCOPED.includes(manifest.object.kind!)) {
+          // One object for every namespace the sample runs in (and for every test): applied, as
+          // `kubectl apply` does, so that it may exist already.
+          await objects.patch(
+            manifest.object,
+            undefined,
+            'All',
+            'nestjs-kube-leader-tests',
+            true,
+            PatchStrategy.ServerSideApply,
+          );
+          continue;
+        }
         const answer = await objects.create(
           inNamespace(manifest.object, namespace),
           undefined,
@@ -238,6 +256,29 @@ describe('sample/k8s manifests on the API server', () => {
           const what = `${verb} ${name}`;
           expect(`${what}: ${await allowed(verb, lease(name))}`).toBe(`${what}: true`);
         }
+      }
+    });
+
+    it("grants get, create and patch on the leader Service's slice, and nothing else on slices", async () => {
+      const slice = (name?: string) => ({
+        group: 'discovery.k8s.io',
+        resource: 'endpointslices',
+        name,
+      });
+      const checks = [
+        ...['get', 'create', 'patch'].map(
+          (verb) => [verb, slice('sample-app-leader'), true] as const,
+        ),
+        ...['update', 'delete', 'watch'].map(
+          (verb) => [verb, slice('sample-app-leader'), false] as const,
+        ),
+        ['create', slice(), false],
+        ['list', slice(), false],
+        ['patch', slice('sample-app'), false],
+      ] as const;
+      for (const [verb, resource, expected] of checks) {
+        const what = `${verb} ${resource.name ?? '(any slice)'}`;
+        expect(`${what}: ${await allowed(verb, resource)}`).toBe(`${what}: ${expected}`);
       }
     });
 

@@ -112,6 +112,8 @@ export class TestKubelet {
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
   private readonly pods = new Map<string, PodRuntime>();
+  /** Every pod this kubelet ran, deleted ones too, in start order: their logs outlive them. */
+  private readonly ran: RunningPod[] = [];
   private readonly log: (line: string) => void;
   /** Created with the first pod (its checks name what this machine lacks). */
   private network: PodNetwork | undefined;
@@ -205,6 +207,7 @@ export class TestKubelet {
       spec: this.sandboxSpec(object, service, dir, apiSocket, volume.dir),
     };
     this.pods.set(name, runtime);
+    this.ran.push(pod);
     await this.rotateToken(name);
     this.startContainer(runtime);
     return pod;
@@ -383,6 +386,11 @@ export class TestKubelet {
 
   pod(podName: string): RunningPod {
     return this.runtime(podName).pod;
+  }
+
+  /** Every pod this kubelet started, running or deleted, in start order (with their logs). */
+  podsRun(): readonly RunningPod[] {
+    return [...this.ran];
   }
 
   /** The volume's directory on this machine (what the pod sees at its mount path). */

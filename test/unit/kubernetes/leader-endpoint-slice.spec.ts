@@ -1,15 +1,21 @@
 // The leader's EndpointSlice as it is applied: the Service's label and the library's, addressType
 // from the leader's address, the Service port's name, one ready endpoint with its Pod as targetRef
 // (or none), and options refused naming the rule. The writes themselves run against the real API
-// server in test/integration/leader-endpoint-slice.spec.ts.
-import { KubeConfig } from '@kubernetes/client-node';
-import { InvalidOptionError, LeaderElectionError } from '../../../lib/core/index.js';
+// server in test/integration/leader-endpoint-slice.spec.ts. Writes are fenced: the writer's token on
+// the slice, refused below a later term's, the read resourceVersion as the apply's precondition.
+import { KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
+import { FencingToken, InvalidOptionError, LeaderElectionError } from '../../../lib/core/index.js';
 import {
   addressTypeOf,
   LeaderEndpointSlice,
   leaderEndpointSliceBody,
   type LeaderEndpointSliceOptions,
 } from '../../../lib/kubernetes/leader-endpoint-slice.js';
+import {
+  SLICE_FENCING_TOKEN_ANNOTATION,
+  sliceFencingToken,
+  writtenByLaterTerm,
+} from '../../../lib/kubernetes/slice-fencing.js';
 
 const target = {
   namespace: 'apps',
@@ -100,5 +106,36 @@ describe('LeaderEndpointSlice options', () => {
     expect(
       () => new LeaderEndpointSlice({ ...options, port: { name: '', port: 80, protocol: 'UDP' } }),
     ).not.toThrow();
+  });
+});
+
+describe('fenced slice writes', () => {
+  const ours = FencingToken.parse('150');
+  const slice = (token?: string): V1EndpointSlice => ({
+    addressType: 'IPv4',
+    endpoints: [],
+    metadata:
+      token === undefined ? {} : { annotations: { [SLICE_FENCING_TOKEN_ANNOTATION]: token } },
+  });
+
+  it("carries the writer's fencing token and the read resourceVersion as precondition", () => {
+    const body = leaderEndpointSliceBody(target, 'IPv4', null, {
+      token: ours,
+      resourceVersion: '4711',
+    });
+    expect(body.metadata?.annotations).toEqual({ 'nestjs-kube-leader/fencing-token': '150' });
+    expect(body.metadata?.resourceVersion).toBe('4711');
+    expect(
+      leaderEndpointSliceBody(target, 'IPv4', null, { token: ours }).metadata,
+    ).not.toHaveProperty('resourceVersion');
+  });
+
+  it('refuses only when a later term wrote the slice', () => {
+    expect(writtenByLaterTerm(slice('1000'), ours)?.toString()).toBe('1000');
+    expect(writtenByLaterTerm(slice('150'), ours)).toBeUndefined(); // our own term
+    expect(writtenByLaterTerm(slice('99'), ours)).toBeUndefined(); // compared as numbers
+    expect(writtenByLaterTerm(slice(), ours)).toBeUndefined();
+    expect(writtenByLaterTerm(undefined, ours)).toBeUndefined();
+    expect(sliceFencingToken(slice('not-a-token'))).toBeUndefined();
   });
 });
