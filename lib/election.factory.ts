@@ -148,6 +148,9 @@ export async function createElection(
           shares,
           lockFor: (name) => lockFor(name, name !== membersLeaseName(options.leaseName)),
         });
+  const keepsSlice = Boolean(
+    leaderEndpoint && options.leaderService && kubeConfig && namespace && engine.single,
+  );
   if (leaderEndpoint && options.leaderService && kubeConfig && namespace && engine.single) {
     const { requestTimeout } = engine.single;
     const service = options.leaderService;
@@ -176,6 +179,7 @@ export async function createElection(
     logger,
     recordEvent,
     forwarding,
+    keepsSlice,
   );
 }
 

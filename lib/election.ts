@@ -39,6 +39,12 @@ export class Election {
     private readonly eventRecorder?: (job: string, event: FireEvent) => void,
     /** With the module's `forwarding` option: how followers forward requests to the leader. */
     readonly forwarding?: ResolvedForwarding,
+    /**
+     * With `leaderService`: a non-leader's answer to a `@LeaderOnly` HTTP handler (refused or
+     * forwarded) closes its connection, so that a client still connected to a former leader
+     * through the leader-only Service connects again, and reaches the leader the slice names.
+     */
+    readonly closesConnections = false,
   ) {
     this.engine.onChange((event) => {
       this.latest.set(event.share ?? 0, event);

@@ -57,29 +57,35 @@ export class LeaderOnlyInterceptor implements NestInterceptor {
     const held = registered.holdsBack(job);
     if (held || !elector.isLeader()) {
       elector.recordSkippedWork(job);
+      if (registered.closesConnections) closeConnection(context);
       const leader = held ? null : elector.getLeader();
       // A request a follower forwarded is never forwarded again: loops end here.
       if (forwarding && !held && !wasForwarded(httpExchange(context))) {
         return this.forward(context, registered, elector, forwarding, () =>
-          this.run(context, next),
+          this.run(context, next, registered),
         );
       }
       setLeaderHeader(context, leader, true);
       throw new NotLeaderException(election, leader);
     }
-    if (!forwarding?.secret) return this.run(context, next);
+    if (!forwarding?.secret) return this.run(context, next, registered);
     return from(checkSignature(httpExchange(context), forwarding)).pipe(
-      mergeMap(() => this.run(context, next)),
+      mergeMap(() => this.run(context, next, registered)),
     );
   }
 
   /** Runs the handler; its gate's refusal gets the leader's name (and the refused mark). */
-  private run(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  private run(
+    context: ExecutionContext,
+    next: CallHandler,
+    registered: Election,
+  ): Observable<unknown> {
     return next.handle().pipe(
       catchError((error: unknown) => {
         // Leadership ended between this check and the handler's own gate.
         if (error instanceof NotLeaderException) {
           setLeaderHeader(context, error.leader, wasRefusedBefore(error, context.getHandler()));
+          if (registered.closesConnections) closeConnection(context);
         }
         return throwError(() => error);
       }),
@@ -136,6 +142,16 @@ function forwardingOf(
     Reflect.getMetadata(LEADER_ONLY_FORWARD_METADATA, context.getHandler()) ??
     Reflect.getMetadata(LEADER_ONLY_FORWARD_METADATA, context.getClass());
   return (own ?? forwarding.allHandlers) ? forwarding : undefined;
+}
+
+/**
+ * Marks the answer `Connection: close` (on the Node response, under Express and Fastify alike): the
+ * server closes the connection after it, and a keep-alive client connects again.
+ */
+function closeConnection(context: ExecutionContext): void {
+  if (context.getType() !== 'http') return;
+  const { response } = httpExchange(context);
+  if (!response.headersSent) response.setHeader('Connection', 'close');
 }
 
 /**
