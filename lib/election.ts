@@ -21,6 +21,8 @@ export class Election {
   /** The latest event of each share (of the one Lease, when not spread), replayed to subscribers. */
   private readonly latest = new Map<number, LeaderChangeEvent>();
   private readonly stream: Observable<LeaderChangeEvent>;
+  /** Whether this replica has led in this election (see {@link closesConnections}). */
+  private hasLed = false;
 
   constructor(
     /** Name of the election inside the app (decorators, `LeaderService`); default `'default'`. */
@@ -39,14 +41,11 @@ export class Election {
     private readonly eventRecorder?: (job: string, event: FireEvent) => void,
     /** With the module's `forwarding` option: how followers forward requests to the leader. */
     readonly forwarding?: ResolvedForwarding,
-    /**
-     * With `leaderService`: a non-leader's answer to a `@LeaderOnly` HTTP handler (refused or
-     * forwarded) closes its connection, so that a client still connected to a former leader
-     * through the leader-only Service connects again, and reaches the leader the slice names.
-     */
-    readonly closesConnections = false,
+    /** With `leaderService`: the leader keeps the leader-only Service's EndpointSlice. */
+    readonly keepsLeaderSlice = false,
   ) {
     this.engine.onChange((event) => {
+      if (event.isLeader) this.hasLed = true;
       this.latest.set(event.share ?? 0, event);
       this.subject.next(event);
     });
@@ -54,6 +53,17 @@ export class Election {
       (error) => logger?.error(CHANGES_SUBSCRIBER_FAILED(name, describeError(error))),
       (subscriber) => concat(from([...this.latest.values()]), this.subject).subscribe(subscriber),
     );
+  }
+
+  /**
+   * Whether a non-leader's answer to a `@LeaderOnly` HTTP handler (refused or forwarded) closes its
+   * connection: with `leaderService`, once this replica has led. A client that connected to it
+   * through the leader-only Service while it led then connects again, and reaches the leader the
+   * slice names by then. A replica that never led was never in the slice: its connections came
+   * another way and stay open.
+   */
+  closesConnections(): boolean {
+    return this.keepsLeaderSlice && this.hasLed;
   }
 
   /**

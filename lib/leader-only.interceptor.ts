@@ -57,7 +57,7 @@ export class LeaderOnlyInterceptor implements NestInterceptor {
     const held = registered.holdsBack(job);
     if (held || !elector.isLeader()) {
       elector.recordSkippedWork(job);
-      if (registered.closesConnections) closeConnection(context);
+      if (registered.closesConnections()) closeConnection(context);
       const leader = held ? null : elector.getLeader();
       // A request a follower forwarded is never forwarded again: loops end here.
       if (forwarding && !held && !wasForwarded(httpExchange(context))) {
@@ -85,7 +85,7 @@ export class LeaderOnlyInterceptor implements NestInterceptor {
         // Leadership ended between this check and the handler's own gate.
         if (error instanceof NotLeaderException) {
           setLeaderHeader(context, error.leader, wasRefusedBefore(error, context.getHandler()));
-          if (registered.closesConnections) closeConnection(context);
+          if (registered.closesConnections()) closeConnection(context);
         }
         return throwError(() => error);
       }),
@@ -120,7 +120,10 @@ export class LeaderOnlyInterceptor implements NestInterceptor {
         elector.countForwarded(result);
         if (result === 'answered' || result === 'retried') return NEVER;
         // This replica came to lead while it waited for a leader: the request runs here.
-        if (result === 'leading') return runHere();
+        if (result === 'leading') {
+          keepConnection(context);
+          return runHere();
+        }
         const failure = mayHaveRun(result, election, forwarding.timeout);
         if (failure) return throwError(() => failure);
         const leader = elector.getLeader();
@@ -150,8 +153,16 @@ function forwardingOf(
  */
 function closeConnection(context: ExecutionContext): void {
   if (context.getType() !== 'http') return;
+  const { raw, response } = httpExchange(context);
+  // HTTP/2 has no Connection header (Node warns and drops it): its clients keep the connection.
+  if (raw.httpVersionMajor >= 2 || response.headersSent) return;
+  response.setHeader('Connection', 'close');
+}
+
+/** Undoes {@link closeConnection}: this replica came to lead and runs the request itself. */
+function keepConnection(context: ExecutionContext): void {
   const { response } = httpExchange(context);
-  if (!response.headersSent) response.setHeader('Connection', 'close');
+  if (!response.headersSent) response.removeHeader('Connection');
 }
 
 /**

@@ -53,10 +53,14 @@ export function announceCandidate(
         // Another write came first: read again, which announces again if still due (a few tries
         // per term); a standby whose time came stays due until the term has a candidate.
         loop.rollout.announced();
+        const term = loop.rollout.standbyTerm(record);
         void loop
           .read()
           .then((current) => {
-            if (kind === 'standby' && current) announceCandidate(loop, current, true);
+            // Still the same term without a candidate: its standby time came already. A new
+            // term draws its own (the read observed it).
+            if (kind !== 'standby' || !current) return;
+            if (loop.rollout.standbyTerm(current) === term) announceCandidate(loop, current, true);
           })
           .catch(() => undefined)
           .finally(() => loop.notifySettled());

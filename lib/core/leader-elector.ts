@@ -42,6 +42,7 @@ import { Lifecycle } from './lifecycle.js';
  * | attempt | next renew (leader), a holder's expiry or a retry (follower) | an attempt |
  * | activation | at `validFrom` of an activating term | announces leadership |
  * | validity | at `validUntil` | steps down if no renew extended it |
+ * | standby | a drawn time in a term's first `retryPeriod` (follower, with revisions) | announces itself as the term's standby successor if the term has none |
  * | watch re-open | after a failed watch (in {@link LeaseWatch}) | re-opens the watch |
  * | drain | `shutdownGracePeriod` after {@link stop} (in {@link LeaderWorkTracker}) | stops waiting for work |
  *

@@ -57,9 +57,9 @@ export interface LeaseRecord {
    */
   readonly revision?: string | null;
   /**
-   * Followers of another revision than the holder's that announced themselves in the holder's term,
-   * oldest first (see `RolloutCandidates`): a releasing leader names the newest as its successor.
-   * Bound like `revision`.
+   * Followers that announced themselves in the holder's term, oldest first (see `RolloutCandidates`):
+   * new replicas of another revision than the holder's, and the term's standby. A releasing leader
+   * names the newest of another revision, else the newest. Bound like `revision`.
    */
   readonly candidates?: readonly Candidate[] | null;
   /**

@@ -85,7 +85,7 @@ export class RolloutCandidates {
   }
 
   /**
-   * Whether `release`, naming `named`, hands over to a newer revision while this replica is on the
+   * Whether `release`, naming `named`, hands over to another revision while this replica is on the
    * releasing leader's: `named` announced itself with another revision than ours, and the release
    * carries ours. A rolling update replaces this replica next, so it gives the named one longer.
    */

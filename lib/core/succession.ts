@@ -10,7 +10,7 @@ export interface SuccessionContext {
   /** How long the follower's watch has been open and healthy, ms (0 when it is not). */
   readonly watchHealthyFor: () => number;
   /**
-   * Whether a release naming `named` hands over to a newer revision than this replica's, which is
+   * Whether a release naming `named` hands over to another revision than this replica's, which is
    * the releasing leader's (see `RolloutCandidates.supersededBy`).
    */
   readonly supersededBy?: (named: string, release: LeaseRecord) => boolean;

@@ -18,8 +18,9 @@ const SPREAD_SCALES = 5;
  *   new pod): it tries before any other, the latest joiner first (see {@link preferredDelay});
  * - `other`: any other follower: the herd spread below, {@link OTHERS_FROM} ms later;
  * - `other-named`: another follower was named: the others give it {@link NAMED_GRACE} ms first;
- * - `superseded`: another follower of a newer revision was named while this one is on the releasing
- *   leader's (a rolling update replaces it next): it gives the named one {@link ROLLOUT_GRACE} ms;
+ * - `superseded`: a follower of another revision than the releasing leader's was named while this
+ *   one is on the leader's (a rolling update replaces it next): it gives the named one
+ *   {@link ROLLOUT_GRACE} ms;
  * - `herd`: the releasing leader knew its revision and named nobody (see `RolloutCandidates`): no
  *   rollout is under way, so nobody is preferred and every follower takes the herd spread alone.
  */

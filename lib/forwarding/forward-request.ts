@@ -240,15 +240,20 @@ export function mayHaveRun(
   return undefined;
 }
 
-/** Passes the leader's answer on: status, end-to-end headers (the follower's own dropped), body. */
+/**
+ * Passes the leader's answer on: status, end-to-end headers (the follower's own dropped, but for a
+ * `Connection: close` of its own, see `Election.closesConnections`), body.
+ */
 function relay(exchange: HttpExchange, answer: IncomingMessage): void {
   exchange.takeOver();
   const { response } = exchange;
+  const connection = response.getHeader('connection');
   for (const name of response.getHeaderNames()) response.removeHeader(name);
+  const headers = endToEnd(answer.headers) as OutgoingHttpHeaders;
   response.writeHead(
     answer.statusCode ?? 502,
     answer.statusMessage,
-    endToEnd(answer.headers) as OutgoingHttpHeaders,
+    connection === 'close' ? { ...headers, connection } : headers,
   );
   // A break midway leaves the client a cut answer, as the leader's own would.
   pipeline(answer, response).catch(() => response.destroy());

@@ -146,8 +146,9 @@ describe('the leader-only Service on the API server, with the sample Role and ad
       leaderService: { name: SERVICE, port: PORT, podIP: pods.get(pod)!.ip, podName: pod },
     });
     elections.push(election);
-    // Its refusals of `@LeaderOnly` HTTP handlers close their connections (test/unit/nest/closing-connections.spec.ts).
-    expect(election.closesConnections).toBe(true);
+    // Once it led, its refusals of `@LeaderOnly` HTTP handlers close their connections
+    // (test/unit/nest/closing-connections.spec.ts).
+    expect(election.keepsLeaderSlice).toBe(true);
     election.start();
     return election;
   }
