@@ -1,5 +1,5 @@
 import type { ElectionLoop } from './election-loop.js';
-import { ANNOUNCE_FAILED, ANNOUNCED, ANNOUNCED_STANDBY } from './elector.messages.js';
+import { ANNOUNCE_FAILED, ANNOUNCED, ANNOUNCED_STANDBY, WITHDRAWN } from './elector.messages.js';
 import { LockConflictError } from './errors.js';
 import { expiryOf } from './lease-observation.js';
 import type { LeaseRecord } from './lease-record.js';
@@ -68,10 +68,35 @@ export function announceCandidate(
     );
 }
 
-/** Sets the `standby` timer for `record`'s term, unless it is set or was drawn for this term. */
+/**
+ * A stopping follower takes itself off the candidates (one conditional write, no retry), so that a
+ * release does not name a replica that is gone; the others then draw a new standby. Resolves when
+ * the write ended; never rejects (a release naming a gone replica costs the others 100 ms).
+ */
+export async function withdrawCandidate(loop: ElectionLoop): Promise<void> {
+  const record = loop.observation?.record;
+  if (!record || loop.leadership !== null || loop.rollout.announcing) return;
+  const spec = loop.rollout.withdrawal(record);
+  if (!spec) return;
+  await loop.requests
+    .run('update', (signal) => loop.lock.update(spec, record.resourceVersion, { signal }))
+    .then(
+      () => loop.logger?.debug?.(WITHDRAWN(loop.identity, loop.name)),
+      (error: unknown) => loop.logger?.debug?.(ANNOUNCE_FAILED(loop.identity, loop.name, error)),
+    );
+}
+
+/**
+ * Sets the `standby` timer for `record`'s term, unless it is set or was drawn for this term while
+ * the term had no candidate since (a standby that withdrew lets the others draw again).
+ */
 function drawStandbyTime(loop: ElectionLoop, record: LeaseRecord): void {
   const term = loop.rollout.standbyTerm(record);
-  if (term === undefined || loop.standbyDrawnFor === term) return;
+  if (term === undefined) {
+    if (record.candidates?.length) loop.standbyDrawnFor = undefined;
+    return;
+  }
+  if (loop.standbyDrawnFor === term) return;
   loop.standbyDrawnFor = term;
   loop.timers.clear('standby');
   loop.timers.set('standby', loop.random() * loop.context.retryPeriod, () => {

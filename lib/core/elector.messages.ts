@@ -146,6 +146,9 @@ export const ANNOUNCED_STANDBY = (
   `${identity} (revision ${revision}) announced itself on ${name} as the standby successor of ` +
   holder;
 
+export const WITHDRAWN = (identity: string, name: string) =>
+  `${identity} took itself off the successor candidates on ${name} as it stops`;
+
 export const ANNOUNCE_FAILED = (identity: string, name: string, error: unknown) =>
   `${identity} could not announce itself on ${name}: ${describeError(error)}`;
 

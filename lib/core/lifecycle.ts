@@ -1,4 +1,5 @@
 import type { ElectionLoop } from './election-loop.js';
+import { withdrawCandidate } from './announce-candidate.js';
 import * as messages from './elector.messages.js';
 import { ElectorStoppedError, LeadershipLostError } from './errors.js';
 import { assertIdentity } from './identity.js';
@@ -109,6 +110,8 @@ export class Lifecycle {
     const steppingDown = this.stepDownRelease;
     const handedOver = steppingDown ? await steppingDown : false;
     if (loop.runningAttempt) await loop.runningAttempt.catch(() => undefined);
+    // A follower among the successor candidates takes itself off them.
+    if (loop.leadership === null && !steppingDown) await withdrawCandidate(loop);
 
     const held = loop.leadership;
     const released = handedOver || (held !== null && (await this.releaseOnStopOf(held, drained)));

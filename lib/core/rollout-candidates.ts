@@ -171,6 +171,21 @@ export class RolloutCandidates {
     };
   }
 
+  /**
+   * The write that takes this follower off `record`'s candidates (held by another) when it stops, so
+   * that a release does not name a replica that is gone; undefined when it is not among them.
+   */
+  withdrawal(record: LeaseRecord): LeaseSpec | undefined {
+    const holder = record.holderIdentity;
+    if (!this.enabled || !holder || holder === this.context.identity) return undefined;
+    const candidates = record.candidates ?? [];
+    const rest = candidates.filter((c) => c.identity !== this.context.identity);
+    if (rest.length === candidates.length) return undefined;
+    const base = specOf(record);
+    if (!base) return undefined;
+    return rest.length ? { ...base, candidates: rest } : base;
+  }
+
   /** Whether an announcement's write is in flight. */
   get announcing(): boolean {
     return this.attempt?.inFlight === true;

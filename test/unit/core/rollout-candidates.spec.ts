@@ -186,6 +186,24 @@ describe('succession by revision', () => {
     expect(announced(late)).toEqual({ rollout: 0, standby: 1 });
   });
 
+  it('a standby that stops takes itself off the candidates, and another follower becomes the standby', async () => {
+    const { a, b, c } = await oldReplicas();
+    const updates = f.calls('b').update;
+    await b.elector.stop();
+    expect(f.calls('b').update).toBe(updates + 1); // the withdrawal
+    expect(b.logger.at('debug')).toContainEqual(
+      expect.stringContaining('took itself off the successor candidates'),
+    );
+    await f.clock.advance(T.retryPeriod);
+    expect(identities()).toEqual(['c']); // c drew again once the term had no candidate
+    expect(announced(c).standby).toBe(1);
+    const leaderReads = f.calls('a').get;
+    await a.elector.stop();
+    expect(f.calls('a').get).toBe(leaderReads); // the release was based on the withdrawal: no conflict
+    await f.clock.advance(0);
+    expect(f.leaders()).toEqual(['c']); // named: at once, not after the others' grace
+  });
+
   it('with 50 followers a term gets its standby in a few writes, and a handover costs one request', async () => {
     const a = await f.started('a', { ...T, revision: 'v1' });
     const followers: { id: string }[] = [];
