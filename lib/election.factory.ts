@@ -148,15 +148,14 @@ export async function createElection(
           shares,
           lockFor: (name) => lockFor(name, name !== membersLeaseName(options.leaseName)),
         });
-  const keepsSlice = Boolean(
-    leaderEndpoint && options.leaderService && kubeConfig && namespace && engine.single,
-  );
+  let keepsSlice = false;
   if (leaderEndpoint && options.leaderService && kubeConfig && namespace && engine.single) {
     const { requestTimeout } = engine.single;
     const service = options.leaderService;
     const slice = await leaderServiceSlice(service, kubeConfig, namespace, requestTimeout);
     const sliceName = `${namespace}/${service.sliceName ?? service.name}`;
     keepLeaderSlice(engine.single, slice, leaderEndpoint, sliceName, logger);
+    keepsSlice = true;
   }
   for (const elector of engine.electors) {
     const recorder = recorders.get(elector.lock);

@@ -1,8 +1,14 @@
 import type { ElectionLoop } from './election-loop.js';
-import { ANNOUNCE_FAILED, ANNOUNCED, ANNOUNCED_STANDBY, WITHDRAWN } from './elector.messages.js';
+import {
+  ANNOUNCE_FAILED,
+  ANNOUNCED,
+  ANNOUNCED_STANDBY,
+  WITHDRAW_FAILED,
+  WITHDRAWN,
+} from './elector.messages.js';
 import { LockConflictError } from './errors.js';
 import { expiryOf } from './lease-observation.js';
-import type { LeaseRecord } from './lease-record.js';
+import type { LeaseRecord, LeaseSpec } from './lease-record.js';
 
 /**
  * A follower announces itself as a successor on `record` (just observed) when `RolloutCandidates`
@@ -32,40 +38,38 @@ export function announceCandidate(
     loop.rollout.announced();
     loop.notifySettled();
   };
-  loop.requests
-    .run('update', (signal) => loop.lock.update(spec, record.resourceVersion, { signal }))
-    .then(
-      (written) => {
-        const revision = spec.candidates!.at(-1)!.revision;
-        logger?.log(
-          kind === 'rollout'
-            ? ANNOUNCED(identity, name, revision, spec.holderIdentity)
-            : ANNOUNCED_STANDBY(identity, name, revision, spec.holderIdentity),
-        );
-        ended();
-        loop.observeAnswer(written);
-      },
-      (error: unknown) => {
-        if (!(error instanceof LockConflictError)) {
-          logger?.debug?.(ANNOUNCE_FAILED(identity, name, error));
-          return ended();
-        }
-        // Another write came first: read again, which announces again if still due (a few tries
-        // per term); a standby whose time came stays due until the term has a candidate.
-        loop.rollout.announced();
-        const term = loop.rollout.standbyTerm(record);
-        void loop
-          .read()
-          .then((current) => {
-            // Still the same term without a candidate: its standby time came already. A new
-            // term draws its own (the read observed it).
-            if (kind !== 'standby' || !current) return;
-            if (loop.rollout.standbyTerm(current) === term) announceCandidate(loop, current, true);
-          })
-          .catch(() => undefined)
-          .finally(() => loop.notifySettled());
-      },
-    );
+  updateOn(loop, record, spec).then(
+    (written) => {
+      const revision = spec.candidates!.at(-1)!.revision;
+      logger?.log(
+        kind === 'rollout'
+          ? ANNOUNCED(identity, name, revision, spec.holderIdentity)
+          : ANNOUNCED_STANDBY(identity, name, revision, spec.holderIdentity),
+      );
+      ended();
+      loop.observeAnswer(written);
+    },
+    (error: unknown) => {
+      if (!(error instanceof LockConflictError)) {
+        logger?.debug?.(ANNOUNCE_FAILED(identity, name, error));
+        return ended();
+      }
+      // Another write came first: read again, which announces again if still due (a few tries
+      // per term); a standby whose time came stays due until the term has a candidate.
+      loop.rollout.announced();
+      const term = loop.rollout.standbyTerm(record);
+      void loop
+        .read()
+        .then((current) => {
+          // Still the same term without a candidate: its standby time came already. A new
+          // term draws its own (the read observed it).
+          if (kind !== 'standby' || !current) return;
+          if (loop.rollout.standbyTerm(current) === term) announceCandidate(loop, current, true);
+        })
+        .catch(() => undefined)
+        .finally(() => loop.notifySettled());
+    },
+  );
 }
 
 /**
@@ -78,26 +82,23 @@ export async function withdrawCandidate(loop: ElectionLoop): Promise<void> {
   if (!record || loop.leadership !== null || loop.rollout.announcing) return;
   const spec = loop.rollout.withdrawal(record);
   if (!spec) return;
-  await loop.requests
-    .run('update', (signal) => loop.lock.update(spec, record.resourceVersion, { signal }))
-    .then(
-      () => loop.logger?.debug?.(WITHDRAWN(loop.identity, loop.name)),
-      (error: unknown) => loop.logger?.debug?.(ANNOUNCE_FAILED(loop.identity, loop.name, error)),
-    );
+  await updateOn(loop, record, spec).then(
+    () => loop.logger?.debug?.(WITHDRAWN(loop.identity, loop.name)),
+    (error: unknown) => loop.logger?.debug?.(WITHDRAW_FAILED(loop.identity, loop.name, error)),
+  );
 }
 
-/**
- * Sets the `standby` timer for `record`'s term, unless it is set or was drawn for this term while
- * the term had no candidate since (a standby that withdrew lets the others draw again).
- */
+/** One update of the Lease conditioned on `record`'s resourceVersion. */
+function updateOn(loop: ElectionLoop, record: LeaseRecord, spec: LeaseSpec): Promise<LeaseRecord> {
+  return loop.requests.run('update', (signal) =>
+    loop.lock.update(spec, record.resourceVersion, { signal }),
+  );
+}
+
+/** Sets the `standby` timer for `record`'s term when a draw is due (`RolloutCandidates.standbyDraw`). */
 function drawStandbyTime(loop: ElectionLoop, record: LeaseRecord): void {
-  const term = loop.rollout.standbyTerm(record);
-  if (term === undefined) {
-    if (record.candidates?.length) loop.standbyDrawnFor = undefined;
-    return;
-  }
-  if (loop.standbyDrawnFor === term) return;
-  loop.standbyDrawnFor = term;
+  const term = loop.rollout.standbyDraw(record);
+  if (term === undefined) return;
   loop.timers.clear('standby');
   loop.timers.set('standby', loop.random() * loop.context.retryPeriod, () => {
     const current = loop.observation?.record;

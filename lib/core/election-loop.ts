@@ -93,8 +93,6 @@ export class ElectionLoop {
   readonly succession: Succession;
   /** Succession by revision: announcements and the successor a release names. */
   readonly rollout: RolloutCandidates;
-  /** The term this follower drew its standby time for (see `announceCandidate`). */
-  standbyDrawnFor: string | undefined;
   /** Callers of `LeaderElector.whenSettled()`, until this replica has seen the Lease and announced. */
   readonly settleWaiters: (() => void)[] = [];
   /** Set by stepDown() from its start until it released: no leader work meanwhile. */

@@ -149,6 +149,9 @@ export const ANNOUNCED_STANDBY = (
 export const WITHDRAWN = (identity: string, name: string) =>
   `${identity} took itself off the successor candidates on ${name} as it stops`;
 
+export const WITHDRAW_FAILED = (identity: string, name: string, error: unknown) =>
+  `${identity} could not take itself off the successor candidates on ${name}: ${describeError(error)}`;
+
 export const ANNOUNCE_FAILED = (identity: string, name: string, error: unknown) =>
   `${identity} could not announce itself on ${name}: ${describeError(error)}`;
 

@@ -77,6 +77,9 @@ export class RolloutCandidates {
   /** The candidates of the last record seen with a holder: whom its release may name. */
   private seen: readonly Candidate[] = [];
 
+  /** The term this follower drew its standby time for (see {@link standbyDraw}). */
+  private drawnFor: string | undefined;
+
   constructor(private readonly context: RolloutContext) {}
 
   /** Every record this replica sees (reads, writes, watch events). */
@@ -129,12 +132,25 @@ export class RolloutCandidates {
    * Undefined when not; else the term's key, so that one draw serves one term.
    */
   standbyTerm(record: LeaseRecord): string | undefined {
-    const holder = record.holderIdentity;
-    if (this.context.revision === undefined || !holder || holder === this.context.identity) {
-      return undefined;
-    }
+    if (!this.followsAnother(record)) return undefined;
     if (!record.revision || record.candidates?.length) return undefined;
     return termOf(record);
+  }
+
+  /**
+   * The term to draw a standby time for on `record`, if a draw is due: once per term while it has
+   * no candidate (a record with candidates lets the next empty one draw again: a standby that
+   * withdrew is replaced).
+   */
+  standbyDraw(record: LeaseRecord): string | undefined {
+    const term = this.standbyTerm(record);
+    if (term === undefined) {
+      if (record.candidates?.length) this.drawnFor = undefined;
+      return undefined;
+    }
+    if (this.drawnFor === term) return undefined;
+    this.drawnFor = term;
+    return term;
   }
 
   /**
@@ -149,9 +165,8 @@ export class RolloutCandidates {
     { arrivedInTerm, standbyDue }: { arrivedInTerm: boolean; standbyDue: boolean },
   ): Announcement | undefined {
     const revision = this.context.revision;
-    const holder = record.holderIdentity;
-    if (revision === undefined || !holder || holder === this.context.identity) return undefined;
-    if (!record.revision) return undefined;
+    if (revision === undefined || !this.followsAnother(record) || !record.revision)
+      return undefined;
     const candidates = record.candidates ?? [];
     const rollout = record.revision !== revision && arrivedInTerm;
     const standby = standbyDue && candidates.length === 0;
@@ -176,14 +191,19 @@ export class RolloutCandidates {
    * that a release does not name a replica that is gone; undefined when it is not among them.
    */
   withdrawal(record: LeaseRecord): LeaseSpec | undefined {
-    const holder = record.holderIdentity;
-    if (!this.enabled || !holder || holder === this.context.identity) return undefined;
+    if (!this.followsAnother(record)) return undefined;
     const candidates = record.candidates ?? [];
     const rest = candidates.filter((c) => c.identity !== this.context.identity);
     if (rest.length === candidates.length) return undefined;
     const base = specOf(record);
     if (!base) return undefined;
     return rest.length ? { ...base, candidates: rest } : base;
+  }
+
+  /** Whether this replica has a revision and `record` names another replica as holder. */
+  private followsAnother(record: LeaseRecord): boolean {
+    const holder = record.holderIdentity;
+    return this.enabled && !!holder && holder !== this.context.identity;
   }
 
   /** Whether an announcement's write is in flight. */
